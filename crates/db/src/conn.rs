@@ -1,0 +1,223 @@
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool};
+use domain::{DomainError, DomainResult};
+
+use crate::error::RepoError;
+
+/// A connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// Postgres.
+    Postgres(diesel::PgConnection),
+    /// Embedded SQLite.
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Which database a URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// `postgres://…` or `postgresql://…`.
+    Postgres(String),
+    /// `sqlite://<path>`: the file path.
+    Sqlite(String),
+}
+
+impl Backend {
+    /// Picks the backend from the URL scheme.
+    ///
+    /// # Errors
+    /// A message naming the accepted schemes for anything else.
+    pub fn from_url(url: &str) -> Result<Self, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_owned()))
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("DATABASE_URL sqlite:// needs a file path, e.g. sqlite://data/accountd.db".into());
+            }
+            Ok(Self::Sqlite(path.to_owned()))
+        } else {
+            Err(format!(
+                "unsupported DATABASE_URL scheme in {:?}: use postgres://… or sqlite://<path>",
+                url.split("://").next().unwrap_or_default()
+            ))
+        }
+    }
+
+    /// True for SQLite.
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Self::Sqlite(_))
+    }
+}
+
+/// Opens connections of one backend and prepares each SQLite connection.
+#[derive(Debug, Clone)]
+struct Manager {
+    backend: Backend,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.backend {
+            Backend::Postgres(url) => {
+                diesel::PgConnection::establish(url).map(DbConnection::Postgres).map_err(r2d2::Error::ConnectionError)
+            }
+            Backend::Sqlite(path) => {
+                let mut conn = diesel::SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        match conn {
+            DbConnection::Postgres(c) => r2d2::R2D2Connection::is_broken(c),
+            DbConnection::Sqlite(c) => r2d2::R2D2Connection::is_broken(c),
+        }
+    }
+}
+
+/// Pool settings.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    /// Maximum connections.
+    pub pool_size: u32,
+    /// How long to wait for a free connection.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        Self { pool_size: 10, acquire_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// The connection pool and the blocking-pool runner every repository uses.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<Manager>,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = if self.backend.is_sqlite() { "sqlite" } else { "postgres" };
+        f.debug_struct("Database").field("backend", &kind).finish_non_exhaustive()
+    }
+}
+
+impl Database {
+    /// Opens a pool for `url` (`postgres://…` or `sqlite://path`). For SQLite the parent directory is
+    /// created and the file switched to WAL once. Blocking: call before the server starts, or from
+    /// `spawn_blocking`.
+    ///
+    /// # Errors
+    /// A readable message for bad URLs and unreachable databases.
+    pub fn connect(url: &str, options: &DbOptions) -> Result<Self, String> {
+        let backend = Backend::from_url(url)?;
+        if let Backend::Sqlite(path) = &backend {
+            if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            }
+            let mut conn = diesel::SqliteConnection::establish(path).map_err(|e| format!("cannot open {path}: {e}"))?;
+            conn.batch_execute("PRAGMA journal_mode = WAL;")
+                .map_err(|e| format!("cannot enable WAL on {path}: {e}"))?;
+        }
+        let pool = Pool::builder()
+            .max_size(options.pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(options.acquire_timeout)
+            // Checking out does not ping: a broken connection is detected by `has_broken` and replaced.
+            .test_on_check_out(false)
+            .build(Manager { backend: backend.clone() })
+            .map_err(|e| format!("cannot connect to the database: {e}"))?;
+        Ok(Self { pool, backend })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// A pooled connection, for blocking code only (CLI, migrations, tests).
+    ///
+    /// # Errors
+    /// When no connection can be had within the acquire timeout.
+    pub fn get(&self) -> Result<r2d2::PooledConnection<impl ManageConnection<Connection = DbConnection>>, String> {
+        self.pool.get().map_err(|e| format!("no database connection: {e}"))
+    }
+
+    /// Runs `work` on the blocking pool with a pooled connection taken there.
+    pub async fn run<T, F>(&self, work: F) -> DomainResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        let joined = tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get().map_err(|e| RepoError::Domain(DomainError::internal(e)))?;
+            work(&mut conn)
+        })
+        .await;
+        match joined {
+            Ok(result) => result.map_err(RepoError::into_domain),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(DomainError::internal(e)),
+        }
+    }
+
+    /// Runs `work` in one write transaction (`BEGIN IMMEDIATE` on SQLite, so concurrent writers queue on the
+    /// busy timeout instead of failing), on the blocking pool.
+    pub async fn write<T, F>(&self, work: F) -> DomainResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
+    {
+        self.run(move |conn| write_transaction(conn, work)).await
+    }
+}
+
+/// Runs `work` in a write transaction on `conn`; commits on `Ok`, rolls back on `Err`.
+///
+/// # Errors
+/// Whatever `work` returns, or the failure to begin or commit.
+pub(crate) fn write_transaction<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, RepoError>,
+) -> Result<T, RepoError> {
+    match conn {
+        DbConnection::Postgres(_) => conn.transaction(work),
+        DbConnection::Sqlite(_) => {
+            conn.batch_execute("BEGIN IMMEDIATE")?;
+            match work(conn) {
+                Ok(value) => match conn.batch_execute("COMMIT") {
+                    Ok(()) => Ok(value),
+                    Err(e) => {
+                        let _ = conn.batch_execute("ROLLBACK");
+                        Err(e.into())
+                    }
+                },
+                Err(e) => {
+                    conn.batch_execute("ROLLBACK")?;
+                    Err(e)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use domain::DomainError;
+
+/// An error inside a repository closure: a Diesel failure or a domain answer decided there.
+#[derive(Debug)]
+pub enum RepoError {
+    /// From Diesel; mapped to a domain error on the way out.
+    Diesel(DieselError),
+    /// Already a domain answer.
+    Domain(DomainError),
+}
+
+impl From<DieselError> for RepoError {
+    fn from(e: DieselError) -> Self {
+        Self::Diesel(e)
+    }
+}
+
+impl From<DomainError> for RepoError {
+    fn from(e: DomainError) -> Self {
+        Self::Domain(e)
+    }
+}
+
+/// The domain field a unique index protects, from the index name (Postgres) or message (SQLite).
+fn conflict_field(text: &str) -> &'static str {
+    const FIELDS: &[(&str, &str)] = &[
+        ("email", "email"),
+        ("username", "username"),
+        ("phone", "phone"),
+        ("external_id", "external_id"),
+        ("enterprise_groups", "name"),
+        ("access_key", "access_key"),
+        ("tenants_code", "code"),
+        ("tenants.code", "code"),
+        ("one_super_admin", "system_role"),
+        ("system_role", "system_role"),
+        ("one_owner", "role"),
+    ];
+    FIELDS.iter().find(|(needle, _)| text.contains(needle)).map_or("id", |(_, field)| field)
+}
+
+impl RepoError {
+    /// Maps to the domain: unique violations become `Conflict { field }`, everything else `Internal`.
+    pub fn into_domain(self) -> DomainError {
+        match self {
+            Self::Domain(e) => e,
+            Self::Diesel(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)) => {
+                let text = format!("{} {}", info.constraint_name().unwrap_or_default(), info.message());
+                DomainError::Conflict { field: conflict_field(&text) }
+            }
+            Self::Diesel(DieselError::NotFound) => DomainError::NotFound { entity: "row" },
+            Self::Diesel(e) => DomainError::internal(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::conflict_field;
+
+    #[test]
+    fn names_fields_for_both_backends() {
+        assert_eq!(conflict_field("accounts_email_live duplicate key"), "email");
+        assert_eq!(conflict_field(" UNIQUE constraint failed: accounts.email_key"), "email");
+        assert_eq!(conflict_field(" UNIQUE constraint failed: accounts.username"), "username");
+        assert_eq!(conflict_field("enterprise_groups_name"), "name");
+    }
+}

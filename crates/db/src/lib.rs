@@ -1,0 +1,19 @@
+//! # accountd storage adapter
+//!
+//! One Diesel code base over two backends: Postgres (production) and embedded SQLite (the zero-setup
+//! default), through `#[derive(MultiConnection)]`. [`Database`] owns an r2d2 pool and runs every query on
+//! tokio's blocking pool with the connection taken inside the closure, so no actix worker ever waits on
+//! the database. The repositories in [`repo`] implement the domain's storage ports; per-backend SQL appears
+//! only inside a `match` on [`DbConnection`] here.
+
+mod conn;
+mod error;
+mod migrate;
+pub mod repo;
+mod rows;
+pub mod schema;
+
+pub use conn::{Backend, Database, DbConnection, DbOptions};
+pub use error::RepoError;
+pub use migrate::{migration_versions, revert_all, run_migrations};
+pub use repo::{DieselAccounts, DieselDirectory, DieselSessions, DieselThrottles};

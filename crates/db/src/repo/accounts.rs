@@ -1,0 +1,170 @@
+use async_trait::async_trait;
+use diesel::prelude::*;
+use domain::model::{Account, GroupMembership, GroupRole, Page, PageRequest, TenantMembership, WireEnum};
+use domain::ports::AccountRepository;
+use domain::{DomainError, DomainResult};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::RepoError;
+use crate::rows::{id_to_db, to_db, AccountRow, GroupMemberRow, TenantMemberRow};
+use crate::schema::{accounts, group_members, tenant_members};
+use crate::Database;
+
+/// Accounts in the database.
+#[derive(Debug, Clone)]
+pub struct DieselAccounts {
+    db: Database,
+}
+
+impl DieselAccounts {
+    /// Repository over `db`.
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+/// Inserts membership rows; a new current workspace clears the account's other current flag first.
+pub(crate) fn insert_memberships(
+    conn: &mut crate::DbConnection,
+    groups: &[GroupMembership],
+    tenants: &[TenantMembership],
+) -> Result<(), RepoError> {
+    // One statement per row: multi-row VALUES is not portable through MultiConnection.
+    for m in groups {
+        diesel::insert_into(group_members::table).values(GroupMemberRow::from(m)).execute(conn)?;
+    }
+    for m in tenants {
+        if m.current {
+            diesel::update(tenant_members::table.filter(tenant_members::account_id.eq(id_to_db(m.account_id))))
+                .set(tenant_members::is_current.eq(false))
+                .execute(conn)?;
+        }
+        diesel::insert_into(tenant_members::table).values(TenantMemberRow::from(m)).execute(conn)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl AccountRepository for DieselAccounts {
+    async fn get(&self, id: Uuid) -> DomainResult<Option<Account>> {
+        let row = self
+            .db
+            .run(move |conn| {
+                Ok(accounts::table.find(id_to_db(id)).select(AccountRow::as_select()).first(conn).optional()?)
+            })
+            .await?;
+        row.map(AccountRow::into_domain).transpose()
+    }
+
+    async fn find_live_by_email(&self, email_key: &str) -> DomainResult<Option<Account>> {
+        let key = email_key.to_owned();
+        let row = self
+            .db
+            .run(move |conn| {
+                Ok(accounts::table
+                    .filter(accounts::email_key.eq(key))
+                    .filter(accounts::deleted_at.is_null())
+                    .select(AccountRow::as_select())
+                    .first(conn)
+                    .optional()?)
+            })
+            .await?;
+        row.map(AccountRow::into_domain).transpose()
+    }
+
+    async fn insert(
+        &self,
+        account: &Account,
+        groups: &[GroupMembership],
+        tenants: &[TenantMembership],
+    ) -> DomainResult<()> {
+        let row = AccountRow::from(account);
+        let (groups, tenants) = (groups.to_vec(), tenants.to_vec());
+        self.db
+            .write(move |conn| {
+                diesel::insert_into(accounts::table).values(&row).execute(conn)?;
+                insert_memberships(conn, &groups, &tenants)
+            })
+            .await
+    }
+
+    async fn update(&self, account: &Account) -> DomainResult<()> {
+        let row = AccountRow::from(account);
+        let changed = self
+            .db
+            .run(move |conn| Ok(diesel::update(accounts::table.find(row.id.clone())).set(&row).execute(conn)?))
+            .await?;
+        if changed == 0 {
+            return Err(DomainError::NotFound { entity: "account" });
+        }
+        Ok(())
+    }
+
+    async fn record_login(&self, id: Uuid, at: OffsetDateTime, ip: Option<String>) -> DomainResult<()> {
+        self.db
+            .write(move |conn| {
+                let id = id_to_db(id);
+                diesel::update(accounts::table.find(&id))
+                    .set((
+                        accounts::last_login_at.eq(Some(to_db(at))),
+                        accounts::last_login_ip.eq(ip),
+                        accounts::last_active_at.eq(Some(to_db(at))),
+                    ))
+                    .execute(conn)?;
+                diesel::update(accounts::table.find(&id).filter(accounts::status.eq("pending")))
+                    .set((accounts::status.eq("active"), accounts::initialized_at.eq(Some(to_db(at)))))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn touch_active(&self, id: Uuid, at: OffsetDateTime) -> DomainResult<()> {
+        self.db
+            .run(move |conn| {
+                diesel::update(accounts::table.find(id_to_db(id)))
+                    .set(accounts::last_active_at.eq(Some(to_db(at))))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn replace_password_hash(&self, id: Uuid, hash: String) -> DomainResult<()> {
+        self.db
+            .run(move |conn| {
+                diesel::update(accounts::table.find(id_to_db(id)))
+                    .set(accounts::password_hash.eq(Some(hash)))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn list_group_members(&self, group_id: Uuid, page: PageRequest) -> DomainResult<Page<(Account, GroupRole)>> {
+        let (rows, total) = self
+            .db
+            .run(move |conn| {
+                let gid = id_to_db(group_id);
+                let base = group_members::table
+                    .inner_join(accounts::table)
+                    .filter(group_members::group_id.eq(gid))
+                    .filter(accounts::deleted_at.is_null());
+                let total: i64 = base.clone().count().get_result(conn)?;
+                let rows: Vec<(AccountRow, String)> = base
+                    .order((group_members::created_at.desc(), group_members::account_id.asc()))
+                    .limit(i64::from(page.limit))
+                    .offset(page.offset())
+                    .select((AccountRow::as_select(), group_members::role))
+                    .load(conn)?;
+                Ok((rows, total))
+            })
+            .await?;
+        let items = rows
+            .into_iter()
+            .map(|(row, role)| Ok((row.into_domain()?, GroupRole::parse(&role).unwrap_or(GroupRole::Normal))))
+            .collect::<DomainResult<_>>()?;
+        Ok(Page { items, total, request: page })
+    }
+}

@@ -1,0 +1,309 @@
+//! Repository contract tests: one body per behaviour, run on SQLite and on Postgres.
+
+use db::{DieselAccounts, DieselDirectory, DieselSessions, DieselThrottles};
+use domain::model::*;
+use domain::ports::*;
+use domain::DomainError;
+use testkit::both_backends;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+fn now() -> OffsetDateTime {
+    // microsecond precision, as stored
+    let t = OffsetDateTime::now_utc();
+    t.replace_nanosecond(t.microsecond() * 1000).unwrap()
+}
+
+fn account(email: &str) -> Account {
+    let mut a = Account::new(Uuid::new_v4(), "name".into(), Some(email.into()), now());
+    a.password_hash = Some("$2b$04$hash".into());
+    a
+}
+
+fn installation(at: OffsetDateTime) -> Installation {
+    let mut admin = account("Root@Example.com");
+    admin.system_role = Some(SystemRole::SuperAdmin);
+    let gid = Uuid::new_v4();
+    let shadow = Tenant::new(gid, "Default Group".into(), Some(gid), at);
+    let ws = Tenant::new(Uuid::new_v4(), "root's Workspace".into(), Some(gid), at);
+    let join = |t: &Tenant, current| TenantMembership {
+        tenant_id: t.id,
+        account_id: admin.id,
+        role: WorkspaceRole::Owner,
+        position: None,
+        permissions: vec![WorkspacePermission::CreateAgent],
+        current,
+        invited_by: None,
+        created_at: at,
+    };
+    Installation {
+        tenant_members: vec![join(&shadow, false), join(&ws, true)],
+        group_members: vec![GroupMembership {
+            group_id: gid,
+            account_id: admin.id,
+            role: GroupRole::SuperAdmin,
+            created_at: at,
+        }],
+        group: EnterpriseGroup {
+            id: gid,
+            name: "Default Group".into(),
+            short_name: None,
+            status: GroupStatus::Active,
+            workspace_defaults: serde_json::json!({}),
+            created_at: at,
+            updated_at: at,
+        },
+        tenants: vec![shadow, ws],
+        admin,
+        version: "test".into(),
+    }
+}
+
+#[test]
+fn both_backends_have_the_same_migration_versions() {
+    let (pg, sqlite) = db::migration_versions();
+    assert!(!pg.is_empty());
+    assert_eq!(pg, sqlite);
+}
+
+both_backends! {
+    async fn migrations_go_down_and_up_again(tdb) {
+        let db = tdb.connect();
+        let mut conn = db.get().unwrap();
+        assert!(db::revert_all(&mut conn).unwrap() >= 1);
+        assert!(!db::run_migrations(&mut conn).unwrap().is_empty());
+    }
+
+    async fn account_round_trips_every_field(tdb) {
+        let repo = DieselAccounts::new(tdb.connect());
+        let mut a = account("Ann@Example.com");
+        a.username = Some("ann".into());
+        a.phone = Some("13800138000".into());
+        a.attributes.insert("k".into(), serde_json::json!("v"));
+        a.system_role = Some(SystemRole::Auditor);
+        a.extension.mobile = Some("1".into());
+        a.session_policy.idle_timeout_secs = Some(1800);
+        a.last_login_at = Some(now());
+        repo.insert(&a, &[], &[]).await.unwrap();
+        assert_eq!(repo.get(a.id).await.unwrap(), Some(a.clone()));
+        assert_eq!(repo.find_live_by_email("ann@example.com").await.unwrap().map(|x| x.id), Some(a.id));
+        assert_eq!(repo.get(Uuid::new_v4()).await.unwrap(), None);
+    }
+
+    async fn identifiers_are_unique_among_live_accounts_only(tdb) {
+        let repo = DieselAccounts::new(tdb.connect());
+        let mut first = account("dup@example.com");
+        first.username = Some("dup".into());
+        repo.insert(&first, &[], &[]).await.unwrap();
+        let err = repo.insert(&account("DUP@example.com"), &[], &[]).await.unwrap_err();
+        assert!(matches!(err, DomainError::Conflict { field: "email" }), "{err:?}");
+        let mut same_name = account("other@example.com");
+        same_name.username = Some("dup".into());
+        let err = repo.insert(&same_name, &[], &[]).await.unwrap_err();
+        assert!(matches!(err, DomainError::Conflict { field: "username" }), "{err:?}");
+        // soft delete frees the identifiers
+        first.deleted_at = Some(now());
+        repo.update(&first).await.unwrap();
+        repo.insert(&account("dup@example.com"), &[], &[]).await.unwrap();
+        repo.insert(&same_name, &[], &[]).await.unwrap();
+        assert_eq!(repo.find_live_by_email("dup@example.com").await.unwrap().map(|a| a.deleted_at), Some(None));
+    }
+
+    async fn update_of_unknown_account_is_not_found(tdb) {
+        let repo = DieselAccounts::new(tdb.connect());
+        assert!(matches!(repo.update(&account("x@example.com")).await, Err(DomainError::NotFound { .. })));
+    }
+
+    async fn install_is_all_or_nothing_and_only_once(tdb) {
+        let db = tdb.connect();
+        let dir = DieselDirectory::new(db.clone());
+        let accounts = DieselAccounts::new(db.clone());
+        assert_eq!(dir.setup_completed_at().await.unwrap(), None);
+        let at = now();
+        let inst = installation(at);
+        dir.install(&inst).await.unwrap();
+        assert_eq!(dir.setup_completed_at().await.unwrap(), Some(at));
+        let (tenant, join) = dir.current_tenant(inst.admin.id).await.unwrap().unwrap();
+        assert_eq!(tenant.name, "root's Workspace");
+        assert!(tenant.number.is_some());
+        assert_eq!(join.permissions, vec![WorkspacePermission::CreateAgent]);
+        assert_eq!(dir.group_memberships(inst.admin.id).await.unwrap()[0].role, GroupRole::SuperAdmin);
+        // a second installation is refused and writes nothing
+        let again = installation(at);
+        assert!(matches!(dir.install(&again).await, Err(DomainError::AlreadySetup)));
+        assert_eq!(accounts.get(again.admin.id).await.unwrap(), None);
+    }
+
+    async fn a_failing_install_leaves_nothing_behind(tdb) {
+        let db = tdb.connect();
+        let dir = DieselDirectory::new(db.clone());
+        let accounts = DieselAccounts::new(db.clone());
+        let mut inst = installation(now());
+        // the same workspace twice: the second insert fails after the account was written
+        inst.tenants.push(inst.tenants[1].clone());
+        assert!(dir.install(&inst).await.is_err());
+        assert_eq!(accounts.get(inst.admin.id).await.unwrap(), None);
+        assert_eq!(dir.setup_completed_at().await.unwrap(), None);
+    }
+
+    async fn only_one_super_admin_can_exist(tdb) {
+        let repo = DieselAccounts::new(tdb.connect());
+        let mut a = account("a@example.com");
+        a.system_role = Some(SystemRole::SuperAdmin);
+        repo.insert(&a, &[], &[]).await.unwrap();
+        let mut b = account("b@example.com");
+        b.system_role = Some(SystemRole::SuperAdmin);
+        assert!(matches!(repo.insert(&b, &[], &[]).await, Err(DomainError::Conflict { field: "system_role" })));
+    }
+
+    async fn current_tenant_falls_back_to_the_oldest_and_marks_it(tdb) {
+        let db = tdb.connect();
+        let dir = DieselDirectory::new(db.clone());
+        let accounts = DieselAccounts::new(db.clone());
+        let at = now();
+        let inst = installation(at);
+        dir.install(&inst).await.unwrap();
+        let newcomer = account("new@example.com");
+        let join = TenantMembership {
+            tenant_id: inst.group.id,
+            account_id: newcomer.id,
+            role: WorkspaceRole::Normal,
+            position: Some("dev".into()),
+            permissions: vec![],
+            current: false,
+            invited_by: Some(inst.admin.id),
+            created_at: at,
+        };
+        let gm = GroupMembership { group_id: inst.group.id, account_id: newcomer.id, role: GroupRole::Normal, created_at: at };
+        accounts.insert(&newcomer, &[gm], &[join]).await.unwrap();
+        let (tenant, m) = dir.current_tenant(newcomer.id).await.unwrap().unwrap();
+        assert_eq!(tenant.id, inst.group.id);
+        assert!(tenant.is_shadow());
+        assert!(m.current);
+        assert_eq!(m.position.as_deref(), Some("dev"));
+        assert_eq!(dir.current_tenant(Uuid::new_v4()).await.unwrap(), None);
+        dir.set_group_role(inst.group.id, newcomer.id, GroupRole::Admin).await.unwrap();
+        assert_eq!(dir.group_memberships(newcomer.id).await.unwrap()[0].role, GroupRole::Admin);
+        assert!(matches!(dir.set_group_role(inst.group.id, Uuid::new_v4(), GroupRole::Admin).await, Err(DomainError::NotFound { .. })));
+    }
+
+    async fn group_members_page_newest_first_with_total(tdb) {
+        let db = tdb.connect();
+        let dir = DieselDirectory::new(db.clone());
+        let accounts = DieselAccounts::new(db.clone());
+        let at = now();
+        let inst = installation(at);
+        dir.install(&inst).await.unwrap();
+        for i in 0..5 {
+            let a = account(&format!("m{i}@example.com"));
+            let gm = GroupMembership { group_id: inst.group.id, account_id: a.id, role: GroupRole::Normal, created_at: at + Duration::seconds(i + 1) };
+            accounts.insert(&a, &[gm], &[]).await.unwrap();
+        }
+        let page = accounts.list_group_members(inst.group.id, PageRequest { page: 1, limit: 2 }).await.unwrap();
+        assert_eq!(page.total, 6);
+        assert!(page.has_more());
+        assert_eq!(page.items[0].0.email.as_deref(), Some("m4@example.com"));
+        let last = accounts.list_group_members(inst.group.id, PageRequest { page: 3, limit: 2 }).await.unwrap();
+        assert_eq!(last.items.len(), 2);
+        assert!(!last.has_more());
+        assert_eq!(last.items[1].1, GroupRole::SuperAdmin);
+    }
+
+    async fn record_login_activates_pending_accounts(tdb) {
+        let repo = DieselAccounts::new(tdb.connect());
+        let mut a = account("p@example.com");
+        a.status = AccountStatus::Pending;
+        repo.insert(&a, &[], &[]).await.unwrap();
+        let at = now();
+        repo.record_login(a.id, at, Some("10.0.0.1".into())).await.unwrap();
+        let got = repo.get(a.id).await.unwrap().unwrap();
+        assert_eq!(got.status, AccountStatus::Active);
+        assert_eq!(got.initialized_at, Some(at));
+        assert_eq!(got.last_login_ip.as_deref(), Some("10.0.0.1"));
+    }
+
+    async fn refresh_tokens_rotate_once_and_reuse_revokes_the_session(tdb) {
+        let db = tdb.connect();
+        let accounts = DieselAccounts::new(db.clone());
+        let sessions = DieselSessions::new(db.clone());
+        let a = account("s@example.com");
+        accounts.insert(&a, &[], &[]).await.unwrap();
+        let t0 = now();
+        let session = LoginSession { id: Uuid::new_v4(), account_id: a.id, created_at: t0, absolute_expires_at: t0 + Duration::days(1), ip: None };
+        sessions.start(&session, "d1", t0 + Duration::hours(1)).await.unwrap();
+        assert_eq!(sessions.find_by_token("d1").await.unwrap().map(|s| s.id), Some(session.id));
+        let t1 = t0 + Duration::minutes(1);
+        assert!(matches!(sessions.rotate("d1", "d2", t1 + Duration::hours(1), t1).await.unwrap(), RefreshOutcome::Rotated { .. }));
+        let t2 = t1 + Duration::minutes(1);
+        assert!(matches!(sessions.rotate("d2", "d3", t2 + Duration::hours(1), t2).await.unwrap(), RefreshOutcome::Rotated { .. }));
+        // d1 again: reuse → whole session revoked, d3 dead too
+        let t3 = t2 + Duration::minutes(1);
+        assert_eq!(sessions.rotate("d1", "d4", t3 + Duration::hours(1), t3).await.unwrap(), RefreshOutcome::Reused);
+        assert_eq!(sessions.find_by_token("d3").await.unwrap(), None);
+        assert_eq!(sessions.rotate("d3", "d5", t3 + Duration::hours(1), t3).await.unwrap(), RefreshOutcome::Invalid);
+        assert_eq!(sessions.rotate("unknown", "d6", t3, t3).await.unwrap(), RefreshOutcome::Invalid);
+    }
+
+    async fn expired_refresh_tokens_and_sessions_do_not_rotate(tdb) {
+        let db = tdb.connect();
+        let accounts = DieselAccounts::new(db.clone());
+        let sessions = DieselSessions::new(db.clone());
+        let a = account("e@example.com");
+        accounts.insert(&a, &[], &[]).await.unwrap();
+        let t0 = now();
+        let s1 = LoginSession { id: Uuid::new_v4(), account_id: a.id, created_at: t0, absolute_expires_at: t0 + Duration::days(1), ip: None };
+        sessions.start(&s1, "idle", t0 + Duration::minutes(30)).await.unwrap();
+        let late = t0 + Duration::minutes(31);
+        assert_eq!(sessions.rotate("idle", "x", late + Duration::hours(1), late).await.unwrap(), RefreshOutcome::Invalid);
+        let s2 = LoginSession { id: Uuid::new_v4(), account_id: a.id, created_at: t0, absolute_expires_at: t0 + Duration::minutes(5), ip: None };
+        sessions.start(&s2, "abs", t0 + Duration::hours(1)).await.unwrap();
+        let after = t0 + Duration::minutes(6);
+        assert_eq!(sessions.rotate("abs", "y", after + Duration::hours(1), after).await.unwrap(), RefreshOutcome::Invalid);
+    }
+
+    async fn sessions_are_revoked_by_token_latest_or_all(tdb) {
+        let db = tdb.connect();
+        let accounts = DieselAccounts::new(db.clone());
+        let sessions = DieselSessions::new(db.clone());
+        let a = account("r@example.com");
+        accounts.insert(&a, &[], &[]).await.unwrap();
+        let t0 = now();
+        for (i, digest) in ["a", "b", "c"].iter().enumerate() {
+            let at = t0 + Duration::seconds(i as i64);
+            let s = LoginSession { id: Uuid::new_v4(), account_id: a.id, created_at: at, absolute_expires_at: at + Duration::days(1), ip: None };
+            sessions.start(&s, digest, at + Duration::days(1)).await.unwrap();
+        }
+        assert!(sessions.revoke_by_token("a", t0).await.unwrap());
+        assert!(!sessions.revoke_by_token("a", t0).await.unwrap());
+        assert!(sessions.revoke_latest(a.id, t0).await.unwrap());
+        assert_eq!(sessions.find_by_token("c").await.unwrap(), None);
+        assert!(sessions.find_by_token("b").await.unwrap().is_some());
+        assert_eq!(sessions.revoke_all(a.id, t0).await.unwrap(), 1);
+        assert_eq!(sessions.find_by_token("b").await.unwrap(), None);
+    }
+
+    async fn throttles_count_within_a_window(tdb) {
+        let t = DieselThrottles::new(tdb.connect());
+        let t0 = now();
+        let w = Duration::minutes(1);
+        assert_eq!(t.count("k", t0).await.unwrap(), 0);
+        assert_eq!(t.hit("k", t0, w).await.unwrap(), 1);
+        assert_eq!(t.hit("k", t0 + Duration::seconds(10), w).await.unwrap(), 2);
+        assert_eq!(t.count("k", t0 + Duration::seconds(20)).await.unwrap(), 2);
+        assert_eq!(t.count("k", t0 + Duration::seconds(61)).await.unwrap(), 0);
+        assert_eq!(t.hit("k", t0 + Duration::seconds(61), w).await.unwrap(), 1);
+        assert_eq!(t.hit("other", t0, w).await.unwrap(), 1);
+        t.clear("k").await.unwrap();
+        assert_eq!(t.count("k", t0 + Duration::seconds(62)).await.unwrap(), 0);
+    }
+
+    async fn concurrent_hits_are_all_counted(tdb) {
+        let t = DieselThrottles::new(tdb.connect());
+        let t0 = now();
+        let hits: Vec<_> = (0..20).map(|_| { let t = t.clone(); tokio::spawn(async move { t.hit("race", t0, Duration::minutes(1)).await.unwrap() }) }).collect();
+        let mut seen = Vec::new();
+        for h in hits { seen.push(h.await.unwrap()); }
+        seen.sort();
+        assert_eq!(seen, (1..=20).collect::<Vec<i64>>());
+    }
+}

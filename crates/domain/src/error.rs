@@ -1,0 +1,89 @@
+//! The one error type of the domain. Each HTTP dialect maps it to its own envelope with an explicit table;
+//! the domain never knows about status codes.
+
+use std::fmt;
+
+/// Result alias for domain operations.
+pub type DomainResult<T> = Result<T, DomainError>;
+
+/// Why a use case or port refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// Input failed a rule; `field` names the offending field, `message` says why.
+    #[error("invalid {field}: {message}")]
+    Invalid { field: &'static str, message: String },
+    /// The entity does not exist (or the caller may not know it exists).
+    #[error("{entity} not found")]
+    NotFound { entity: &'static str },
+    /// A unique value is already taken by a live row; `field` names it.
+    #[error("{field} already exists")]
+    Conflict { field: &'static str },
+    /// The caller is authenticated but may not do this.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// No usable credentials; the text is safe to show.
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(&'static str),
+    /// Setup has already been done.
+    #[error("already set up")]
+    AlreadySetup,
+    /// Setup has not been done yet.
+    #[error("not set up")]
+    NotSetup,
+    /// Email or password wrong (also answered for unknown emails unless the compatibility switch is on).
+    #[error("email or password mismatch")]
+    InvalidCredentials,
+    /// Unknown email, answered only under `DANGER_REVEAL_UNKNOWN_ACCOUNTS`.
+    #[error("account not found")]
+    AccountNotFound,
+    /// The account is banned (answered only to a caller who proved the password).
+    #[error("account banned")]
+    AccountBanned,
+    /// Console login is switched off for this account.
+    #[error("console login disabled")]
+    ConsoleLoginDisabled,
+    /// Too many failed logins for this address; wait or ask an admin to unlock.
+    #[error("login locked")]
+    LoginLocked,
+    /// The account has no active workspace to enter.
+    #[error("no workspace")]
+    NoWorkspace,
+    /// The refresh token is unknown, expired, revoked or was reused.
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
+    /// Unexpected failure in an adapter; details are logged, never sent to clients.
+    #[error("internal error: {0}")]
+    Internal(InternalError),
+}
+
+impl DomainError {
+    /// Shorthand for [`DomainError::Invalid`].
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid { field, message: message.into() }
+    }
+
+    /// Wraps an adapter failure.
+    pub fn internal(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Internal(InternalError(Box::new(source)))
+    }
+
+    /// Wraps an adapter failure described by text only.
+    pub fn internal_msg(message: impl Into<String>) -> Self {
+        Self::Internal(InternalError(message.into().into()))
+    }
+}
+
+/// An adapter failure; its `Display` is for logs only.
+pub struct InternalError(pub Box<dyn std::error::Error + Send + Sync>);
+
+impl fmt::Debug for InternalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for InternalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}

@@ -1,0 +1,167 @@
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{wire_enum, Account};
+
+wire_enum! {
+    /// State of an enterprise group.
+    GroupStatus { Active = "active", Archived = "archived" }
+}
+
+wire_enum! {
+    /// A member's role in an enterprise group.
+    GroupRole { SuperAdmin = "super_admin", Admin = "admin", Normal = "normal" }
+}
+
+impl GroupRole {
+    /// Group super admins and admins manage the group.
+    pub fn manages(self) -> bool {
+        matches!(self, Self::SuperAdmin | Self::Admin)
+    }
+}
+
+wire_enum! {
+    /// State of a workspace.
+    TenantStatus { Normal = "normal", Archive = "archive" }
+}
+
+wire_enum! {
+    /// A member's role in a workspace. Exactly one `owner` per workspace.
+    WorkspaceRole {
+        Owner = "owner",
+        Admin = "admin",
+        Editor = "editor",
+        Normal = "normal",
+        DatasetOperator = "dataset_operator",
+    }
+}
+
+wire_enum! {
+    /// Extra rights of a workspace member beyond the role.
+    WorkspacePermission { CreateAgent = "create_agent", CreateKnowledge = "create_knowledge" }
+}
+
+/// An enterprise group: a set of workspaces and members with a shadow workspace of the same id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnterpriseGroup {
+    /// Group id, also the id of its shadow tenant.
+    pub id: Uuid,
+    /// Unique name.
+    pub name: String,
+    /// Optional short name.
+    pub short_name: Option<String>,
+    /// State.
+    pub status: GroupStatus,
+    /// Default workspace settings (`model_providers`, `system_default_models`).
+    pub workspace_defaults: Value,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+    /// Last change.
+    pub updated_at: OffsetDateTime,
+}
+
+/// A workspace (tenant).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tenant {
+    /// Id; equals the group id for a shadow tenant.
+    pub id: Uuid,
+    /// Sequential number assigned by storage (`None` until stored).
+    pub number: Option<i64>,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// State.
+    pub status: TenantStatus,
+    /// Locked against changes.
+    pub locked: bool,
+    /// Owning group, at most one.
+    pub group_id: Option<Uuid>,
+    /// Unique slug (iam `tenant_code`).
+    pub code: Option<String>,
+    /// Plan name (`basic`).
+    pub plan: String,
+    /// Workspace settings (model providers, system default models).
+    pub settings: Value,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+    /// Last change.
+    pub updated_at: OffsetDateTime,
+}
+
+impl Tenant {
+    /// A normal, unlocked workspace.
+    pub fn new(id: Uuid, name: String, group_id: Option<Uuid>, now: OffsetDateTime) -> Self {
+        Self {
+            id,
+            number: None,
+            name,
+            description: None,
+            status: TenantStatus::Normal,
+            locked: false,
+            group_id,
+            code: None,
+            plan: "basic".into(),
+            settings: Value::Object(Default::default()),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// True for the shadow tenant of a group (id equals the group id).
+    pub fn is_shadow(&self) -> bool {
+        self.group_id == Some(self.id)
+    }
+}
+
+/// An account's membership of a group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupMembership {
+    /// Group.
+    pub group_id: Uuid,
+    /// Member.
+    pub account_id: Uuid,
+    /// Role in the group.
+    pub role: GroupRole,
+    /// When the account joined.
+    pub created_at: OffsetDateTime,
+}
+
+/// An account's membership of a workspace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TenantMembership {
+    /// Workspace.
+    pub tenant_id: Uuid,
+    /// Member.
+    pub account_id: Uuid,
+    /// Role.
+    pub role: WorkspaceRole,
+    /// Free-text position.
+    pub position: Option<String>,
+    /// Extra rights.
+    pub permissions: Vec<WorkspacePermission>,
+    /// The member's current workspace.
+    pub current: bool,
+    /// Who invited the member.
+    pub invited_by: Option<Uuid>,
+    /// When the member joined.
+    pub created_at: OffsetDateTime,
+}
+
+/// Everything `setup` creates, written in one transaction.
+#[derive(Debug, Clone)]
+pub struct Installation {
+    /// The super admin.
+    pub admin: Account,
+    /// "Default Group".
+    pub group: EnterpriseGroup,
+    /// The group's shadow tenant and the admin's own workspace.
+    pub tenants: Vec<Tenant>,
+    /// Group memberships.
+    pub group_members: Vec<GroupMembership>,
+    /// Workspace memberships.
+    pub tenant_members: Vec<TenantMembership>,
+    /// Product version recorded with the setup.
+    pub version: String,
+}

@@ -1,0 +1,266 @@
+//! Ports: what the use cases need from the outside world. Storage adapters live in the `db` crate,
+//! hashing and tokens in `security`, mail in `mail`. Each method's contract is in its doc comment;
+//! unless stated otherwise adapters map unexpected failures to [`DomainError::Internal`].
+//!
+//! Storage methods are called from async code; adapters run blocking work (Diesel, bcrypt) on the blocking
+//! pool, never on the caller's thread.
+
+use async_trait::async_trait;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+#[allow(unused_imports)]
+use crate::error::DomainError;
+use crate::error::DomainResult;
+use crate::model::{
+    Account, GroupMembership, GroupRole, Installation, LoginSession, Page, PageRequest, RefreshOutcome, Tenant,
+    TenantMembership,
+};
+use crate::values::Password;
+
+/// The current time. Injected so tests are deterministic.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait Clock: Send + Sync {
+    /// Now, in UTC.
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// New entity ids. Injected so tests are deterministic.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait IdGenerator: Send + Sync {
+    /// A fresh id.
+    fn new_id(&self) -> Uuid;
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// Random (v4) ids.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RandomIds;
+
+impl IdGenerator for RandomIds {
+    fn new_id(&self) -> Uuid {
+        Uuid::new_v4()
+    }
+}
+
+/// Accounts.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait AccountRepository: Send + Sync {
+    /// The account with this id, soft-deleted ones included; `None` when there is none.
+    async fn get(&self, id: Uuid) -> DomainResult<Option<Account>>;
+
+    /// The live (not soft-deleted) account whose lower-cased email is `email_key`.
+    async fn find_live_by_email(&self, email_key: &str) -> DomainResult<Option<Account>>;
+
+    /// Stores a new account with its group and workspace memberships, all or nothing.
+    ///
+    /// # Errors
+    /// [`DomainError::Conflict`] naming `email`, `username`, `phone` or `external_id` when a live account holds it.
+    async fn insert(
+        &self,
+        account: &Account,
+        groups: &[GroupMembership],
+        tenants: &[TenantMembership],
+    ) -> DomainResult<()>;
+
+    /// Saves every field of an existing account.
+    ///
+    /// # Errors
+    /// [`DomainError::NotFound`] when no account has this id; [`DomainError::Conflict`] as for `insert`.
+    async fn update(&self, account: &Account) -> DomainResult<()>;
+
+    /// Records a successful login: last login time and address, and `pending` → `active` with
+    /// `initialized_at` set.
+    async fn record_login(&self, id: Uuid, at: OffsetDateTime, ip: Option<String>) -> DomainResult<()>;
+
+    /// Sets `last_active_at`.
+    async fn touch_active(&self, id: Uuid, at: OffsetDateTime) -> DomainResult<()>;
+
+    /// Replaces the password hash (used to upgrade an old hash after a login); leaves sessions alone.
+    async fn replace_password_hash(&self, id: Uuid, hash: String) -> DomainResult<()>;
+
+    /// Live members of a group with their group role, newest membership first.
+    async fn list_group_members(&self, group_id: Uuid, page: PageRequest) -> DomainResult<Page<(Account, GroupRole)>>;
+}
+
+/// Installation state, groups and workspaces.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait DirectoryRepository: Send + Sync {
+    /// When setup finished, or `None` before it.
+    async fn setup_completed_at(&self) -> DomainResult<Option<OffsetDateTime>>;
+
+    /// Writes everything setup creates in one transaction.
+    ///
+    /// # Errors
+    /// [`DomainError::AlreadySetup`] when setup has already run or a workspace exists.
+    async fn install(&self, installation: &Installation) -> DomainResult<()>;
+
+    /// The account's current workspace (status normal) and its membership. When none is marked current, the
+    /// oldest normal membership becomes current. `None` when the account has no normal workspace.
+    async fn current_tenant(&self, account_id: Uuid) -> DomainResult<Option<(Tenant, TenantMembership)>>;
+
+    /// The account's group memberships (active groups only).
+    async fn group_memberships(&self, account_id: Uuid) -> DomainResult<Vec<GroupMembership>>;
+
+    /// Changes a member's group role.
+    ///
+    /// # Errors
+    /// [`DomainError::NotFound`] when the account is not a member of the group.
+    async fn set_group_role(&self, group_id: Uuid, account_id: Uuid, role: GroupRole) -> DomainResult<()>;
+}
+
+/// Console login sessions and their refresh tokens (stored as digests only).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait SessionRepository: Send + Sync {
+    /// Starts a session whose first refresh token has digest `token_digest`, valid until `token_expires_at`.
+    async fn start(
+        &self,
+        session: &LoginSession,
+        token_digest: &str,
+        token_expires_at: OffsetDateTime,
+    ) -> DomainResult<()>;
+
+    /// The unrevoked session the token digest belongs to, whatever the token's own state.
+    async fn find_by_token(&self, token_digest: &str) -> DomainResult<Option<LoginSession>>;
+
+    /// Atomically replaces a live token by a new one. A token that was already rotated revokes its whole
+    /// session and yields [`RefreshOutcome::Reused`]; an unknown, expired or revoked one yields `Invalid`.
+    async fn rotate(
+        &self,
+        old_digest: &str,
+        new_digest: &str,
+        new_expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> DomainResult<RefreshOutcome>;
+
+    /// Revokes the session of this token, if any. Returns whether one was revoked.
+    async fn revoke_by_token(&self, token_digest: &str, now: OffsetDateTime) -> DomainResult<bool>;
+
+    /// Revokes the account's most recently used live session, if any.
+    async fn revoke_latest(&self, account_id: Uuid, now: OffsetDateTime) -> DomainResult<bool>;
+
+    /// Revokes every live session of the account; returns how many.
+    async fn revoke_all(&self, account_id: Uuid, now: OffsetDateTime) -> DomainResult<u64>;
+}
+
+/// Counters with a time window (login failures, mail throttles), kept in the database so every server
+/// instance sees the same numbers.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ThrottleRepository: Send + Sync {
+    /// Adds one to `key` and returns the new count. A counter whose window ended restarts at one with a new
+    /// window of `window` from `now`.
+    async fn hit(&self, key: &str, now: OffsetDateTime, window: Duration) -> DomainResult<i64>;
+
+    /// The count of `key` within its window (0 when absent or ended).
+    async fn count(&self, key: &str, now: OffsetDateTime) -> DomainResult<i64>;
+
+    /// Removes the counter.
+    async fn clear(&self, key: &str) -> DomainResult<()>;
+}
+
+/// Result of checking a password against a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordCheck {
+    /// Right password. `needs_rehash` when the hash is of an older scheme or cost.
+    Match {
+        /// The stored hash should be replaced by a fresh one.
+        needs_rehash: bool,
+    },
+    /// Wrong password, or no hash to check against.
+    Mismatch,
+}
+
+/// Password hashing. Implementations bound concurrent hashing to about the number of cores and never run
+/// it on the caller's thread.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    /// A new hash of the password.
+    async fn hash(&self, password: &Password) -> DomainResult<String>;
+
+    /// Checks the password. With `hash = None` the same work is spent against a dummy hash (no timing
+    /// oracle for unknown accounts) and the answer is [`PasswordCheck::Mismatch`].
+    async fn verify(&self, password: &Password, hash: Option<String>) -> DomainResult<PasswordCheck>;
+}
+
+/// Claims of a verified console access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessClaims {
+    /// Account the token was issued to.
+    pub account_id: Uuid,
+    /// When it was issued.
+    pub issued_at: OffsetDateTime,
+    /// When it expires.
+    pub expires_at: OffsetDateTime,
+}
+
+/// Console access tokens (HS256 JWT `{user_id, exp, iss, sub}`).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait AccessTokenCodec: Send + Sync {
+    /// A token for the account, issued at `now`.
+    fn issue(&self, account_id: Uuid, now: OffsetDateTime) -> DomainResult<String>;
+
+    /// Verifies signature, algorithm, issuer, subject and expiry at `now`.
+    ///
+    /// # Errors
+    /// [`DomainError::Unauthenticated`] with "Invalid token signature.", "Token has expired." or "Invalid token.".
+    fn verify(&self, token: &str, now: OffsetDateTime) -> DomainResult<AccessClaims>;
+}
+
+/// Opaque secrets handed to clients and stored only as digests.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait SecretTokens: Send + Sync {
+    /// A new refresh token: 128 lowercase hex characters from a CSPRNG.
+    fn new_refresh_token(&self) -> String;
+    /// The digest stored in place of a token.
+    fn digest(&self, token: &str) -> String;
+}
+
+/// Signs links to uploaded files (avatars).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait FileUrlSigner: Send + Sync {
+    /// A signed preview URL for the file id, valid from `now`.
+    fn preview_url(&self, file_id: &str, now: OffsetDateTime) -> String;
+}
+
+/// Whether storage answers.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait StoreHealth: Send + Sync {
+    /// Runs a trivial query.
+    async fn ping(&self) -> DomainResult<()>;
+}
+
+/// A mail ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    /// Recipient address.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+}
+
+/// Sends mail.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// True when mail really leaves the system (SMTP configured).
+    fn is_configured(&self) -> bool;
+    /// Delivers one mail.
+    async fn send(&self, mail: &OutgoingMail) -> DomainResult<()>;
+}

@@ -1,0 +1,327 @@
+//! Console sign-in: login with lockout, access-token authentication, refresh-token rotation, logout.
+
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::error::{DomainError, DomainResult};
+use crate::model::{Account, AccountStatus, LoginSession, RefreshOutcome, TokenPair};
+use crate::ports::PasswordCheck;
+use crate::values::{EmailAddress, Password};
+
+use super::UseCases;
+
+/// Input of [`UseCases::login`].
+#[derive(Debug, Clone)]
+pub struct LoginCommand {
+    /// Email as typed.
+    pub email: EmailAddress,
+    /// Password as typed.
+    pub password: Password,
+    /// Client address.
+    pub ip: Option<String>,
+}
+
+/// `last_active_at` is refreshed at most this often.
+const ACTIVE_TOUCH_INTERVAL: Duration = Duration::minutes(10);
+
+fn lockout_key(email_key: &str) -> String {
+    format!("login_error:{email_key}")
+}
+
+impl UseCases {
+    /// Signs in with email and password and starts a session.
+    ///
+    /// Unknown emails cost one password verification like known ones and answer
+    /// [`DomainError::InvalidCredentials`] (or `AccountNotFound` under the compatibility switch). The banned
+    /// state is only revealed to a caller who gave the right password. Every failure counts toward the lockout.
+    ///
+    /// # Errors
+    /// `LoginLocked`, `InvalidCredentials`, `AccountNotFound`, `AccountBanned`, `ConsoleLoginDisabled`,
+    /// `NoWorkspace`.
+    pub async fn login(&self, cmd: LoginCommand) -> DomainResult<TokenPair> {
+        let now = self.ports.clock.now();
+        let key = lockout_key(&cmd.email.key());
+        if self.ports.throttles.count(&key, now).await? > self.settings.login_lockout_threshold {
+            return Err(DomainError::LoginLocked);
+        }
+        let account = self
+            .ports
+            .accounts
+            .find_live_by_email(&cmd.email.key())
+            .await?
+            .filter(|a| a.status != AccountStatus::Closed);
+        let stored_hash = account.as_ref().and_then(|a| a.password_hash.clone());
+        let check = self.ports.hasher.verify(&cmd.password, stored_hash).await?;
+        let (account, needs_rehash) = match (account, check) {
+            (Some(account), PasswordCheck::Match { needs_rehash }) => (account, needs_rehash),
+            (found, _) => {
+                self.ports.throttles.hit(&key, now, self.settings.login_lockout_window).await?;
+                return Err(if found.is_none() && self.settings.reveal_unknown_accounts {
+                    DomainError::AccountNotFound
+                } else {
+                    DomainError::InvalidCredentials
+                });
+            }
+        };
+        if !account.is_usable_at(now) {
+            return Err(DomainError::AccountBanned);
+        }
+        if !account.console_access {
+            return Err(DomainError::ConsoleLoginDisabled);
+        }
+        if self.ports.directory.current_tenant(account.id).await?.is_none() {
+            return Err(DomainError::NoWorkspace);
+        }
+        if needs_rehash {
+            let fresh = self.ports.hasher.hash(&cmd.password).await?;
+            self.ports.accounts.replace_password_hash(account.id, fresh).await?;
+        }
+        self.ports.accounts.record_login(account.id, now, cmd.ip.clone()).await?;
+        self.ports.throttles.clear(&key).await?;
+        self.start_session(&account, now, cmd.ip).await
+    }
+
+    /// Clears the login lockout of an email address (admin unlock).
+    pub async fn unlock_login(&self, email: &EmailAddress) -> DomainResult<()> {
+        self.ports.throttles.clear(&lockout_key(&email.key())).await
+    }
+
+    fn idle_timeout(&self, account: &Account) -> Duration {
+        account.session_policy.idle_timeout_secs.map_or(self.settings.refresh_token_ttl, Duration::seconds)
+    }
+
+    fn max_lifetime(&self, account: &Account) -> Duration {
+        account.session_policy.max_lifetime_secs.map_or(self.settings.session_max_lifetime, Duration::seconds)
+    }
+
+    async fn start_session(
+        &self,
+        account: &Account,
+        now: OffsetDateTime,
+        ip: Option<String>,
+    ) -> DomainResult<TokenPair> {
+        let session = LoginSession {
+            id: self.ports.ids.new_id(),
+            account_id: account.id,
+            created_at: now,
+            absolute_expires_at: now + self.max_lifetime(account),
+            ip,
+        };
+        let refresh_token = self.ports.secrets.new_refresh_token();
+        let expires = (now + self.idle_timeout(account)).min(session.absolute_expires_at);
+        self.ports.sessions.start(&session, &self.ports.secrets.digest(&refresh_token), expires).await?;
+        let access_token = self.ports.tokens.issue(account.id, now)?;
+        Ok(TokenPair { access_token, refresh_token })
+    }
+
+    /// Exchanges a refresh token for a new pair. The old token stops working; presenting it again revokes the
+    /// whole session.
+    ///
+    /// # Errors
+    /// [`DomainError::InvalidRefreshToken`] for unknown, expired, reused or revoked tokens, and for accounts
+    /// that can no longer sign in.
+    pub async fn refresh(&self, refresh_token: &str) -> DomainResult<TokenPair> {
+        let now = self.ports.clock.now();
+        let digest = self.ports.secrets.digest(refresh_token);
+        let session = self.ports.sessions.find_by_token(&digest).await?.ok_or(DomainError::InvalidRefreshToken)?;
+        let account = self.ports.accounts.get(session.account_id).await?;
+        let Some(account) = account.filter(|a| a.is_usable_at(now) && a.console_access) else {
+            self.ports.sessions.revoke_by_token(&digest, now).await?;
+            return Err(DomainError::InvalidRefreshToken);
+        };
+        let new_token = self.ports.secrets.new_refresh_token();
+        let expires = (now + self.idle_timeout(&account))
+            .min(session.absolute_expires_at)
+            .min(session.created_at + self.max_lifetime(&account));
+        match self.ports.sessions.rotate(&digest, &self.ports.secrets.digest(&new_token), expires, now).await? {
+            RefreshOutcome::Rotated { .. } => {
+                Ok(TokenPair { access_token: self.ports.tokens.issue(account.id, now)?, refresh_token: new_token })
+            }
+            RefreshOutcome::Reused | RefreshOutcome::Invalid => Err(DomainError::InvalidRefreshToken),
+        }
+    }
+
+    /// Ends a session: the one of `refresh_token` when given, else the account's most recently used one.
+    pub async fn logout(&self, account_id: Uuid, refresh_token: Option<&str>) -> DomainResult<()> {
+        let now = self.ports.clock.now();
+        if let Some(token) = refresh_token {
+            if self.ports.sessions.revoke_by_token(&self.ports.secrets.digest(token), now).await? {
+                return Ok(());
+            }
+        }
+        self.ports.sessions.revoke_latest(account_id, now).await?;
+        Ok(())
+    }
+
+    /// Resolves a console access token to its account.
+    ///
+    /// # Errors
+    /// [`DomainError::Unauthenticated`] for bad or expired tokens, unknown, deleted, banned or closed accounts,
+    /// and tokens issued before the account's sessions were revoked.
+    pub async fn authenticate(&self, access_token: &str) -> DomainResult<Account> {
+        let now = self.ports.clock.now();
+        let claims = self.ports.tokens.verify(access_token, now)?;
+        let account = self
+            .ports
+            .accounts
+            .get(claims.account_id)
+            .await?
+            .filter(Account::is_live)
+            .ok_or(DomainError::Unauthenticated("Unauthorized."))?;
+        if account.status == AccountStatus::Banned {
+            return Err(DomainError::Unauthenticated("Account is banned."));
+        }
+        if !account.is_usable_at(now) {
+            return Err(DomainError::Unauthenticated("Unauthorized."));
+        }
+        if account.tokens_not_before.is_some_and(|t| claims.issued_at < t) {
+            return Err(DomainError::Unauthenticated("Token has been revoked."));
+        }
+        if account.last_active_at.is_none_or(|t| now - t > ACTIVE_TOUCH_INTERVAL) {
+            self.ports.accounts.touch_active(account.id, now).await?;
+        }
+        Ok(account)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mockall::predicate::eq;
+
+    use super::*;
+    use crate::model::SystemRole;
+    use crate::ports::AccessClaims;
+    use crate::usecases::test_support::*;
+
+    fn cmd(email: &str) -> LoginCommand {
+        LoginCommand {
+            email: EmailAddress::parse("email", email).unwrap(),
+            password: Password::parse_any("password", "secret123").unwrap(),
+            ip: None,
+        }
+    }
+
+    fn alice() -> Account {
+        let mut a = Account::new(Uuid::new_v4(), "alice".into(), Some("alice@example.com".into()), NOW);
+        a.password_hash = Some("h".into());
+        a
+    }
+
+    #[tokio::test]
+    async fn unknown_email_spends_a_verify_counts_a_failure_and_reveals_nothing() {
+        let mut m = Mocks::new();
+        m.throttles.expect_count().returning(|_, _| Ok(0));
+        m.accounts.expect_find_live_by_email().with(eq("ghost@example.com")).returning(|_| Ok(None));
+        m.hasher.expect_verify().withf(|_, h| h.is_none()).times(1).returning(|_, _| Ok(PasswordCheck::Mismatch));
+        m.throttles
+            .expect_hit()
+            .withf(|k, _, _| k == "login_error:ghost@example.com")
+            .times(1)
+            .returning(|_, _, _| Ok(1));
+        let err = m.build().login(cmd("Ghost@Example.com")).await.unwrap_err();
+        assert!(matches!(err, DomainError::InvalidCredentials), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn locked_address_is_refused_before_any_password_work() {
+        let mut m = Mocks::new();
+        m.throttles.expect_count().returning(|_, _| Ok(6));
+        m.hasher.expect_verify().never();
+        m.accounts.expect_find_live_by_email().never();
+        assert!(matches!(m.build().login(cmd("a@example.com")).await, Err(DomainError::LoginLocked)));
+    }
+
+    #[tokio::test]
+    async fn banned_is_only_told_after_the_right_password() {
+        let mut m = Mocks::new();
+        m.throttles.expect_count().returning(|_, _| Ok(0));
+        m.accounts.expect_find_live_by_email().returning(|_| {
+            let mut a = alice();
+            a.status = AccountStatus::Banned;
+            Ok(Some(a))
+        });
+        m.hasher.expect_verify().returning(|_, _| Ok(PasswordCheck::Match { needs_rehash: false }));
+        assert!(matches!(m.build().login(cmd("alice@example.com")).await, Err(DomainError::AccountBanned)));
+    }
+
+    #[tokio::test]
+    async fn success_records_login_clears_counter_and_issues_tokens() {
+        let mut m = Mocks::new();
+        m.throttles.expect_count().returning(|_, _| Ok(3));
+        m.accounts.expect_find_live_by_email().returning(|_| Ok(Some(alice())));
+        m.hasher.expect_verify().returning(|_, _| Ok(PasswordCheck::Match { needs_rehash: true }));
+        m.hasher.expect_hash().times(1).returning(|_| Ok("new".into()));
+        m.accounts.expect_replace_password_hash().withf(|_, h| h == "new").times(1).returning(|_, _| Ok(()));
+        m.directory.expect_current_tenant().returning(|_| {
+            let t = crate::model::Tenant::new(Uuid::new_v4(), "w".into(), None, NOW);
+            let j = crate::model::TenantMembership {
+                tenant_id: t.id,
+                account_id: Uuid::nil(),
+                role: crate::model::WorkspaceRole::Owner,
+                position: None,
+                permissions: vec![],
+                current: true,
+                invited_by: None,
+                created_at: NOW,
+            };
+            Ok(Some((t, j)))
+        });
+        m.accounts.expect_record_login().times(1).returning(|_, _, _| Ok(()));
+        m.throttles.expect_clear().times(1).returning(|_| Ok(()));
+        m.secrets.expect_new_refresh_token().returning(|| "r".repeat(128));
+        m.secrets.expect_digest().returning(|t| format!("d:{t}"));
+        m.sessions
+            .expect_start()
+            .withf(|s, d, exp| {
+                d == format!("d:{}", "r".repeat(128))
+                    && *exp == NOW + Duration::days(30)
+                    && s.absolute_expires_at == NOW + Duration::days(30)
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        m.tokens.expect_issue().returning(|_, _| Ok("jwt".into()));
+        let pair = m.build().login(cmd("alice@example.com")).await.unwrap();
+        assert_eq!(pair.access_token, "jwt");
+        assert_eq!(pair.refresh_token.len(), 128);
+    }
+
+    #[tokio::test]
+    async fn tokens_issued_before_revocation_are_refused() {
+        let mut m = Mocks::new();
+        let mut a = alice();
+        a.tokens_not_before = Some(NOW - Duration::minutes(5));
+        a.last_active_at = Some(NOW);
+        a.system_role = Some(SystemRole::Normal);
+        let id = a.id;
+        m.tokens.expect_verify().returning(move |_, _| {
+            Ok(AccessClaims {
+                account_id: id,
+                issued_at: NOW - Duration::minutes(10),
+                expires_at: NOW + Duration::minutes(50),
+            })
+        });
+        m.accounts.expect_get().returning(move |_| Ok(Some(a.clone())));
+        assert!(matches!(m.build().authenticate("t").await, Err(DomainError::Unauthenticated(_))));
+    }
+
+    #[tokio::test]
+    async fn reused_refresh_token_fails() {
+        let mut m = Mocks::new();
+        let a = alice();
+        let id = a.id;
+        m.secrets.expect_digest().returning(|t| format!("d:{t}"));
+        m.secrets.expect_new_refresh_token().returning(|| "n".into());
+        m.sessions.expect_find_by_token().returning(move |_| {
+            Ok(Some(LoginSession {
+                id: Uuid::new_v4(),
+                account_id: id,
+                created_at: NOW,
+                absolute_expires_at: NOW + Duration::days(1),
+                ip: None,
+            }))
+        });
+        m.accounts.expect_get().returning(move |_| Ok(Some(a.clone())));
+        m.sessions.expect_rotate().returning(|_, _, _, _| Ok(RefreshOutcome::Reused));
+        assert!(matches!(m.build().refresh("old").await, Err(DomainError::InvalidRefreshToken)));
+    }
+}

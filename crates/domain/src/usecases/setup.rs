@@ -1,0 +1,148 @@
+//! First-run setup: the super admin, "Default Group" with its shadow tenant, and the admin's workspace.
+
+use crate::error::DomainResult;
+use crate::model::{
+    Account, EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Installation, SystemRole, Tenant,
+    TenantMembership, WorkspaceRole,
+};
+use crate::values::{DisplayName, EmailAddress, Password};
+use crate::DomainError;
+
+use super::UseCases;
+
+/// Input of [`UseCases::setup`].
+#[derive(Debug, Clone)]
+pub struct SetupCommand {
+    /// The super admin's email.
+    pub email: EmailAddress,
+    /// The super admin's name.
+    pub name: DisplayName,
+    /// The super admin's password.
+    pub password: Password,
+    /// Client address, recorded as the last login address.
+    pub ip: Option<String>,
+}
+
+/// Name of the group setup creates.
+pub const DEFAULT_GROUP_NAME: &str = "Default Group";
+
+impl UseCases {
+    /// When setup finished, `None` before.
+    pub async fn setup_status(&self) -> DomainResult<Option<time::OffsetDateTime>> {
+        self.ports.directory.setup_completed_at().await
+    }
+
+    /// Creates, in one transaction, the super admin, "Default Group" with its shadow tenant, the workspace
+    /// "<name>'s Workspace" in that group, and all memberships.
+    ///
+    /// # Errors
+    /// [`DomainError::AlreadySetup`] on a second call.
+    pub async fn setup(&self, cmd: SetupCommand) -> DomainResult<()> {
+        if self.is_setup().await? {
+            return Err(DomainError::AlreadySetup);
+        }
+        let hash = self.ports.hasher.hash(&cmd.password).await?;
+        let now = self.ports.clock.now();
+        let ids = &self.ports.ids;
+
+        let mut admin =
+            Account::new(ids.new_id(), cmd.name.as_str().to_owned(), Some(cmd.email.as_str().to_owned()), now);
+        admin.password_hash = Some(hash);
+        admin.password_changed_at = Some(now);
+        admin.initialized_at = Some(now);
+        admin.last_login_ip = cmd.ip;
+        admin.system_role = Some(SystemRole::SuperAdmin);
+
+        let group_id = ids.new_id();
+        let group = EnterpriseGroup {
+            id: group_id,
+            name: DEFAULT_GROUP_NAME.into(),
+            short_name: None,
+            status: GroupStatus::Active,
+            workspace_defaults: serde_json::json!({}),
+            created_at: now,
+            updated_at: now,
+        };
+        let shadow = Tenant::new(group_id, group.name.clone(), Some(group_id), now);
+        let workspace = Tenant::new(ids.new_id(), format!("{}'s Workspace", admin.name), Some(group_id), now);
+        let join = |tenant: &Tenant, current: bool| TenantMembership {
+            tenant_id: tenant.id,
+            account_id: admin.id,
+            role: WorkspaceRole::Owner,
+            position: None,
+            permissions: Vec::new(),
+            current,
+            invited_by: None,
+            created_at: now,
+        };
+        let installation = Installation {
+            tenant_members: vec![join(&shadow, false), join(&workspace, true)],
+            group_members: vec![GroupMembership {
+                group_id,
+                account_id: admin.id,
+                role: GroupRole::SuperAdmin,
+                created_at: now,
+            }],
+            tenants: vec![shadow, workspace],
+            group,
+            admin,
+            version: self.settings.version.clone(),
+        };
+        self.ports.directory.install(&installation).await?;
+        self.setup_seen.store(true, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::usecases::test_support::*;
+
+    fn command() -> SetupCommand {
+        SetupCommand {
+            email: EmailAddress::parse("email", "i@zgi.ai").unwrap(),
+            name: DisplayName::parse("name", "zgi").unwrap(),
+            password: Password::parse_console("password", "zgi@zgi123").unwrap(),
+            ip: Some("127.0.0.1".into()),
+        }
+    }
+
+    #[tokio::test]
+    async fn setup_writes_one_installation_with_group_shadow_and_workspace() {
+        let mut m = Mocks::new();
+        m.directory.expect_setup_completed_at().returning(|| Ok(None));
+        m.hasher.expect_hash().returning(|_| Ok("hash".into()));
+        m.directory
+            .expect_install()
+            .withf(|i: &Installation| {
+                let shadow = i.tenants.iter().find(|t| t.id == i.group.id).expect("shadow tenant");
+                let own = i.tenants.iter().find(|t| t.id != i.group.id).expect("workspace");
+                i.group.name == "Default Group"
+                    && shadow.group_id == Some(i.group.id)
+                    && own.name == "zgi's Workspace"
+                    && own.group_id == Some(i.group.id)
+                    && i.admin.system_role == Some(SystemRole::SuperAdmin)
+                    && i.admin.password_hash.as_deref() == Some("hash")
+                    && i.group_members.len() == 1
+                    && i.group_members[0].role == GroupRole::SuperAdmin
+                    && i.tenant_members.iter().filter(|m| m.current).count() == 1
+                    && i.tenant_members.iter().all(|m| m.role == WorkspaceRole::Owner)
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+        let uc = m.build();
+        uc.setup(command()).await.unwrap();
+        // remembered: a second call refuses without asking storage again
+        assert!(matches!(uc.setup(command()).await, Err(DomainError::AlreadySetup)));
+    }
+
+    #[tokio::test]
+    async fn setup_refuses_when_already_done() {
+        let mut m = Mocks::new();
+        m.directory.expect_setup_completed_at().returning(|| Ok(Some(NOW)));
+        m.hasher.expect_hash().never();
+        m.directory.expect_install().never();
+        assert!(matches!(m.build().setup(command()).await, Err(DomainError::AlreadySetup)));
+    }
+}

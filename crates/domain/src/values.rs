@@ -1,0 +1,228 @@
+//! Value objects parsed at the edge: once constructed they are valid. Error texts follow the console
+//! dialect's wording because that is the dialect whose clients show them to people.
+
+use std::fmt;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::error::{DomainError, DomainResult};
+
+static EMAIL_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[\w.!#$%&'*+\-/=?^_`{|}~]+@([\w-]+\.)+[\w-]{2,}$").expect("static regex"));
+
+/// A trimmed email address. Comparison and uniqueness use [`EmailAddress::key`] (lower case).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    /// Longest address accepted (RFC 5321 path limit).
+    pub const MAX_LEN: usize = 254;
+
+    /// Parses `raw` for the field `field`.
+    ///
+    /// # Errors
+    /// [`DomainError::Invalid`] when the trimmed value is not an email address.
+    pub fn parse(field: &'static str, raw: &str) -> DomainResult<Self> {
+        let trimmed = raw.trim();
+        if trimmed.len() > Self::MAX_LEN || !EMAIL_RE.is_match(trimmed) {
+            return Err(DomainError::invalid(field, format!("{raw} is not a valid email.")));
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    /// The address as given (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The case-insensitive key stored in the unique index.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+impl fmt::Debug for EmailAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EmailAddress({})", self.0)
+    }
+}
+
+/// Lower-cased lookup key for an email given in any form (used for throttle keys of unparsed input).
+pub fn email_key(raw: &str) -> String {
+    raw.trim().to_lowercase()
+}
+
+/// A plain-text password in transit. Its `Debug` never shows the value.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    /// bcrypt only reads 72 bytes; longer passwords are refused rather than silently truncated.
+    pub const MAX_BYTES: usize = 72;
+
+    /// The console rule: at least 8 characters with a letter and a digit, at most 72 bytes.
+    ///
+    /// # Errors
+    /// [`DomainError::Invalid`] naming `field` when the rule is not met.
+    pub fn parse_console(field: &'static str, raw: &str) -> DomainResult<Self> {
+        if raw.len() > Self::MAX_BYTES {
+            return Err(DomainError::invalid(field, "Password must be at most 72 bytes long."));
+        }
+        let long_enough = raw.chars().count() >= 8;
+        let has_letter = raw.chars().any(|c| c.is_ascii_alphabetic());
+        let has_digit = raw.chars().any(|c| c.is_ascii_digit());
+        if !(long_enough && has_letter && has_digit) {
+            return Err(DomainError::invalid(
+                field,
+                "Password must contain letters and numbers, and the length must be greater than 8.",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// Any non-empty password within bcrypt's limit (used to check a login attempt, not to set one).
+    ///
+    /// # Errors
+    /// [`DomainError::Invalid`] when empty or longer than 72 bytes.
+    pub fn parse_any(field: &'static str, raw: &str) -> DomainResult<Self> {
+        if raw.is_empty() {
+            return Err(DomainError::invalid(field, "Password must not be empty."));
+        }
+        if raw.len() > Self::MAX_BYTES {
+            return Err(DomainError::invalid(field, "Password must be at most 72 bytes long."));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The secret itself, for hashers only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+/// A display name: trimmed, 1 to 30 characters (the console limit).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    /// Longest name in characters.
+    pub const MAX_CHARS: usize = 30;
+
+    /// # Errors
+    /// [`DomainError::Invalid`] naming `field` when empty or too long.
+    pub fn parse(field: &'static str, raw: &str) -> DomainResult<Self> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(DomainError::invalid(field, "Name must not be empty."));
+        }
+        if trimmed.chars().count() > Self::MAX_CHARS {
+            return Err(DomainError::invalid(
+                field,
+                format!("Invalid argument: {raw}. argument cannot exceed length 30"),
+            ));
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Takes the inner string.
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// Interface languages the console supports, with the default timezone of each.
+pub const LANGUAGES: &[(&str, &str)] = &[
+    ("en-US", "America/New_York"),
+    ("zh-Hans", "Asia/Shanghai"),
+    ("zh-Hant", "Asia/Taipei"),
+    ("pt-BR", "America/Sao_Paulo"),
+    ("es-ES", "Europe/Madrid"),
+    ("fr-FR", "Europe/Paris"),
+    ("de-DE", "Europe/Berlin"),
+    ("ja-JP", "Asia/Tokyo"),
+    ("ko-KR", "Asia/Seoul"),
+    ("ru-RU", "Europe/Moscow"),
+    ("it-IT", "Europe/Rome"),
+    ("uk-UA", "Europe/Kyiv"),
+    ("vi-VN", "Asia/Ho_Chi_Minh"),
+    ("ro-RO", "Europe/Bucharest"),
+    ("pl-PL", "Europe/Warsaw"),
+    ("hi-IN", "Asia/Kolkata"),
+    ("tr-TR", "Europe/Istanbul"),
+    ("fa-IR", "Asia/Tehran"),
+    ("sl-SI", "Europe/Ljubljana"),
+    ("th-TH", "Asia/Bangkok"),
+];
+
+/// Checks a language tag against [`LANGUAGES`].
+///
+/// # Errors
+/// [`DomainError::Invalid`] naming `field` for an unsupported tag.
+pub fn parse_language(field: &'static str, raw: &str) -> DomainResult<&'static str> {
+    LANGUAGES
+        .iter()
+        .find(|(tag, _)| *tag == raw)
+        .map(|(tag, _)| *tag)
+        .ok_or_else(|| DomainError::invalid(field, format!("{raw} is not a valid language.")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_trimmed_and_keyed_case_insensitively() {
+        let e = EmailAddress::parse("email", "  Ann@Example.COM ").unwrap();
+        assert_eq!(e.as_str(), "Ann@Example.COM");
+        assert_eq!(e.key(), "ann@example.com");
+    }
+
+    #[test]
+    fn email_rejects_garbage_with_console_text() {
+        let err = EmailAddress::parse("email", "not-an-email").unwrap_err();
+        assert!(
+            matches!(err, DomainError::Invalid { field: "email", ref message } if message == "not-an-email is not a valid email.")
+        );
+        assert!(EmailAddress::parse("email", "a@b").is_err());
+    }
+
+    #[test]
+    fn console_password_rule() {
+        assert!(Password::parse_console("password", "abcdefg1").is_ok());
+        assert!(Password::parse_console("password", "abcdefgh").is_err());
+        assert!(Password::parse_console("password", "12345678").is_err());
+        assert!(Password::parse_console("password", "abc123").is_err());
+        let long = format!("a1{}", "x".repeat(71));
+        assert!(matches!(
+            Password::parse_console("password", &long),
+            Err(DomainError::Invalid { field: "password", .. })
+        ));
+        assert_eq!(format!("{:?}", Password::parse_any("p", "secret1x").unwrap()), "Password(***)");
+    }
+
+    #[test]
+    fn display_name_limits() {
+        assert_eq!(DisplayName::parse("name", " zgi ").unwrap().as_str(), "zgi");
+        assert!(DisplayName::parse("name", "   ").is_err());
+        assert!(DisplayName::parse("name", &"名".repeat(30)).is_ok());
+        assert!(DisplayName::parse("name", &"名".repeat(31)).is_err());
+    }
+
+    #[test]
+    fn languages() {
+        assert_eq!(parse_language("language", "zh-Hans").unwrap(), "zh-Hans");
+        assert!(parse_language("language", "xx").is_err());
+    }
+}

@@ -1,0 +1,197 @@
+//! `/account/profile`, `/account/register` and the zgi-next `/account-ex/*` endpoints.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use domain::model::{AccountStatus, GroupRole, SystemRole, WireEnum};
+use domain::usecases::{AccountUpdate, NewAccount};
+use domain::values::{DisplayName, EmailAddress, Password};
+use domain::DomainError;
+use serde::Deserialize;
+use serde_json::json;
+use validator::Validate;
+
+use super::dto::{double_option, Paginated, Render};
+use super::error::ConsoleError;
+use super::extract::{Authenticated, ConsoleJson, QueryParams};
+use crate::AppState;
+
+fn render(state: &AppState) -> Render<'_> {
+    Render { files: state.files.as_ref(), now: state.use_cases.ports().clock.now() }
+}
+
+/// `GET /account/profile`: the caller's `account_fields`.
+pub(super) async fn profile(state: web::Data<AppState>, Authenticated(me): Authenticated) -> HttpResponse {
+    HttpResponse::Ok().json(render(&state).fields(&me))
+}
+
+/// `GET /account-ex/profile`: the caller with status, account role and extension.
+pub(super) async fn profile_ex(state: web::Data<AppState>, Authenticated(me): Authenticated) -> HttpResponse {
+    HttpResponse::Ok().json(render(&state).ex(&me, None))
+}
+
+#[derive(Deserialize)]
+pub(super) struct RegisterBody {
+    email: String,
+    name: String,
+    password: String,
+}
+
+/// `POST /account/register`: an admin creates an account (joining the admin's current group).
+pub(super) async fn register(
+    state: web::Data<AppState>,
+    Authenticated(me): Authenticated,
+    ConsoleJson(body): ConsoleJson<RegisterBody>,
+) -> Result<HttpResponse, ConsoleError> {
+    let command = NewAccount {
+        email: EmailAddress::parse("email", &body.email)?,
+        name: DisplayName::parse("name", &body.name)?,
+        password: Password::parse_console("password", &body.password)?,
+    };
+    match state.use_cases.create_account(&me, command).await {
+        Ok(account) => Ok(HttpResponse::Ok().json(render(&state).fields(&account))),
+        Err(DomainError::Conflict { field: "email" }) => {
+            Err(ConsoleError::standard(StatusCode::BAD_REQUEST, "user_register_failed", "Email already exists."))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /account-ex/list?page&limit`: members of the caller's current group with their group roles.
+pub(super) async fn list(
+    state: web::Data<AppState>,
+    Authenticated(me): Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ConsoleError> {
+    let page = QueryParams::of(&req).page()?;
+    let result = state.use_cases.list_group_accounts(&me, page).await?;
+    let r = render(&state);
+    Ok(HttpResponse::Ok().json(Paginated::from_page(result, |(a, role)| r.ex(&a, Some(role)))))
+}
+
+/// `GET /account-ex/email?email=`: the account, or `{}` when unknown or not visible to the caller.
+pub(super) async fn by_email(
+    state: web::Data<AppState>,
+    Authenticated(me): Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ConsoleError> {
+    let query = QueryParams::of(&req);
+    let email = EmailAddress::parse("email", query.required("email")?)?;
+    let found = state.use_cases.find_account_by_email(&me, &email).await?;
+    Ok(match found {
+        Some(a) => HttpResponse::Ok().json(render(&state).with_extension(&a)),
+        None => HttpResponse::Ok().json(json!({})),
+    })
+}
+
+/// `GET /account-ex/id?id=`: the account, or `{}` when unknown or not visible to the caller.
+pub(super) async fn by_id(
+    state: web::Data<AppState>,
+    Authenticated(me): Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ConsoleError> {
+    let query = QueryParams::of(&req);
+    query.required("id")?;
+    let id = query.uuid("id")?.expect("required above");
+    Ok(match state.use_cases.find_account_by_id(&me, id).await? {
+        Some(a) => HttpResponse::Ok().json(render(&state).with_extension(&a)),
+        None => HttpResponse::Ok().json(json!({})),
+    })
+}
+
+#[derive(Deserialize, Validate)]
+pub(super) struct UpdateBody {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 255, message = "avatar must be at most 255 characters."))]
+    avatar: Option<Option<String>>,
+    status: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 20, message = "mobile must be at most 20 characters."))]
+    mobile: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 50, message = "wechat must be at most 50 characters."))]
+    wechat: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 255, message = "address must be at most 255 characters."))]
+    address: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 10, message = "gender must be at most 10 characters."))]
+    gender: Option<Option<String>>,
+    role_type: Option<String>,
+    group_role: Option<String>,
+}
+
+/// The first failure of a `validator` check as an `invalid_param` naming the field.
+fn validation_error(errors: validator::ValidationErrors) -> ConsoleError {
+    let mut fields: Vec<_> = errors.field_errors().into_iter().collect();
+    fields.sort_by_key(|(name, _)| name.to_string());
+    let (field, errs) = fields.into_iter().next().expect("at least one error");
+    let message = errs
+        .first()
+        .and_then(|e| e.message.as_ref())
+        .map_or_else(|| format!("{field} is invalid."), ToString::to_string);
+    ConsoleError::param(field.to_string(), message)
+}
+
+fn parse_status(raw: &str) -> Result<AccountStatus, ConsoleError> {
+    match raw {
+        "active" | "pending" | "banned" | "closed" => Ok(AccountStatus::parse(raw).expect("listed")),
+        _ => Err(ConsoleError::param("status", "status must be one of active, pending, banned, closed.")),
+    }
+}
+
+fn parse_system_role(raw: &str) -> Result<SystemRole, ConsoleError> {
+    match raw {
+        "system_admin" | "auditor" | "normal" => Ok(SystemRole::parse(raw).expect("listed")),
+        _ => Err(ConsoleError::param("role_type", "role_type must be one of system_admin, auditor, normal.")),
+    }
+}
+
+fn parse_group_role(raw: &str) -> Result<GroupRole, ConsoleError> {
+    match raw {
+        "admin" | "normal" => Ok(GroupRole::parse(raw).expect("listed")),
+        _ => Err(ConsoleError::param("group_role", "group_role must be one of admin, normal.")),
+    }
+}
+
+/// `PUT /account-ex/id?id=`: changes profile, status, roles (the caller when `id` is absent).
+pub(super) async fn update(
+    state: web::Data<AppState>,
+    Authenticated(me): Authenticated,
+    req: HttpRequest,
+    ConsoleJson(body): ConsoleJson<UpdateBody>,
+) -> Result<HttpResponse, ConsoleError> {
+    let target = QueryParams::of(&req).uuid("id")?;
+    body.validate().map_err(validation_error)?;
+    let update = AccountUpdate {
+        name: body.name.as_deref().map(|n| DisplayName::parse("name", n)).transpose()?,
+        avatar: body.avatar,
+        status: body.status.as_deref().map(parse_status).transpose()?,
+        mobile: body.mobile,
+        wechat: body.wechat,
+        address: body.address,
+        gender: body.gender,
+        system_role: body.role_type.as_deref().map(parse_system_role).transpose()?,
+        group_role: body.group_role.as_deref().map(parse_group_role).transpose()?,
+    };
+    let account = state.use_cases.update_account(&me, target, update).await?;
+    Ok(HttpResponse::Ok().json(render(&state).with_extension(&account)))
+}
+
+#[derive(Deserialize)]
+pub(super) struct RoleBody {
+    role_type: String,
+}
+
+/// `PUT /account-ex/role?id=`: sets the platform role; answers the account with `account_role`.
+pub(super) async fn set_role(
+    state: web::Data<AppState>,
+    Authenticated(me): Authenticated,
+    req: HttpRequest,
+    ConsoleJson(body): ConsoleJson<RoleBody>,
+) -> Result<HttpResponse, ConsoleError> {
+    let target = QueryParams::of(&req).uuid("id")?;
+    let role = parse_system_role(&body.role_type)?;
+    let account = state.use_cases.set_system_role(&me, target, role).await?;
+    Ok(HttpResponse::Ok().json(render(&state).ex(&account, None)))
+}

@@ -1,0 +1,136 @@
+//! The console dialect's errors and its table from domain errors. Bodies follow Dify: `{code, message,
+//! status}`, the validation variant `{code: "invalid_param", message, params}`, and a few endpoint-specific
+//! bodies (`{result: "fail", data}`).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use domain::DomainError;
+use serde_json::{json, Value};
+
+/// An error answered by a console endpoint.
+#[derive(Debug)]
+pub enum ConsoleError {
+    /// `{code, message, status}`.
+    Standard {
+        /// HTTP status.
+        status: StatusCode,
+        /// Machine code.
+        code: &'static str,
+        /// Human text.
+        message: String,
+    },
+    /// `{code: "invalid_param", message, params}` with status 400.
+    Param {
+        /// The offending field.
+        field: String,
+        /// Why.
+        message: String,
+    },
+    /// Any other body with a status (endpoint-specific shapes).
+    Body {
+        /// HTTP status.
+        status: StatusCode,
+        /// The JSON body.
+        body: Value,
+    },
+}
+
+impl ConsoleError {
+    /// `{code, message, status}`.
+    pub fn standard(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self::Standard { status, code, message: message.into() }
+    }
+
+    /// A validation failure naming `field`.
+    pub fn param(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Param { field: field.into(), message: message.into() }
+    }
+
+    /// `400 bad_request` for bodies that are not JSON.
+    pub fn bad_json() -> Self {
+        Self::standard(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "Invalid JSON payload received or JSON payload is empty.",
+        )
+    }
+}
+
+impl std::fmt::Display for ConsoleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Standard { code, message, .. } => write!(f, "{code}: {message}"),
+            Self::Param { field, message } => write!(f, "invalid_param {field}: {message}"),
+            Self::Body { status, .. } => write!(f, "{status}"),
+        }
+    }
+}
+
+impl ResponseError for ConsoleError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Standard { status, .. } | Self::Body { status, .. } => *status,
+            Self::Param { .. } => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let body = match self {
+            Self::Standard { status, code, message } => {
+                json!({"code": code, "message": message, "status": status.as_u16()})
+            }
+            Self::Param { field, message } => json!({"code": "invalid_param", "message": message, "params": field}),
+            Self::Body { body, .. } => body.clone(),
+        };
+        HttpResponse::build(self.status_code()).json(body)
+    }
+}
+
+/// The console's table from domain errors to status, code and message.
+impl From<DomainError> for ConsoleError {
+    fn from(e: DomainError) -> Self {
+        use StatusCode as S;
+        match e {
+            DomainError::Invalid { field, message } => Self::param(field, message),
+            DomainError::NotFound { entity } => Self::standard(S::NOT_FOUND, "not_found", format!("The {entity} does not exist.")),
+            DomainError::Conflict { field } => Self::standard(S::CONFLICT, "conflict", format!("The {field} is already in use.")),
+            DomainError::Forbidden(why) => Self::standard(S::FORBIDDEN, "forbidden", why),
+            DomainError::Unauthenticated(why) => Self::standard(S::UNAUTHORIZED, "unauthorized", why),
+            DomainError::AlreadySetup => Self::standard(
+                S::FORBIDDEN,
+                "already_setup",
+                "Dify has been successfully installed. Please refresh the page or return to the dashboard homepage.",
+            ),
+            DomainError::NotSetup => Self::standard(
+                S::UNAUTHORIZED,
+                "not_setup",
+                "Dify has not been initialized and installed yet. Please proceed with the initialization and installation process first.",
+            ),
+            DomainError::InvalidCredentials => {
+                Self::standard(S::BAD_REQUEST, "email_or_password_mismatch", "The email or password is mismatched.")
+            }
+            DomainError::AccountNotFound => Self::standard(S::BAD_REQUEST, "account_not_found", "Account not found."),
+            DomainError::AccountBanned => Self::standard(S::BAD_REQUEST, "account_banned", "Account is banned."),
+            DomainError::ConsoleLoginDisabled => {
+                Self::standard(S::FORBIDDEN, "console_login_disabled", "Console login is disabled for this account.")
+            }
+            DomainError::LoginLocked => Self::standard(
+                S::TOO_MANY_REQUESTS,
+                "email_code_login_limit",
+                "Too many incorrect password attempts. Please try again later.",
+            ),
+            DomainError::NoWorkspace => Self::standard(
+                S::BAD_REQUEST,
+                "not_allowed_create_workspace",
+                "Workspace not found, please contact system admin to invite you to join in a workspace.",
+            ),
+            DomainError::InvalidRefreshToken => {
+                Self::Body { status: S::UNAUTHORIZED, body: json!({"result": "fail", "data": "Invalid refresh token"}) }
+            }
+            DomainError::Internal(source) => {
+                tracing::error!(error = %source, "internal error");
+                Self::Body { status: S::INTERNAL_SERVER_ERROR, body: json!({"message": "Internal Server Error", "code": "unknown"}) }
+            }
+        }
+    }
+}

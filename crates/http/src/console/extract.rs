@@ -1,0 +1,235 @@
+//! Request parsing for the console: JSON bodies with field-naming errors, query parameters, pagination,
+//! the bearer-token account, and the client address.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest};
+use domain::model::{Account, PageRequest};
+use serde::de::DeserializeOwned;
+
+use super::error::ConsoleError;
+use crate::AppState;
+
+/// Parses a JSON body. Syntax errors answer `400 bad_request`; a missing or wrongly typed field answers
+/// `invalid_param` naming it. Unknown fields are ignored.
+///
+/// # Errors
+/// As above.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ConsoleError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ConsoleError::bad_json());
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    let value = parsed.map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if !inner.is_data() {
+            return ConsoleError::bad_json();
+        }
+        let text = inner.to_string();
+        if let Some(rest) = text.strip_prefix("missing field `") {
+            let field = rest.split('`').next().unwrap_or_default();
+            let field = if path == "." { field.to_owned() } else { format!("{path}.{field}") };
+            return ConsoleError::param(field, "Missing required parameter in the JSON body");
+        }
+        let reason = text.split(" at line ").next().unwrap_or(&text).to_owned();
+        if path == "." {
+            ConsoleError::param("body", format!("The JSON body must be an object: {reason}"))
+        } else {
+            ConsoleError::param(path.clone(), format!("Invalid value for {path}: {reason}"))
+        }
+    })?;
+    de.end().map_err(|_| ConsoleError::bad_json())?;
+    Ok(value)
+}
+
+/// A JSON body parsed with [`parse_json`].
+pub struct ConsoleJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ConsoleJson<T> {
+    type Error = ConsoleError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ConsoleError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = bytes.await.map_err(body_error)?;
+            parse_json(&bytes).map(ConsoleJson)
+        })
+    }
+}
+
+/// Maps a payload failure (too large, broken stream) to the console envelope.
+pub fn body_error(e: actix_web::Error) -> ConsoleError {
+    if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+        ConsoleError::standard(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_entity_too_large",
+            "The data value transmitted exceeds the capacity limit.",
+        )
+    } else {
+        ConsoleError::bad_json()
+    }
+}
+
+/// Query parameters as strings, parsed by the handler.
+pub struct QueryParams(pub HashMap<String, String>);
+
+impl QueryParams {
+    /// From the request's query string.
+    pub fn of(req: &HttpRequest) -> Self {
+        Self(
+            web::Query::<HashMap<String, String>>::from_query(req.query_string())
+                .map(|q| q.into_inner())
+                .unwrap_or_default(),
+        )
+    }
+
+    /// An optional parameter.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// A required parameter.
+    ///
+    /// # Errors
+    /// `invalid_param` naming it when absent or empty.
+    pub fn required(&self, name: &str) -> Result<&str, ConsoleError> {
+        self.get(name)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| ConsoleError::param(name, "Missing required parameter in the query string"))
+    }
+
+    /// An integer within `min..=max`, `default` when absent.
+    ///
+    /// # Errors
+    /// `invalid_param` naming it when not an integer or out of range.
+    pub fn int_in(&self, name: &str, min: u32, max: u32, default: u32) -> Result<u32, ConsoleError> {
+        let Some(raw) = self.get(name).filter(|v| !v.is_empty()) else { return Ok(default) };
+        let out_of_range = || {
+            ConsoleError::param(
+                name,
+                format!("Invalid argument: {raw}. argument must be within the range {min} - {max}"),
+            )
+        };
+        let value: i64 = raw.trim().parse().map_err(|_| out_of_range())?;
+        u32::try_from(value).ok().filter(|v| (min..=max).contains(v)).ok_or_else(out_of_range)
+    }
+
+    /// `page` (1–99999, default 1) and `limit` (1–100, default 20).
+    ///
+    /// # Errors
+    /// `invalid_param` for out-of-range values.
+    pub fn page(&self) -> Result<PageRequest, ConsoleError> {
+        Ok(PageRequest { page: self.int_in("page", 1, 99_999, 1)?, limit: self.int_in("limit", 1, 100, 20)? })
+    }
+
+    /// A UUID parameter.
+    ///
+    /// # Errors
+    /// `invalid_param` naming it when malformed.
+    pub fn uuid(&self, name: &str) -> Result<Option<uuid::Uuid>, ConsoleError> {
+        self.get(name)
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                uuid::Uuid::parse_str(v.trim())
+                    .map_err(|_| ConsoleError::param(name, format!("{v} is not a valid id.")))
+            })
+            .transpose()
+    }
+}
+
+/// The account of a valid console access token (`Authorization: Bearer …`, or `?_token=` when the header is
+/// absent). Refuses before setup with `401 not_setup`.
+pub struct Authenticated(pub Account);
+
+impl FromRequest for Authenticated {
+    type Error = ConsoleError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ConsoleError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| domain::DomainError::internal_msg("application state missing"))?;
+            state.use_cases.require_setup().await?;
+            let token = token?;
+            Ok(Authenticated(state.use_cases.authenticate(&token).await?))
+        })
+    }
+}
+
+fn unauthorized(message: &'static str) -> ConsoleError {
+    ConsoleError::standard(StatusCode::UNAUTHORIZED, "unauthorized", message)
+}
+
+fn bearer_token(req: &HttpRequest) -> Result<String, ConsoleError> {
+    if let Some(header) = req.headers().get(actix_web::http::header::AUTHORIZATION) {
+        let value = header.to_str().unwrap_or_default();
+        let malformed = || unauthorized("Invalid Authorization header format. Expected 'Bearer <api-key>' format.");
+        let (scheme, token) = value.split_once(' ').ok_or_else(malformed)?;
+        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+            return Err(malformed());
+        }
+        return Ok(token.trim().to_owned());
+    }
+    QueryParams::of(req)
+        .get("_token")
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| unauthorized("Invalid Authorization token."))
+}
+
+/// The client address: the peer, or with `trust_forwarded_headers` the `CF-Connecting-IP` header or the first
+/// `X-Forwarded-For` entry.
+pub fn client_ip(req: &HttpRequest, trust_forwarded_headers: bool) -> Option<String> {
+    if trust_forwarded_headers {
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+        if let Some(ip) = header("cf-connecting-ip").filter(|v| !v.is_empty()) {
+            return Some(ip.to_owned());
+        }
+        if let Some(first) = header("x-forwarded-for").and_then(|v| v.split(',').next()).map(str::trim) {
+            if !first.is_empty() {
+                return Some(first.to_owned());
+            }
+        }
+    }
+    req.peer_addr().map(|a| a.ip().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Body {
+        email: String,
+        n: Option<u8>,
+    }
+
+    fn param_field(e: ConsoleError) -> String {
+        match e {
+            ConsoleError::Param { field, .. } => field,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        assert!(matches!(parse_json::<Body>(b""), Err(ConsoleError::Standard { code: "bad_request", .. })));
+        assert!(matches!(parse_json::<Body>(b"{nope"), Err(ConsoleError::Standard { code: "bad_request", .. })));
+        assert_eq!(param_field(parse_json::<Body>(b"{}").unwrap_err()), "email");
+        assert_eq!(param_field(parse_json::<Body>(br#"{"email": 5}"#).unwrap_err()), "email");
+        assert_eq!(param_field(parse_json::<Body>(br#"{"email": "a", "n": 300}"#).unwrap_err()), "n");
+        assert_eq!(param_field(parse_json::<Body>(b"[]").unwrap_err()), "body");
+        assert!(parse_json::<Body>(br#"{"email": "a", "extra": true}"#).is_ok());
+    }
+}

@@ -1,0 +1,84 @@
+//! # accountd HTTP adapter
+//!
+//! The outermost ring of the hexagon on the inbound side: actix-web routes for each dialect. A dialect parses
+//! its DTOs, calls one shared use case from [`domain::usecases::UseCases`], and renders the result in its own
+//! envelope; it holds no business rules. This crate depends on the domain crate only.
+//!
+//! Dialects: [`console`] (`/console/api`). Operations: [`ops`] (`/healthz`, `/readyz`). Every response
+//! carries the request id of [`request_id`].
+
+pub mod console;
+pub mod ops;
+pub mod request_id;
+
+use std::sync::Arc;
+
+use actix_web::web;
+use domain::ports::{FileUrlSigner, StoreHealth};
+use domain::usecases::UseCases;
+
+/// Flags reported by `GET /console/api/system-features`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemFeatures {
+    /// Unknown emails may sign up (code, OAuth).
+    pub allow_register: bool,
+    /// Users without a workspace may create one.
+    pub allow_create_workspace: bool,
+    /// Self-registration endpoints are open.
+    pub is_public_deployment: bool,
+    /// Mail really leaves the system.
+    pub is_email_setup: bool,
+    /// Social / OIDC login is configured.
+    pub enable_social_oauth_login: bool,
+    /// Email-code login is offered.
+    pub enable_email_code_login: bool,
+    /// Email + password login is offered.
+    pub enable_email_password_login: bool,
+    /// Marketplace switch of the console UI.
+    pub enable_marketplace: bool,
+    /// Plugin package size limit shown by the console UI.
+    pub max_plugin_package_size: u64,
+}
+
+impl Default for SystemFeatures {
+    fn default() -> Self {
+        Self {
+            allow_register: false,
+            allow_create_workspace: false,
+            is_public_deployment: false,
+            is_email_setup: false,
+            enable_social_oauth_login: false,
+            enable_email_code_login: false,
+            enable_email_password_login: true,
+            enable_marketplace: true,
+            max_plugin_package_size: 52_428_800,
+        }
+    }
+}
+
+/// Everything handlers need, shared by all workers.
+pub struct AppState {
+    /// The use cases.
+    pub use_cases: Arc<UseCases>,
+    /// Signs avatar links.
+    pub files: Arc<dyn FileUrlSigner>,
+    /// Storage health for `/readyz`.
+    pub health: Arc<dyn StoreHealth>,
+    /// Console feature flags.
+    pub features: SystemFeatures,
+    /// Take the client address from `CF-Connecting-IP` / `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_headers: bool,
+}
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Registers every route and the shared state.
+pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.app_data(state)
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .configure(ops::config)
+            .service(web::scope("/console/api").configure(console::config));
+    }
+}

@@ -1,0 +1,153 @@
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use base64::Engine;
+use domain::ports::{PasswordCheck, PasswordHasher};
+use domain::values::Password;
+use domain::{DomainError, DomainResult};
+use subtle::ConstantTimeEq;
+use tokio::sync::{OnceCell, Semaphore};
+
+/// Prefix of imported Dify / zgi-next hashes: `pbkdf2_sha256$<iterations>$<salt b64>$<hash b64>`.
+const PBKDF2_PREFIX: &str = "pbkdf2_sha256$";
+
+/// bcrypt hashing on the blocking pool, at most `permits` at a time, so a login storm queues instead of
+/// starving other requests. Uses bcrypt's non-truncating functions: passwords over 72 bytes are errors.
+#[derive(Clone)]
+pub struct BcryptHasher {
+    cost: u32,
+    permits: Arc<Semaphore>,
+    dummy: Arc<OnceCell<String>>,
+}
+
+impl BcryptHasher {
+    /// A hasher of the given cost (4–31) running at most `concurrency` hashes at once.
+    pub fn new(cost: u32, concurrency: usize) -> Self {
+        Self { cost, permits: Arc::new(Semaphore::new(concurrency.max(1))), dummy: Arc::new(OnceCell::new()) }
+    }
+
+    /// The number of hashes allowed at once by default: the machine's cores.
+    pub fn default_concurrency() -> usize {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    }
+
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> DomainResult<T> {
+        let _permit = self.permits.acquire().await.map_err(DomainError::internal)?;
+        tokio::task::spawn_blocking(work).await.map_err(|e| {
+            if e.is_panic() {
+                std::panic::resume_unwind(e.into_panic())
+            }
+            DomainError::internal(e)
+        })
+    }
+
+    async fn dummy_hash(&self) -> DomainResult<String> {
+        self.dummy
+            .get_or_try_init(|| async {
+                let cost = self.cost;
+                self.run(move || bcrypt::hash("dummy password for timing", cost)).await?.map_err(DomainError::internal)
+            })
+            .await
+            .cloned()
+    }
+}
+
+fn bcrypt_cost(hash: &str) -> Option<u32> {
+    hash.get(4..6)?.parse().ok()
+}
+
+fn verify_pbkdf2(password: &str, encoded: &str) -> bool {
+    let mut parts = encoded[PBKDF2_PREFIX.len()..].split('$');
+    let (Some(iterations), Some(salt), Some(expected), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let Ok(iterations) = iterations.parse::<u32>() else { return false };
+    let b64 = base64::engine::general_purpose::STANDARD;
+    // Dify keeps the salt base64-encoded and uses the raw bytes; the hash is base64 of the lowercase hex digest.
+    let (Ok(salt), Ok(expected)) = (b64.decode(salt), b64.decode(expected)) else { return false };
+    let mut derived = [0u8; 32];
+    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password.as_bytes(), &salt, iterations, &mut derived);
+    hex::encode(derived).as_bytes().ct_eq(&expected).into()
+}
+
+#[async_trait]
+impl PasswordHasher for BcryptHasher {
+    async fn hash(&self, password: &Password) -> DomainResult<String> {
+        let secret = password.expose().to_owned();
+        let cost = self.cost;
+        self.run(move || bcrypt::non_truncating_hash(secret, cost))
+            .await?
+            .map_err(|_| DomainError::invalid("password", "Password must be at most 72 bytes long."))
+    }
+
+    async fn verify(&self, password: &Password, hash: Option<String>) -> DomainResult<PasswordCheck> {
+        let secret = password.expose().to_owned();
+        let (hash, real) = match hash {
+            Some(h) => (h, true),
+            None => (self.dummy_hash().await?, false),
+        };
+        let cost = self.cost;
+        self.run(move || {
+            if let Some(rest) = hash.strip_prefix(PBKDF2_PREFIX) {
+                let _ = rest;
+                return if verify_pbkdf2(&secret, &hash) {
+                    PasswordCheck::Match { needs_rehash: true }
+                } else {
+                    PasswordCheck::Mismatch
+                };
+            }
+            match bcrypt::non_truncating_verify(&secret, &hash) {
+                Ok(true) if real => PasswordCheck::Match { needs_rehash: bcrypt_cost(&hash) != Some(cost) },
+                _ => PasswordCheck::Mismatch,
+            }
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pw(s: &str) -> Password {
+        Password::parse_any("password", s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn hash_and_verify_round_trip() {
+        let h = BcryptHasher::new(4, 2);
+        let hash = h.hash(&pw("abcdefg1")).await.unwrap();
+        assert!(hash.starts_with("$2"));
+        assert_eq!(
+            h.verify(&pw("abcdefg1"), Some(hash.clone())).await.unwrap(),
+            PasswordCheck::Match { needs_rehash: false }
+        );
+        assert_eq!(h.verify(&pw("abcdefg2"), Some(hash.clone())).await.unwrap(), PasswordCheck::Mismatch);
+        // a different configured cost asks for a rehash
+        let h5 = BcryptHasher::new(5, 1);
+        assert_eq!(h5.verify(&pw("abcdefg1"), Some(hash)).await.unwrap(), PasswordCheck::Match { needs_rehash: true });
+    }
+
+    #[tokio::test]
+    async fn unknown_account_is_a_mismatch_after_real_work() {
+        let h = BcryptHasher::new(4, 1);
+        assert_eq!(h.verify(&pw("dummy password for timing"), None).await.unwrap(), PasswordCheck::Mismatch);
+    }
+
+    #[tokio::test]
+    async fn dify_pbkdf2_hashes_verify_and_ask_for_rehash() {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let salt = [7u8; 16];
+        let mut derived = [0u8; 32];
+        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(b"zgi@zgi123", &salt, 10000, &mut derived);
+        let stored = format!("{PBKDF2_PREFIX}10000${}${}", b64.encode(salt), b64.encode(hex::encode(derived)));
+        let h = BcryptHasher::new(4, 1);
+        assert_eq!(
+            h.verify(&pw("zgi@zgi123"), Some(stored.clone())).await.unwrap(),
+            PasswordCheck::Match { needs_rehash: true }
+        );
+        assert_eq!(h.verify(&pw("zgi@zgi124"), Some(stored)).await.unwrap(), PasswordCheck::Mismatch);
+        assert_eq!(h.verify(&pw("x"), Some(format!("{PBKDF2_PREFIX}bad"))).await.unwrap(), PasswordCheck::Mismatch);
+    }
+}

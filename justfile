@@ -1,0 +1,35 @@
+# accountd tasks. `just run` serves on embedded SQLite with no configuration; `just test` runs everything.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+export TEST_DATABASE_URL := env_var_or_default("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+# Start the server (embedded SQLite at data/accountd.db unless DATABASE_URL says otherwise).
+run *ARGS:
+    cargo run --bin accountd -- serve {{ARGS}}
+
+# The whole test suite: dependency guard, unit, contract (SQLite + Postgres) and HTTP tests.
+test: guard
+    if cargo nextest --version >/dev/null 2>&1; then \
+        cargo nextest run --workspace --no-fail-fast; \
+        cargo test --workspace --doc; \
+    else \
+        cargo test --workspace --no-fail-fast; \
+    fi
+
+# The domain crate must not depend on web, database or mail crates.
+guard:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    bad=$(cargo tree -p accountd-domain -e normal --prefix none | grep -E '^(diesel|actix|lettre|awc|r2d2|libsqlite3-sys|pq-sys)[ -]' || true)
+    if [ -n "$bad" ]; then echo "domain depends on forbidden crates:"; echo "$bad"; exit 1; fi
+    echo "guard: domain has no web, database or mail dependency"
+
+# Format the code.
+fmt:
+    cargo fmt --all
+
+# Formatting and clippy with warnings as errors.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings

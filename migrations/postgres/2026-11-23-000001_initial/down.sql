@@ -1,0 +1,17 @@
+DROP TABLE account_identities;
+DROP TABLE mail_outbox;
+DROP TABLE audit_events;
+DROP TABLE request_nonces;
+DROP TABLE access_keys;
+DROP TABLE throttles;
+DROP TABLE verification_codes;
+DROP TABLE refresh_tokens;
+DROP TABLE login_sessions;
+DROP TABLE dataset_members;
+DROP TABLE datasets;
+DROP TABLE tenant_members;
+DROP TABLE tenants;
+DROP TABLE group_members;
+DROP TABLE enterprise_groups;
+DROP TABLE accounts;
+DROP TABLE setups;

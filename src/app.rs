@@ -1,0 +1,130 @@
+//! Wiring: adapters into ports, ports into use cases, use cases into the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use anyhow::{Context, Result};
+use db::{Database, DbOptions, DieselAccounts, DieselDirectory, DieselSessions, DieselThrottles};
+use domain::ports::{RandomIds, SystemClock};
+use domain::usecases::{Ports, Settings as UseCaseSettings, UseCases};
+use http::{AppState, SystemFeatures};
+use secrecy::ExposeSecret;
+use security::{BcryptHasher, FileSigner, JwtCodec, RandomSecrets};
+use time::Duration;
+
+use crate::config::Settings;
+
+/// Opens the pool and, unless told not to, applies pending migrations. Blocking.
+///
+/// # Errors
+/// Unreachable database or failed migration.
+pub fn open_database(settings: &Settings, migrate: bool) -> Result<Database> {
+    let options = DbOptions { pool_size: settings.database_pool_size, ..Default::default() };
+    let db = Database::connect(settings.database_url.expose_secret(), &options).map_err(anyhow::Error::msg)?;
+    if migrate {
+        let mut conn = db.get().map_err(anyhow::Error::msg)?;
+        let applied = db::run_migrations(&mut conn).map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "migrations applied");
+        }
+    }
+    Ok(db)
+}
+
+/// The use cases over the Diesel repositories and security adapters.
+pub fn use_cases(settings: &Settings, db: &Database) -> UseCases {
+    let secret = settings.secret_key.expose_secret().as_bytes();
+    let ports = Ports {
+        accounts: Arc::new(DieselAccounts::new(db.clone())),
+        directory: Arc::new(DieselDirectory::new(db.clone())),
+        sessions: Arc::new(DieselSessions::new(db.clone())),
+        throttles: Arc::new(DieselThrottles::new(db.clone())),
+        hasher: Arc::new(BcryptHasher::new(settings.bcrypt_cost, settings.password_hash_concurrency)),
+        tokens: Arc::new(JwtCodec::new(
+            secret,
+            Duration::minutes(settings.access_token_expire_minutes),
+            &settings.edition,
+        )),
+        secrets: Arc::new(RandomSecrets),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(RandomIds),
+    };
+    UseCases::new(
+        ports,
+        UseCaseSettings {
+            access_token_ttl: Duration::minutes(settings.access_token_expire_minutes),
+            refresh_token_ttl: Duration::days(settings.refresh_token_expire_days),
+            session_max_lifetime: Duration::days(settings.session_max_lifetime_days),
+            login_lockout_threshold: settings.login_lockout_threshold,
+            login_lockout_window: Duration::seconds(settings.login_lockout_duration_secs),
+            reveal_unknown_accounts: settings.reveal_unknown_accounts,
+            ..Default::default()
+        },
+    )
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: actix_web::dev::Server,
+}
+
+impl Application {
+    /// Opens the database (migrating when `AUTO_MIGRATE`), binds `BIND_ADDR` and builds the server.
+    ///
+    /// # Errors
+    /// Database, migration or bind failures.
+    pub async fn build(settings: Settings) -> Result<Self> {
+        let for_db = settings.clone();
+        let db = tokio::task::spawn_blocking(move || open_database(&for_db, for_db.auto_migrate)).await??;
+        let listener =
+            TcpListener::bind(&settings.bind_addr).with_context(|| format!("cannot bind {}", settings.bind_addr))?;
+        let port = listener.local_addr()?.port();
+        let files_url = if settings.files_url.is_empty() {
+            format!("http://{}", settings.bind_addr)
+        } else {
+            settings.files_url.clone()
+        };
+        let state = web::Data::new(AppState {
+            use_cases: Arc::new(use_cases(&settings, &db)),
+            files: Arc::new(FileSigner::new(&files_url, settings.secret_key.expose_secret().as_bytes())),
+            health: Arc::new(db.clone()),
+            features: SystemFeatures {
+                allow_register: settings.allow_register,
+                allow_create_workspace: settings.allow_create_workspace,
+                is_public_deployment: settings.is_public_deployment,
+                ..SystemFeatures::default()
+            },
+            trust_forwarded_headers: settings.trust_forwarded_headers,
+        });
+        let mut server = HttpServer::new(move || {
+            App::new().wrap(from_fn(http::request_id::middleware)).configure(http::configure(state.clone()))
+        })
+        .listen(listener)?
+        .shutdown_timeout(10);
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        Ok(Self { port, server: server.run() })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM (graceful: in-flight requests finish) or the handle stops it.
+    ///
+    /// # Errors
+    /// I/O failures of the server.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    /// Splits into the server future (to spawn) and its port.
+    pub fn into_parts(self) -> (u16, actix_web::dev::Server) {
+        (self.port, self.server)
+    }
+}

@@ -1,0 +1,259 @@
+//! Configuration from the environment (and `.env` in development, read by the binary). Every key, its
+//! default and meaning is listed in `.env.example` and `docs/CONFIGURATION.md`. Secrets are kept in
+//! [`secrecy::SecretString`] and never printed.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use secrecy::{ExposeSecret, SecretString};
+
+/// Text or JSON log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// All settings of the server and CLI.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `DATABASE_URL`: `sqlite://path` or `postgres://…`.
+    pub database_url: SecretString,
+    /// `DATABASE_POOL_SIZE`.
+    pub database_pool_size: u32,
+    /// `BIND_ADDR`.
+    pub bind_addr: String,
+    /// `WORKERS`: actix worker threads (default: cores).
+    pub workers: Option<usize>,
+    /// `DATA_DIR`: where a generated secret key is kept.
+    pub data_dir: PathBuf,
+    /// `APP_ENV`: `development` or `production` (production requires `SECRET_KEY`).
+    pub production: bool,
+    /// `SECRET_KEY` / `SECRET_KEY_FILE`: signs tokens and file links.
+    pub secret_key: SecretString,
+    /// `BCRYPT_COST`.
+    pub bcrypt_cost: u32,
+    /// `PASSWORD_HASH_CONCURRENCY`: hashes at once (default: cores).
+    pub password_hash_concurrency: usize,
+    /// `ACCESS_TOKEN_EXPIRE_MINUTES`.
+    pub access_token_expire_minutes: i64,
+    /// `REFRESH_TOKEN_EXPIRE_DAYS`: idle lifetime of a session.
+    pub refresh_token_expire_days: i64,
+    /// `SESSION_MAX_LIFETIME_DAYS`: absolute lifetime of a session.
+    pub session_max_lifetime_days: i64,
+    /// `EDITION`: JWT issuer.
+    pub edition: String,
+    /// `CONSOLE_WEB_URL`.
+    pub console_web_url: String,
+    /// `CONSOLE_API_URL`.
+    pub console_api_url: String,
+    /// `FILES_URL`: base of signed file links.
+    pub files_url: String,
+    /// `ALLOW_REGISTER`.
+    pub allow_register: bool,
+    /// `ALLOW_CREATE_WORKSPACE`.
+    pub allow_create_workspace: bool,
+    /// `IS_PUBLIC_DEPLOYMENT`.
+    pub is_public_deployment: bool,
+    /// `LOGIN_LOCKOUT_THRESHOLD`: failures tolerated before lock.
+    pub login_lockout_threshold: i64,
+    /// `LOGIN_LOCKOUT_DURATION`: seconds failures are remembered.
+    pub login_lockout_duration_secs: i64,
+    /// `AUTO_MIGRATE`: migrate on `serve`.
+    pub auto_migrate: bool,
+    /// `LOG_FORMAT`.
+    pub log_format: LogFormat,
+    /// `TRUST_FORWARDED_HEADERS`: take client addresses from proxy headers.
+    pub trust_forwarded_headers: bool,
+    /// `DANGER_REVEAL_UNKNOWN_ACCOUNTS`: Dify's `account_not_found` answers (reveals which emails exist).
+    pub reveal_unknown_accounts: bool,
+}
+
+fn parse_bool(key: &str, raw: &str) -> Result<bool> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => bail!("{key} must be true or false, not {raw:?}"),
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(key: &str, raw: &str) -> Result<T> {
+    raw.trim().parse().ok().with_context(|| format!("{key} must be a number, not {raw:?}"))
+}
+
+impl Settings {
+    /// Reads the process environment.
+    ///
+    /// # Errors
+    /// A message naming the key for malformed values.
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads settings through `lookup` (tests pass a map).
+    ///
+    /// # Errors
+    /// A message naming the key for malformed values.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let get = |k: &str| lookup(k).filter(|v| !v.is_empty());
+        let text = |k: &str, d: &str| get(k).unwrap_or_else(|| d.to_owned());
+        let flag = |k: &str, d: bool| get(k).map_or(Ok(d), |v| parse_bool(k, &v));
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let secret = match (get("SECRET_KEY"), get("SECRET_KEY_FILE")) {
+            (Some(v), _) => Some(v),
+            (None, Some(path)) => Some(
+                std::fs::read_to_string(&path)
+                    .with_context(|| format!("cannot read SECRET_KEY_FILE {path}"))?
+                    .trim()
+                    .to_owned(),
+            ),
+            (None, None) => None,
+        };
+        let settings = Self {
+            database_url: text("DATABASE_URL", "sqlite://data/accountd.db").into(),
+            database_pool_size: get("DATABASE_POOL_SIZE").map_or(Ok(10), |v| parse_num("DATABASE_POOL_SIZE", &v))?,
+            bind_addr: text("BIND_ADDR", "127.0.0.1:5001"),
+            workers: get("WORKERS").map(|v| parse_num("WORKERS", &v)).transpose()?,
+            data_dir: PathBuf::from(text("DATA_DIR", "data")),
+            production: text("APP_ENV", "development") == "production",
+            secret_key: secret.unwrap_or_default().into(),
+            bcrypt_cost: get("BCRYPT_COST").map_or(Ok(10), |v| parse_num("BCRYPT_COST", &v))?,
+            password_hash_concurrency: get("PASSWORD_HASH_CONCURRENCY")
+                .map_or(Ok(cores), |v| parse_num("PASSWORD_HASH_CONCURRENCY", &v))?,
+            access_token_expire_minutes: get("ACCESS_TOKEN_EXPIRE_MINUTES")
+                .map_or(Ok(60), |v| parse_num("ACCESS_TOKEN_EXPIRE_MINUTES", &v))?,
+            refresh_token_expire_days: get("REFRESH_TOKEN_EXPIRE_DAYS")
+                .map_or(Ok(30), |v| parse_num("REFRESH_TOKEN_EXPIRE_DAYS", &v))?,
+            session_max_lifetime_days: get("SESSION_MAX_LIFETIME_DAYS")
+                .map_or(Ok(30), |v| parse_num("SESSION_MAX_LIFETIME_DAYS", &v))?,
+            edition: text("EDITION", "SELF_HOSTED"),
+            console_web_url: text("CONSOLE_WEB_URL", ""),
+            console_api_url: text("CONSOLE_API_URL", ""),
+            files_url: text("FILES_URL", ""),
+            allow_register: flag("ALLOW_REGISTER", false)?,
+            allow_create_workspace: flag("ALLOW_CREATE_WORKSPACE", false)?,
+            is_public_deployment: flag("IS_PUBLIC_DEPLOYMENT", false)?,
+            login_lockout_threshold: get("LOGIN_LOCKOUT_THRESHOLD")
+                .map_or(Ok(5), |v| parse_num("LOGIN_LOCKOUT_THRESHOLD", &v))?,
+            login_lockout_duration_secs: get("LOGIN_LOCKOUT_DURATION")
+                .map_or(Ok(86_400), |v| parse_num("LOGIN_LOCKOUT_DURATION", &v))?,
+            auto_migrate: flag("AUTO_MIGRATE", true)?,
+            log_format: match text("LOG_FORMAT", "text").as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                other => bail!("LOG_FORMAT must be text or json, not {other:?}"),
+            },
+            trust_forwarded_headers: flag("TRUST_FORWARDED_HEADERS", false)?,
+            reveal_unknown_accounts: flag("DANGER_REVEAL_UNKNOWN_ACCOUNTS", false)?,
+        };
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> Result<()> {
+        if !(4..=31).contains(&self.bcrypt_cost) {
+            bail!("BCRYPT_COST must be between 4 and 31");
+        }
+        if self.access_token_expire_minutes < 1
+            || self.refresh_token_expire_days < 1
+            || self.session_max_lifetime_days < 1
+        {
+            bail!("token lifetimes must be positive");
+        }
+        if self.database_pool_size == 0 || self.password_hash_concurrency == 0 {
+            bail!("DATABASE_POOL_SIZE and PASSWORD_HASH_CONCURRENCY must be positive");
+        }
+        db::Backend::from_url(self.database_url.expose_secret()).map_err(anyhow::Error::msg)?;
+        Ok(())
+    }
+
+    /// The secret key, generating and storing one in `DATA_DIR/secret_key` when unset outside production.
+    ///
+    /// # Errors
+    /// In production without `SECRET_KEY`, or when the key file cannot be written.
+    pub fn resolve_secret_key(&mut self) -> Result<()> {
+        if !self.secret_key.expose_secret().is_empty() {
+            return Ok(());
+        }
+        if self.production {
+            bail!("SECRET_KEY (or SECRET_KEY_FILE) is required when APP_ENV=production");
+        }
+        let path = self.data_dir.join("secret_key");
+        let key = match std::fs::read_to_string(&path) {
+            Ok(existing) if !existing.trim().is_empty() => existing.trim().to_owned(),
+            _ => {
+                std::fs::create_dir_all(&self.data_dir)
+                    .with_context(|| format!("cannot create {}", self.data_dir.display()))?;
+                let mut bytes = [0u8; 32];
+                rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+                let key = hex::encode(bytes);
+                write_private(&path, &key).with_context(|| format!("cannot write {}", path.display()))?;
+                key
+            }
+        };
+        tracing::warn!(path = %path.display(), "SECRET_KEY is not set: using a generated key kept in the data directory");
+        self.secret_key = key.into();
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    f.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Settings> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_need_nothing() {
+        let s = from(&[]).unwrap();
+        assert_eq!(s.database_url.expose_secret(), "sqlite://data/accountd.db");
+        assert_eq!(s.bind_addr, "127.0.0.1:5001");
+        assert_eq!(s.bcrypt_cost, 10);
+        assert_eq!(s.access_token_expire_minutes, 60);
+        assert!(s.auto_migrate);
+        assert!(!s.reveal_unknown_accounts);
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = from(&[("BCRYPT_COST", "ten")]).unwrap_err().to_string();
+        assert!(err.contains("BCRYPT_COST"), "{err}");
+        let err = from(&[("DATABASE_URL", "mysql://x")]).unwrap_err().to_string();
+        assert!(err.contains("unsupported DATABASE_URL"), "{err}");
+        assert!(from(&[("AUTO_MIGRATE", "maybe")]).unwrap_err().to_string().contains("AUTO_MIGRATE"));
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        let s = from(&[("SECRET_KEY", "hunter2hunter2"), ("DATABASE_URL", "postgres://u:pw@h/db")]).unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2"));
+        assert!(!shown.contains("pw@"));
+    }
+
+    #[test]
+    fn production_requires_a_secret_key() {
+        let mut s = from(&[("APP_ENV", "production")]).unwrap();
+        assert!(s.resolve_secret_key().is_err());
+    }
+}

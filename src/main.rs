@@ -1,0 +1,96 @@
+//! The `accountd` binary: `serve` (default), `migrate`, `create-admin`.
+
+use std::io::IsTerminal;
+
+use accountd::app::{open_database, use_cases, Application};
+use accountd::config::Settings;
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use domain::usecases::SetupCommand;
+use domain::values::{DisplayName, EmailAddress, Password};
+
+/// accountd: accounts, groups and workspaces behind four HTTP dialects.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve HTTP on BIND_ADDR (migrating first unless AUTO_MIGRATE=false).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create the first admin (the same as POST /console/api/setup).
+    CreateAdmin {
+        /// Email of the admin.
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Password; prompted for when omitted.
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+fn read_password() -> Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Repeat password: ")?;
+        if first != again {
+            bail!("the passwords do not match");
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+#[actix_web::main]
+async fn main() -> Result<()> {
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    let mut settings = Settings::from_env()?;
+    accountd::telemetry::init(settings.log_format);
+    settings.resolve_secret_key()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(settings.clone()).await?;
+            tracing::info!(addr = %settings.bind_addr, port = app.port(), "accountd listening");
+            app.run_until_stopped().await?;
+            tracing::info!("accountd stopped");
+        }
+        Command::Migrate => {
+            let applied = tokio::task::spawn_blocking(move || {
+                let db = open_database(&settings, false)?;
+                let mut conn = db.get().map_err(anyhow::Error::msg)?;
+                db::run_migrations(&mut conn).map_err(|e| anyhow::anyhow!("migration failed: {e}"))
+            })
+            .await??;
+            println!("{} migration(s) applied", applied.len());
+        }
+        Command::CreateAdmin { email, name, password } => {
+            let password = match password {
+                Some(p) => p,
+                None => read_password()?,
+            };
+            let command = SetupCommand {
+                email: EmailAddress::parse("email", &email)?,
+                name: DisplayName::parse("name", &name)?,
+                password: Password::parse_console("password", &password)?,
+                ip: None,
+            };
+            let for_db = settings.clone();
+            let db = tokio::task::spawn_blocking(move || open_database(&for_db, for_db.auto_migrate)).await??;
+            use_cases(&settings, &db).setup(command).await.context("cannot create the admin")?;
+            println!("admin {email} created with the group \"Default Group\" and the workspace \"{name}'s Workspace\"");
+        }
+    }
+    Ok(())
+}
