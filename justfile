@@ -11,8 +11,8 @@ run *ARGS:
 # The whole test suite: dependency guard, unit, contract (SQLite + Postgres) and HTTP tests.
 test: guard
     if cargo nextest --version >/dev/null 2>&1; then \
+        cargo test --workspace --doc --quiet; \
         cargo nextest run --workspace --no-fail-fast; \
-        cargo test --workspace --doc; \
     else \
         cargo test --workspace --no-fail-fast; \
     fi

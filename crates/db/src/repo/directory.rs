@@ -1,4 +1,5 @@
 use async_trait::async_trait;
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use domain::model::{GroupMembership, GroupRole, Installation, Tenant, TenantMembership, WireEnum};
 use domain::ports::DirectoryRepository;
@@ -12,7 +13,7 @@ use crate::rows::{
     from_db, id_to_db, to_db, AccountRow, GroupMemberRow, GroupRow, NewTenantRow, TenantMemberRow, TenantRow,
 };
 use crate::schema::{accounts, enterprise_groups, group_members, setups, tenant_members, tenants};
-use crate::Database;
+use crate::{Database, DbConnection};
 
 /// Installation state, groups and workspaces in the database.
 #[derive(Debug, Clone)]
@@ -38,6 +39,11 @@ impl DirectoryRepository for DieselDirectory {
         let inst = installation.clone();
         self.db
             .write(move |conn| {
+                // Postgres runs concurrent installs side by side under READ COMMITTED: serialise them here
+                // (SQLite's BEGIN IMMEDIATE already does).
+                if let DbConnection::Postgres(_) = conn {
+                    conn.batch_execute("LOCK TABLE setups IN EXCLUSIVE MODE")?;
+                }
                 let done = setups::table.count().get_result::<i64>(conn)? > 0;
                 let any_tenant = tenants::table.count().get_result::<i64>(conn)? > 0;
                 if done || any_tenant {

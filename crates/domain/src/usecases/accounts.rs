@@ -190,10 +190,10 @@ impl UseCases {
         if update.touches_profile() {
             enforce(policy::decide(actor_subject, target_subject, AccountAction::UpdateProfile))?;
         }
-        if update.status.is_some_and(|s| s != target.status) {
+        if update.status.is_some() {
             enforce(policy::decide(actor_subject, target_subject, AccountAction::UpdateStatus))?;
         }
-        if update.system_role.is_some_and(|r| Some(r) != target.system_role) {
+        if update.system_role.is_some() {
             enforce(policy::decide(actor_subject, target_subject, AccountAction::SetSystemRole))?;
         }
         let group_change = match update.group_role {

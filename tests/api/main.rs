@@ -1,0 +1,9 @@
+//! Black-box HTTP tests: the whole server on a free port, one private database per test, every test on
+//! SQLite and on Postgres.
+
+mod accounts;
+mod auth;
+mod helpers;
+mod matrix;
+mod setup;
+mod wire_shapes;

@@ -1,0 +1,90 @@
+//! Field names and JSON types of our responses against the samples of the seed API documents.
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use crate::http_test;
+
+/// Same keys (recursively) and same JSON types wherever the sample is not null. `allowed_extra` names keys we
+/// may add (documented superset fields).
+#[track_caller]
+fn assert_shape(ours: &Value, sample: &Value, path: &str, allowed_extra: &[&str]) {
+    match (ours, sample) {
+        (_, Value::Null) | (Value::Null, _) => {}
+        (Value::Object(o), Value::Object(s)) => {
+            for key in s.keys() {
+                assert!(o.contains_key(key), "{path}.{key} missing in {ours}");
+                assert_shape(&o[key], &s[key], &format!("{path}.{key}"), allowed_extra);
+            }
+            for key in o.keys() {
+                assert!(s.contains_key(key) || allowed_extra.contains(&key.as_str()), "{path}.{key} not in the sample");
+            }
+        }
+        (Value::Array(o), Value::Array(s)) => {
+            if let (Some(o), Some(s)) = (o.first(), s.first()) {
+                assert_shape(o, s, &format!("{path}[0]"), allowed_extra);
+            }
+        }
+        (o, s) => assert_eq!(std::mem::discriminant(o), std::mem::discriminant(s), "{path}: {o} vs sample {s}"),
+    }
+}
+
+fn sample_account() -> Value {
+    json!({
+        "id": "4d436d1a-8910-41cb-b208-574726726f26", "name": "zgi", "avatar": null, "avatar_url": null,
+        "email": "i@zgi.ai", "is_password_set": true, "interface_language": "en-US", "interface_theme": "light",
+        "timezone": "America/New_York", "last_login_at": 1741107948, "last_login_ip": "127.0.0.1", "created_at": 1741083308
+    })
+}
+
+fn with(mut base: Value, extra: Value) -> Value {
+    base.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    base
+}
+
+http_test! {
+    async fn console_responses_match_the_seed_samples(kind) {
+        let app = spawn_app(kind).await;
+        assert_shape(&app.get("/console/api/setup", None).await.body, &json!({"step": "not_started"}), "setup", &[]);
+        assert_shape(&app.setup().await.body, &json!({"result": "success"}), "setup", &[]);
+        assert_shape(&app.get("/console/api/setup", None).await.body, &json!({"step": "finished", "setup_at": "2025-02-26T23:05:31"}), "setup", &[]);
+        let login = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.body;
+        assert_shape(&login, &json!({"result": "success", "data": {"access_token": "x", "refresh_token": "y"}}), "login", &[]);
+        let token = login["data"]["access_token"].as_str().unwrap().to_owned();
+        let features = json!({
+            "sso_enforced_for_signin": false, "sso_enforced_for_signin_protocol": "", "sso_enforced_for_web": false,
+            "sso_enforced_for_web_protocol": "", "enable_web_sso_switch_component": false, "enable_marketplace": true,
+            "max_plugin_package_size": 52428800, "enable_email_code_login": false, "enable_email_password_login": true,
+            "enable_social_oauth_login": false, "is_allow_register": false, "is_allow_create_workspace": false,
+            "is_email_setup": true, "license": {"status": "none", "expired_at": ""}, "is_public_deployment": true
+        });
+        assert_shape(&app.get("/console/api/system-features", None).await.body, &features, "system-features", &[]);
+        let profile = app.get("/console/api/account/profile", Some(&token)).await.body;
+        assert_shape(&profile, &sample_account(), "profile", &[]);
+        let ex = with(sample_account(), json!({"status": "active", "account_role": {"role_type": "super_admin"}, "extension": null}));
+        assert_shape(&app.get("/console/api/account-ex/profile", Some(&token)).await.body, &ex, "profile-ex", &[]);
+        let id = app.create_user(&token, "test_invite2@zgi.ai").await;
+        app.put(&format!("/console/api/account-ex/id?id={id}"), Some(&token), json!({"mobile": "13000000000"})).await;
+        let list_item = with(sample_account(), json!({"status": "active", "group_role": "normal", "account_role": null,
+            "extension": {"mobile": "13401151771", "wechat": null, "address": null, "gender": null}}));
+        let list = json!({"page": 1, "limit": 30, "total": 21, "has_more": false, "data": [list_item]});
+        assert_shape(&app.get("/console/api/account-ex/list", Some(&token)).await.body, &list, "account-ex/list", &[]);
+        let by_email = with(sample_account(), json!({"extension": {"mobile": "13000000000", "wechat": null, "address": null}}));
+        let ours = app.get("/console/api/account-ex/email?email=test_invite2@zgi.ai", Some(&token)).await.body;
+        assert_shape(&ours, &by_email, "account-ex/email", &["gender"]);
+        let ours = app.get(&format!("/console/api/account-ex/id?id={id}"), Some(&token)).await.body;
+        assert_shape(&ours, &by_email, "account-ex/id", &["gender"]);
+        let ours = app.put(&format!("/console/api/account-ex/id?id={id}"), Some(&token), json!({"name": "test User"})).await.body;
+        assert_shape(&ours, &by_email, "PUT account-ex/id", &["gender"]);
+        let role = with(sample_account(), json!({"status": "active", "account_role": {"role_type": "system_admin"},
+            "extension": {"mobile": "13000000000", "wechat": null, "address": null}}));
+        let ours = app.put(&format!("/console/api/account-ex/role?id={id}"), Some(&token), json!({"role_type": "system_admin"})).await.body;
+        assert_shape(&ours, &role, "PUT account-ex/role", &["gender"]);
+        let register = app.post("/console/api/account/register", Some(&token), json!({"email": "test1@zgi.ai", "name": "test1", "password": "zgi@zgi123"})).await.body;
+        assert_shape(&register, &sample_account(), "account/register", &[]);
+        let dup = app.post("/console/api/account/register", Some(&token), json!({"email": "test1@zgi.ai", "name": "test1", "password": "zgi@zgi123"})).await.body;
+        assert_shape(&dup, &json!({"code": "user_register_failed", "message": "Email already exists."}), "register conflict", &["status"]);
+        let again = app.setup().await.body;
+        assert_shape(&again, &json!({"code": "already_setup", "message": "x", "status": 403}), "setup again", &[]);
+    }
+}
