@@ -3,6 +3,7 @@
 
 mod accounts;
 mod auth;
+mod cli;
 mod helpers;
 mod matrix;
 mod setup;

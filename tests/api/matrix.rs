@@ -217,6 +217,9 @@ http_test! {
             let r = w.perform(&sys, action, &super_id, "admin@example.com").await;
             assert_error(&r, 403, "forbidden");
         }
+        // nobody reassigns the group owner's role, not even a platform admin
+        let r = w.perform(&sys, SetGroupRole, &super_id, "admin@example.com").await;
+        assert_error(&r, 403, "forbidden");
         // a group admin cannot touch a system admin
         let sys_id = w.app.get("/console/api/account-ex/profile", Some(&sys)).await.body["id"].as_str().unwrap().to_owned();
         let r = w.perform(&id_of("group_admin"), Ban, &sys_id, "sysadmin@example.com").await;

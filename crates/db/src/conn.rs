@@ -134,7 +134,7 @@ impl Database {
                 std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
             }
             let mut conn = diesel::SqliteConnection::establish(path).map_err(|e| format!("cannot open {path}: {e}"))?;
-            conn.batch_execute("PRAGMA journal_mode = WAL;")
+            conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")
                 .map_err(|e| format!("cannot enable WAL on {path}: {e}"))?;
         }
         let pool = Pool::builder()
