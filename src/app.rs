@@ -33,15 +33,25 @@ pub fn open_database(settings: &Settings, migrate: bool) -> Result<Database> {
     Ok(db)
 }
 
+/// The password hasher of these settings, with its dummy hash already built.
+///
+/// # Errors
+/// When hashing fails.
+pub async fn password_hasher(settings: &Settings) -> Result<BcryptHasher> {
+    let hasher = BcryptHasher::new(settings.bcrypt_cost, settings.password_hash_concurrency);
+    hasher.warm_up().await?;
+    Ok(hasher)
+}
+
 /// The use cases over the Diesel repositories and security adapters.
-pub fn use_cases(settings: &Settings, db: &Database) -> UseCases {
+pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> UseCases {
     let secret = settings.secret_key.expose_secret().as_bytes();
     let ports = Ports {
         accounts: Arc::new(DieselAccounts::new(db.clone())),
         directory: Arc::new(DieselDirectory::new(db.clone())),
         sessions: Arc::new(DieselSessions::new(db.clone())),
         throttles: Arc::new(DieselThrottles::new(db.clone())),
-        hasher: Arc::new(BcryptHasher::new(settings.bcrypt_cost, settings.password_hash_concurrency)),
+        hasher: Arc::new(hasher),
         tokens: Arc::new(JwtCodec::new(
             secret,
             Duration::minutes(settings.access_token_expire_minutes),
@@ -88,7 +98,7 @@ impl Application {
             settings.files_url.clone()
         };
         let state = web::Data::new(AppState {
-            use_cases: Arc::new(use_cases(&settings, &db)),
+            use_cases: Arc::new(use_cases(&settings, &db, password_hasher(&settings).await?)),
             files: Arc::new(FileSigner::new(&files_url, settings.secret_key.expose_secret().as_bytes())),
             health: Arc::new(db.clone()),
             features: SystemFeatures {

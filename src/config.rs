@@ -117,7 +117,11 @@ impl Settings {
             bind_addr: text("BIND_ADDR", "127.0.0.1:5001"),
             workers: get("WORKERS").map(|v| parse_num("WORKERS", &v)).transpose()?,
             data_dir: PathBuf::from(text("DATA_DIR", "data")),
-            production: text("APP_ENV", "development") == "production",
+            production: match text("APP_ENV", "development").as_str() {
+                "production" => true,
+                "development" => false,
+                other => bail!("APP_ENV must be development or production, not {other:?}"),
+            },
             secret_key: secret.unwrap_or_default().into(),
             bcrypt_cost: get("BCRYPT_COST").map_or(Ok(10), |v| parse_num("BCRYPT_COST", &v))?,
             password_hash_concurrency: get("PASSWORD_HASH_CONCURRENCY")
@@ -156,14 +160,26 @@ impl Settings {
         if !(4..=31).contains(&self.bcrypt_cost) {
             bail!("BCRYPT_COST must be between 4 and 31");
         }
-        if self.access_token_expire_minutes < 1
-            || self.refresh_token_expire_days < 1
-            || self.session_max_lifetime_days < 1
-        {
-            bail!("token lifetimes must be positive");
+        let ranges: [(&str, i64, i64, i64); 5] = [
+            ("ACCESS_TOKEN_EXPIRE_MINUTES", self.access_token_expire_minutes, 1, 60 * 24 * 30),
+            ("REFRESH_TOKEN_EXPIRE_DAYS", self.refresh_token_expire_days, 1, 3650),
+            ("SESSION_MAX_LIFETIME_DAYS", self.session_max_lifetime_days, 1, 3650),
+            ("LOGIN_LOCKOUT_THRESHOLD", self.login_lockout_threshold, 1, 1000),
+            ("LOGIN_LOCKOUT_DURATION", self.login_lockout_duration_secs, 1, 3650 * 86_400),
+        ];
+        for (key, value, min, max) in ranges {
+            if !(min..=max).contains(&value) {
+                bail!("{key} must be between {min} and {max}");
+            }
         }
-        if self.database_pool_size == 0 || self.password_hash_concurrency == 0 {
-            bail!("DATABASE_POOL_SIZE and PASSWORD_HASH_CONCURRENCY must be positive");
+        if !(1..=1000).contains(&self.database_pool_size) {
+            bail!("DATABASE_POOL_SIZE must be between 1 and 1000");
+        }
+        if !(1..=1024).contains(&self.password_hash_concurrency) {
+            bail!("PASSWORD_HASH_CONCURRENCY must be between 1 and 1024");
+        }
+        if self.workers.is_some_and(|w| !(1..=512).contains(&w)) {
+            bail!("WORKERS must be between 1 and 512");
         }
         db::Backend::from_url(self.database_url.expose_secret()).map_err(anyhow::Error::msg)?;
         Ok(())
@@ -241,6 +257,15 @@ mod tests {
         let err = from(&[("DATABASE_URL", "mysql://x")]).unwrap_err().to_string();
         assert!(err.contains("unsupported DATABASE_URL"), "{err}");
         assert!(from(&[("AUTO_MIGRATE", "maybe")]).unwrap_err().to_string().contains("AUTO_MIGRATE"));
+        assert!(from(&[("WORKERS", "0")]).unwrap_err().to_string().contains("WORKERS"));
+        assert!(from(&[("REFRESH_TOKEN_EXPIRE_DAYS", "0")])
+            .unwrap_err()
+            .to_string()
+            .contains("REFRESH_TOKEN_EXPIRE_DAYS"));
+        assert!(from(&[("APP_ENV", "prod")]).unwrap_err().to_string().contains("APP_ENV"));
+        // a malformed URL is not echoed: it may carry a password
+        let err = from(&[("DATABASE_URL", "user:secretpw@host/db")]).unwrap_err().to_string();
+        assert!(!err.contains("secretpw"), "{err}");
     }
 
     #[test]

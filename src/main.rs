@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use accountd::app::{open_database, use_cases, Application};
+use accountd::app::{open_database, password_hasher, use_cases, Application};
 use accountd::config::Settings;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -88,7 +88,8 @@ async fn main() -> Result<()> {
             };
             let for_db = settings.clone();
             let db = tokio::task::spawn_blocking(move || open_database(&for_db, for_db.auto_migrate)).await??;
-            use_cases(&settings, &db).setup(command).await.context("cannot create the admin")?;
+            let hasher = password_hasher(&settings).await?;
+            use_cases(&settings, &db, hasher).setup(command).await.context("cannot create the admin")?;
             println!("admin {email} created with the group \"Default Group\" and the workspace \"{name}'s Workspace\"");
         }
     }

@@ -14,8 +14,8 @@ http_test! {
         assert_eq!(r.body["is_password_set"], true);
         assert_eq!(r.body["last_login_at"], serde_json::Value::Null);
         let dup = app.post("/console/api/account/register", Some(&admin), json!({"email": "alice@example.COM", "name": "a2", "password": "user1234"})).await;
-        assert_error(&dup, 400, "user_register_failed");
-        assert_eq!(dup.body["message"], "Email already exists.");
+        assert_eq!(dup.status, StatusCode::BAD_REQUEST);
+        assert_eq!(dup.body, json!({"code": "user_register_failed", "message": "Email already exists."}));
         assert_param(&app.post("/console/api/account/register", Some(&admin), json!({"email": "b@example.com", "name": "b", "password": "weak"})).await, "password");
         let (token, _) = app.tokens("alice@example.com", "user1234").await;
         assert_eq!(app.get("/console/api/account/profile", Some(&token)).await.body["name"], "alice");

@@ -167,4 +167,45 @@ http_test! {
         // the wrong password does not reveal the ban
         assert_error(&app.login("alice@example.com", "wrong1234").await, 400, "email_or_password_mismatch");
     }
+
+    async fn pending_accounts_become_active_at_their_first_login(kind) {
+        let app = spawn_app(kind).await;
+        let admin = app.admin().await;
+        let id = app.create_user(&admin, "pat@example.com").await;
+        let r = app.put(&format!("/console/api/account-ex/id?id={id}"), Some(&admin), json!({"status": "pending"})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let (token, _) = app.tokens("pat@example.com", "user1234").await;
+        let me = app.get("/console/api/account-ex/profile", Some(&token)).await;
+        assert_eq!(me.body["status"], "active");
+        assert!(me.body["last_login_at"].is_i64());
+    }
+
+    async fn parallel_guesses_cannot_outrun_the_lockout(kind) {
+        let app = spawn_app(kind).await;
+        app.setup().await;
+        let attempts = (0..20).map(|_| app.login(ADMIN_EMAIL, "wrong1234"));
+        let replies = futures_util::future::join_all(attempts).await;
+        let checked = replies.iter().filter(|r| r.status == StatusCode::BAD_REQUEST).count();
+        let locked = replies.iter().filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS).count();
+        assert_eq!(checked + locked, 20);
+        assert!(checked <= 6, "{checked} passwords were checked");
+        assert_error(&app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await, 429, "email_code_login_limit");
+    }
+
+    async fn logout_cannot_end_another_accounts_session(kind) {
+        let app = spawn_app(kind).await;
+        let admin = app.admin().await;
+        app.create_user(&admin, "eve@example.com").await;
+        let (eve, _) = app.tokens("eve@example.com", "user1234").await;
+        let (_, admin_refresh) = app.tokens(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(app.post("/console/api/logout", Some(&eve), json!({"refresh_token": admin_refresh})).await.status, StatusCode::OK);
+        let r = app.post("/console/api/refresh-token", None, json!({"refresh_token": admin_refresh})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+
+    async fn unknown_paths_answer_json(kind) {
+        let app = spawn_app(kind).await;
+        assert_error(&app.get("/console/api/nope", None).await, 404, "not_found");
+        assert_error(&app.request(Method::DELETE, "/console/api/login", None, None, &[]).await, 404, "not_found");
+    }
 }

@@ -38,11 +38,12 @@ struct World {
     admin: String,
     actors: Vec<Actor>,
     next: std::cell::Cell<u32>,
+    second_group: uuid::Uuid,
 }
 
 /// Creates a second group whose admin is `account_id`, makes its shadow tenant the account's current
 /// workspace and removes the account from the first group.
-fn move_to_second_group(url: &str, account_id: &str) {
+fn move_to_second_group(url: &str, account_id: &str) -> uuid::Uuid {
     let db = db::Database::connect(url, &db::DbOptions { pool_size: 1, ..Default::default() }).unwrap();
     let mut conn = db.get().unwrap();
     let g2 = uuid::Uuid::new_v4();
@@ -59,6 +60,19 @@ fn move_to_second_group(url: &str, account_id: &str) {
              VALUES ('{g2}', '{account_id}', 'admin', '[]', TRUE, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP);"
     ))
     .unwrap();
+    g2
+}
+
+/// Adds `account_id` to group `group` with `role` (without changing its current workspace).
+fn join_group(url: &str, group: uuid::Uuid, account_id: &str, role: &str) {
+    let db = db::Database::connect(url, &db::DbOptions { pool_size: 1, ..Default::default() }).unwrap();
+    db.get()
+        .unwrap()
+        .batch_execute(&format!(
+            "INSERT INTO group_members (group_id, account_id, role, created_at, updated_at)
+             VALUES ('{group}', '{account_id}', '{role}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP);"
+        ))
+        .unwrap();
 }
 
 impl World {
@@ -66,6 +80,7 @@ impl World {
         let app = spawn_app(kind).await;
         let admin = app.admin().await;
         let mut actors = vec![Actor { name: "super_admin", token: admin.clone() }];
+        let mut second_group = uuid::Uuid::nil();
         for (name, email) in [
             ("system_admin", "sysadmin@example.com"),
             ("auditor", "auditor@example.com"),
@@ -92,7 +107,7 @@ impl World {
                         .await;
                     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
                 }
-                "other_group_admin" => move_to_second_group(app.db.url(), &id),
+                "other_group_admin" => second_group = move_to_second_group(app.db.url(), &id),
                 _ => {}
             }
             let (token, _) = app.tokens(email, "user1234").await;
@@ -104,7 +119,7 @@ impl World {
             }
             actors.push(Actor { name, token });
         }
-        Self { app, admin, actors, next: std::cell::Cell::new(0) }
+        Self { app, admin, actors, next: std::cell::Cell::new(0), second_group }
     }
 
     /// A fresh normal member of the first group: (id, email).
@@ -249,5 +264,44 @@ http_test! {
                 assert!(again.body["data"].as_array().unwrap().iter().any(|a| a["email"] == email.as_str()));
             }
         }
+    }
+
+    async fn a_group_admin_cannot_reach_the_leader_of_another_group(kind) {
+        let w = World::new(kind).await;
+        let g2_admin = w.actors.iter().find(|a| a.name == "other_group_admin").unwrap().token.clone();
+        let me = w.app.get("/console/api/account-ex/profile", Some(&w.admin)).await;
+        let super_id = me.body["id"].as_str().unwrap().to_owned();
+        // the first group's owner is a plain member of the second group
+        join_group(w.app.db.url(), w.second_group, &super_id, "normal");
+        let g1_admin_id = {
+            let token = &w.actors.iter().find(|a| a.name == "group_admin").unwrap().token;
+            w.app.get("/console/api/account-ex/profile", Some(token)).await.body["id"].as_str().unwrap().to_owned()
+        };
+        join_group(w.app.db.url(), w.second_group, &g1_admin_id, "normal");
+        for target in [&super_id, &g1_admin_id] {
+            for action in [UpdateProfile, Ban] {
+                let r = w.perform(&g2_admin, action, target, "x@example.com").await;
+                assert_error(&r, 403, "forbidden");
+            }
+        }
+        // a plain member of both groups is within reach
+        let (id, email) = w.target().await;
+        join_group(w.app.db.url(), w.second_group, &id, "normal");
+        check("other_group_admin", Ban, &w.perform(&g2_admin, Ban, &id, &email).await, Allowed, &id);
+    }
+
+    async fn a_ban_by_a_platform_admin_is_lifted_only_by_one(kind) {
+        let w = World::new(kind).await;
+        let token = |name: &str| w.actors.iter().find(|a| a.name == name).unwrap().token.clone();
+        let (id, _) = w.target().await;
+        let path = format!("/console/api/account-ex/id?id={id}");
+        assert_eq!(w.app.put(&path, Some(&token("system_admin")), json!({"status": "banned"})).await.status, StatusCode::OK);
+        let r = w.app.put(&path, Some(&token("group_admin")), json!({"status": "active"})).await;
+        assert_error(&r, 403, "forbidden");
+        assert_eq!(w.app.put(&path, Some(&w.admin), json!({"status": "active"})).await.status, StatusCode::OK);
+        // a group admin may ban and unban on its own, but not close
+        assert_eq!(w.app.put(&path, Some(&token("group_admin")), json!({"status": "banned"})).await.status, StatusCode::OK);
+        assert_eq!(w.app.put(&path, Some(&token("group_admin")), json!({"status": "active"})).await.status, StatusCode::OK);
+        assert_error(&w.app.put(&path, Some(&token("group_admin")), json!({"status": "closed"})).await, 403, "forbidden");
     }
 }

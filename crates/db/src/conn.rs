@@ -40,10 +40,15 @@ impl Backend {
             }
             Ok(Self::Sqlite(path.to_owned()))
         } else {
-            Err(format!(
-                "unsupported DATABASE_URL scheme in {:?}: use postgres://… or sqlite://<path>",
-                url.split("://").next().unwrap_or_default()
-            ))
+            // Only a short, plain scheme is echoed: anything else may be a URL with a password in it.
+            let scheme = url
+                .split_once("://")
+                .map(|(s, _)| s)
+                .filter(|s| s.len() <= 16 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '+'));
+            Err(match scheme {
+                Some(s) => format!("unsupported DATABASE_URL scheme {s:?}: use postgres://… or sqlite://<path>"),
+                None => "unsupported DATABASE_URL scheme: use postgres://… or sqlite://<path>".into(),
+            })
         }
     }
 
@@ -205,7 +210,17 @@ pub(crate) fn write_transaction<T>(
         DbConnection::Postgres(_) => conn.transaction(work),
         DbConnection::Sqlite(_) => {
             conn.batch_execute("BEGIN IMMEDIATE")?;
-            match work(conn) {
+            // Diesel does not know about this transaction: roll it back on a panic too, so the connection goes
+            // back to the pool clean, then let the panic continue.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(conn)));
+            let outcome = match outcome {
+                Ok(outcome) => outcome,
+                Err(panic) => {
+                    let _ = conn.batch_execute("ROLLBACK");
+                    std::panic::resume_unwind(panic)
+                }
+            };
+            match outcome {
                 Ok(value) => match conn.batch_execute("COMMIT") {
                     Ok(()) => Ok(value),
                     Err(e) => {

@@ -41,9 +41,12 @@ fn json_map(s: &str) -> serde_json::Map<String, serde_json::Value> {
     serde_json::from_str(s).unwrap_or_default()
 }
 
+/// An account row. As a changeset it leaves out the id, the creation time and the login-activity columns,
+/// which only `record_login` and `touch_active` write.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = accounts, treat_none_as_null = true)]
 pub struct AccountRow {
+    #[diesel(skip_update)]
     pub id: String,
     pub name: String,
     pub username: Option<String>,
@@ -57,10 +60,14 @@ pub struct AccountRow {
     pub interface_language: String,
     pub interface_theme: String,
     pub timezone: String,
+    #[diesel(skip_update)]
     pub last_login_at: Option<PrimitiveDateTime>,
+    #[diesel(skip_update)]
     pub last_login_ip: Option<String>,
+    #[diesel(skip_update)]
     pub last_active_at: Option<PrimitiveDateTime>,
     pub initialized_at: Option<PrimitiveDateTime>,
+    #[diesel(skip_update)]
     pub created_at: PrimitiveDateTime,
     pub updated_at: PrimitiveDateTime,
     pub description: Option<String>,
@@ -81,6 +88,7 @@ pub struct AccountRow {
     pub password_changed_at: Option<PrimitiveDateTime>,
     pub password_changed_by: Option<String>,
     pub expires_at: Option<PrimitiveDateTime>,
+    pub status_changed_by: Option<String>,
     pub deleted_at: Option<PrimitiveDateTime>,
     pub tokens_not_before: Option<PrimitiveDateTime>,
     pub system_role: Option<String>,
@@ -131,6 +139,7 @@ impl From<&Account> for AccountRow {
             password_changed_at: a.password_changed_at.map(to_db),
             password_changed_by: a.password_changed_by.map(id_to_db),
             expires_at: a.expires_at.map(to_db),
+            status_changed_by: a.status_changed_by.map(id_to_db),
             deleted_at: a.deleted_at.map(to_db),
             tokens_not_before: a.tokens_not_before.map(to_db),
             system_role: a.system_role.map(|r| r.as_str().into()),
@@ -182,6 +191,7 @@ impl AccountRow {
             password_changed_at: self.password_changed_at.map(from_db),
             password_changed_by: self.password_changed_by.as_deref().map(id_from_db).transpose()?,
             expires_at: self.expires_at.map(from_db),
+            status_changed_by: self.status_changed_by.as_deref().map(id_from_db).transpose()?,
             deleted_at: self.deleted_at.map(from_db),
             tokens_not_before: self.tokens_not_before.map(from_db),
             system_role: self

@@ -48,6 +48,7 @@ diesel::table! {
         password_changed_at -> Nullable<Timestamp>,
         password_changed_by -> Nullable<Text>,
         expires_at -> Nullable<Timestamp>,
+        status_changed_by -> Nullable<Text>,
         deleted_at -> Nullable<Timestamp>,
         tokens_not_before -> Nullable<Timestamp>,
         system_role -> Nullable<Text>,

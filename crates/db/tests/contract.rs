@@ -20,6 +20,10 @@ fn account(email: &str) -> Account {
     a
 }
 
+fn change(account: Account, expected_updated_at: OffsetDateTime) -> AccountChange {
+    AccountChange { account, expected_updated_at, group_role: None, revoke_sessions_at: None }
+}
+
 fn installation(at: OffsetDateTime) -> Installation {
     let mut admin = account("Root@Example.com");
     admin.system_role = Some(SystemRole::SuperAdmin);
@@ -102,8 +106,10 @@ both_backends! {
         let err = repo.insert(&same_name, &[], &[]).await.unwrap_err();
         assert!(matches!(err, DomainError::Conflict { field: "username" }), "{err:?}");
         // soft delete frees the identifiers
+        let read_at = first.updated_at;
         first.deleted_at = Some(now());
-        repo.update(&first).await.unwrap();
+        first.updated_at = now();
+        repo.update(&change(first.clone(), read_at)).await.unwrap();
         repo.insert(&account("dup@example.com"), &[], &[]).await.unwrap();
         repo.insert(&same_name, &[], &[]).await.unwrap();
         assert_eq!(repo.find_live_by_email("dup@example.com").await.unwrap().map(|a| a.deleted_at), Some(None));
@@ -111,7 +117,72 @@ both_backends! {
 
     async fn update_of_unknown_account_is_not_found(tdb) {
         let repo = DieselAccounts::new(tdb.connect());
-        assert!(matches!(repo.update(&account("x@example.com")).await, Err(DomainError::NotFound { .. })));
+        let a = account("x@example.com");
+        assert!(matches!(repo.update(&change(a.clone(), a.updated_at)).await, Err(DomainError::NotFound { .. })));
+    }
+
+    async fn a_stale_update_is_refused_and_writes_nothing(tdb) {
+        let repo = DieselAccounts::new(tdb.connect());
+        let a = account("stale@example.com");
+        repo.insert(&a, &[], &[]).await.unwrap();
+        let mut first = a.clone();
+        first.name = "first".into();
+        first.updated_at = a.updated_at + Duration::seconds(1);
+        repo.update(&change(first, a.updated_at)).await.unwrap();
+        // a writer that read before the first change
+        let mut late = a.clone();
+        late.name = "late".into();
+        late.status = AccountStatus::Active;
+        late.updated_at = a.updated_at + Duration::seconds(2);
+        assert!(matches!(repo.update(&change(late, a.updated_at)).await, Err(DomainError::Stale)));
+        assert_eq!(repo.get(a.id).await.unwrap().unwrap().name, "first");
+    }
+
+    async fn an_update_keeps_login_activity_written_meanwhile(tdb) {
+        let repo = DieselAccounts::new(tdb.connect());
+        let a = account("act@example.com");
+        repo.insert(&a, &[], &[]).await.unwrap();
+        let at = now();
+        repo.record_login(a.id, at, Some("10.1.1.1".into())).await.unwrap();
+        let mut edited = a.clone();
+        edited.name = "edited".into();
+        edited.updated_at = at;
+        repo.update(&change(edited, a.updated_at)).await.unwrap();
+        let got = repo.get(a.id).await.unwrap().unwrap();
+        assert_eq!((got.name.as_str(), got.last_login_at, got.last_login_ip.as_deref()), ("edited", Some(at), Some("10.1.1.1")));
+    }
+
+    async fn an_update_with_a_failing_group_role_change_writes_nothing(tdb) {
+        let db = tdb.connect();
+        let repo = DieselAccounts::new(db.clone());
+        let sessions = DieselSessions::new(db.clone());
+        let a = account("grp@example.com");
+        repo.insert(&a, &[], &[]).await.unwrap();
+        let t0 = now();
+        let s = LoginSession { id: Uuid::new_v4(), account_id: a.id, created_at: t0, absolute_expires_at: t0 + Duration::days(1), ip: None };
+        sessions.start(&s, "g1", t0 + Duration::days(1)).await.unwrap();
+        let mut banned = a.clone();
+        banned.status = AccountStatus::Banned;
+        banned.updated_at = t0;
+        let c = AccountChange { account: banned, expected_updated_at: a.updated_at, group_role: Some((Uuid::new_v4(), GroupRole::Admin)), revoke_sessions_at: Some(t0) };
+        assert!(matches!(repo.update(&c).await, Err(DomainError::NotFound { .. })));
+        assert_eq!(repo.get(a.id).await.unwrap().unwrap().status, AccountStatus::Active);
+        assert!(sessions.find_by_token("g1").await.unwrap().is_some());
+        // without the bad group change the ban and the revocation land together
+        let ok = AccountChange { group_role: None, ..c };
+        repo.update(&ok).await.unwrap();
+        assert_eq!(repo.get(a.id).await.unwrap().unwrap().status, AccountStatus::Banned);
+        assert_eq!(sessions.find_by_token("g1").await.unwrap(), None);
+    }
+
+    async fn a_rehash_does_not_overwrite_a_newer_password(tdb) {
+        let repo = DieselAccounts::new(tdb.connect());
+        let a = account("rh@example.com");
+        repo.insert(&a, &[], &[]).await.unwrap();
+        repo.replace_password_hash(a.id, "not-the-stored-hash".into(), "x".into()).await.unwrap();
+        assert_eq!(repo.get(a.id).await.unwrap().unwrap().password_hash, a.password_hash);
+        repo.replace_password_hash(a.id, a.password_hash.clone().unwrap(), "fresh".into()).await.unwrap();
+        assert_eq!(repo.get(a.id).await.unwrap().unwrap().password_hash.as_deref(), Some("fresh"));
     }
 
     async fn install_is_all_or_nothing_and_only_once(tdb) {
@@ -154,6 +225,11 @@ both_backends! {
         let mut b = account("b@example.com");
         b.system_role = Some(SystemRole::SuperAdmin);
         assert!(matches!(repo.insert(&b, &[], &[]).await, Err(DomainError::Conflict { field: "system_role" })));
+        // a soft-deleted super admin frees the place
+        let read_at = a.updated_at;
+        a.deleted_at = Some(now());
+        repo.update(&change(a, read_at)).await.unwrap();
+        repo.insert(&b, &[], &[]).await.unwrap();
     }
 
     async fn current_tenant_falls_back_to_the_oldest_and_marks_it(tdb) {
@@ -273,8 +349,9 @@ both_backends! {
             let s = LoginSession { id: Uuid::new_v4(), account_id: a.id, created_at: at, absolute_expires_at: at + Duration::days(1), ip: None };
             sessions.start(&s, digest, at + Duration::days(1)).await.unwrap();
         }
-        assert!(sessions.revoke_by_token("a", t0).await.unwrap());
-        assert!(!sessions.revoke_by_token("a", t0).await.unwrap());
+        assert!(!sessions.revoke_by_token(Uuid::new_v4(), "a", t0).await.unwrap(), "another account's session");
+        assert!(sessions.revoke_by_token(a.id, "a", t0).await.unwrap());
+        assert!(!sessions.revoke_by_token(a.id, "a", t0).await.unwrap());
         assert!(sessions.revoke_latest(a.id, t0).await.unwrap());
         assert_eq!(sessions.find_by_token("c").await.unwrap(), None);
         assert!(sessions.find_by_token("b").await.unwrap().is_some());

@@ -24,6 +24,9 @@ pub enum DomainError {
     /// No usable credentials; the text is safe to show.
     #[error("unauthenticated: {0}")]
     Unauthenticated(&'static str),
+    /// The entity changed between read and write; the caller may retry with fresh data.
+    #[error("stale write")]
+    Stale,
     /// Setup has already been done.
     #[error("already set up")]
     AlreadySetup,

@@ -65,9 +65,17 @@ fn manages_a_group_of(actor: Subject<'_>, target: Subject<'_>) -> bool {
     shared_groups(actor, target).any(|(a, _)| a.manages())
 }
 
-/// True when the actor manages a shared group and outranks the target there.
+/// True when the actor manages a shared group and outranks the target there, and the target leads no group
+/// (as super admin or admin) where the actor does not outrank it: account status and profile are global, so a
+/// manager of one group must not reach the leader of another.
 fn outranks_in_a_group(actor: Subject<'_>, target: Subject<'_>) -> bool {
-    shared_groups(actor, target).any(|(a, t)| a.manages() && rank(a) > rank(t))
+    let outranks_somewhere = shared_groups(actor, target).any(|(a, t)| a.manages() && rank(a) > rank(t));
+    let leads_elsewhere = target
+        .groups
+        .iter()
+        .filter(|t| t.role.manages())
+        .any(|t| !actor.groups.iter().any(|a| a.group_id == t.group_id && rank(a.role) > rank(t.role)));
+    outranks_somewhere && !leads_elsewhere
 }
 
 /// Decides whether `actor` may do `action` to `target`. `SetGroupRole` is decided by
@@ -291,6 +299,21 @@ mod tests {
         assert!(matches!(w.check(&w.sysadmin, &w.owner, SetSystemRole), Decision::Deny(_)));
         assert!(matches!(w.check(&w.owner, &w.owner, SetSystemRole), Decision::Deny(_)));
         assert_eq!(w.check(&w.bob, &w.alice, SetSystemRole), Decision::Hidden);
+    }
+
+    #[test]
+    fn a_manager_of_one_group_cannot_reach_the_leader_of_another() {
+        let w = World::new();
+        // the owner of g1 is also a normal member of g2, where g2_admin manages
+        let mut owner_groups = w.groups(&w.owner);
+        owner_groups.push(member(w.g2, &w.owner, GroupRole::Normal));
+        let mut plain = account(None);
+        plain.id = w.owner.id;
+        let ag = w.groups(&w.g2_admin);
+        let actor = Subject { account: &w.g2_admin, groups: &ag };
+        let target = Subject { account: &plain, groups: &owner_groups };
+        assert!(matches!(decide(actor, target, UpdateStatus), Decision::Deny(_)));
+        assert!(matches!(decide(actor, target, UpdateProfile), Decision::Deny(_)));
     }
 
     #[test]

@@ -73,11 +73,15 @@ pub trait AccountRepository: Send + Sync {
         tenants: &[TenantMembership],
     ) -> DomainResult<()>;
 
-    /// Saves every field of an existing account.
+    /// Saves an account change in one transaction: every field of `change.account` except the login-activity
+    /// fields (kept by [`AccountRepository::record_login`] and [`AccountRepository::touch_active`]), the
+    /// optional group-role change, and the optional revocation of all the account's sessions.
     ///
     /// # Errors
-    /// [`DomainError::NotFound`] when no account has this id; [`DomainError::Conflict`] as for `insert`.
-    async fn update(&self, account: &Account) -> DomainResult<()>;
+    /// [`DomainError::Stale`] when the stored `updated_at` differs from `change.expected_updated_at` (someone
+    /// else changed the account since it was read); [`DomainError::NotFound`] when no account has this id or the
+    /// account is not a member of the group; [`DomainError::Conflict`] as for `insert`. Nothing is written then.
+    async fn update(&self, change: &AccountChange) -> DomainResult<()>;
 
     /// Records a successful login: last login time and address, and `pending` → `active` with
     /// `initialized_at` set.
@@ -86,11 +90,25 @@ pub trait AccountRepository: Send + Sync {
     /// Sets `last_active_at`.
     async fn touch_active(&self, id: Uuid, at: OffsetDateTime) -> DomainResult<()>;
 
-    /// Replaces the password hash (used to upgrade an old hash after a login); leaves sessions alone.
-    async fn replace_password_hash(&self, id: Uuid, hash: String) -> DomainResult<()>;
+    /// Replaces the password hash `old` by `new` (upgrading an old scheme after a login); does nothing when the
+    /// stored hash is no longer `old` (the password changed meanwhile). Leaves sessions alone.
+    async fn replace_password_hash(&self, id: Uuid, old: String, new: String) -> DomainResult<()>;
 
     /// Live members of a group with their group role, newest membership first.
     async fn list_group_members(&self, group_id: Uuid, page: PageRequest) -> DomainResult<Page<(Account, GroupRole)>>;
+}
+
+/// A change to an account, written in one transaction by [`AccountRepository::update`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountChange {
+    /// The account as it should be stored.
+    pub account: Account,
+    /// `updated_at` as read before the change (optimistic concurrency check).
+    pub expected_updated_at: OffsetDateTime,
+    /// A new role in a group the account belongs to.
+    pub group_role: Option<(Uuid, GroupRole)>,
+    /// Revoke every live session of the account at this time.
+    pub revoke_sessions_at: Option<OffsetDateTime>,
 }
 
 /// Installation state, groups and workspaces.
@@ -145,8 +163,8 @@ pub trait SessionRepository: Send + Sync {
         now: OffsetDateTime,
     ) -> DomainResult<RefreshOutcome>;
 
-    /// Revokes the session of this token, if any. Returns whether one was revoked.
-    async fn revoke_by_token(&self, token_digest: &str, now: OffsetDateTime) -> DomainResult<bool>;
+    /// Revokes the session of this token if it belongs to `account_id`. Returns whether one was revoked.
+    async fn revoke_by_token(&self, account_id: Uuid, token_digest: &str, now: OffsetDateTime) -> DomainResult<bool>;
 
     /// Revokes the account's most recently used live session, if any.
     async fn revoke_latest(&self, account_id: Uuid, now: OffsetDateTime) -> DomainResult<bool>;

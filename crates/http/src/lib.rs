@@ -79,6 +79,16 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
         cfg.app_data(state)
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .configure(ops::config)
-            .service(web::scope("/console/api").configure(console::config));
+            .service(web::scope("/console/api").configure(console::config))
+            .default_service(web::to(not_found));
     }
+}
+
+/// Unknown paths (and methods a path does not serve) answer a JSON 404 instead of an empty body.
+async fn not_found() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::NotFound().json(serde_json::json!({
+        "code": "not_found",
+        "message": "The requested URL was not found on the server.",
+        "status": 404,
+    }))
 }

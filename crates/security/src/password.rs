@@ -31,14 +31,29 @@ impl BcryptHasher {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     }
 
+    /// Runs `work` on the blocking pool holding a permit. The permit moves into the blocking task, so a
+    /// cancelled request (client gone) cannot free it while its hash still runs.
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> DomainResult<T> {
-        let _permit = self.permits.acquire().await.map_err(DomainError::internal)?;
-        tokio::task::spawn_blocking(work).await.map_err(|e| {
+        let permit = self.permits.clone().acquire_owned().await.map_err(DomainError::internal)?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(|e| {
             if e.is_panic() {
                 std::panic::resume_unwind(e.into_panic())
             }
             DomainError::internal(e)
         })
+    }
+
+    /// Builds the dummy hash now, so the first unknown-email login costs what every later one costs.
+    ///
+    /// # Errors
+    /// When hashing fails.
+    pub async fn warm_up(&self) -> DomainResult<()> {
+        self.dummy_hash().await.map(drop)
     }
 
     async fn dummy_hash(&self) -> DomainResult<String> {
@@ -83,23 +98,26 @@ impl PasswordHasher for BcryptHasher {
 
     async fn verify(&self, password: &Password, hash: Option<String>) -> DomainResult<PasswordCheck> {
         let secret = password.expose().to_owned();
-        let (hash, real) = match hash {
-            Some(h) => (h, true),
-            None => (self.dummy_hash().await?, false),
-        };
+        let dummy = self.dummy_hash().await?;
         let cost = self.cost;
-        self.run(move || {
-            if let Some(rest) = hash.strip_prefix(PBKDF2_PREFIX) {
-                let _ = rest;
-                return if verify_pbkdf2(&secret, &hash) {
+        self.run(move || match hash {
+            // Imported PBKDF2 hashes are cheap to check; spend a bcrypt verification as well, so response
+            // times do not tell imported accounts from unknown ones.
+            Some(hash) if hash.starts_with(PBKDF2_PREFIX) => {
+                let _ = bcrypt::non_truncating_verify(&secret, &dummy);
+                if verify_pbkdf2(&secret, &hash) {
                     PasswordCheck::Match { needs_rehash: true }
                 } else {
                     PasswordCheck::Mismatch
-                };
+                }
             }
-            match bcrypt::non_truncating_verify(&secret, &hash) {
-                Ok(true) if real => PasswordCheck::Match { needs_rehash: bcrypt_cost(&hash) != Some(cost) },
+            Some(hash) => match bcrypt::non_truncating_verify(&secret, &hash) {
+                Ok(true) => PasswordCheck::Match { needs_rehash: bcrypt_cost(&hash) != Some(cost) },
                 _ => PasswordCheck::Mismatch,
+            },
+            None => {
+                let _ = bcrypt::non_truncating_verify(&secret, &dummy);
+                PasswordCheck::Mismatch
             }
         })
         .await

@@ -43,12 +43,13 @@ CREATE TABLE accounts (
     password_change_on_first_login BOOLEAN NOT NULL DEFAULT FALSE,
     password_change_on_next_login BOOLEAN NOT NULL DEFAULT FALSE,
     password_changed_at TIMESTAMP,
-    password_changed_by TEXT,
+    password_changed_by TEXT COLLATE "C",
     expires_at TIMESTAMP,
+    status_changed_by TEXT COLLATE "C",
     deleted_at TIMESTAMP,
     tokens_not_before TIMESTAMP,
     system_role TEXT,
-    system_role_assigned_by TEXT,
+    system_role_assigned_by TEXT COLLATE "C",
     mobile TEXT,
     wechat TEXT,
     address TEXT,
@@ -58,7 +59,7 @@ CREATE UNIQUE INDEX accounts_email_live ON accounts (email_key) WHERE deleted_at
 CREATE UNIQUE INDEX accounts_username_live ON accounts (username) WHERE deleted_at IS NULL AND username IS NOT NULL;
 CREATE UNIQUE INDEX accounts_phone_live ON accounts (phone) WHERE deleted_at IS NULL AND phone IS NOT NULL;
 CREATE UNIQUE INDEX accounts_external_id_live ON accounts (external_id) WHERE deleted_at IS NULL AND external_id IS NOT NULL;
-CREATE UNIQUE INDEX accounts_one_super_admin ON accounts (system_role) WHERE system_role = 'super_admin';
+CREATE UNIQUE INDEX accounts_one_super_admin ON accounts (system_role) WHERE system_role = 'super_admin' AND deleted_at IS NULL;
 CREATE INDEX accounts_created ON accounts (created_at, id);
 
 CREATE TABLE enterprise_groups (
@@ -108,7 +109,7 @@ CREATE TABLE tenant_members (
     position TEXT,
     permissions TEXT NOT NULL DEFAULT '[]',
     is_current BOOLEAN NOT NULL DEFAULT FALSE,
-    invited_by TEXT,
+    invited_by TEXT COLLATE "C",
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
     PRIMARY KEY (tenant_id, account_id)
@@ -135,7 +136,7 @@ CREATE TABLE datasets (
     icon_type TEXT,
     created_by TEXT COLLATE "C" NOT NULL,
     created_at TIMESTAMP NOT NULL,
-    updated_by TEXT,
+    updated_by TEXT COLLATE "C",
     updated_at TIMESTAMP NOT NULL
 );
 CREATE INDEX datasets_tenant ON datasets (tenant_id, created_at DESC);
@@ -172,7 +173,7 @@ CREATE TABLE verification_codes (
     id TEXT COLLATE "C" PRIMARY KEY,
     purpose TEXT NOT NULL,
     account_id TEXT COLLATE "C" REFERENCES accounts (id) ON DELETE CASCADE,
-    email_key TEXT NOT NULL,
+    email_key TEXT COLLATE "C" NOT NULL,
     code_digest TEXT,
     payload TEXT NOT NULL DEFAULT '{}',
     attempts INTEGER NOT NULL DEFAULT 0,
@@ -181,6 +182,7 @@ CREATE TABLE verification_codes (
     consumed_at TIMESTAMP
 );
 CREATE INDEX verification_codes_email ON verification_codes (purpose, email_key, created_at DESC);
+CREATE INDEX verification_codes_account ON verification_codes (account_id);
 
 CREATE TABLE throttles (
     key TEXT COLLATE "C" PRIMARY KEY,
@@ -210,11 +212,11 @@ CREATE INDEX request_nonces_expiry ON request_nonces (expires_at);
 CREATE TABLE audit_events (
     id TEXT COLLATE "C" PRIMARY KEY,
     at TIMESTAMP NOT NULL,
-    actor_account_id TEXT,
-    actor_access_key_id TEXT,
+    actor_account_id TEXT COLLATE "C",
+    actor_access_key_id TEXT COLLATE "C",
     action TEXT NOT NULL,
     target_type TEXT NOT NULL,
-    target_id TEXT,
+    target_id TEXT COLLATE "C",
     request_id TEXT,
     changes TEXT NOT NULL DEFAULT '{}'
 );

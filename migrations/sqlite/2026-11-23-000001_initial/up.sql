@@ -45,6 +45,7 @@ CREATE TABLE accounts (
     password_changed_at TIMESTAMP,
     password_changed_by TEXT,
     expires_at TIMESTAMP,
+    status_changed_by TEXT,
     deleted_at TIMESTAMP,
     tokens_not_before TIMESTAMP,
     system_role TEXT,
@@ -58,7 +59,7 @@ CREATE UNIQUE INDEX accounts_email_live ON accounts (email_key) WHERE deleted_at
 CREATE UNIQUE INDEX accounts_username_live ON accounts (username) WHERE deleted_at IS NULL AND username IS NOT NULL;
 CREATE UNIQUE INDEX accounts_phone_live ON accounts (phone) WHERE deleted_at IS NULL AND phone IS NOT NULL;
 CREATE UNIQUE INDEX accounts_external_id_live ON accounts (external_id) WHERE deleted_at IS NULL AND external_id IS NOT NULL;
-CREATE UNIQUE INDEX accounts_one_super_admin ON accounts (system_role) WHERE system_role = 'super_admin';
+CREATE UNIQUE INDEX accounts_one_super_admin ON accounts (system_role) WHERE system_role = 'super_admin' AND deleted_at IS NULL;
 CREATE INDEX accounts_created ON accounts (created_at, id);
 
 CREATE TABLE enterprise_groups (
@@ -181,6 +182,7 @@ CREATE TABLE verification_codes (
     consumed_at TIMESTAMP
 );
 CREATE INDEX verification_codes_email ON verification_codes (purpose, email_key, created_at DESC);
+CREATE INDEX verification_codes_account ON verification_codes (account_id);
 
 CREATE TABLE throttles (
     key TEXT PRIMARY KEY,

@@ -1,14 +1,14 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 use domain::model::{Account, GroupMembership, GroupRole, Page, PageRequest, TenantMembership, WireEnum};
-use domain::ports::AccountRepository;
+use domain::ports::{AccountChange, AccountRepository};
 use domain::{DomainError, DomainResult};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::RepoError;
 use crate::rows::{id_to_db, to_db, AccountRow, GroupMemberRow, TenantMemberRow};
-use crate::schema::{accounts, group_members, tenant_members};
+use crate::schema::{accounts, group_members, login_sessions, tenant_members};
 use crate::Database;
 
 /// Accounts in the database.
@@ -89,16 +89,42 @@ impl AccountRepository for DieselAccounts {
             .await
     }
 
-    async fn update(&self, account: &Account) -> DomainResult<()> {
-        let row = AccountRow::from(account);
-        let changed = self
-            .db
-            .run(move |conn| Ok(diesel::update(accounts::table.find(row.id.clone())).set(&row).execute(conn)?))
-            .await?;
-        if changed == 0 {
-            return Err(DomainError::NotFound { entity: "account" });
-        }
-        Ok(())
+    async fn update(&self, change: &AccountChange) -> DomainResult<()> {
+        let row = AccountRow::from(&change.account);
+        let expected = to_db(change.expected_updated_at);
+        let group_role = change.group_role;
+        let revoke_at = change.revoke_sessions_at;
+        self.db
+            .write(move |conn| {
+                let changed = diesel::update(accounts::table.find(&row.id).filter(accounts::updated_at.eq(expected)))
+                    .set(&row)
+                    .execute(conn)?;
+                if changed == 0 {
+                    let exists = accounts::table.find(&row.id).count().get_result::<i64>(conn)? > 0;
+                    return Err(
+                        if exists { DomainError::Stale } else { DomainError::NotFound { entity: "account" } }.into()
+                    );
+                }
+                if let Some((group_id, role)) = group_role {
+                    let n = diesel::update(group_members::table.find((id_to_db(group_id), &row.id)))
+                        .set((group_members::role.eq(role.as_str()), group_members::updated_at.eq(row.updated_at)))
+                        .execute(conn)?;
+                    if n == 0 {
+                        return Err(DomainError::NotFound { entity: "group member" }.into());
+                    }
+                }
+                if let Some(at) = revoke_at {
+                    diesel::update(
+                        login_sessions::table
+                            .filter(login_sessions::account_id.eq(&row.id))
+                            .filter(login_sessions::revoked_at.is_null()),
+                    )
+                    .set(login_sessions::revoked_at.eq(Some(to_db(at))))
+                    .execute(conn)?;
+                }
+                Ok(())
+            })
+            .await
     }
 
     async fn record_login(&self, id: Uuid, at: OffsetDateTime, ip: Option<String>) -> DomainResult<()> {
@@ -131,11 +157,11 @@ impl AccountRepository for DieselAccounts {
             .await
     }
 
-    async fn replace_password_hash(&self, id: Uuid, hash: String) -> DomainResult<()> {
+    async fn replace_password_hash(&self, id: Uuid, old: String, new: String) -> DomainResult<()> {
         self.db
             .run(move |conn| {
-                diesel::update(accounts::table.find(id_to_db(id)))
-                    .set(accounts::password_hash.eq(Some(hash)))
+                diesel::update(accounts::table.find(id_to_db(id)).filter(accounts::password_hash.eq(old)))
+                    .set(accounts::password_hash.eq(Some(new)))
                     .execute(conn)?;
                 Ok(())
             })

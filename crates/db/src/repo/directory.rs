@@ -89,7 +89,11 @@ impl DirectoryRepository for DieselDirectory {
                     .inner_join(tenants::table)
                     .filter(tenant_members::account_id.eq(&aid))
                     .filter(tenants::status.eq("normal"))
-                    .order((tenant_members::is_current.desc(), tenant_members::created_at.asc()))
+                    .order((
+                        tenant_members::is_current.desc(),
+                        tenant_members::created_at.asc(),
+                        tenant_members::tenant_id.asc(),
+                    ))
                     .select((TenantRow::as_select(), TenantMemberRow::as_select()))
                     .first(conn)
                     .optional()?;

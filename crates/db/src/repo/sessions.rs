@@ -146,17 +146,21 @@ impl SessionRepository for DieselSessions {
         })
     }
 
-    async fn revoke_by_token(&self, token_digest: &str, now: OffsetDateTime) -> DomainResult<bool> {
+    async fn revoke_by_token(&self, account_id: Uuid, token_digest: &str, now: OffsetDateTime) -> DomainResult<bool> {
         let digest = token_digest.to_owned();
         self.db
             .run(move |conn| {
                 let session_id: Option<String> =
                     refresh_tokens::table.find(digest).select(refresh_tokens::session_id).first(conn).optional()?;
                 let Some(session_id) = session_id else { return Ok(false) };
-                let n =
-                    diesel::update(login_sessions::table.find(session_id).filter(login_sessions::revoked_at.is_null()))
-                        .set(login_sessions::revoked_at.eq(Some(to_db(now))))
-                        .execute(conn)?;
+                let n = diesel::update(
+                    login_sessions::table
+                        .find(session_id)
+                        .filter(login_sessions::account_id.eq(id_to_db(account_id)))
+                        .filter(login_sessions::revoked_at.is_null()),
+                )
+                .set(login_sessions::revoked_at.eq(Some(to_db(now))))
+                .execute(conn)?;
                 Ok(n > 0)
             })
             .await

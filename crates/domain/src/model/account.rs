@@ -177,6 +177,8 @@ pub struct Account {
     pub password_changed_by: Option<Uuid>,
     /// After this time the account cannot sign in.
     pub expires_at: Option<OffsetDateTime>,
+    /// Who last changed the status (a ban by a platform admin can only be lifted by one).
+    pub status_changed_by: Option<Uuid>,
     /// Soft-deletion time; a deleted account frees its identifiers.
     pub deleted_at: Option<OffsetDateTime>,
     /// Access tokens issued before this instant are refused (password change, ban).
@@ -226,6 +228,7 @@ impl Account {
             password_changed_at: None,
             password_changed_by: None,
             expires_at: None,
+            status_changed_by: None,
             deleted_at: None,
             tokens_not_before: None,
             system_role: None,

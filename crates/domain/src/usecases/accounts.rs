@@ -8,6 +8,7 @@ use crate::model::{
     Account, AccountStatus, GroupMembership, GroupRole, Page, PageRequest, SystemRole, TenantMembership, WorkspaceRole,
 };
 use crate::policy::{self, AccountAction, Decision, Subject};
+use crate::ports::AccountChange;
 use crate::values::{DisplayName, EmailAddress, Password};
 
 use super::UseCases;
@@ -168,35 +169,59 @@ impl UseCases {
         Ok(account)
     }
 
-    /// Applies `update` to the account `target_id` (the actor's own when `None`) and returns it with its
-    /// group role in the actor's current group.
+    /// Applies `update` to the account `target_id` (the actor's own when `None`). The target is read fresh,
+    /// checked against the permission matrix and saved with an optimistic version check in one transaction
+    /// (with the group-role change and, for bans and closures, the revocation of its sessions); a concurrent
+    /// change makes it start over, up to three times.
     ///
     /// # Errors
-    /// `NotFound` for unknown or hidden targets, `Forbidden` per the permission matrix, `Conflict`.
+    /// `NotFound` for unknown or hidden targets, `Forbidden` per the permission matrix, `Conflict`, and `Stale`
+    /// when the account keeps changing underneath.
     pub async fn update_account(
         &self,
         actor: &Account,
         target_id: Option<Uuid>,
         update: AccountUpdate,
     ) -> DomainResult<Account> {
-        let actor_groups = self.memberships(actor.id).await?;
         let target_id = target_id.unwrap_or(actor.id);
-        let target =
-            if target_id == actor.id { Some(actor.clone()) } else { self.ports.accounts.get(target_id).await? };
+        for _ in 0..3 {
+            match self.try_update_account(actor, target_id, &update).await {
+                Err(DomainError::Stale) => continue,
+                other => return other,
+            }
+        }
+        Err(DomainError::Stale)
+    }
+
+    async fn try_update_account(
+        &self,
+        actor: &Account,
+        target_id: Uuid,
+        update: &AccountUpdate,
+    ) -> DomainResult<Account> {
+        let actor_groups = self.memberships(actor.id).await?;
+        let target = self.ports.accounts.get(target_id).await?;
         let (mut target, target_groups) =
             self.readable(actor, &actor_groups, target).await?.ok_or(DomainError::NotFound { entity: "account" })?;
         let actor_subject = Subject { account: actor, groups: &actor_groups };
         let target_subject = Subject { account: &target, groups: &target_groups };
+        let platform_admin = actor.system_role.is_some_and(SystemRole::can_administer);
         if update.touches_profile() {
             enforce(policy::decide(actor_subject, target_subject, AccountAction::UpdateProfile))?;
         }
-        if update.status.is_some() {
+        if let Some(status) = update.status {
             enforce(policy::decide(actor_subject, target_subject, AccountAction::UpdateStatus))?;
+            if !platform_admin && status == AccountStatus::Closed {
+                return Err(DomainError::Forbidden("Only system administrators can close accounts."));
+            }
+            if !platform_admin && self.disabled_by_platform_admin(&target, actor.id).await? {
+                return Err(DomainError::Forbidden("This account was disabled by a system administrator."));
+            }
         }
         if update.system_role.is_some() {
             enforce(policy::decide(actor_subject, target_subject, AccountAction::SetSystemRole))?;
         }
-        let group_change = match update.group_role {
+        let group_role = match update.group_role {
             Some(role) => {
                 let group_id =
                     self.current_group(actor.id).await?.ok_or(DomainError::NotFound { entity: "enterprise group" })?;
@@ -207,29 +232,31 @@ impl UseCases {
         };
 
         let now = self.ports.clock.now();
-        let mut revoke = false;
-        if let Some(name) = update.name {
-            target.name = name.into_inner();
-        }
-        if let Some(avatar) = update.avatar {
-            target.avatar = avatar;
+        let expected_updated_at = target.updated_at;
+        let mut revoke_sessions_at = None;
+        if let Some(name) = &update.name {
+            target.name = name.as_str().to_owned();
         }
         for (slot, value) in [
-            (&mut target.extension.mobile, update.mobile),
-            (&mut target.extension.wechat, update.wechat),
-            (&mut target.extension.address, update.address),
-            (&mut target.extension.gender, update.gender),
+            (&mut target.avatar, &update.avatar),
+            (&mut target.extension.mobile, &update.mobile),
+            (&mut target.extension.wechat, &update.wechat),
+            (&mut target.extension.address, &update.address),
+            (&mut target.extension.gender, &update.gender),
         ] {
             if let Some(value) = value {
-                *slot = value;
+                slot.clone_from(value);
             }
         }
         if let Some(status) = update.status {
-            if status != target.status && matches!(status, AccountStatus::Banned | AccountStatus::Closed) {
-                target.tokens_not_before = Some(now);
-                revoke = true;
+            if status != target.status {
+                if matches!(status, AccountStatus::Banned | AccountStatus::Closed) {
+                    target.tokens_not_before = Some(now);
+                    revoke_sessions_at = Some(now);
+                }
+                target.status = status;
+                target.status_changed_by = Some(actor.id);
             }
-            target.status = status;
         }
         if let Some(role) = update.system_role {
             if Some(role) != target.system_role {
@@ -237,15 +264,21 @@ impl UseCases {
                 target.system_role_assigned_by = Some(actor.id);
             }
         }
-        target.updated_at = now;
-        self.ports.accounts.update(&target).await?;
-        if let Some((group_id, role)) = group_change {
-            self.ports.directory.set_group_role(group_id, target.id, role).await?;
-        }
-        if revoke {
-            self.ports.sessions.revoke_all(target.id, now).await?;
-        }
+        target.updated_at = now.max(expected_updated_at + time::Duration::microseconds(1));
+        self.ports
+            .accounts
+            .update(&AccountChange { account: target.clone(), expected_updated_at, group_role, revoke_sessions_at })
+            .await?;
         Ok(target)
+    }
+
+    /// True when the target is banned or closed by someone else who is a platform admin.
+    async fn disabled_by_platform_admin(&self, target: &Account, actor_id: Uuid) -> DomainResult<bool> {
+        if !matches!(target.status, AccountStatus::Banned | AccountStatus::Closed) {
+            return Ok(false);
+        }
+        let Some(by) = target.status_changed_by.filter(|by| *by != actor_id) else { return Ok(false) };
+        Ok(self.ports.accounts.get(by).await?.is_some_and(|a| a.system_role.is_some_and(SystemRole::can_administer)))
     }
 
     /// Sets the platform role of an account (`PUT /account-ex/role`).
@@ -307,12 +340,39 @@ mod tests {
         m.accounts.expect_get().returning(move |_| Ok(Some(target.clone())));
         m.accounts
             .expect_update()
-            .withf(|a| a.status == AccountStatus::Banned && a.tokens_not_before == Some(NOW))
+            .withf(|c| {
+                c.account.status == AccountStatus::Banned
+                    && c.account.tokens_not_before == Some(NOW)
+                    && c.revoke_sessions_at == Some(NOW)
+                    && c.expected_updated_at == NOW
+            })
             .times(1)
             .returning(|_| Ok(()));
-        m.sessions.expect_revoke_all().times(1).returning(|_, _| Ok(1));
         let update = AccountUpdate { status: Some(AccountStatus::Banned), ..Default::default() };
         let out = m.build().update_account(&admin, Some(tid), update).await.unwrap();
         assert_eq!(out.status, AccountStatus::Banned);
+        assert_eq!(out.status_changed_by, Some(admin.id));
+    }
+
+    #[tokio::test]
+    async fn a_concurrent_change_makes_the_update_start_over_from_fresh_data() {
+        let mut m = Mocks::new();
+        let mut admin = Account::new(Uuid::new_v4(), "root".into(), None, NOW);
+        admin.system_role = Some(SystemRole::SuperAdmin);
+        let target = Account::new(Uuid::new_v4(), "t".into(), None, NOW);
+        let tid = target.id;
+        m.directory.expect_group_memberships().returning(|_| Ok(vec![]));
+        m.accounts.expect_get().times(2).returning(move |_| Ok(Some(target.clone())));
+        let mut calls = 0;
+        m.accounts.expect_update().times(2).returning(move |_| {
+            calls += 1;
+            if calls == 1 {
+                Err(DomainError::Stale)
+            } else {
+                Ok(())
+            }
+        });
+        let update = AccountUpdate { name: Some(DisplayName::parse("name", "New").unwrap()), ..Default::default() };
+        assert_eq!(m.build().update_account(&admin, Some(tid), update).await.unwrap().name, "New");
     }
 }

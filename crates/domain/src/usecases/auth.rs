@@ -24,6 +24,12 @@ pub struct LoginCommand {
 /// `last_active_at` is refreshed at most this often.
 const ACTIVE_TOUCH_INTERVAL: Duration = Duration::minutes(10);
 
+/// A stored per-account session limit as a duration, clamped to one minute .. ten years so that no stored
+/// value can overflow time arithmetic.
+fn session_secs(secs: i64) -> Duration {
+    Duration::seconds(secs.clamp(60, 10 * 365 * 24 * 3600))
+}
+
 fn lockout_key(email_key: &str) -> String {
     format!("login_error:{email_key}")
 }
@@ -41,7 +47,10 @@ impl UseCases {
     pub async fn login(&self, cmd: LoginCommand) -> DomainResult<TokenPair> {
         let now = self.ports.clock.now();
         let key = lockout_key(&cmd.email.key());
-        if self.ports.throttles.count(&key, now).await? > self.settings.login_lockout_threshold {
+        // Count the attempt before any password work: parallel guesses each take a number, so at most
+        // `threshold + 1` of them are ever checked within a window.
+        let attempt = self.ports.throttles.hit(&key, now, self.settings.login_lockout_window).await?;
+        if attempt > self.settings.login_lockout_threshold + 1 {
             return Err(DomainError::LoginLocked);
         }
         let account = self
@@ -51,11 +60,10 @@ impl UseCases {
             .await?
             .filter(|a| a.status != AccountStatus::Closed);
         let stored_hash = account.as_ref().and_then(|a| a.password_hash.clone());
-        let check = self.ports.hasher.verify(&cmd.password, stored_hash).await?;
+        let check = self.ports.hasher.verify(&cmd.password, stored_hash.clone()).await?;
         let (account, needs_rehash) = match (account, check) {
             (Some(account), PasswordCheck::Match { needs_rehash }) => (account, needs_rehash),
             (found, _) => {
-                self.ports.throttles.hit(&key, now, self.settings.login_lockout_window).await?;
                 return Err(if found.is_none() && self.settings.reveal_unknown_accounts {
                     DomainError::AccountNotFound
                 } else {
@@ -72,9 +80,9 @@ impl UseCases {
         if self.ports.directory.current_tenant(account.id).await?.is_none() {
             return Err(DomainError::NoWorkspace);
         }
-        if needs_rehash {
+        if let (true, Some(old)) = (needs_rehash, stored_hash) {
             let fresh = self.ports.hasher.hash(&cmd.password).await?;
-            self.ports.accounts.replace_password_hash(account.id, fresh).await?;
+            self.ports.accounts.replace_password_hash(account.id, old, fresh).await?;
         }
         self.ports.accounts.record_login(account.id, now, cmd.ip.clone()).await?;
         self.ports.throttles.clear(&key).await?;
@@ -87,11 +95,11 @@ impl UseCases {
     }
 
     fn idle_timeout(&self, account: &Account) -> Duration {
-        account.session_policy.idle_timeout_secs.map_or(self.settings.refresh_token_ttl, Duration::seconds)
+        account.session_policy.idle_timeout_secs.map_or(self.settings.refresh_token_ttl, session_secs)
     }
 
     fn max_lifetime(&self, account: &Account) -> Duration {
-        account.session_policy.max_lifetime_secs.map_or(self.settings.session_max_lifetime, Duration::seconds)
+        account.session_policy.max_lifetime_secs.map_or(self.settings.session_max_lifetime, session_secs)
     }
 
     async fn start_session(
@@ -126,7 +134,7 @@ impl UseCases {
         let session = self.ports.sessions.find_by_token(&digest).await?.ok_or(DomainError::InvalidRefreshToken)?;
         let account = self.ports.accounts.get(session.account_id).await?;
         let Some(account) = account.filter(|a| a.is_usable_at(now) && a.console_access) else {
-            self.ports.sessions.revoke_by_token(&digest, now).await?;
+            self.ports.sessions.revoke_by_token(session.account_id, &digest, now).await?;
             return Err(DomainError::InvalidRefreshToken);
         };
         let new_token = self.ports.secrets.new_refresh_token();
@@ -145,7 +153,7 @@ impl UseCases {
     pub async fn logout(&self, account_id: Uuid, refresh_token: Option<&str>) -> DomainResult<()> {
         let now = self.ports.clock.now();
         if let Some(token) = refresh_token {
-            if self.ports.sessions.revoke_by_token(&self.ports.secrets.digest(token), now).await? {
+            if self.ports.sessions.revoke_by_token(account_id, &self.ports.secrets.digest(token), now).await? {
                 return Ok(());
             }
         }
@@ -174,7 +182,11 @@ impl UseCases {
         if !account.is_usable_at(now) {
             return Err(DomainError::Unauthenticated("Unauthorized."));
         }
-        if account.tokens_not_before.is_some_and(|t| claims.issued_at < t) {
+        if !account.console_access {
+            return Err(DomainError::Unauthenticated("Console login is disabled for this account."));
+        }
+        // Token times have whole seconds: a token issued in the second of the revocation is still accepted.
+        if account.tokens_not_before.is_some_and(|t| claims.issued_at.unix_timestamp() < t.unix_timestamp()) {
             return Err(DomainError::Unauthenticated("Token has been revoked."));
         }
         if account.last_active_at.is_none_or(|t| now - t > ACTIVE_TOUCH_INTERVAL) {
@@ -225,7 +237,8 @@ mod tests {
     #[tokio::test]
     async fn locked_address_is_refused_before_any_password_work() {
         let mut m = Mocks::new();
-        m.throttles.expect_count().returning(|_, _| Ok(6));
+        // six failures were counted; this is the seventh attempt
+        m.throttles.expect_hit().returning(|_, _, _| Ok(7));
         m.hasher.expect_verify().never();
         m.accounts.expect_find_live_by_email().never();
         assert!(matches!(m.build().login(cmd("a@example.com")).await, Err(DomainError::LoginLocked)));
@@ -234,7 +247,7 @@ mod tests {
     #[tokio::test]
     async fn banned_is_only_told_after_the_right_password() {
         let mut m = Mocks::new();
-        m.throttles.expect_count().returning(|_, _| Ok(0));
+        m.throttles.expect_hit().returning(|_, _, _| Ok(1));
         m.accounts.expect_find_live_by_email().returning(|_| {
             let mut a = alice();
             a.status = AccountStatus::Banned;
@@ -247,11 +260,15 @@ mod tests {
     #[tokio::test]
     async fn success_records_login_clears_counter_and_issues_tokens() {
         let mut m = Mocks::new();
-        m.throttles.expect_count().returning(|_, _| Ok(3));
+        m.throttles.expect_hit().returning(|_, _, _| Ok(6));
         m.accounts.expect_find_live_by_email().returning(|_| Ok(Some(alice())));
         m.hasher.expect_verify().returning(|_, _| Ok(PasswordCheck::Match { needs_rehash: true }));
         m.hasher.expect_hash().times(1).returning(|_| Ok("new".into()));
-        m.accounts.expect_replace_password_hash().withf(|_, h| h == "new").times(1).returning(|_, _| Ok(()));
+        m.accounts
+            .expect_replace_password_hash()
+            .withf(|_, old, new| old == "h" && new == "new")
+            .times(1)
+            .returning(|_, _, _| Ok(()));
         m.directory.expect_current_tenant().returning(|_| {
             let t = crate::model::Tenant::new(Uuid::new_v4(), "w".into(), None, NOW);
             let j = crate::model::TenantMembership {

@@ -111,8 +111,8 @@ mod tests {
     #[tokio::test]
     async fn setup_writes_one_installation_with_group_shadow_and_workspace() {
         let mut m = Mocks::new();
-        m.directory.expect_setup_completed_at().returning(|| Ok(None));
-        m.hasher.expect_hash().returning(|_| Ok("hash".into()));
+        m.directory.expect_setup_completed_at().times(1).returning(|| Ok(None));
+        m.hasher.expect_hash().times(1).returning(|_| Ok("hash".into()));
         m.directory
             .expect_install()
             .withf(|i: &Installation| {

@@ -49,9 +49,11 @@ pub(super) async fn register(
     };
     match state.use_cases.create_account(&me, command).await {
         Ok(account) => Ok(HttpResponse::Ok().json(render(&state).fields(&account))),
-        Err(DomainError::Conflict { field: "email" }) => {
-            Err(ConsoleError::standard(StatusCode::BAD_REQUEST, "user_register_failed", "Email already exists."))
-        }
+        // zgi-next answers this one without a `status` key.
+        Err(DomainError::Conflict { field: "email" }) => Err(ConsoleError::Body {
+            status: StatusCode::BAD_REQUEST,
+            body: json!({"code": "user_register_failed", "message": "Email already exists."}),
+        }),
         Err(e) => Err(e.into()),
     }
 }

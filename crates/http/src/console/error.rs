@@ -94,6 +94,11 @@ impl From<DomainError> for ConsoleError {
             DomainError::Invalid { field, message } => Self::param(field, message),
             DomainError::NotFound { entity } => Self::standard(S::NOT_FOUND, "not_found", format!("The {entity} does not exist.")),
             DomainError::Conflict { field } => Self::standard(S::CONFLICT, "conflict", format!("The {field} is already in use.")),
+            DomainError::Stale => Self::standard(
+                S::CONFLICT,
+                "conflict",
+                "The account was changed by someone else at the same time. Please try again.",
+            ),
             DomainError::Forbidden(why) => Self::standard(S::FORBIDDEN, "forbidden", why),
             DomainError::Unauthenticated(why) => Self::standard(S::UNAUTHORIZED, "unauthorized", why),
             DomainError::AlreadySetup => Self::standard(
