@@ -19,7 +19,7 @@ pub enum LogFormat {
 /// All settings of the server and CLI.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// `DATABASE_URL`: `sqlite://path` or `postgres://…`.
+    /// `DATABASE_URL`: `sqlite://path` or `postgres://…` (default `sqlite://{DATA_DIR}/accountd.db`).
     pub database_url: SecretString,
     /// `DATABASE_POOL_SIZE`.
     pub database_pool_size: u32,
@@ -27,7 +27,7 @@ pub struct Settings {
     pub bind_addr: String,
     /// `WORKERS`: actix worker threads (default: cores).
     pub workers: Option<usize>,
-    /// `DATA_DIR`: where a generated secret key is kept.
+    /// `DATA_DIR`: where the default SQLite file and a generated secret key are kept.
     pub data_dir: PathBuf,
     /// `APP_ENV`: `development` or `production` (production requires `SECRET_KEY`).
     pub production: bool,
@@ -111,12 +111,13 @@ impl Settings {
             ),
             (None, None) => None,
         };
+        let data_dir = text("DATA_DIR", "data");
         let settings = Self {
-            database_url: text("DATABASE_URL", "sqlite://data/accountd.db").into(),
+            database_url: get("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{data_dir}/accountd.db")).into(),
             database_pool_size: get("DATABASE_POOL_SIZE").map_or(Ok(10), |v| parse_num("DATABASE_POOL_SIZE", &v))?,
             bind_addr: text("BIND_ADDR", "127.0.0.1:5001"),
             workers: get("WORKERS").map(|v| parse_num("WORKERS", &v)).transpose()?,
-            data_dir: PathBuf::from(text("DATA_DIR", "data")),
+            data_dir: PathBuf::from(&data_dir),
             production: match text("APP_ENV", "development").as_str() {
                 "production" => true,
                 "development" => false,
@@ -248,6 +249,8 @@ mod tests {
         assert_eq!(s.access_token_expire_minutes, 60);
         assert!(s.auto_migrate);
         assert!(!s.reveal_unknown_accounts);
+        let moved = from(&[("DATA_DIR", "/var/lib/accountd")]).unwrap();
+        assert_eq!(moved.database_url.expose_secret(), "sqlite:///var/lib/accountd/accountd.db");
     }
 
     #[test]

@@ -54,7 +54,10 @@ fn read_password() -> Result<String> {
 
 #[actix_web::main]
 async fn main() -> Result<()> {
-    let _ = dotenvy::dotenv();
+    // `.env` is a development convenience: a production service gets its environment from its supervisor.
+    if std::env::var("APP_ENV").as_deref() != Ok("production") {
+        let _ = dotenvy::dotenv();
+    }
     let cli = Cli::parse();
     let mut settings = Settings::from_env()?;
     accountd::telemetry::init(settings.log_format);

@@ -65,10 +65,11 @@ fn migrations_fingerprint() -> String {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../migrations/postgres");
     let mut entries: Vec<_> = walk(&dir);
     entries.sort();
-    // FNV-1a over file names and contents: cheap and stable.
+    // FNV-1a over relative file names and contents: cheap, stable, and the same for every checkout.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for path in entries {
-        for byte in path.to_string_lossy().bytes().chain(std::fs::read(&path).unwrap_or_default()) {
+        let name = path.strip_prefix(&dir).unwrap_or(&path).to_string_lossy().into_owned();
+        for byte in name.bytes().chain(std::fs::read(&path).unwrap_or_default()) {
             hash ^= u64::from(byte);
             hash = hash.wrapping_mul(0x0100_0000_01b3);
         }
