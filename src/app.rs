@@ -7,9 +7,10 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::{Context, Result};
 use db::{Database, DbOptions, DieselAccounts, DieselDirectory, DieselSessions, DieselThrottles};
-use domain::ports::{RandomIds, SystemClock};
+use domain::ports::{Mailer, RandomIds, SystemClock};
 use domain::usecases::{Ports, Settings as UseCaseSettings, UseCases};
 use http::{AppState, SystemFeatures};
+use mail::LogMailer;
 use secrecy::ExposeSecret;
 use security::{BcryptHasher, FileSigner, JwtCodec, RandomSecrets};
 use time::Duration;
@@ -102,6 +103,7 @@ impl Application {
             files: Arc::new(FileSigner::new(&files_url, settings.secret_key.expose_secret().as_bytes())),
             health: Arc::new(db.clone()),
             features: SystemFeatures {
+                is_email_setup: Mailer::is_configured(&LogMailer),
                 allow_register: settings.allow_register,
                 allow_create_workspace: settings.allow_create_workspace,
                 is_public_deployment: settings.is_public_deployment,

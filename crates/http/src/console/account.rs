@@ -2,7 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use domain::model::{AccountStatus, GroupRole, SystemRole, WireEnum};
+use domain::model::{AccountStatus, GroupRole, SystemRole};
 use domain::usecases::{AccountUpdate, NewAccount};
 use domain::values::{DisplayName, EmailAddress, Password};
 use domain::DomainError;
@@ -12,7 +12,7 @@ use validator::Validate;
 
 use super::dto::{double_option, Paginated, Render};
 use super::error::ConsoleError;
-use super::extract::{Authenticated, ConsoleJson, QueryParams};
+use super::extract::{one_of, Authenticated, ConsoleJson, QueryParams};
 use crate::AppState;
 
 fn render(state: &AppState) -> Render<'_> {
@@ -135,26 +135,13 @@ fn validation_error(errors: validator::ValidationErrors) -> ConsoleError {
     ConsoleError::param(field.to_string(), message)
 }
 
-fn parse_status(raw: &str) -> Result<AccountStatus, ConsoleError> {
-    match raw {
-        "active" | "pending" | "banned" | "closed" => Ok(AccountStatus::parse(raw).expect("listed")),
-        _ => Err(ConsoleError::param("status", "status must be one of active, pending, banned, closed.")),
-    }
-}
-
-fn parse_system_role(raw: &str) -> Result<SystemRole, ConsoleError> {
-    match raw {
-        "system_admin" | "auditor" | "normal" => Ok(SystemRole::parse(raw).expect("listed")),
-        _ => Err(ConsoleError::param("role_type", "role_type must be one of system_admin, auditor, normal.")),
-    }
-}
-
-fn parse_group_role(raw: &str) -> Result<GroupRole, ConsoleError> {
-    match raw {
-        "admin" | "normal" => Ok(GroupRole::parse(raw).expect("listed")),
-        _ => Err(ConsoleError::param("group_role", "group_role must be one of admin, normal.")),
-    }
-}
+/// Statuses an account may be given through the console.
+const STATUSES: &[AccountStatus] =
+    &[AccountStatus::Active, AccountStatus::Pending, AccountStatus::Banned, AccountStatus::Closed];
+/// Platform roles that may be assigned (the super admin exists once, from setup).
+const ASSIGNABLE_ROLES: &[SystemRole] = &[SystemRole::SystemAdmin, SystemRole::Auditor, SystemRole::Normal];
+/// Group roles that may be assigned (the group's super admin is its owner).
+const GROUP_ROLES: &[GroupRole] = &[GroupRole::Admin, GroupRole::Normal];
 
 /// `PUT /account-ex/id?id=`: changes profile, status, roles (the caller when `id` is absent).
 pub(super) async fn update(
@@ -168,13 +155,13 @@ pub(super) async fn update(
     let update = AccountUpdate {
         name: body.name.as_deref().map(|n| DisplayName::parse("name", n)).transpose()?,
         avatar: body.avatar,
-        status: body.status.as_deref().map(parse_status).transpose()?,
+        status: body.status.as_deref().map(|v| one_of("status", v, STATUSES)).transpose()?,
         mobile: body.mobile,
         wechat: body.wechat,
         address: body.address,
         gender: body.gender,
-        system_role: body.role_type.as_deref().map(parse_system_role).transpose()?,
-        group_role: body.group_role.as_deref().map(parse_group_role).transpose()?,
+        system_role: body.role_type.as_deref().map(|v| one_of("role_type", v, ASSIGNABLE_ROLES)).transpose()?,
+        group_role: body.group_role.as_deref().map(|v| one_of("group_role", v, GROUP_ROLES)).transpose()?,
     };
     let account = state.use_cases.update_account(&me, target, update).await?;
     Ok(HttpResponse::Ok().json(render(&state).with_extension(&account)))
@@ -193,7 +180,7 @@ pub(super) async fn set_role(
     ConsoleJson(body): ConsoleJson<RoleBody>,
 ) -> Result<HttpResponse, ConsoleError> {
     let target = QueryParams::of(&req).uuid("id")?;
-    let role = parse_system_role(&body.role_type)?;
+    let role = one_of("role_type", &body.role_type, ASSIGNABLE_ROLES)?;
     let account = state.use_cases.set_system_role(&me, target, role).await?;
     Ok(HttpResponse::Ok().json(render(&state).ex(&account, None)))
 }

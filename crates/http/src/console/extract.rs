@@ -8,7 +8,7 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest};
-use domain::model::{Account, PageRequest};
+use domain::model::{Account, PageRequest, WireEnum};
 use serde::de::DeserializeOwned;
 
 use super::error::ConsoleError;
@@ -46,6 +46,17 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ConsoleError> {
     })?;
     de.end().map_err(|_| ConsoleError::bad_json())?;
     Ok(value)
+}
+
+/// The value of `allowed` whose wire name is `raw`.
+///
+/// # Errors
+/// `invalid_param` naming `field` and listing the allowed names.
+pub fn one_of<E: WireEnum>(field: &str, raw: &str, allowed: &[E]) -> Result<E, ConsoleError> {
+    allowed.iter().copied().find(|v| v.as_str() == raw).ok_or_else(|| {
+        let names: Vec<&str> = allowed.iter().map(|v| v.as_str()).collect();
+        ConsoleError::param(field, format!("{field} must be one of {}.", names.join(", ")))
+    })
 }
 
 /// A JSON body parsed with [`parse_json`].
