@@ -31,6 +31,8 @@ fn conflict_field(text: &str) -> &'static str {
         ("external_id", "external_id"),
         ("enterprise_groups", "name"),
         ("access_key", "access_key"),
+        ("tenants_group_name", "name"),
+        ("tenants.group_id, tenants.name", "name"),
         ("tenants_code", "code"),
         ("tenants.code", "code"),
         ("one_super_admin", "system_role"),

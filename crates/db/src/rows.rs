@@ -3,8 +3,9 @@
 
 use diesel::prelude::*;
 use domain::model::{
-    Account, AccountExtension, AccountSource, AccountStatus, GroupMembership, GroupRole, LoginSession, PartnerClass,
-    SessionPolicy, SystemRole, Tenant, TenantMembership, TenantStatus, WireEnum, WorkspacePermission, WorkspaceRole,
+    Account, AccountExtension, AccountSource, AccountStatus, EnterpriseGroup, GroupMembership, GroupRole, GroupStatus,
+    LoginSession, PartnerClass, SessionPolicy, SystemRole, Tenant, TenantMembership, TenantStatus, WireEnum,
+    WorkspacePermission, WorkspaceRole,
 };
 use domain::{DomainError, DomainResult};
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
@@ -210,7 +211,7 @@ impl AccountRow {
     }
 }
 
-#[derive(Debug, Clone, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = enterprise_groups)]
 pub struct GroupRow {
     pub id: String,
@@ -220,6 +221,34 @@ pub struct GroupRow {
     pub workspace_defaults: String,
     pub created_at: PrimitiveDateTime,
     pub updated_at: PrimitiveDateTime,
+}
+
+impl From<&EnterpriseGroup> for GroupRow {
+    fn from(g: &EnterpriseGroup) -> Self {
+        Self {
+            id: id_to_db(g.id),
+            name: g.name.clone(),
+            short_name: g.short_name.clone(),
+            status: g.status.as_str().into(),
+            workspace_defaults: g.workspace_defaults.to_string(),
+            created_at: to_db(g.created_at),
+            updated_at: to_db(g.updated_at),
+        }
+    }
+}
+
+impl GroupRow {
+    pub fn into_domain(self) -> DomainResult<EnterpriseGroup> {
+        Ok(EnterpriseGroup {
+            id: id_from_db(&self.id)?,
+            name: self.name,
+            short_name: self.short_name,
+            status: enum_from_db::<GroupStatus>(&self.status, "group status")?,
+            workspace_defaults: serde_json::from_str(&self.workspace_defaults).unwrap_or_default(),
+            created_at: from_db(self.created_at),
+            updated_at: from_db(self.updated_at),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

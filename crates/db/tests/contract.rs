@@ -383,4 +383,153 @@ both_backends! {
         seen.sort();
         assert_eq!(seen, (1..=20).collect::<Vec<i64>>());
     }
+
+    async fn groups_are_created_with_their_shadow_tenant_and_listed_per_member(tdb) {
+        let db = tdb.connect();
+        let dir = DieselDirectory::new(db.clone());
+        let accounts = DieselAccounts::new(db.clone());
+        let owner = account("owner@example.com");
+        accounts.insert(&owner, &[], &[]).await.unwrap();
+        let at = now();
+        let creation = group_creation("Acme", &owner, at);
+        let gid = creation.group.id;
+        dir.create_group(&creation).await.unwrap();
+        let group = dir.get_group(gid).await.unwrap().unwrap();
+        assert_eq!((group.name.as_str(), group.status), ("Acme", GroupStatus::Active));
+        let shadow = dir.get_tenant(gid).await.unwrap().unwrap();
+        assert!(shadow.is_shadow());
+        // a second group of the same name is refused and leaves nothing behind
+        let dup = group_creation("Acme", &owner, at);
+        assert!(matches!(dir.create_group(&dup).await, Err(DomainError::Conflict { field: "name" })));
+        assert_eq!(dir.get_tenant(dup.group.id).await.unwrap(), None);
+        let mine = dir.groups_of(owner.id, None, PageRequest { page: 1, limit: 10 }).await.unwrap();
+        assert_eq!(mine.total, 1);
+        assert_eq!(mine.items[0].1, GroupRole::SuperAdmin);
+        // renaming renames the shadow tenant; archiving frees the name
+        let mut renamed = group.clone();
+        renamed.name = "Acme Corp".into();
+        renamed.status = GroupStatus::Archived;
+        dir.update_group(&renamed).await.unwrap();
+        assert_eq!(dir.get_tenant(gid).await.unwrap().unwrap().name, "Acme Corp");
+        assert_eq!(dir.groups_of(owner.id, Some(GroupStatus::Active), PageRequest { page: 1, limit: 10 }).await.unwrap().total, 0);
+        dir.create_group(&group_creation("Acme Corp", &owner, at)).await.unwrap();
+    }
+
+    async fn group_tenant_scopes(tdb) {
+        let db = tdb.connect();
+        let dir = DieselDirectory::new(db.clone());
+        let accounts = DieselAccounts::new(db.clone());
+        let (owner, member, outsider) = (account("o@example.com"), account("m@example.com"), account("x@example.com"));
+        for a in [&owner, &member, &outsider] {
+            accounts.insert(a, &[], &[]).await.unwrap();
+        }
+        let at = now();
+        let creation = group_creation("G", &owner, at);
+        let gid = creation.group.id;
+        dir.create_group(&creation).await.unwrap();
+        let mut ids = Vec::new();
+        for (i, name) in ["w1", "w2", "w3"].iter().enumerate() {
+            let t = Tenant::new(Uuid::new_v4(), (*name).into(), Some(gid), at + Duration::seconds(i as i64));
+            dir.create_tenant(&t, &membership(&t, &owner, WorkspaceRole::Owner, vec![], at)).await.unwrap();
+            ids.push(t.id);
+        }
+        let dup = Tenant::new(Uuid::new_v4(), "w1".into(), Some(gid), at);
+        assert!(matches!(dir.create_tenant(&dup, &membership(&dup, &owner, WorkspaceRole::Owner, vec![], at)).await, Err(DomainError::Conflict { field: "name" })));
+        // member: admin of w1, normal with create_knowledge in w2, nothing in w3
+        let joins = [
+            membership_by_id(ids[0], &member, WorkspaceRole::Admin, vec![], at),
+            membership_by_id(ids[1], &member, WorkspaceRole::Normal, vec![WorkspacePermission::CreateKnowledge], at),
+        ];
+        accounts.insert(&account("filler@example.com"), &[], &[]).await.unwrap();
+        add_memberships(&db, &joins);
+        let page = PageRequest { page: 1, limit: 10 };
+        let names = |p: Page<Tenant>| p.items.into_iter().map(|t| t.name).collect::<Vec<_>>();
+        assert_eq!(names(dir.group_tenants(gid, TenantScope::All, None, page).await.unwrap()), ["w3", "w2", "w1"]);
+        assert_eq!(names(dir.group_tenants(gid, TenantScope::JoinedBy(member.id), None, page).await.unwrap()), ["w2", "w1"]);
+        assert_eq!(names(dir.group_tenants(gid, TenantScope::NotJoinedBy(member.id), None, page).await.unwrap()), ["w3"]);
+        let managed = |perm| TenantScope::ManagedBy { account: member.id, permission: perm };
+        assert_eq!(names(dir.group_tenants(gid, managed(None), None, page).await.unwrap()), ["w1"]);
+        assert_eq!(names(dir.group_tenants(gid, managed(Some(WorkspacePermission::CreateKnowledge)), None, page).await.unwrap()), ["w2", "w1"]);
+        assert_eq!(names(dir.group_tenants(gid, managed(Some(WorkspacePermission::CreateAgent)), None, page).await.unwrap()), ["w1"]);
+        assert_eq!(dir.group_tenants(gid, TenantScope::JoinedBy(outsider.id), None, page).await.unwrap().total, 0);
+        let second = dir.group_tenants(gid, TenantScope::All, Some(TenantStatus::Normal), PageRequest { page: 2, limit: 2 }).await.unwrap();
+        assert_eq!((second.total, second.items.len()), (3, 1));
+        let roles = dir.memberships_in_group(gid, member.id).await.unwrap();
+        assert_eq!(roles.iter().map(|(t, m)| (t.name.as_str(), m.role)).collect::<Vec<_>>(), [("w2", WorkspaceRole::Normal), ("w1", WorkspaceRole::Admin)]);
+        // switching
+        dir.switch_tenant(member.id, ids[1]).await.unwrap();
+        assert_eq!(dir.current_tenant(member.id).await.unwrap().unwrap().0.id, ids[1]);
+        assert!(matches!(dir.switch_tenant(member.id, ids[2]).await, Err(DomainError::NotFound { .. })));
+        assert_eq!(dir.current_tenant(member.id).await.unwrap().unwrap().0.id, ids[1]);
+    }
+}
+
+fn group_creation(name: &str, owner: &Account, at: OffsetDateTime) -> GroupCreation {
+    let id = Uuid::new_v4();
+    let shadow = Tenant::new(id, name.into(), Some(id), at);
+    GroupCreation {
+        members: vec![GroupMembership {
+            group_id: id,
+            account_id: owner.id,
+            role: GroupRole::SuperAdmin,
+            created_at: at,
+        }],
+        tenant_members: vec![membership(&shadow, owner, WorkspaceRole::Owner, vec![], at)],
+        shadow,
+        group: EnterpriseGroup {
+            id,
+            name: name.into(),
+            short_name: None,
+            status: GroupStatus::Active,
+            workspace_defaults: serde_json::json!({}),
+            created_at: at,
+            updated_at: at,
+        },
+    }
+}
+
+fn membership(
+    t: &Tenant,
+    a: &Account,
+    role: WorkspaceRole,
+    permissions: Vec<WorkspacePermission>,
+    at: OffsetDateTime,
+) -> TenantMembership {
+    membership_by_id(t.id, a, role, permissions, at)
+}
+
+fn membership_by_id(
+    tenant_id: Uuid,
+    a: &Account,
+    role: WorkspaceRole,
+    permissions: Vec<WorkspacePermission>,
+    at: OffsetDateTime,
+) -> TenantMembership {
+    TenantMembership {
+        tenant_id,
+        account_id: a.id,
+        role,
+        position: Some("dev".into()),
+        permissions,
+        current: false,
+        invited_by: None,
+        created_at: at,
+    }
+}
+
+/// Adds workspace memberships with plain Diesel (the repositories add them as part of larger operations).
+fn add_memberships(db: &db::Database, joins: &[TenantMembership]) {
+    use diesel::connection::SimpleConnection;
+    let mut conn = db.get().unwrap();
+    for m in joins {
+        let permissions = serde_json::to_string(&m.permissions.iter().map(|p| p.as_str()).collect::<Vec<_>>()).unwrap();
+        conn.batch_execute(&format!(
+            "INSERT INTO tenant_members (tenant_id, account_id, role, permissions, is_current, created_at, updated_at) \
+             VALUES ('{}', '{}', '{}', '{permissions}', FALSE, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            m.tenant_id,
+            m.account_id,
+            m.role.as_str()
+        ))
+        .unwrap();
+    }
 }

@@ -153,6 +153,33 @@ pub fn decide_group_role(actor: Subject<'_>, target: Subject<'_>, group_id: uuid
     }
 }
 
+/// The actor's role in a group, if a member.
+pub fn group_role_in(actor: Subject<'_>, group_id: uuid::Uuid) -> Option<GroupRole> {
+    actor.groups.iter().find(|m| m.group_id == group_id).map(|m| m.role)
+}
+
+/// Whether the actor may see a group at all: its members and platform readers. Others are answered as if the
+/// group did not exist.
+pub fn may_see_group(actor: Subject<'_>, group_id: uuid::Uuid) -> bool {
+    platform_role(actor.account).can_read_all() || group_role_in(actor, group_id).is_some()
+}
+
+/// Whether the actor manages a group (sees all its workspaces, creates workspaces): the group's super admin and
+/// admins, and platform admins.
+pub fn may_manage_group(actor: Subject<'_>, group_id: uuid::Uuid) -> bool {
+    platform_role(actor.account).can_administer() || group_role_in(actor, group_id).is_some_and(GroupRole::manages)
+}
+
+/// Whether the actor may rename or archive a group: its super admin and platform admins.
+pub fn may_own_group(actor: Subject<'_>, group_id: uuid::Uuid) -> bool {
+    platform_role(actor.account).can_administer() || group_role_in(actor, group_id) == Some(GroupRole::SuperAdmin)
+}
+
+/// Whether the actor may create groups: platform admins.
+pub fn may_create_groups(actor: Subject<'_>) -> bool {
+    platform_role(actor.account).can_administer()
+}
+
 /// Whether the actor may list the members of a group: its managers and platform readers.
 pub fn may_list_group(actor: Subject<'_>, group_id: uuid::Uuid) -> bool {
     platform_role(actor.account).can_read_all()

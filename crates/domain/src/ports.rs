@@ -13,8 +13,8 @@ use uuid::Uuid;
 use crate::error::DomainError;
 use crate::error::DomainResult;
 use crate::model::{
-    Account, GroupMembership, GroupRole, Installation, LoginSession, Page, PageRequest, RefreshOutcome, Tenant,
-    TenantMembership,
+    Account, EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Installation, LoginSession, Page, PageRequest,
+    RefreshOutcome, Tenant, TenantMembership, TenantStatus, WorkspacePermission,
 };
 use crate::values::Password;
 
@@ -136,6 +136,94 @@ pub trait DirectoryRepository: Send + Sync {
     /// # Errors
     /// [`DomainError::NotFound`] when the account is not a member of the group.
     async fn set_group_role(&self, group_id: Uuid, account_id: Uuid, role: GroupRole) -> DomainResult<()>;
+
+    /// Creates a group with its shadow tenant and the given memberships, in one transaction.
+    ///
+    /// # Errors
+    /// [`DomainError::Conflict`] naming `name` when a group that is not archived has this name.
+    async fn create_group(&self, group: &GroupCreation) -> DomainResult<()>;
+
+    /// The group with this id, archived ones included.
+    async fn get_group(&self, id: Uuid) -> DomainResult<Option<EnterpriseGroup>>;
+
+    /// Groups the account belongs to with its role there, newest membership first; only groups in `status`
+    /// when given.
+    async fn groups_of(
+        &self,
+        account_id: Uuid,
+        status: Option<GroupStatus>,
+        page: PageRequest,
+    ) -> DomainResult<Page<(EnterpriseGroup, GroupRole)>>;
+
+    /// Saves a group's name, short name, status and workspace defaults (and renames its shadow tenant).
+    ///
+    /// # Errors
+    /// [`DomainError::NotFound`] for an unknown group; [`DomainError::Conflict`] naming `name`.
+    async fn update_group(&self, group: &EnterpriseGroup) -> DomainResult<()>;
+
+    /// The workspace with this id.
+    async fn get_tenant(&self, id: Uuid) -> DomainResult<Option<Tenant>>;
+
+    /// Creates a workspace with its owner's membership, in one transaction.
+    ///
+    /// # Errors
+    /// [`DomainError::Conflict`] naming `name` when the group already has a workspace of this name.
+    async fn create_tenant(&self, tenant: &Tenant, owner: &TenantMembership) -> DomainResult<()>;
+
+    /// Workspaces of a group in `scope`, never its shadow tenant, newest first; only workspaces in `status`
+    /// when given.
+    async fn group_tenants(
+        &self,
+        group_id: Uuid,
+        scope: TenantScope,
+        status: Option<TenantStatus>,
+        page: PageRequest,
+    ) -> DomainResult<Page<Tenant>>;
+
+    /// The account's memberships of the group's workspaces in status normal (not the shadow tenant), newest
+    /// workspace first.
+    async fn memberships_in_group(
+        &self,
+        group_id: Uuid,
+        account_id: Uuid,
+    ) -> DomainResult<Vec<(Tenant, TenantMembership)>>;
+
+    /// Makes the workspace the account's current one.
+    ///
+    /// # Errors
+    /// [`DomainError::NotFound`] when the account is not a member of it.
+    async fn switch_tenant(&self, account_id: Uuid, tenant_id: Uuid) -> DomainResult<()>;
+}
+
+/// Which workspaces of a group a listing wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantScope {
+    /// All of them.
+    All,
+    /// Those the account is a member of.
+    JoinedBy(Uuid),
+    /// Those the account is not a member of.
+    NotJoinedBy(Uuid),
+    /// Those where the account is owner or admin, or holds `permission` when given.
+    ManagedBy {
+        /// The account.
+        account: Uuid,
+        /// An extra right that also counts as managing.
+        permission: Option<WorkspacePermission>,
+    },
+}
+
+/// Everything creating a group writes, in one transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupCreation {
+    /// The group.
+    pub group: EnterpriseGroup,
+    /// Its shadow tenant (same id).
+    pub shadow: Tenant,
+    /// Group memberships (the creator as super admin).
+    pub members: Vec<GroupMembership>,
+    /// Shadow-tenant memberships.
+    pub tenant_members: Vec<TenantMembership>,
 }
 
 /// Console login sessions and their refresh tokens (stored as digests only).

@@ -142,6 +142,32 @@ impl DisplayName {
     }
 }
 
+/// Trimmed, non-empty text of at most `max` characters.
+///
+/// # Errors
+/// [`DomainError::Invalid`] naming `field` when empty or too long.
+pub fn required_text(field: &'static str, raw: &str, max: usize) -> DomainResult<String> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(DomainError::invalid(field, format!("{field} must not be empty.")));
+    }
+    if trimmed.chars().count() > max {
+        return Err(DomainError::invalid(field, format!("{field} must be at most {max} characters.")));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Like [`required_text`], but absent or blank text is `None`.
+///
+/// # Errors
+/// [`DomainError::Invalid`] naming `field` when too long.
+pub fn optional_text(field: &'static str, raw: Option<&str>, max: usize) -> DomainResult<Option<String>> {
+    match raw.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => required_text(field, t, max).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// Interface languages the console supports, with the default timezone of each.
 pub const LANGUAGES: &[(&str, &str)] = &[
     ("en-US", "America/New_York"),

@@ -71,7 +71,7 @@ CREATE TABLE enterprise_groups (
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL
 );
-CREATE UNIQUE INDEX enterprise_groups_name ON enterprise_groups (name);
+CREATE UNIQUE INDEX enterprise_groups_name ON enterprise_groups (name) WHERE status <> 'archived';
 
 CREATE TABLE group_members (
     group_id TEXT COLLATE "C" NOT NULL REFERENCES enterprise_groups (id) ON DELETE CASCADE,
@@ -81,7 +81,7 @@ CREATE TABLE group_members (
     updated_at TIMESTAMP NOT NULL,
     PRIMARY KEY (group_id, account_id)
 );
-CREATE INDEX group_members_account ON group_members (account_id);
+CREATE INDEX group_members_account ON group_members (account_id, created_at DESC);
 CREATE INDEX group_members_newest ON group_members (group_id, created_at DESC, account_id);
 CREATE UNIQUE INDEX group_members_one_super_admin ON group_members (group_id) WHERE role = 'super_admin';
 
@@ -100,6 +100,7 @@ CREATE TABLE tenants (
     updated_at TIMESTAMP NOT NULL
 );
 CREATE INDEX tenants_group ON tenants (group_id, created_at DESC);
+CREATE UNIQUE INDEX tenants_group_name ON tenants (group_id, name) WHERE group_id IS NOT NULL;
 CREATE UNIQUE INDEX tenants_code ON tenants (code) WHERE code IS NOT NULL;
 
 CREATE TABLE tenant_members (

@@ -1,8 +1,11 @@
 use async_trait::async_trait;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use domain::model::{GroupMembership, GroupRole, Installation, Tenant, TenantMembership, WireEnum};
-use domain::ports::DirectoryRepository;
+use domain::model::{
+    EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Installation, Page, PageRequest, Tenant,
+    TenantMembership, TenantStatus, WireEnum,
+};
+use domain::ports::{DirectoryRepository, GroupCreation, TenantScope};
 use domain::{DomainError, DomainResult};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -51,17 +54,7 @@ impl DirectoryRepository for DieselDirectory {
                 }
                 let now = to_db(inst.group.created_at);
                 diesel::insert_into(accounts::table).values(AccountRow::from(&inst.admin)).execute(conn)?;
-                diesel::insert_into(enterprise_groups::table)
-                    .values(GroupRow {
-                        id: id_to_db(inst.group.id),
-                        name: inst.group.name.clone(),
-                        short_name: inst.group.short_name.clone(),
-                        status: inst.group.status.as_str().into(),
-                        workspace_defaults: inst.group.workspace_defaults.to_string(),
-                        created_at: now,
-                        updated_at: now,
-                    })
-                    .execute(conn)?;
+                diesel::insert_into(enterprise_groups::table).values(GroupRow::from(&inst.group)).execute(conn)?;
                 for tenant in &inst.tenants {
                     diesel::insert_into(tenants::table).values(NewTenantRow::from(tenant)).execute(conn)?;
                 }
@@ -147,5 +140,208 @@ impl DirectoryRepository for DieselDirectory {
             return Err(DomainError::NotFound { entity: "group member" });
         }
         Ok(())
+    }
+
+    async fn create_group(&self, creation: &GroupCreation) -> DomainResult<()> {
+        let c = creation.clone();
+        self.db
+            .write(move |conn| {
+                diesel::insert_into(enterprise_groups::table).values(GroupRow::from(&c.group)).execute(conn)?;
+                diesel::insert_into(tenants::table).values(NewTenantRow::from(&c.shadow)).execute(conn)?;
+                insert_memberships(conn, &c.members, &c.tenant_members)
+            })
+            .await
+    }
+
+    async fn get_group(&self, id: Uuid) -> DomainResult<Option<EnterpriseGroup>> {
+        let row = self
+            .db
+            .run(move |conn| {
+                Ok(enterprise_groups::table.find(id_to_db(id)).select(GroupRow::as_select()).first(conn).optional()?)
+            })
+            .await?;
+        row.map(GroupRow::into_domain).transpose()
+    }
+
+    async fn groups_of(
+        &self,
+        account_id: Uuid,
+        status: Option<GroupStatus>,
+        page: PageRequest,
+    ) -> DomainResult<Page<(EnterpriseGroup, GroupRole)>> {
+        let (rows, total) = self
+            .db
+            .run(move |conn| {
+                let query = || {
+                    let mut q = group_members::table
+                        .inner_join(enterprise_groups::table)
+                        .filter(group_members::account_id.eq(id_to_db(account_id)))
+                        .into_boxed();
+                    if let Some(status) = status {
+                        q = q.filter(enterprise_groups::status.eq(status.as_str()));
+                    }
+                    q
+                };
+                let total: i64 = query().count().get_result(conn)?;
+                let rows: Vec<(GroupRow, String)> = query()
+                    .order((group_members::created_at.desc(), group_members::group_id.asc()))
+                    .limit(i64::from(page.limit))
+                    .offset(page.offset())
+                    .select((GroupRow::as_select(), group_members::role))
+                    .load(conn)?;
+                Ok((rows, total))
+            })
+            .await?;
+        let items = rows
+            .into_iter()
+            .map(|(g, role)| Ok((g.into_domain()?, GroupRole::parse(&role).unwrap_or(GroupRole::Normal))))
+            .collect::<DomainResult<_>>()?;
+        Ok(Page { items, total, request: page })
+    }
+
+    async fn update_group(&self, group: &EnterpriseGroup) -> DomainResult<()> {
+        let row = GroupRow::from(group);
+        self.db
+            .write(move |conn| {
+                let n = diesel::update(enterprise_groups::table.find(&row.id))
+                    .set((
+                        enterprise_groups::name.eq(&row.name),
+                        enterprise_groups::short_name.eq(&row.short_name),
+                        enterprise_groups::status.eq(&row.status),
+                        enterprise_groups::workspace_defaults.eq(&row.workspace_defaults),
+                        enterprise_groups::updated_at.eq(row.updated_at),
+                    ))
+                    .execute(conn)?;
+                if n == 0 {
+                    return Err(DomainError::NotFound { entity: "enterprise group" }.into());
+                }
+                // the shadow tenant carries the group's name
+                diesel::update(tenants::table.find(&row.id))
+                    .set((tenants::name.eq(&row.name), tenants::updated_at.eq(row.updated_at)))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn get_tenant(&self, id: Uuid) -> DomainResult<Option<Tenant>> {
+        let row = self
+            .db
+            .run(move |conn| {
+                Ok(tenants::table.find(id_to_db(id)).select(TenantRow::as_select()).first(conn).optional()?)
+            })
+            .await?;
+        row.map(TenantRow::into_domain).transpose()
+    }
+
+    async fn create_tenant(&self, tenant: &Tenant, owner: &TenantMembership) -> DomainResult<()> {
+        let (tenant, owner) = (NewTenantRow::from(tenant), owner.clone());
+        self.db
+            .write(move |conn| {
+                diesel::insert_into(tenants::table).values(&tenant).execute(conn)?;
+                insert_memberships(conn, &[], std::slice::from_ref(&owner))
+            })
+            .await
+    }
+
+    async fn group_tenants(
+        &self,
+        group_id: Uuid,
+        scope: TenantScope,
+        status: Option<TenantStatus>,
+        page: PageRequest,
+    ) -> DomainResult<Page<Tenant>> {
+        let (rows, total) = self
+            .db
+            .run(move |conn| {
+                let gid = id_to_db(group_id);
+                let query = || {
+                    let mut q = tenants::table
+                        .filter(tenants::group_id.eq(gid.clone()))
+                        .filter(tenants::id.ne(gid.clone()))
+                        .into_boxed();
+                    if let Some(status) = status {
+                        q = q.filter(tenants::status.eq(status.as_str()));
+                    }
+                    let joined = |account: Uuid| {
+                        tenant_members::table
+                            .filter(tenant_members::account_id.eq(id_to_db(account)))
+                            .select(tenant_members::tenant_id)
+                    };
+                    match scope {
+                        TenantScope::All => q,
+                        TenantScope::JoinedBy(account) => q.filter(tenants::id.eq_any(joined(account))),
+                        TenantScope::NotJoinedBy(account) => {
+                            q.filter(diesel::dsl::not(tenants::id.eq_any(joined(account))))
+                        }
+                        TenantScope::ManagedBy { account, permission } => {
+                            // permissions are a JSON array of names: match the quoted name
+                            let pattern = permission.map_or_else(String::new, |p| format!("%\"{}\"%", p.as_str()));
+                            let managed = tenant_members::table
+                                .filter(tenant_members::account_id.eq(id_to_db(account)))
+                                .filter(
+                                    tenant_members::role.eq_any(["owner", "admin"]).or(tenant_members::permissions
+                                        .like(pattern)
+                                        .and(permission.is_some().into_sql::<diesel::sql_types::Bool>())),
+                                )
+                                .select(tenant_members::tenant_id);
+                            q.filter(tenants::id.eq_any(managed))
+                        }
+                    }
+                };
+                let total: i64 = query().count().get_result(conn)?;
+                let rows: Vec<TenantRow> = query()
+                    .order((tenants::created_at.desc(), tenants::id.asc()))
+                    .limit(i64::from(page.limit))
+                    .offset(page.offset())
+                    .select(TenantRow::as_select())
+                    .load(conn)?;
+                Ok((rows, total))
+            })
+            .await?;
+        let items = rows.into_iter().map(TenantRow::into_domain).collect::<DomainResult<_>>()?;
+        Ok(Page { items, total, request: page })
+    }
+
+    async fn memberships_in_group(
+        &self,
+        group_id: Uuid,
+        account_id: Uuid,
+    ) -> DomainResult<Vec<(Tenant, TenantMembership)>> {
+        let rows = self
+            .db
+            .run(move |conn| {
+                let gid = id_to_db(group_id);
+                Ok(tenant_members::table
+                    .inner_join(tenants::table)
+                    .filter(tenant_members::account_id.eq(id_to_db(account_id)))
+                    .filter(tenants::group_id.eq(&gid))
+                    .filter(tenants::id.ne(&gid))
+                    .filter(tenants::status.eq("normal"))
+                    .order((tenants::created_at.desc(), tenants::id.asc()))
+                    .select((TenantRow::as_select(), TenantMemberRow::as_select()))
+                    .load::<(TenantRow, TenantMemberRow)>(conn)?)
+            })
+            .await?;
+        rows.into_iter().map(|(t, m)| Ok((t.into_domain()?, m.into_domain()?))).collect()
+    }
+
+    async fn switch_tenant(&self, account_id: Uuid, tenant_id: Uuid) -> DomainResult<()> {
+        self.db
+            .write(move |conn| {
+                let (aid, tid) = (id_to_db(account_id), id_to_db(tenant_id));
+                let member = tenant_members::table.find((&tid, &aid)).count().get_result::<i64>(conn)? > 0;
+                if !member {
+                    return Err(DomainError::NotFound { entity: "workspace membership" }.into());
+                }
+                diesel::update(tenant_members::table.filter(tenant_members::account_id.eq(&aid)))
+                    .set(tenant_members::is_current.eq(false))
+                    .execute(conn)?;
+                diesel::update(tenant_members::table.find((&tid, &aid)))
+                    .set(tenant_members::is_current.eq(true))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
     }
 }

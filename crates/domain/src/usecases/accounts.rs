@@ -68,11 +68,11 @@ fn enforce(decision: Decision) -> DomainResult<()> {
 
 impl UseCases {
     /// The group of the account's current workspace, if it belongs to one.
-    pub async fn current_group(&self, account_id: Uuid) -> DomainResult<Option<Uuid>> {
+    pub async fn current_group_id(&self, account_id: Uuid) -> DomainResult<Option<Uuid>> {
         Ok(self.ports.directory.current_tenant(account_id).await?.and_then(|(tenant, _)| tenant.group_id))
     }
 
-    async fn memberships(&self, account_id: Uuid) -> DomainResult<Vec<GroupMembership>> {
+    pub(super) async fn memberships(&self, account_id: Uuid) -> DomainResult<Vec<GroupMembership>> {
         self.ports.directory.group_memberships(account_id).await
     }
 
@@ -120,7 +120,7 @@ impl UseCases {
         page: PageRequest,
     ) -> DomainResult<Page<(Account, GroupRole)>> {
         let group_id =
-            self.current_group(actor.id).await?.ok_or(DomainError::NotFound { entity: "enterprise group" })?;
+            self.current_group_id(actor.id).await?.ok_or(DomainError::NotFound { entity: "enterprise group" })?;
         let groups = self.memberships(actor.id).await?;
         if !policy::may_list_group(Subject { account: actor, groups: &groups }, group_id) {
             return Err(DomainError::Forbidden("Only group administrators can list the group's accounts."));
@@ -134,7 +134,7 @@ impl UseCases {
     /// # Errors
     /// `Forbidden` unless the actor is a platform admin or manages that group; `Conflict { field: "email" }`.
     pub async fn create_account(&self, actor: &Account, cmd: NewAccount) -> DomainResult<Account> {
-        let group_id = self.current_group(actor.id).await?;
+        let group_id = self.current_group_id(actor.id).await?;
         let groups = self.memberships(actor.id).await?;
         if !policy::may_create_accounts(Subject { account: actor, groups: &groups }, group_id) {
             return Err(DomainError::Forbidden("You are not allowed to create accounts."));
@@ -223,8 +223,10 @@ impl UseCases {
         }
         let group_role = match update.group_role {
             Some(role) => {
-                let group_id =
-                    self.current_group(actor.id).await?.ok_or(DomainError::NotFound { entity: "enterprise group" })?;
+                let group_id = self
+                    .current_group_id(actor.id)
+                    .await?
+                    .ok_or(DomainError::NotFound { entity: "enterprise group" })?;
                 enforce(policy::decide_group_role(actor_subject, target_subject, group_id))?;
                 Some((group_id, role))
             }

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod auth;
+mod groups;
 mod setup;
 
 use std::sync::atomic::{AtomicBool, Ordering};

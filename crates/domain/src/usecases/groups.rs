@@ -1,0 +1,420 @@
+//! Enterprise groups: creation with a shadow tenant, listings of a group's workspaces and members, the
+//! "managed" views, and switching into a group. Every check goes through [`crate::policy`].
+
+use uuid::Uuid;
+
+use crate::error::{DomainError, DomainResult};
+use crate::model::{
+    Account, EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Page, PageRequest, Tenant, TenantMembership,
+    TenantStatus, WorkspacePermission, WorkspaceRole,
+};
+use crate::policy::{self, Subject};
+use crate::ports::{GroupCreation, TenantScope};
+use crate::values::{optional_text, required_text};
+
+use super::UseCases;
+
+/// Longest group or workspace name.
+pub const NAME_MAX: usize = 255;
+/// Longest group short name.
+pub const SHORT_NAME_MAX: usize = 100;
+
+/// A group the caller may see, with the caller's memberships.
+struct Visible {
+    group: EnterpriseGroup,
+    actor_groups: Vec<GroupMembership>,
+}
+
+impl UseCases {
+    /// The group if the actor may see it (members and platform readers; archived groups only the latter).
+    async fn visible_group(&self, actor: &Account, group_id: Uuid) -> DomainResult<Visible> {
+        let actor_groups = self.memberships(actor.id).await?;
+        let subject = Subject { account: actor, groups: &actor_groups };
+        let reader = actor.system_role.is_some_and(|r| r.can_read_all());
+        let group = self
+            .ports
+            .directory
+            .get_group(group_id)
+            .await?
+            .filter(|g| policy::may_see_group(subject, g.id) && (g.status == GroupStatus::Active || reader))
+            .ok_or(DomainError::NotFound { entity: "enterprise group" })?;
+        Ok(Visible { group, actor_groups })
+    }
+
+    /// Creates a group with its shadow tenant (same id, same name); the creator becomes its super admin and
+    /// owner of the shadow tenant.
+    ///
+    /// # Errors
+    /// `Forbidden` unless a platform admin; `Invalid` for bad names; `Conflict { field: "name" }`.
+    pub async fn create_group(
+        &self,
+        actor: &Account,
+        name: &str,
+        short_name: Option<&str>,
+    ) -> DomainResult<EnterpriseGroup> {
+        let groups = self.memberships(actor.id).await?;
+        if !policy::may_create_groups(Subject { account: actor, groups: &groups }) {
+            return Err(DomainError::Forbidden("Only system administrators can create enterprise groups."));
+        }
+        let name = required_text("name", name, NAME_MAX)?;
+        let short_name = optional_text("short_name", short_name, SHORT_NAME_MAX)?;
+        let now = self.ports.clock.now();
+        let id = self.ports.ids.new_id();
+        let group = EnterpriseGroup {
+            id,
+            name: name.clone(),
+            short_name,
+            status: GroupStatus::Active,
+            workspace_defaults: serde_json::json!({}),
+            created_at: now,
+            updated_at: now,
+        };
+        let creation = GroupCreation {
+            shadow: Tenant::new(id, name, Some(id), now),
+            members: vec![GroupMembership {
+                group_id: id,
+                account_id: actor.id,
+                role: GroupRole::SuperAdmin,
+                created_at: now,
+            }],
+            tenant_members: vec![TenantMembership {
+                tenant_id: id,
+                account_id: actor.id,
+                role: WorkspaceRole::Owner,
+                position: None,
+                permissions: Vec::new(),
+                current: false,
+                invited_by: None,
+                created_at: now,
+            }],
+            group: group.clone(),
+        };
+        self.ports.directory.create_group(&creation).await?;
+        Ok(group)
+    }
+
+    /// Groups of `account_id` (the actor's own when `None`) with the role held there.
+    ///
+    /// # Errors
+    /// `Forbidden` when asking about another account without being a platform reader.
+    pub async fn joined_groups(
+        &self,
+        actor: &Account,
+        account_id: Option<Uuid>,
+        status: Option<GroupStatus>,
+        page: PageRequest,
+    ) -> DomainResult<Page<(EnterpriseGroup, GroupRole)>> {
+        let account_id = account_id.unwrap_or(actor.id);
+        if account_id != actor.id && !actor.system_role.is_some_and(|r| r.can_read_all()) {
+            return Err(DomainError::Forbidden("You can only list your own groups."));
+        }
+        self.ports.directory.groups_of(account_id, status, page).await
+    }
+
+    /// A group the actor may see.
+    ///
+    /// # Errors
+    /// `NotFound` for unknown groups and groups the actor may not see.
+    pub async fn group_info(&self, actor: &Account, group_id: Uuid) -> DomainResult<EnterpriseGroup> {
+        Ok(self.visible_group(actor, group_id).await?.group)
+    }
+
+    /// Renames a group (and its shadow tenant).
+    ///
+    /// # Errors
+    /// `NotFound`, `Forbidden` unless its super admin or a platform admin, `Invalid`, `Conflict`.
+    pub async fn rename_group(
+        &self,
+        actor: &Account,
+        group_id: Uuid,
+        name: &str,
+        short_name: Option<&str>,
+    ) -> DomainResult<EnterpriseGroup> {
+        let Visible { mut group, actor_groups } = self.visible_group(actor, group_id).await?;
+        if !policy::may_own_group(Subject { account: actor, groups: &actor_groups }, group_id) {
+            return Err(DomainError::Forbidden("Only the group's super administrator can change it."));
+        }
+        group.name = required_text("name", name, NAME_MAX)?;
+        group.short_name = optional_text("short_name", short_name, SHORT_NAME_MAX)?;
+        group.updated_at = self.ports.clock.now();
+        self.ports.directory.update_group(&group).await?;
+        Ok(group)
+    }
+
+    /// Archives a group: its workspaces and memberships stay, it disappears from its members' views.
+    ///
+    /// # Errors
+    /// `NotFound`, `Forbidden` unless its super admin or a platform admin.
+    pub async fn archive_group(&self, actor: &Account, group_id: Uuid) -> DomainResult<()> {
+        let Visible { mut group, actor_groups } = self.visible_group(actor, group_id).await?;
+        if !policy::may_own_group(Subject { account: actor, groups: &actor_groups }, group_id) {
+            return Err(DomainError::Forbidden("Only the group's super administrator can delete it."));
+        }
+        group.status = GroupStatus::Archived;
+        group.updated_at = self.ports.clock.now();
+        self.ports.directory.update_group(&group).await
+    }
+
+    /// Workspaces of a group: all of them for its managers and platform readers, the joined ones for members.
+    ///
+    /// # Errors
+    /// `NotFound` for groups the actor may not see.
+    pub async fn group_tenants(
+        &self,
+        actor: &Account,
+        group_id: Uuid,
+        status: Option<TenantStatus>,
+        page: PageRequest,
+    ) -> DomainResult<Page<Tenant>> {
+        let Visible { actor_groups, .. } = self.visible_group(actor, group_id).await?;
+        let subject = Subject { account: actor, groups: &actor_groups };
+        let sees_all =
+            policy::may_manage_group(subject, group_id) || actor.system_role.is_some_and(|r| r.can_read_all());
+        let scope = if sees_all { TenantScope::All } else { TenantScope::JoinedBy(actor.id) };
+        self.ports.directory.group_tenants(group_id, scope, status, page).await
+    }
+
+    /// Creates a workspace in a group; the actor becomes its owner.
+    ///
+    /// # Errors
+    /// `NotFound`, `Forbidden` unless a manager of the group, `Invalid`, `Conflict { field: "name" }`.
+    pub async fn create_group_tenant(&self, actor: &Account, group_id: Uuid, name: &str) -> DomainResult<Tenant> {
+        let Visible { actor_groups, .. } = self.visible_group(actor, group_id).await?;
+        if !policy::may_manage_group(Subject { account: actor, groups: &actor_groups }, group_id) {
+            return Err(DomainError::Forbidden("Only super administrators can perform this operation"));
+        }
+        let name = required_text("name", name, NAME_MAX)?;
+        let now = self.ports.clock.now();
+        let tenant = Tenant::new(self.ports.ids.new_id(), name, Some(group_id), now);
+        let owner = TenantMembership {
+            tenant_id: tenant.id,
+            account_id: actor.id,
+            role: WorkspaceRole::Owner,
+            position: None,
+            permissions: Vec::new(),
+            current: false,
+            invited_by: None,
+            created_at: now,
+        };
+        self.ports.directory.create_tenant(&tenant, &owner).await?;
+        Ok(tenant)
+    }
+
+    /// Checks that the actor may look at `account_id`'s place in the group: itself, the group's managers, and
+    /// platform readers.
+    async fn may_inspect_member(&self, actor: &Account, group_id: Uuid, account_id: Uuid) -> DomainResult<()> {
+        let Visible { actor_groups, .. } = self.visible_group(actor, group_id).await?;
+        let subject = Subject { account: actor, groups: &actor_groups };
+        if account_id == actor.id
+            || policy::may_manage_group(subject, group_id)
+            || actor.system_role.is_some_and(|r| r.can_read_all())
+        {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden("Only group administrators can see other members' workspaces."))
+        }
+    }
+
+    /// Normal workspaces of the group that `account_id` has joined (`joined`) or not.
+    ///
+    /// # Errors
+    /// `NotFound` for invisible groups, `Forbidden` per [`UseCases::account_group_roles`].
+    pub async fn account_group_tenants(
+        &self,
+        actor: &Account,
+        group_id: Uuid,
+        account_id: Uuid,
+        joined: bool,
+        page: PageRequest,
+    ) -> DomainResult<Page<Tenant>> {
+        self.may_inspect_member(actor, group_id, account_id).await?;
+        let scope = if joined { TenantScope::JoinedBy(account_id) } else { TenantScope::NotJoinedBy(account_id) };
+        self.ports.directory.group_tenants(group_id, scope, Some(TenantStatus::Normal), page).await
+    }
+
+    /// `account_id`'s memberships of the group's workspaces (role, position, permissions).
+    ///
+    /// # Errors
+    /// `NotFound` for invisible groups; `Forbidden` unless the actor is that account, a manager of the group or
+    /// a platform reader.
+    pub async fn account_group_roles(
+        &self,
+        actor: &Account,
+        group_id: Uuid,
+        account_id: Uuid,
+    ) -> DomainResult<Vec<(Tenant, TenantMembership)>> {
+        self.may_inspect_member(actor, group_id, account_id).await?;
+        self.ports.directory.memberships_in_group(group_id, account_id).await
+    }
+
+    /// Whether the actor manages the group (group super admin or admin, or owner or admin of one of its
+    /// workspaces). With `switch`, the actor's current workspace becomes the group's shadow tenant when the actor
+    /// is a member of it.
+    ///
+    /// # Errors
+    /// Storage failures only: unknown and invisible groups answer `false`.
+    pub async fn check_manage_permission(&self, actor: &Account, group_id: Uuid, switch: bool) -> DomainResult<bool> {
+        let Ok(Visible { actor_groups, .. }) = self.visible_group(actor, group_id).await else { return Ok(false) };
+        let subject = Subject { account: actor, groups: &actor_groups };
+        let manages = policy::may_manage_group(subject, group_id) || {
+            let scope = TenantScope::ManagedBy { account: actor.id, permission: None };
+            let one = PageRequest { page: 1, limit: 1 };
+            self.ports.directory.group_tenants(group_id, scope, Some(TenantStatus::Normal), one).await?.total > 0
+        };
+        if switch && policy::group_role_in(subject, group_id).is_some() {
+            match self.ports.directory.switch_tenant(actor.id, group_id).await {
+                Ok(()) | Err(DomainError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(manages)
+    }
+
+    /// The group of the actor's current workspace, the actor's role there (normal without a membership row), and
+    /// the group's shadow tenant.
+    ///
+    /// # Errors
+    /// `NotFound` when the current workspace belongs to no active group.
+    pub async fn current_group(&self, actor: &Account) -> DomainResult<(EnterpriseGroup, GroupRole, Tenant)> {
+        let not_found = || DomainError::NotFound { entity: "enterprise group" };
+        let group_id = self.current_group_id(actor.id).await?.ok_or_else(not_found)?;
+        let group = self
+            .ports
+            .directory
+            .get_group(group_id)
+            .await?
+            .filter(|g| g.status == GroupStatus::Active)
+            .ok_or_else(not_found)?;
+        let shadow = self.ports.directory.get_tenant(group_id).await?.ok_or_else(not_found)?;
+        let role = self.group_role_of(actor.id, group_id).await?;
+        Ok((group, role, shadow))
+    }
+
+    /// Workspaces of the group the actor manages: all for group managers and platform admins; otherwise those
+    /// where the actor is owner or admin, or holds `permission`.
+    ///
+    /// # Errors
+    /// `NotFound` for invisible groups.
+    pub async fn managed_tenants(
+        &self,
+        actor: &Account,
+        group_id: Uuid,
+        permission: Option<WorkspacePermission>,
+        page: PageRequest,
+    ) -> DomainResult<Page<Tenant>> {
+        let Visible { actor_groups, .. } = self.visible_group(actor, group_id).await?;
+        let scope = if policy::may_manage_group(Subject { account: actor, groups: &actor_groups }, group_id) {
+            TenantScope::All
+        } else {
+            TenantScope::ManagedBy { account: actor.id, permission }
+        };
+        self.ports.directory.group_tenants(group_id, scope, Some(TenantStatus::Normal), page).await
+    }
+
+    /// Whether the actor may manage apps (`CreateAgent`) or datasets (`CreateKnowledge`) somewhere in the group.
+    ///
+    /// # Errors
+    /// Storage failures only: invisible groups answer `false`.
+    pub async fn check_group_permission(
+        &self,
+        actor: &Account,
+        group_id: Uuid,
+        permission: WorkspacePermission,
+    ) -> DomainResult<bool> {
+        match self.managed_tenants(actor, group_id, Some(permission), PageRequest { page: 1, limit: 1 }).await {
+            Ok(page) => Ok(page.total > 0),
+            Err(DomainError::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Members of a group with their group roles, newest first.
+    ///
+    /// # Errors
+    /// `NotFound` for invisible groups; `Forbidden` unless a manager of the group or a platform reader.
+    pub async fn group_members(
+        &self,
+        actor: &Account,
+        group_id: Uuid,
+        page: PageRequest,
+    ) -> DomainResult<Page<(Account, GroupRole)>> {
+        let Visible { actor_groups, .. } = self.visible_group(actor, group_id).await?;
+        if !policy::may_list_group(Subject { account: actor, groups: &actor_groups }, group_id) {
+            return Err(DomainError::Forbidden("Only group administrators can list the group's members."));
+        }
+        self.ports.accounts.list_group_members(group_id, page).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SystemRole;
+    use crate::usecases::test_support::*;
+
+    fn admin() -> Account {
+        let mut a = Account::new(Uuid::new_v4(), "root".into(), None, NOW);
+        a.system_role = Some(SystemRole::SystemAdmin);
+        a
+    }
+
+    #[tokio::test]
+    async fn a_new_group_has_its_shadow_tenant_and_its_creator_as_super_admin() {
+        let mut m = Mocks::new();
+        m.directory.expect_group_memberships().returning(|_| Ok(vec![]));
+        let actor = admin();
+        let actor_id = actor.id;
+        m.directory
+            .expect_create_group()
+            .withf(move |c| {
+                c.shadow.id == c.group.id
+                    && c.shadow.group_id == Some(c.group.id)
+                    && c.shadow.name == "Acme"
+                    && c.members
+                        == vec![GroupMembership {
+                            group_id: c.group.id,
+                            account_id: actor_id,
+                            role: GroupRole::SuperAdmin,
+                            created_at: NOW,
+                        }]
+                    && c.tenant_members.len() == 1
+                    && c.tenant_members[0].role == WorkspaceRole::Owner
+                    && c.group.short_name.is_none()
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+        let group = m.build().create_group(&actor, "  Acme ", Some("")).await.unwrap();
+        assert_eq!(group.name, "Acme");
+    }
+
+    #[tokio::test]
+    async fn normal_users_cannot_create_groups() {
+        let mut m = Mocks::new();
+        m.directory.expect_group_memberships().returning(|_| Ok(vec![]));
+        m.directory.expect_create_group().never();
+        let actor = Account::new(Uuid::new_v4(), "n".into(), None, NOW);
+        assert!(matches!(m.build().create_group(&actor, "x", None).await, Err(DomainError::Forbidden(_))));
+    }
+
+    #[tokio::test]
+    async fn strangers_do_not_see_a_group() {
+        let mut m = Mocks::new();
+        let gid = Uuid::new_v4();
+        m.directory.expect_group_memberships().returning(|_| Ok(vec![]));
+        m.directory.expect_get_group().returning(move |_| {
+            Ok(Some(EnterpriseGroup {
+                id: gid,
+                name: "g".into(),
+                short_name: None,
+                status: GroupStatus::Active,
+                workspace_defaults: serde_json::json!({}),
+                created_at: NOW,
+                updated_at: NOW,
+            }))
+        });
+        let stranger = Account::new(Uuid::new_v4(), "s".into(), None, NOW);
+        let uc = m.build();
+        assert!(matches!(uc.group_info(&stranger, gid).await, Err(DomainError::NotFound { .. })));
+        assert!(!uc.check_manage_permission(&stranger, gid, true).await.unwrap());
+    }
+}
