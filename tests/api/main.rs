@@ -4,6 +4,7 @@
 mod accounts;
 mod auth;
 mod cli;
+mod groups;
 mod helpers;
 mod matrix;
 mod setup;

@@ -89,4 +89,40 @@ http_test! {
         let again = app.setup().await.body;
         assert_shape(&again, &json!({"code": "already_setup", "message": "x", "status": 403}), "setup again", &[]);
     }
+
+    async fn group_responses_match_the_seed_samples(kind) {
+        let app = spawn_app(kind).await;
+        let token = app.admin().await;
+        let created = app.post("/console/api/enterprise-groups", Some(&token), json!({"name": "test group1", "short_name": ""})).await;
+        assert_eq!(created.status.as_u16(), 201);
+        assert_shape(&created.body, &json!({"message": "success"}), "create group", &[]);
+        let item = json!({"id": "c7efcf23-b60f-46c7-9c90-5b77422e3159", "name": "Default Group", "status": "active", "created_at": 1741294643});
+        let page = |item: Value| json!({"page": 1, "limit": 20, "total": 1, "has_more": false, "data": [item]});
+        let list = app.get("/console/api/enterprise-groups", Some(&token)).await.body;
+        assert_shape(&list, &page(item.clone()), "groups", &[]);
+        let gid = list["data"].as_array().unwrap().iter().find(|g| g["name"] == "test group1").unwrap()["id"].as_str().unwrap().to_owned();
+        let info = json!({"id": "x", "name": "test group", "short_name": null, "status": "active", "created_at": 1743972307});
+        assert_shape(&app.get(&format!("/console/api/enterprise-groups/info/{gid}"), Some(&token)).await.body, &info, "info", &[]);
+        let r = app.post(&format!("/console/api/enterprise-groups/{gid}/tenants"), Some(&token), json!({"name": "my workspace"})).await;
+        assert_eq!(r.status.as_u16(), 201);
+        assert_shape(&r.body, &json!({"message": "workspace created."}), "create tenant", &[]);
+        let tenant = json!({"id": "x", "name": "my workspace", "status": "normal", "created_at": 1741317173});
+        for path in ["tenants", "managed-tenants", "managed-app-tenants", "managed-dataset-tenants"] {
+            let r = app.get(&format!("/console/api/enterprise-groups/{gid}/{path}"), Some(&token)).await;
+            assert_shape(&r.body, &page(tenant.clone()), path, &[]);
+        }
+        let me = app.get("/console/api/account-ex/profile", Some(&token)).await.body["id"].as_str().unwrap().to_owned();
+        let roles = app.get(&format!("/console/api/enterprise-groups/{gid}/joined-tenants-roles/{me}"), Some(&token)).await.body;
+        let role_sample = json!([{"tenant_id": "x", "tenant_name": "my workspace", "role": "normal", "position": null, "permissions": ["create_agent"]}]);
+        assert_shape(&roles, &role_sample, "joined-tenants-roles", &[]);
+        assert_shape(&app.get(&format!("/console/api/enterprise-groups/joined-groups/{me}"), Some(&token)).await.body, &page(item.clone()), "joined-groups", &[]);
+        let check = app.get(&format!("/console/api/enterprise-groups/{gid}/check-manage-permission"), Some(&token)).await.body;
+        assert_shape(&check, &json!({"has_permission": true}), "check-manage-permission", &[]);
+        let current = json!({"id": "x", "name": "Default Group", "short_name": null, "status": "active", "created_at": 1741294643, "group_role": "super_admin"});
+        assert_shape(&app.get("/console/api/enterprise-groups/current", Some(&token)).await.body, &current, "current", &[]);
+        let detail = json!({"enterprise_group": current, "shadow_tenant": {"id": "x", "name": "x", "status": "normal", "created_at": 1744870218}});
+        assert_shape(&app.get("/console/api/enterprise-groups/current-detail", Some(&token)).await.body, &detail, "current-detail", &[]);
+        let member = with(sample_account(), json!({"status": "active", "account_role": null, "extension": null}));
+        assert_shape(&app.get(&format!("/console/api/enterprise-groups/{gid}/members"), Some(&token)).await.body, &page(member), "members", &[]);
+    }
 }

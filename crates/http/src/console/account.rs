@@ -15,18 +15,14 @@ use super::error::ConsoleError;
 use super::extract::{one_of, Authenticated, ConsoleJson, QueryParams};
 use crate::AppState;
 
-fn render(state: &AppState) -> Render<'_> {
-    Render { files: state.files.as_ref(), now: state.use_cases.ports().clock.now() }
-}
-
 /// `GET /account/profile`: the caller's `account_fields`.
 pub(super) async fn profile(state: web::Data<AppState>, Authenticated(me): Authenticated) -> HttpResponse {
-    HttpResponse::Ok().json(render(&state).fields(&me))
+    HttpResponse::Ok().json(Render::new(&state).fields(&me))
 }
 
 /// `GET /account-ex/profile`: the caller with status, account role and extension.
 pub(super) async fn profile_ex(state: web::Data<AppState>, Authenticated(me): Authenticated) -> HttpResponse {
-    HttpResponse::Ok().json(render(&state).ex(&me, None))
+    HttpResponse::Ok().json(Render::new(&state).ex(&me, None))
 }
 
 #[derive(Deserialize)]
@@ -48,7 +44,7 @@ pub(super) async fn register(
         password: Password::parse_console("password", &body.password)?,
     };
     match state.use_cases.create_account(&me, command).await {
-        Ok(account) => Ok(HttpResponse::Ok().json(render(&state).fields(&account))),
+        Ok(account) => Ok(HttpResponse::Ok().json(Render::new(&state).fields(&account))),
         // zgi-next answers this one without a `status` key.
         Err(DomainError::Conflict { field: "email" }) => Err(ConsoleError::Body {
             status: StatusCode::BAD_REQUEST,
@@ -66,7 +62,7 @@ pub(super) async fn list(
 ) -> Result<HttpResponse, ConsoleError> {
     let page = QueryParams::of(&req).page()?;
     let result = state.use_cases.list_group_accounts(&me, page).await?;
-    let r = render(&state);
+    let r = Render::new(&state);
     Ok(HttpResponse::Ok().json(Paginated::from_page(result, |(a, role)| r.ex(&a, Some(role)))))
 }
 
@@ -80,7 +76,7 @@ pub(super) async fn by_email(
     let email = EmailAddress::parse("email", query.required("email")?)?;
     let found = state.use_cases.find_account_by_email(&me, &email).await?;
     Ok(match found {
-        Some(a) => HttpResponse::Ok().json(render(&state).with_extension(&a)),
+        Some(a) => HttpResponse::Ok().json(Render::new(&state).with_extension(&a)),
         None => HttpResponse::Ok().json(json!({})),
     })
 }
@@ -95,7 +91,7 @@ pub(super) async fn by_id(
     query.required("id")?;
     let id = query.uuid("id")?.expect("required above");
     Ok(match state.use_cases.find_account_by_id(&me, id).await? {
-        Some(a) => HttpResponse::Ok().json(render(&state).with_extension(&a)),
+        Some(a) => HttpResponse::Ok().json(Render::new(&state).with_extension(&a)),
         None => HttpResponse::Ok().json(json!({})),
     })
 }
@@ -164,7 +160,7 @@ pub(super) async fn update(
         group_role: body.group_role.as_deref().map(|v| one_of("group_role", v, GROUP_ROLES)).transpose()?,
     };
     let account = state.use_cases.update_account(&me, target, update).await?;
-    Ok(HttpResponse::Ok().json(render(&state).with_extension(&account)))
+    Ok(HttpResponse::Ok().json(Render::new(&state).with_extension(&account)))
 }
 
 #[derive(Deserialize)]
@@ -182,5 +178,5 @@ pub(super) async fn set_role(
     let target = QueryParams::of(&req).uuid("id")?;
     let role = one_of("role_type", &body.role_type, ASSIGNABLE_ROLES)?;
     let account = state.use_cases.set_system_role(&me, target, role).await?;
-    Ok(HttpResponse::Ok().json(render(&state).ex(&account, None)))
+    Ok(HttpResponse::Ok().json(Render::new(&state).ex(&account, None)))
 }

@@ -132,7 +132,12 @@ pub struct Render<'a> {
     pub now: OffsetDateTime,
 }
 
-impl Render<'_> {
+impl<'a> Render<'a> {
+    /// A renderer with the application's signer and clock.
+    pub fn new(state: &'a crate::AppState) -> Self {
+        Render { files: state.files.as_ref(), now: state.use_cases.ports().clock.now() }
+    }
+
     /// `account_fields`.
     pub fn fields(&self, a: &Account) -> AccountFields {
         AccountFields {

@@ -6,6 +6,7 @@ mod auth;
 pub mod dto;
 pub mod error;
 pub mod extract;
+mod groups;
 mod setup;
 
 use actix_web::web;
@@ -26,5 +27,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/account-ex/email", web::get().to(account::by_email))
         .route("/account-ex/id", web::get().to(account::by_id))
         .route("/account-ex/id", web::put().to(account::update))
-        .route("/account-ex/role", web::put().to(account::set_role));
+        .route("/account-ex/role", web::put().to(account::set_role))
+        .configure(groups::config);
 }
