@@ -9,3 +9,4 @@ mod helpers;
 mod matrix;
 mod setup;
 mod wire_shapes;
+mod workspaces;

@@ -27,6 +27,9 @@ pub enum DomainError {
     /// The entity changed between read and write; the caller may retry with fresh data.
     #[error("stale write")]
     Stale,
+    /// The caller tried to change its own membership (role, removal).
+    #[error("cannot operate on self")]
+    CannotOperateSelf,
     /// Setup has already been done.
     #[error("already set up")]
     AlreadySetup,

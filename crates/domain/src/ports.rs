@@ -14,7 +14,7 @@ use crate::error::DomainError;
 use crate::error::DomainResult;
 use crate::model::{
     Account, EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Installation, LoginSession, Page, PageRequest,
-    RefreshOutcome, Tenant, TenantMembership, TenantStatus, WorkspacePermission,
+    RefreshOutcome, Tenant, TenantMembership, TenantStatus, WorkspacePermission, WorkspaceRole,
 };
 use crate::values::Password;
 
@@ -187,6 +187,34 @@ pub trait DirectoryRepository: Send + Sync {
         group_id: Uuid,
         account_id: Uuid,
     ) -> DomainResult<Vec<(Tenant, TenantMembership)>>;
+
+    /// The account's memberships of workspaces in status normal, oldest first.
+    async fn account_tenants(&self, account_id: Uuid) -> DomainResult<Vec<(Tenant, TenantMembership)>>;
+
+    /// The account's membership of the workspace, if any.
+    async fn tenant_membership(&self, tenant_id: Uuid, account_id: Uuid) -> DomainResult<Option<TenantMembership>>;
+
+    /// Live members of a workspace with their memberships, owner first, then by join time.
+    async fn tenant_members(&self, tenant_id: Uuid) -> DomainResult<Vec<(Account, TenantMembership)>>;
+
+    /// Gives a member a new role. With `demote_owner`, that member (the current owner) becomes an admin in the
+    /// same transaction, so a workspace always has exactly one owner.
+    ///
+    /// # Errors
+    /// [`DomainError::NotFound`] when the account is not a member.
+    async fn set_tenant_role(
+        &self,
+        tenant_id: Uuid,
+        account_id: Uuid,
+        role: WorkspaceRole,
+        demote_owner: Option<Uuid>,
+    ) -> DomainResult<()>;
+
+    /// Removes a member from a workspace.
+    ///
+    /// # Errors
+    /// [`DomainError::NotFound`] when the account is not a member.
+    async fn remove_tenant_member(&self, tenant_id: Uuid, account_id: Uuid) -> DomainResult<()>;
 
     /// Makes the workspace the account's current one.
     ///

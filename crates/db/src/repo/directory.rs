@@ -2,8 +2,8 @@ use async_trait::async_trait;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use domain::model::{
-    EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Installation, Page, PageRequest, Tenant,
-    TenantMembership, TenantStatus, WireEnum,
+    Account, EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Installation, Page, PageRequest, Tenant,
+    TenantMembership, TenantStatus, WireEnum, WorkspaceRole,
 };
 use domain::ports::{DirectoryRepository, GroupCreation, TenantScope};
 use domain::{DomainError, DomainResult};
@@ -324,6 +324,101 @@ impl DirectoryRepository for DieselDirectory {
             })
             .await?;
         rows.into_iter().map(|(t, m)| Ok((t.into_domain()?, m.into_domain()?))).collect()
+    }
+
+    async fn account_tenants(&self, account_id: Uuid) -> DomainResult<Vec<(Tenant, TenantMembership)>> {
+        let rows = self
+            .db
+            .run(move |conn| {
+                Ok(tenant_members::table
+                    .inner_join(tenants::table)
+                    .filter(tenant_members::account_id.eq(id_to_db(account_id)))
+                    .filter(tenants::status.eq("normal"))
+                    .order((tenant_members::created_at.asc(), tenant_members::tenant_id.asc()))
+                    .select((TenantRow::as_select(), TenantMemberRow::as_select()))
+                    .load::<(TenantRow, TenantMemberRow)>(conn)?)
+            })
+            .await?;
+        rows.into_iter().map(|(t, m)| Ok((t.into_domain()?, m.into_domain()?))).collect()
+    }
+
+    async fn tenant_membership(&self, tenant_id: Uuid, account_id: Uuid) -> DomainResult<Option<TenantMembership>> {
+        let row = self
+            .db
+            .run(move |conn| {
+                Ok(tenant_members::table
+                    .find((id_to_db(tenant_id), id_to_db(account_id)))
+                    .select(TenantMemberRow::as_select())
+                    .first(conn)
+                    .optional()?)
+            })
+            .await?;
+        row.map(TenantMemberRow::into_domain).transpose()
+    }
+
+    async fn tenant_members(&self, tenant_id: Uuid) -> DomainResult<Vec<(Account, TenantMembership)>> {
+        let rows = self
+            .db
+            .run(move |conn| {
+                Ok(tenant_members::table
+                    .inner_join(accounts::table)
+                    .filter(tenant_members::tenant_id.eq(id_to_db(tenant_id)))
+                    .filter(accounts::deleted_at.is_null())
+                    .order((
+                        tenant_members::role.eq("owner").desc(),
+                        tenant_members::created_at.asc(),
+                        tenant_members::account_id.asc(),
+                    ))
+                    .select((AccountRow::as_select(), TenantMemberRow::as_select()))
+                    .load::<(AccountRow, TenantMemberRow)>(conn)?)
+            })
+            .await?;
+        rows.into_iter().map(|(a, m)| Ok((a.into_domain()?, m.into_domain()?))).collect()
+    }
+
+    async fn set_tenant_role(
+        &self,
+        tenant_id: Uuid,
+        account_id: Uuid,
+        role: WorkspaceRole,
+        demote_owner: Option<Uuid>,
+    ) -> DomainResult<()> {
+        self.db
+            .write(move |conn| {
+                let tid = id_to_db(tenant_id);
+                let now = to_db(OffsetDateTime::now_utc());
+                // the old owner steps down first: the single-owner index never sees two owners
+                if let Some(old) = demote_owner {
+                    diesel::update(tenant_members::table.find((&tid, id_to_db(old))))
+                        .set((
+                            tenant_members::role.eq(WorkspaceRole::Admin.as_str()),
+                            tenant_members::updated_at.eq(now),
+                        ))
+                        .execute(conn)?;
+                }
+                let n = diesel::update(tenant_members::table.find((&tid, id_to_db(account_id))))
+                    .set((tenant_members::role.eq(role.as_str()), tenant_members::updated_at.eq(now)))
+                    .execute(conn)?;
+                if n == 0 {
+                    return Err(DomainError::NotFound { entity: "workspace member" }.into());
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn remove_tenant_member(&self, tenant_id: Uuid, account_id: Uuid) -> DomainResult<()> {
+        let n = self
+            .db
+            .run(move |conn| {
+                Ok(diesel::delete(tenant_members::table.find((id_to_db(tenant_id), id_to_db(account_id))))
+                    .execute(conn)?)
+            })
+            .await?;
+        if n == 0 {
+            return Err(DomainError::NotFound { entity: "workspace member" });
+        }
+        Ok(())
     }
 
     async fn switch_tenant(&self, account_id: Uuid, tenant_id: Uuid) -> DomainResult<()> {

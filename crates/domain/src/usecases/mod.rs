@@ -5,6 +5,7 @@ mod accounts;
 mod auth;
 mod groups;
 mod setup;
+mod workspaces;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -99,6 +99,9 @@ impl From<DomainError> for ConsoleError {
                 "conflict",
                 "The account was changed by someone else at the same time. Please try again.",
             ),
+            DomainError::CannotOperateSelf => {
+                Self::Body { status: S::BAD_REQUEST, body: json!({"code": "cannot-operate-self", "message": "Cannot operate self."}) }
+            }
             DomainError::Forbidden(why) => Self::standard(S::FORBIDDEN, "forbidden", why),
             DomainError::Unauthenticated(why) => Self::standard(S::UNAUTHORIZED, "unauthorized", why),
             DomainError::AlreadySetup => Self::standard(

@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 mod groups;
 mod setup;
+mod workspaces;
 
 use actix_web::web;
 
@@ -28,5 +29,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/account-ex/id", web::get().to(account::by_id))
         .route("/account-ex/id", web::put().to(account::update))
         .route("/account-ex/role", web::put().to(account::set_role))
-        .configure(groups::config);
+        .configure(groups::config)
+        .configure(workspaces::config);
 }
