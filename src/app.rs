@@ -71,6 +71,7 @@ pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Us
             login_lockout_threshold: settings.login_lockout_threshold,
             login_lockout_window: Duration::seconds(settings.login_lockout_duration_secs),
             reveal_unknown_accounts: settings.reveal_unknown_accounts,
+            invitation_ttl: Duration::hours(settings.invite_expiry_hours),
             ..Default::default()
         },
     )
@@ -109,6 +110,7 @@ impl Application {
                 is_public_deployment: settings.is_public_deployment,
                 ..SystemFeatures::default()
             },
+            console_web_url: settings.console_web_url.clone(),
             trust_forwarded_headers: settings.trust_forwarded_headers,
         });
         let mut server = HttpServer::new(move || {

@@ -61,6 +61,8 @@ pub struct Settings {
     pub login_lockout_threshold: i64,
     /// `LOGIN_LOCKOUT_DURATION`: seconds failures are remembered.
     pub login_lockout_duration_secs: i64,
+    /// `INVITE_EXPIRY_HOURS`: how long an invitation link works.
+    pub invite_expiry_hours: i64,
     /// `AUTO_MIGRATE`: migrate on `serve`.
     pub auto_migrate: bool,
     /// `LOG_FORMAT`.
@@ -144,6 +146,7 @@ impl Settings {
                 .map_or(Ok(5), |v| parse_num("LOGIN_LOCKOUT_THRESHOLD", &v))?,
             login_lockout_duration_secs: get("LOGIN_LOCKOUT_DURATION")
                 .map_or(Ok(86_400), |v| parse_num("LOGIN_LOCKOUT_DURATION", &v))?,
+            invite_expiry_hours: get("INVITE_EXPIRY_HOURS").map_or(Ok(72), |v| parse_num("INVITE_EXPIRY_HOURS", &v))?,
             auto_migrate: flag("AUTO_MIGRATE", true)?,
             log_format: match text("LOG_FORMAT", "text").as_str() {
                 "text" => LogFormat::Text,
@@ -161,7 +164,8 @@ impl Settings {
         if !(4..=31).contains(&self.bcrypt_cost) {
             bail!("BCRYPT_COST must be between 4 and 31");
         }
-        let ranges: [(&str, i64, i64, i64); 5] = [
+        let ranges: [(&str, i64, i64, i64); 6] = [
+            ("INVITE_EXPIRY_HOURS", self.invite_expiry_hours, 1, 24 * 365),
             ("ACCESS_TOKEN_EXPIRE_MINUTES", self.access_token_expire_minutes, 1, 60 * 24 * 30),
             ("REFRESH_TOKEN_EXPIRE_DAYS", self.refresh_token_expire_days, 1, 3650),
             ("SESSION_MAX_LIFETIME_DAYS", self.session_max_lifetime_days, 1, 3650),

@@ -6,6 +6,7 @@ mod auth;
 mod cli;
 mod groups;
 mod helpers;
+mod invitations;
 mod matrix;
 mod setup;
 mod wire_shapes;

@@ -30,6 +30,9 @@ pub enum DomainError {
     /// The caller tried to change its own membership (role, removal).
     #[error("cannot operate on self")]
     CannotOperateSelf,
+    /// The invitation token is unknown, expired, used, or does not match.
+    #[error("invalid invitation")]
+    InvalidInvitation,
     /// Setup has already been done.
     #[error("already set up")]
     AlreadySetup,

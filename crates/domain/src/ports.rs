@@ -13,8 +13,9 @@ use uuid::Uuid;
 use crate::error::DomainError;
 use crate::error::DomainResult;
 use crate::model::{
-    Account, EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Installation, LoginSession, Page, PageRequest,
-    RefreshOutcome, Tenant, TenantMembership, TenantStatus, WorkspacePermission, WorkspaceRole,
+    Account, EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Installation, Invitation, InvitationBatch,
+    LoginSession, Page, PageRequest, RefreshOutcome, Tenant, TenantMembership, TenantStatus, WorkspacePermission,
+    WorkspaceRole,
 };
 use crate::values::Password;
 
@@ -215,6 +216,19 @@ pub trait DirectoryRepository: Send + Sync {
     /// # Errors
     /// [`DomainError::NotFound`] when the account is not a member.
     async fn remove_tenant_member(&self, tenant_id: Uuid, account_id: Uuid) -> DomainResult<()>;
+
+    /// Writes an invitation request (new pending accounts, memberships, tokens) in one transaction.
+    ///
+    /// # Errors
+    /// [`DomainError::Conflict`] when a new account's email was taken meanwhile.
+    async fn save_invitations(&self, batch: &InvitationBatch) -> DomainResult<()>;
+
+    /// The invitation of this token if it was not redeemed yet (expired ones included).
+    async fn find_invitation(&self, token: Uuid) -> DomainResult<Option<Invitation>>;
+
+    /// Redeems the invitation and saves the activated account, in one transaction. Returns false (and writes
+    /// nothing) when the invitation was redeemed meanwhile.
+    async fn redeem_invitation(&self, token: Uuid, account: &Account, now: OffsetDateTime) -> DomainResult<bool>;
 
     /// Makes the workspace the account's current one.
     ///

@@ -168,6 +168,27 @@ pub fn optional_text(field: &'static str, raw: Option<&str>, max: usize) -> Doma
     }
 }
 
+static TIMEZONE_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+\-]+){1,2})$").expect("static regex"));
+
+/// An IANA timezone name such as `Asia/Shanghai` or `UTC` (checked for shape; the zone database is the
+/// client's).
+///
+/// # Errors
+/// [`DomainError::Invalid`] naming `field` for anything else.
+pub fn parse_timezone(field: &'static str, raw: &str) -> DomainResult<String> {
+    if raw.len() <= 64 && TIMEZONE_RE.is_match(raw) {
+        Ok(raw.to_owned())
+    } else {
+        Err(DomainError::invalid(field, format!("{raw} is not a valid timezone.")))
+    }
+}
+
+/// The default timezone of a supported language.
+pub fn default_timezone(language: &str) -> &'static str {
+    LANGUAGES.iter().find(|(tag, _)| *tag == language).map_or("America/New_York", |(_, tz)| tz)
+}
+
 /// Interface languages the console supports, with the default timezone of each.
 pub const LANGUAGES: &[(&str, &str)] = &[
     ("en-US", "America/New_York"),

@@ -66,6 +66,8 @@ pub struct AppState {
     pub health: Arc<dyn StoreHealth>,
     /// Console feature flags.
     pub features: SystemFeatures,
+    /// Public URL of the console web UI (activation and sign-in links).
+    pub console_web_url: String,
     /// Take the client address from `CF-Connecting-IP` / `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_headers: bool,
 }

@@ -149,6 +149,38 @@ pub struct TenantMembership {
     pub created_at: OffsetDateTime,
 }
 
+/// An invitation to a workspace, redeemed once by activating the invited (pending) account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invitation {
+    /// The secret token of the invitation link.
+    pub token: Uuid,
+    /// The invited account.
+    pub account_id: Uuid,
+    /// The address it was sent to.
+    pub email: String,
+    /// The workspace.
+    pub tenant_id: Uuid,
+    /// Who invited.
+    pub invited_by: Uuid,
+    /// When it was created.
+    pub created_at: OffsetDateTime,
+    /// When it stops working.
+    pub expires_at: OffsetDateTime,
+}
+
+/// Everything an invitation request writes, in one transaction.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InvitationBatch {
+    /// Pending accounts created for unknown addresses.
+    pub new_accounts: Vec<Account>,
+    /// Group memberships to add.
+    pub group_members: Vec<GroupMembership>,
+    /// Workspace memberships to add (the workspace, and the group's shadow workspace).
+    pub tenant_members: Vec<TenantMembership>,
+    /// Invitation tokens.
+    pub invitations: Vec<Invitation>,
+}
+
 /// Everything `setup` creates, written in one transaction.
 #[derive(Debug, Clone)]
 pub struct Installation {

@@ -14,8 +14,8 @@ pub use account::{Account, AccountExtension, AccountSource, AccountStatus, Partn
 pub use audit::AuditEvent;
 pub use dataset::{Dataset, DatasetPermission};
 pub use directory::{
-    EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Installation, Tenant, TenantMembership, TenantStatus,
-    WorkspacePermission, WorkspaceRole,
+    EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Installation, Invitation, InvitationBatch, Tenant,
+    TenantMembership, TenantStatus, WorkspacePermission, WorkspaceRole,
 };
 pub use page::{Page, PageRequest};
 pub use session::{LoginSession, RefreshOutcome, TokenPair};

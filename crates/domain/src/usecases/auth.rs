@@ -102,7 +102,7 @@ impl UseCases {
         account.session_policy.max_lifetime_secs.map_or(self.settings.session_max_lifetime, session_secs)
     }
 
-    async fn start_session(
+    pub(super) async fn start_session(
         &self,
         account: &Account,
         now: OffsetDateTime,

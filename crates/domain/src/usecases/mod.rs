@@ -4,6 +4,7 @@
 mod accounts;
 mod auth;
 mod groups;
+mod invitations;
 mod setup;
 mod workspaces;
 
@@ -20,6 +21,7 @@ use crate::ports::{
 
 pub use accounts::{AccountUpdate, NewAccount};
 pub use auth::LoginCommand;
+pub use invitations::{Activation, InviteOutcome};
 pub use setup::SetupCommand;
 
 /// The adapters the use cases run on.
@@ -58,6 +60,8 @@ pub struct Settings {
     pub login_lockout_threshold: i64,
     /// How long failed logins are remembered.
     pub login_lockout_window: Duration,
+    /// How long an invitation link works.
+    pub invitation_ttl: Duration,
     /// Compatibility switch: answer `account_not_found` for unknown emails (reveals which emails exist).
     pub reveal_unknown_accounts: bool,
     /// Version recorded by setup.
@@ -72,6 +76,7 @@ impl Default for Settings {
             session_max_lifetime: Duration::days(30),
             login_lockout_threshold: 5,
             login_lockout_window: Duration::hours(24),
+            invitation_ttl: Duration::hours(72),
             reveal_unknown_accounts: false,
             version: env!("CARGO_PKG_VERSION").into(),
         }

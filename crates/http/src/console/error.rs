@@ -102,6 +102,11 @@ impl From<DomainError> for ConsoleError {
             DomainError::CannotOperateSelf => {
                 Self::Body { status: S::BAD_REQUEST, body: json!({"code": "cannot-operate-self", "message": "Cannot operate self."}) }
             }
+            DomainError::InvalidInvitation => Self::standard(
+                S::FORBIDDEN,
+                "already_activate",
+                "Auth Token is invalid or account already activated, please check again.",
+            ),
             DomainError::Forbidden(why) => Self::standard(S::FORBIDDEN, "forbidden", why),
             DomainError::Unauthenticated(why) => Self::standard(S::UNAUTHORIZED, "unauthorized", why),
             DomainError::AlreadySetup => Self::standard(

@@ -7,6 +7,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 mod groups;
+mod invitations;
 mod setup;
 mod workspaces;
 
@@ -30,5 +31,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/account-ex/id", web::put().to(account::update))
         .route("/account-ex/role", web::put().to(account::set_role))
         .configure(groups::config)
-        .configure(workspaces::config);
+        .configure(workspaces::config)
+        .configure(invitations::config);
 }
