@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::{Context, Result};
-use db::{Database, DbOptions, DieselAccounts, DieselDirectory, DieselSessions, DieselThrottles};
+use db::{Database, DbOptions, DieselAccounts, DieselDatasets, DieselDirectory, DieselSessions, DieselThrottles};
 use domain::ports::{Mailer, RandomIds, SystemClock};
 use domain::usecases::{Ports, Settings as UseCaseSettings, UseCases};
 use http::{AppState, SystemFeatures};
@@ -50,6 +50,7 @@ pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Us
     let ports = Ports {
         accounts: Arc::new(DieselAccounts::new(db.clone())),
         directory: Arc::new(DieselDirectory::new(db.clone())),
+        datasets: Arc::new(DieselDatasets::new(db.clone())),
         sessions: Arc::new(DieselSessions::new(db.clone())),
         throttles: Arc::new(DieselThrottles::new(db.clone())),
         hasher: Arc::new(hasher),

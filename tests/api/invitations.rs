@@ -78,6 +78,14 @@ http_test! {
         assert_eq!(mine.body["data"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect::<Vec<_>>(), ["Sales"]);
         let roles = app.get(&format!("/console/api/enterprise-groups/{gid}/joined-tenants-roles/{}", me.body["id"].as_str().unwrap()), Some(&carol_token)).await;
         assert_eq!(roles.body[0]["role"], "editor");
+        // and the group's datasets it may see
+        app.post("/console/api/workspaces/switch", Some(&admin), json!({"tenant_id": sales})).await;
+        for (name, permission) in [("Playbook", "all_group"), ("Secret", "only_me")] {
+            let r = app.post("/console/api/datasets", Some(&admin), json!({"name": name, "permission": permission})).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        }
+        let datasets = app.get(&format!("/console/api/enterprise-groups/{gid}/datasets"), Some(&carol_token)).await;
+        assert_eq!(datasets.body["data"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect::<Vec<_>>(), ["Playbook"]);
         // the admin sees the new member in the group
         let members = app.get(&format!("/console/api/enterprise-groups/{gid}/members"), Some(&admin)).await;
         assert!(members.body["data"].as_array().unwrap().iter().any(|a| a["email"] == "Carol@Example.com"));

@@ -4,6 +4,7 @@
 mod accounts;
 mod auth;
 mod cli;
+mod datasets;
 mod groups;
 mod helpers;
 mod invitations;

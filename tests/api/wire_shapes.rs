@@ -124,5 +124,24 @@ http_test! {
         assert_shape(&app.get("/console/api/enterprise-groups/current-detail", Some(&token)).await.body, &detail, "current-detail", &[]);
         let member = with(sample_account(), json!({"status": "active", "account_role": null, "extension": null}));
         assert_shape(&app.get(&format!("/console/api/enterprise-groups/{gid}/members"), Some(&token)).await.body, &page(member), "members", &[]);
+        let created = app.post("/console/api/datasets", Some(&token), json!({"name": "test..", "description": "useful", "indexing_technique": "economy"})).await;
+        assert_eq!(created.status.as_u16(), 201, "{}", created.body);
+        let dataset = json!({
+            "id": "x", "name": "test..", "description": "useful", "provider": "vendor", "permission": "only_me",
+            "data_source_type": null, "indexing_technique": "economy", "app_count": 0, "document_count": 1, "word_count": 0,
+            "created_by": "x", "created_at": 1743730867, "updated_by": "x", "updated_at": 1744278309,
+            "embedding_model": "", "embedding_model_provider": "", "embedding_available": null,
+            "retrieval_model_dict": {"search_method": "semantic_search", "reranking_enable": false, "reranking_mode": null,
+                "reranking_model": {"reranking_provider_name": "", "reranking_model_name": ""}, "weights": null, "top_k": 2,
+                "score_threshold_enabled": false, "score_threshold": 1},
+            "tags": [], "doc_form": null,
+            "external_knowledge_info": {"external_knowledge_id": null, "external_knowledge_api_id": null,
+                "external_knowledge_api_name": null, "external_knowledge_api_endpoint": null},
+            "external_retrieval_model": {"top_k": 2, "score_threshold": 1, "score_threshold_enabled": false},
+            "icon": null, "icon_background": null, "owner": null, "owner_account": {"name": "zgi"}, "tenant": {"name": "zgi's Workspace"}
+        });
+        let current = app.get("/console/api/enterprise-groups/current", Some(&token)).await.body["id"].as_str().unwrap().to_owned();
+        let listed = app.get(&format!("/console/api/enterprise-groups/{current}/datasets"), Some(&token)).await.body;
+        assert_shape(&listed, &page(dataset), "group datasets", &["partial_member_list"]);
     }
 }

@@ -16,4 +16,4 @@ pub mod schema;
 pub use conn::{Backend, Database, DbConnection, DbOptions};
 pub use error::RepoError;
 pub use migrate::{migration_versions, revert_all, run_migrations};
-pub use repo::{DieselAccounts, DieselDirectory, DieselSessions, DieselThrottles};
+pub use repo::{DieselAccounts, DieselDatasets, DieselDirectory, DieselSessions, DieselThrottles};

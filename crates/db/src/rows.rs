@@ -3,15 +3,15 @@
 
 use diesel::prelude::*;
 use domain::model::{
-    Account, AccountExtension, AccountSource, AccountStatus, EnterpriseGroup, GroupMembership, GroupRole, GroupStatus,
-    LoginSession, PartnerClass, SessionPolicy, SystemRole, Tenant, TenantMembership, TenantStatus, WireEnum,
-    WorkspacePermission, WorkspaceRole,
+    Account, AccountExtension, AccountSource, AccountStatus, Dataset, DatasetPermission, EnterpriseGroup,
+    GroupMembership, GroupRole, GroupStatus, LoginSession, PartnerClass, SessionPolicy, SystemRole, Tenant,
+    TenantMembership, TenantStatus, WireEnum, WorkspacePermission, WorkspaceRole,
 };
 use domain::{DomainError, DomainResult};
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use uuid::Uuid;
 
-use crate::schema::{accounts, enterprise_groups, group_members, login_sessions, tenant_members, tenants};
+use crate::schema::{accounts, datasets, enterprise_groups, group_members, login_sessions, tenant_members, tenants};
 
 /// UTC wall time, truncated to microseconds (what both backends keep).
 pub fn to_db(t: OffsetDateTime) -> PrimitiveDateTime {
@@ -422,6 +422,87 @@ impl SessionRow {
             created_at: from_db(self.created_at),
             absolute_expires_at: from_db(self.absolute_expires_at),
             ip: self.ip,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = datasets, treat_none_as_null = true)]
+pub struct DatasetRow {
+    #[diesel(skip_update)]
+    pub id: String,
+    #[diesel(skip_update)]
+    pub tenant_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub permission: String,
+    pub provider: String,
+    pub data_source_type: Option<String>,
+    pub indexing_technique: Option<String>,
+    pub embedding_model: Option<String>,
+    pub embedding_model_provider: Option<String>,
+    pub retrieval_model: Option<String>,
+    pub doc_form: Option<String>,
+    pub icon: Option<String>,
+    pub icon_background: Option<String>,
+    pub icon_type: Option<String>,
+    #[diesel(skip_update)]
+    pub created_by: String,
+    #[diesel(skip_update)]
+    pub created_at: PrimitiveDateTime,
+    pub updated_by: Option<String>,
+    pub updated_at: PrimitiveDateTime,
+}
+
+impl From<&Dataset> for DatasetRow {
+    fn from(d: &Dataset) -> Self {
+        Self {
+            id: id_to_db(d.id),
+            tenant_id: id_to_db(d.tenant_id),
+            name: d.name.clone(),
+            description: d.description.clone(),
+            permission: d.permission.as_str().into(),
+            provider: d.provider.clone(),
+            data_source_type: d.data_source_type.clone(),
+            indexing_technique: d.indexing_technique.clone(),
+            embedding_model: d.embedding_model.clone(),
+            embedding_model_provider: d.embedding_model_provider.clone(),
+            retrieval_model: d.retrieval_model.as_ref().map(ToString::to_string),
+            doc_form: d.doc_form.clone(),
+            icon: d.icon.clone(),
+            icon_background: d.icon_background.clone(),
+            icon_type: d.icon_type.clone(),
+            created_by: id_to_db(d.created_by),
+            created_at: to_db(d.created_at),
+            updated_by: d.updated_by.map(id_to_db),
+            updated_at: to_db(d.updated_at),
+        }
+    }
+}
+
+impl DatasetRow {
+    pub fn into_domain(self, partial_members: Vec<uuid::Uuid>) -> DomainResult<Dataset> {
+        Ok(Dataset {
+            id: id_from_db(&self.id)?,
+            tenant_id: id_from_db(&self.tenant_id)?,
+            name: self.name,
+            description: self.description,
+            permission: enum_from_db::<DatasetPermission>(&self.permission, "dataset permission")?,
+            partial_members,
+            provider: self.provider,
+            data_source_type: self.data_source_type,
+            indexing_technique: self.indexing_technique,
+            embedding_model: self.embedding_model,
+            embedding_model_provider: self.embedding_model_provider,
+            retrieval_model: self.retrieval_model.as_deref().and_then(|r| serde_json::from_str(r).ok()),
+            doc_form: self.doc_form,
+            icon: self.icon,
+            icon_background: self.icon_background,
+            icon_type: self.icon_type,
+            created_by: id_from_db(&self.created_by)?,
+            created_at: from_db(self.created_at),
+            updated_by: self.updated_by.as_deref().map(id_from_db).transpose()?,
+            updated_at: from_db(self.updated_at),
         })
     }
 }

@@ -464,6 +464,83 @@ both_backends! {
     }
 }
 
+both_backends! {
+    async fn dataset_visibility_in_workspace_and_group_listings(tdb) {
+        let db = tdb.connect();
+        let dir = DieselDirectory::new(db.clone());
+        let accounts = DieselAccounts::new(db.clone());
+        let datasets = db::DieselDatasets::new(db.clone());
+        let (owner, member, listed, outsider) = (account("o@example.com"), account("m@example.com"), account("l@example.com"), account("x@example.com"));
+        for a in [&owner, &member, &listed, &outsider] {
+            accounts.insert(a, &[], &[]).await.unwrap();
+        }
+        let at = now();
+        let creation = group_creation("G", &owner, at);
+        let gid = creation.group.id;
+        dir.create_group(&creation).await.unwrap();
+        let w = Tenant::new(Uuid::new_v4(), "W".into(), Some(gid), at);
+        dir.create_tenant(&w, &membership(&w, &owner, WorkspaceRole::Owner, vec![], at)).await.unwrap();
+        add_memberships(&db, &[membership(&w, &member, WorkspaceRole::Normal, vec![], at), membership(&w, &listed, WorkspaceRole::Normal, vec![], at)]);
+        let make = |name: &str, permission: DatasetPermission, partial: Vec<Uuid>, secs: i64| Dataset {
+            id: Uuid::new_v4(),
+            tenant_id: w.id,
+            name: name.into(),
+            description: None,
+            permission,
+            partial_members: partial,
+            provider: "vendor".into(),
+            data_source_type: None,
+            indexing_technique: Some("economy".into()),
+            embedding_model: None,
+            embedding_model_provider: None,
+            retrieval_model: Some(serde_json::json!({"top_k": 2})),
+            doc_form: None,
+            icon: None,
+            icon_background: None,
+            icon_type: None,
+            created_by: owner.id,
+            created_at: at + Duration::seconds(secs),
+            updated_by: None,
+            updated_at: at + Duration::seconds(secs),
+        };
+        let private = make("Private 100%", DatasetPermission::OnlyMe, vec![], 1);
+        let team = make("Team_docs", DatasetPermission::AllTeamMembers, vec![], 2);
+        let partial = make("Partial", DatasetPermission::PartialMembers, vec![listed.id], 3);
+        let group_wide = make("Group wide", DatasetPermission::AllGroup, vec![], 4);
+        for d in [&private, &team, &partial, &group_wide] {
+            datasets.insert(d).await.unwrap();
+        }
+        assert_eq!(datasets.get(partial.id).await.unwrap().as_ref(), Some(&partial));
+        let page = PageRequest { page: 1, limit: 10 };
+        let names = |p: Page<DatasetView>| p.items.into_iter().map(|v| v.dataset.name).collect::<Vec<_>>();
+        let tenant = |viewer| datasets.list_in_tenant(w.id, viewer, None, page);
+        assert_eq!(names(tenant(DatasetViewer::All).await.unwrap()), ["Group wide", "Partial", "Team_docs", "Private 100%"]);
+        assert_eq!(names(tenant(DatasetViewer::Member(member.id)).await.unwrap()), ["Group wide", "Team_docs"]);
+        assert_eq!(names(tenant(DatasetViewer::Member(listed.id)).await.unwrap()), ["Group wide", "Partial", "Team_docs"]);
+        assert_eq!(names(tenant(DatasetViewer::Member(owner.id)).await.unwrap()).len(), 4, "a creator sees its own");
+        // group listing: an outsider of the workspace who is in the group sees only all_group datasets
+        assert_eq!(names(datasets.list_in_group(gid, DatasetViewer::Member(outsider.id), None, page).await.unwrap()), ["Group wide"]);
+        let all = datasets.list_in_group(gid, DatasetViewer::All, None, page).await.unwrap();
+        assert_eq!(all.total, 4);
+        assert_eq!((all.items[0].tenant_name.as_str(), all.items[0].creator_name.as_deref()), ("W", Some("name")));
+        // search is case-insensitive and takes wildcards literally
+        let search = |s: &str| datasets.list_in_group(gid, DatasetViewer::All, Some(s.into()), page);
+        assert_eq!(names(search("team_").await.unwrap()), ["Team_docs"]);
+        assert_eq!(names(search("100%").await.unwrap()), ["Private 100%"]);
+        assert_eq!(search("%").await.unwrap().total, 1);
+        // update replaces the partial list; delete removes everything
+        let mut changed = partial.clone();
+        changed.partial_members = vec![member.id];
+        changed.name = "Partial 2".into();
+        datasets.update(&changed).await.unwrap();
+        assert_eq!(datasets.get(partial.id).await.unwrap().unwrap().partial_members, vec![member.id]);
+        assert_eq!(names(tenant(DatasetViewer::Member(listed.id)).await.unwrap()), ["Group wide", "Team_docs"]);
+        datasets.delete(partial.id).await.unwrap();
+        assert_eq!(datasets.get(partial.id).await.unwrap(), None);
+        assert!(matches!(datasets.delete(partial.id).await, Err(DomainError::NotFound { .. })));
+    }
+}
+
 fn group_creation(name: &str, owner: &Account, at: OffsetDateTime) -> GroupCreation {
     let id = Uuid::new_v4();
     let shadow = Tenant::new(id, name.into(), Some(id), at);

@@ -13,9 +13,9 @@ use uuid::Uuid;
 use crate::error::DomainError;
 use crate::error::DomainResult;
 use crate::model::{
-    Account, EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Installation, Invitation, InvitationBatch,
-    LoginSession, Page, PageRequest, RefreshOutcome, Tenant, TenantMembership, TenantStatus, WorkspacePermission,
-    WorkspaceRole,
+    Account, Dataset, DatasetView, EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Installation, Invitation,
+    InvitationBatch, LoginSession, Page, PageRequest, RefreshOutcome, Tenant, TenantMembership, TenantStatus,
+    WorkspacePermission, WorkspaceRole,
 };
 use crate::values::Password;
 
@@ -266,6 +266,59 @@ pub struct GroupCreation {
     pub members: Vec<GroupMembership>,
     /// Shadow-tenant memberships.
     pub tenant_members: Vec<TenantMembership>,
+}
+
+/// Who a dataset listing is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatasetViewer {
+    /// Sees every dataset in scope.
+    All,
+    /// Sees what `account` may see: its own datasets, `all_team_members` ones of workspaces it belongs to,
+    /// `partial_members` ones that list it, and (in group listings) `all_group` ones.
+    Member(Uuid),
+}
+
+/// Datasets (knowledge-base metadata).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait DatasetRepository: Send + Sync {
+    /// Stores a new dataset with its partial-member list, in one transaction.
+    async fn insert(&self, dataset: &Dataset) -> DomainResult<()>;
+
+    /// The dataset with this id, with its partial-member list.
+    async fn get(&self, id: Uuid) -> DomainResult<Option<Dataset>>;
+
+    /// Saves every field and replaces the partial-member list, in one transaction.
+    ///
+    /// # Errors
+    /// [`DomainError::NotFound`] for an unknown dataset.
+    async fn update(&self, dataset: &Dataset) -> DomainResult<()>;
+
+    /// Deletes the dataset and its partial-member list.
+    ///
+    /// # Errors
+    /// [`DomainError::NotFound`] for an unknown dataset.
+    async fn delete(&self, id: Uuid) -> DomainResult<()>;
+
+    /// Datasets of a workspace visible to `viewer` whose name contains `keyword` (case-insensitive), newest
+    /// first.
+    async fn list_in_tenant(
+        &self,
+        tenant_id: Uuid,
+        viewer: DatasetViewer,
+        keyword: Option<String>,
+        page: PageRequest,
+    ) -> DomainResult<Page<DatasetView>>;
+
+    /// Datasets of a group's workspaces and its shadow workspace visible to `viewer` (for a member: of the
+    /// workspaces it belongs to, plus every `all_group` one), whose name contains `search`, newest first.
+    async fn list_in_group(
+        &self,
+        group_id: Uuid,
+        viewer: DatasetViewer,
+        search: Option<String>,
+        page: PageRequest,
+    ) -> DomainResult<Page<DatasetView>>;
 }
 
 /// Console login sessions and their refresh tokens (stored as digests only).

@@ -1,11 +1,13 @@
 //! Diesel implementations of the domain's storage ports.
 
 mod accounts;
+mod datasets;
 mod directory;
 mod sessions;
 mod throttles;
 
 pub use accounts::DieselAccounts;
+pub use datasets::DieselDatasets;
 pub use directory::DieselDirectory;
 pub use sessions::DieselSessions;
 pub use throttles::DieselThrottles;

@@ -12,7 +12,7 @@ mod session;
 pub use access_key::{AccessKey, AccessKeyStatus};
 pub use account::{Account, AccountExtension, AccountSource, AccountStatus, PartnerClass, SessionPolicy, SystemRole};
 pub use audit::AuditEvent;
-pub use dataset::{Dataset, DatasetPermission};
+pub use dataset::{Dataset, DatasetPermission, DatasetView};
 pub use directory::{
     EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Installation, Invitation, InvitationBatch, Tenant,
     TenantMembership, TenantStatus, WorkspacePermission, WorkspaceRole,

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod auth;
+mod datasets;
 mod groups;
 mod invitations;
 mod setup;
@@ -15,12 +16,13 @@ use time::Duration;
 
 use crate::error::DomainResult;
 use crate::ports::{
-    AccessTokenCodec, AccountRepository, Clock, DirectoryRepository, IdGenerator, PasswordHasher, SecretTokens,
-    SessionRepository, ThrottleRepository,
+    AccessTokenCodec, AccountRepository, Clock, DatasetRepository, DirectoryRepository, IdGenerator, PasswordHasher,
+    SecretTokens, SessionRepository, ThrottleRepository,
 };
 
 pub use accounts::{AccountUpdate, NewAccount};
 pub use auth::LoginCommand;
+pub use datasets::DatasetInput;
 pub use invitations::{Activation, InviteOutcome};
 pub use setup::SetupCommand;
 
@@ -31,6 +33,8 @@ pub struct Ports {
     pub accounts: Arc<dyn AccountRepository>,
     /// Installation, groups, workspaces.
     pub directory: Arc<dyn DirectoryRepository>,
+    /// Datasets.
+    pub datasets: Arc<dyn DatasetRepository>,
     /// Login sessions.
     pub sessions: Arc<dyn SessionRepository>,
     /// Counters.
@@ -143,6 +147,7 @@ pub(crate) mod test_support {
     pub struct Mocks {
         pub accounts: MockAccountRepository,
         pub directory: MockDirectoryRepository,
+        pub datasets: MockDatasetRepository,
         pub sessions: MockSessionRepository,
         pub throttles: MockThrottleRepository,
         pub hasher: MockPasswordHasher,
@@ -157,6 +162,7 @@ pub(crate) mod test_support {
             Self {
                 accounts: MockAccountRepository::new(),
                 directory: MockDirectoryRepository::new(),
+                datasets: MockDatasetRepository::new(),
                 sessions: MockSessionRepository::new(),
                 throttles: MockThrottleRepository::new(),
                 hasher: MockPasswordHasher::new(),
@@ -174,6 +180,7 @@ pub(crate) mod test_support {
                 Ports {
                     accounts: Arc::new(self.accounts),
                     directory: Arc::new(self.directory),
+                    datasets: Arc::new(self.datasets),
                     sessions: Arc::new(self.sessions),
                     throttles: Arc::new(self.throttles),
                     hasher: Arc::new(self.hasher),

@@ -3,6 +3,7 @@
 
 mod account;
 mod auth;
+mod datasets;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -30,6 +31,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/account-ex/id", web::get().to(account::by_id))
         .route("/account-ex/id", web::put().to(account::update))
         .route("/account-ex/role", web::put().to(account::set_role))
+        .configure(datasets::config)
         .configure(groups::config)
         .configure(workspaces::config)
         .configure(invitations::config);

@@ -1,0 +1,255 @@
+//! `/datasets…` (workspace-scoped, Dify-compatible) and `/enterprise-groups/{group_id}/datasets`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use domain::model::{Dataset, DatasetPermission, DatasetView, WireEnum};
+use domain::usecases::DatasetInput;
+use domain::DomainError;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::dto::{double_option, Paginated};
+use super::error::ConsoleError;
+use super::extract::{one_of, Authenticated, ConsoleJson, QueryParams};
+use crate::AppState;
+
+/// Registers the routes (under `/console/api`).
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/datasets", web::post().to(create))
+        .route("/datasets", web::get().to(list))
+        .route("/datasets/{id}", web::get().to(get))
+        .route("/datasets/{id}", web::patch().to(update))
+        .route("/datasets/{id}", web::delete().to(delete))
+        .route("/enterprise-groups/{group_id}/datasets", web::get().to(group_datasets));
+}
+
+/// `{name}` objects of the zgi-next listing.
+#[derive(Serialize)]
+pub struct NameOnly {
+    name: String,
+}
+
+/// Dify's `dataset_detail_fields` with zgi-next's additions.
+#[derive(Serialize)]
+pub struct DatasetDetail {
+    id: String,
+    name: String,
+    description: Option<String>,
+    provider: String,
+    permission: &'static str,
+    data_source_type: Option<String>,
+    indexing_technique: Option<String>,
+    app_count: i64,
+    document_count: i64,
+    word_count: i64,
+    created_by: String,
+    created_at: i64,
+    updated_by: Option<String>,
+    updated_at: i64,
+    embedding_model: String,
+    embedding_model_provider: String,
+    embedding_available: Option<bool>,
+    retrieval_model_dict: Value,
+    tags: Vec<Value>,
+    doc_form: Option<String>,
+    external_knowledge_info: Value,
+    external_retrieval_model: Value,
+    icon: Option<String>,
+    icon_background: Option<String>,
+    owner: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner_account: Option<NameOnly>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant: Option<NameOnly>,
+    partial_member_list: Vec<String>,
+}
+
+fn default_retrieval_model() -> Value {
+    json!({
+        "search_method": "semantic_search",
+        "reranking_enable": false,
+        "reranking_mode": null,
+        "reranking_model": {"reranking_provider_name": "", "reranking_model_name": ""},
+        "weights": null,
+        "top_k": 2,
+        "score_threshold_enabled": false,
+        "score_threshold": 0.5,
+    })
+}
+
+fn detail(d: &Dataset, tenant_name: Option<String>, creator_name: Option<String>) -> DatasetDetail {
+    DatasetDetail {
+        id: d.id.to_string(),
+        name: d.name.clone(),
+        description: d.description.clone(),
+        provider: d.provider.clone(),
+        permission: d.permission.as_str(),
+        data_source_type: d.data_source_type.clone(),
+        indexing_technique: d.indexing_technique.clone(),
+        app_count: 0,
+        document_count: 0,
+        word_count: 0,
+        created_by: d.created_by.to_string(),
+        created_at: d.created_at.unix_timestamp(),
+        updated_by: d.updated_by.map(|u| u.to_string()),
+        updated_at: d.updated_at.unix_timestamp(),
+        embedding_model: d.embedding_model.clone().unwrap_or_default(),
+        embedding_model_provider: d.embedding_model_provider.clone().unwrap_or_default(),
+        embedding_available: None,
+        retrieval_model_dict: d.retrieval_model.clone().unwrap_or_else(default_retrieval_model),
+        tags: Vec::new(),
+        doc_form: d.doc_form.clone(),
+        external_knowledge_info: json!({
+            "external_knowledge_id": null,
+            "external_knowledge_api_id": null,
+            "external_knowledge_api_name": null,
+            "external_knowledge_api_endpoint": null,
+        }),
+        external_retrieval_model: json!({"top_k": 2, "score_threshold": 0.0, "score_threshold_enabled": false}),
+        icon: d.icon.clone(),
+        icon_background: d.icon_background.clone(),
+        owner: None,
+        owner_account: creator_name.map(|name| NameOnly { name }),
+        tenant: tenant_name.map(|name| NameOnly { name }),
+        partial_member_list: d.partial_members.iter().map(Uuid::to_string).collect(),
+    }
+}
+
+fn view_detail(v: DatasetView) -> DatasetDetail {
+    detail(&v.dataset, Some(v.tenant_name), v.creator_name)
+}
+
+/// A partial member as a plain id or as Dify's `{"user_id": …}` object.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(super) enum PartialMember {
+    Id(String),
+    Object { user_id: String },
+}
+
+#[derive(Deserialize)]
+pub(super) struct DatasetBody {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    description: Option<Option<String>>,
+    permission: Option<String>,
+    partial_member_list: Option<Vec<PartialMember>>,
+    #[serde(default, deserialize_with = "double_option")]
+    indexing_technique: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    icon: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    icon_background: Option<Option<String>>,
+}
+
+fn input(body: DatasetBody) -> Result<DatasetInput, ConsoleError> {
+    if let Some(Some(technique)) = &body.indexing_technique {
+        if !matches!(technique.as_str(), "high_quality" | "economy") {
+            return Err(ConsoleError::param("indexing_technique", "Invalid indexing technique."));
+        }
+    }
+    let partial_members = body
+        .partial_member_list
+        .map(|list| {
+            list.into_iter()
+                .map(|m| {
+                    let raw = match m {
+                        PartialMember::Id(id) | PartialMember::Object { user_id: id } => id,
+                    };
+                    Uuid::parse_str(raw.trim())
+                        .map_err(|_| ConsoleError::param("partial_member_list", format!("{raw} is not a valid id.")))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
+    Ok(DatasetInput {
+        name: body.name,
+        description: body.description,
+        permission: body.permission.as_deref().map(|p| one_of("permission", p, DatasetPermission::ALL)).transpose()?,
+        partial_members,
+        indexing_technique: body.indexing_technique,
+        icon: body.icon,
+        icon_background: body.icon_background,
+    })
+}
+
+/// Dataset errors in Dify's words.
+fn dataset_error(e: DomainError) -> ConsoleError {
+    match e {
+        DomainError::NotFound { entity: "dataset" } => {
+            ConsoleError::standard(actix_web::http::StatusCode::NOT_FOUND, "not_found", "Dataset not found.")
+        }
+        other => other.into(),
+    }
+}
+
+fn dataset_id(raw: &str) -> Result<Uuid, ConsoleError> {
+    Uuid::parse_str(raw).map_err(|_| dataset_error(DomainError::NotFound { entity: "dataset" }))
+}
+
+/// `POST /datasets`: `201` with the dataset.
+pub(super) async fn create(
+    state: web::Data<AppState>,
+    Authenticated(me): Authenticated,
+    ConsoleJson(body): ConsoleJson<DatasetBody>,
+) -> Result<HttpResponse, ConsoleError> {
+    let dataset = state.use_cases.create_dataset(&me, input(body)?).await?;
+    Ok(HttpResponse::Created().json(detail(&dataset, None, None)))
+}
+
+/// `GET /datasets?page&limit&keyword`: datasets of the current workspace the caller may see.
+pub(super) async fn list(
+    state: web::Data<AppState>,
+    Authenticated(me): Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ConsoleError> {
+    let q = QueryParams::of(&req);
+    let page = state.use_cases.list_datasets(&me, q.get("keyword").map(str::to_owned), q.page()?).await?;
+    Ok(HttpResponse::Ok().json(Paginated::from_page(page, view_detail)))
+}
+
+/// `GET /datasets/{id}`.
+pub(super) async fn get(
+    state: web::Data<AppState>,
+    Authenticated(me): Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ConsoleError> {
+    let dataset = state.use_cases.get_dataset(&me, dataset_id(&path)?).await.map_err(dataset_error)?;
+    Ok(HttpResponse::Ok().json(detail(&dataset, None, None)))
+}
+
+/// `PATCH /datasets/{id}`.
+pub(super) async fn update(
+    state: web::Data<AppState>,
+    Authenticated(me): Authenticated,
+    path: web::Path<String>,
+    ConsoleJson(body): ConsoleJson<DatasetBody>,
+) -> Result<HttpResponse, ConsoleError> {
+    let id = dataset_id(&path)?;
+    let dataset = state.use_cases.update_dataset(&me, id, input(body)?).await.map_err(dataset_error)?;
+    Ok(HttpResponse::Ok().json(detail(&dataset, None, None)))
+}
+
+/// `DELETE /datasets/{id}`: `204`.
+pub(super) async fn delete(
+    state: web::Data<AppState>,
+    Authenticated(me): Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ConsoleError> {
+    state.use_cases.delete_dataset(&me, dataset_id(&path)?).await.map_err(dataset_error)?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /enterprise-groups/{group_id}/datasets?page&limit&search`.
+pub(super) async fn group_datasets(
+    state: web::Data<AppState>,
+    Authenticated(me): Authenticated,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ConsoleError> {
+    let q = QueryParams::of(&req);
+    let group =
+        Uuid::parse_str(&path).map_err(|_| ConsoleError::from(DomainError::NotFound { entity: "enterprise group" }))?;
+    let page = state.use_cases.group_datasets(&me, group, q.get("search").map(str::to_owned), q.page()?).await?;
+    Ok(HttpResponse::Ok().json(Paginated::from_page(page, view_detail)))
+}
