@@ -9,6 +9,7 @@ mod groups;
 mod helpers;
 mod invitations;
 mod matrix;
+mod repairs;
 mod setup;
 mod wire_shapes;
 mod workspaces;

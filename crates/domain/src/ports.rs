@@ -230,11 +230,62 @@ pub trait DirectoryRepository: Send + Sync {
     /// nothing) when the invitation was redeemed meanwhile.
     async fn redeem_invitation(&self, token: Uuid, account: &Account, now: OffsetDateTime) -> DomainResult<bool>;
 
+    /// Ids of the groups that are not archived.
+    async fn active_group_ids(&self) -> DomainResult<Vec<Uuid>>;
+
+    /// A group with all its workspaces (shadow included) and all memberships of both.
+    ///
+    /// # Errors
+    /// [`DomainError::NotFound`] for an unknown group.
+    async fn group_snapshot(&self, group_id: Uuid) -> DomainResult<GroupSnapshot>;
+
+    /// Applies a group's repairs in one transaction.
+    async fn apply_group_repair(&self, repair: &GroupRepair) -> DomainResult<()>;
+
+    /// Up to `limit` accounts that belong to a workspace in status normal but have no current workspace.
+    async fn accounts_without_current_workspace(&self, limit: i64) -> DomainResult<Vec<Uuid>>;
+
     /// Makes the workspace the account's current one.
     ///
     /// # Errors
     /// [`DomainError::NotFound`] when the account is not a member of it.
     async fn switch_tenant(&self, account_id: Uuid, tenant_id: Uuid) -> DomainResult<()>;
+}
+
+/// A group with everything the repairs look at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupSnapshot {
+    /// The group.
+    pub group: EnterpriseGroup,
+    /// Its workspaces, the shadow tenant included when it exists.
+    pub tenants: Vec<Tenant>,
+    /// Its members.
+    pub members: Vec<GroupMembership>,
+    /// Memberships of its workspaces.
+    pub tenant_members: Vec<TenantMembership>,
+}
+
+/// Changes that restore a group's invariants, written in one transaction.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupRepair {
+    /// A shadow tenant to create.
+    pub create_shadow: Option<Tenant>,
+    /// Memberships to add.
+    pub add_tenant_members: Vec<TenantMembership>,
+    /// `(workspace, account, role)` role changes (owners for workspaces without one).
+    pub set_roles: Vec<(Uuid, Uuid, WorkspaceRole)>,
+    /// `(workspace, settings)` replacements.
+    pub settings: Vec<(Uuid, serde_json::Value)>,
+}
+
+impl GroupRepair {
+    /// True when there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.create_shadow.is_none()
+            && self.add_tenant_members.is_empty()
+            && self.set_roles.is_empty()
+            && self.settings.is_empty()
+    }
 }
 
 /// Which workspaces of a group a listing wants.

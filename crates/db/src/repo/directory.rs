@@ -5,7 +5,7 @@ use domain::model::{
     Account, EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Installation, Invitation, InvitationBatch, Page,
     PageRequest, Tenant, TenantMembership, TenantStatus, WireEnum, WorkspaceRole,
 };
-use domain::ports::{DirectoryRepository, GroupCreation, TenantScope};
+use domain::ports::{DirectoryRepository, GroupCreation, GroupRepair, GroupSnapshot, TenantScope};
 use domain::{DomainError, DomainResult};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -521,6 +521,98 @@ impl DirectoryRepository for DieselDirectory {
                 Ok(true)
             })
             .await
+    }
+
+    async fn active_group_ids(&self) -> DomainResult<Vec<Uuid>> {
+        let ids: Vec<String> = self
+            .db
+            .run(|conn| {
+                Ok(enterprise_groups::table
+                    .filter(enterprise_groups::status.eq("active"))
+                    .order(enterprise_groups::created_at.asc())
+                    .select(enterprise_groups::id)
+                    .load(conn)?)
+            })
+            .await?;
+        ids.iter().map(|id| id_from_db(id)).collect()
+    }
+
+    async fn group_snapshot(&self, group_id: Uuid) -> DomainResult<GroupSnapshot> {
+        let (group, tenant_rows, members, joins) = self
+            .db
+            .run(move |conn| {
+                let gid = id_to_db(group_id);
+                let group: Option<GroupRow> =
+                    enterprise_groups::table.find(&gid).select(GroupRow::as_select()).first(conn).optional()?;
+                let Some(group) = group else {
+                    return Err(DomainError::NotFound { entity: "enterprise group" }.into());
+                };
+                let tenant_rows: Vec<TenantRow> =
+                    tenants::table.filter(tenants::group_id.eq(&gid)).select(TenantRow::as_select()).load(conn)?;
+                let members: Vec<GroupMemberRow> = group_members::table
+                    .filter(group_members::group_id.eq(&gid))
+                    .select(GroupMemberRow::as_select())
+                    .load(conn)?;
+                let joins: Vec<TenantMemberRow> = tenant_members::table
+                    .filter(
+                        tenant_members::tenant_id
+                            .eq_any(tenants::table.filter(tenants::group_id.eq(&gid)).select(tenants::id)),
+                    )
+                    .select(TenantMemberRow::as_select())
+                    .load(conn)?;
+                Ok((group, tenant_rows, members, joins))
+            })
+            .await?;
+        Ok(GroupSnapshot {
+            group: group.into_domain()?,
+            tenants: tenant_rows.into_iter().map(TenantRow::into_domain).collect::<DomainResult<_>>()?,
+            members: members.into_iter().map(GroupMemberRow::into_domain).collect::<DomainResult<_>>()?,
+            tenant_members: joins.into_iter().map(TenantMemberRow::into_domain).collect::<DomainResult<_>>()?,
+        })
+    }
+
+    async fn apply_group_repair(&self, repair: &GroupRepair) -> DomainResult<()> {
+        let repair = repair.clone();
+        self.db
+            .write(move |conn| {
+                if let Some(shadow) = &repair.create_shadow {
+                    diesel::insert_into(tenants::table).values(NewTenantRow::from(shadow)).execute(conn)?;
+                }
+                insert_memberships(conn, &[], &repair.add_tenant_members)?;
+                for (tenant, account, role) in &repair.set_roles {
+                    diesel::update(tenant_members::table.find((id_to_db(*tenant), id_to_db(*account))))
+                        .set(tenant_members::role.eq(role.as_str()))
+                        .execute(conn)?;
+                }
+                for (tenant, settings) in &repair.settings {
+                    diesel::update(tenants::table.find(id_to_db(*tenant)))
+                        .set(tenants::settings.eq(settings.to_string()))
+                        .execute(conn)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn accounts_without_current_workspace(&self, limit: i64) -> DomainResult<Vec<Uuid>> {
+        let ids: Vec<String> = self
+            .db
+            .run(move |conn| {
+                let current = diesel::alias!(tenant_members as current_members);
+                let with_current = current
+                    .filter(current.field(tenant_members::is_current).eq(true))
+                    .select(current.field(tenant_members::account_id));
+                Ok(tenant_members::table
+                    .inner_join(tenants::table)
+                    .filter(tenants::status.eq("normal"))
+                    .filter(diesel::dsl::not(tenant_members::account_id.eq_any(with_current)))
+                    .select(tenant_members::account_id)
+                    .distinct()
+                    .limit(limit)
+                    .load(conn)?)
+            })
+            .await?;
+        ids.iter().map(|id| id_from_db(id)).collect()
     }
 
     async fn switch_tenant(&self, account_id: Uuid, tenant_id: Uuid) -> DomainResult<()> {

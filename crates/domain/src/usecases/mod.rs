@@ -6,6 +6,7 @@ mod auth;
 mod datasets;
 mod groups;
 mod invitations;
+mod repairs;
 mod setup;
 mod workspaces;
 
@@ -24,6 +25,7 @@ pub use accounts::{AccountUpdate, NewAccount};
 pub use auth::LoginCommand;
 pub use datasets::DatasetInput;
 pub use invitations::{Activation, InviteOutcome};
+pub use repairs::{parse_workspace_defaults, RepairReport};
 pub use setup::SetupCommand;
 
 /// The adapters the use cases run on.

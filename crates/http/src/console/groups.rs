@@ -17,7 +17,11 @@ use crate::AppState;
 
 /// Registers the routes (under `/console/api`).
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/enterprise-groups", web::post().to(create))
+    cfg.route("/enterprise-groups/workspaces/repair-model-providers", web::post().to(repair_model_providers))
+        .route("/enterprise-groups/workspaces/repair-system-default", web::post().to(repair_system_default))
+        .route("/enterprise-groups/{group_id}/workspace-defaults", web::get().to(workspace_defaults))
+        .route("/enterprise-groups/{group_id}/workspace-defaults", web::put().to(set_workspace_defaults))
+        .route("/enterprise-groups", web::post().to(create))
         .route("/enterprise-groups", web::get().to(list))
         .route("/enterprise-groups", web::put().to(update))
         .route("/enterprise-groups", web::delete().to(delete))
@@ -444,4 +448,40 @@ pub(super) async fn check_dataset_permission(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ConsoleError> {
     check(&state, &me, &path, WorkspacePermission::CreateKnowledge).await
+}
+
+/// `GET /enterprise-groups/{group_id}/workspace-defaults`: `{model_providers?, system_default_models?}`.
+pub(super) async fn workspace_defaults(
+    state: web::Data<AppState>,
+    Authenticated(me): Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ConsoleError> {
+    Ok(HttpResponse::Ok().json(state.use_cases.workspace_defaults(&me, path_id(&path, GROUP)?).await?))
+}
+
+/// `PUT /enterprise-groups/{group_id}/workspace-defaults`: replaces the document; answers it.
+pub(super) async fn set_workspace_defaults(
+    state: web::Data<AppState>,
+    Authenticated(me): Authenticated,
+    path: web::Path<String>,
+    ConsoleJson(body): ConsoleJson<serde_json::Value>,
+) -> Result<HttpResponse, ConsoleError> {
+    let group = path_id(&path, GROUP)?;
+    Ok(HttpResponse::Ok().json(state.use_cases.set_workspace_defaults(&me, group, body).await?))
+}
+
+/// `POST /enterprise-groups/workspaces/repair-model-providers {}`: a report object.
+pub(super) async fn repair_model_providers(
+    state: web::Data<AppState>,
+    Authenticated(me): Authenticated,
+) -> Result<HttpResponse, ConsoleError> {
+    Ok(HttpResponse::Ok().json(state.use_cases.repair_model_providers(&me).await?.to_json()))
+}
+
+/// `POST /enterprise-groups/workspaces/repair-system-default {}`: a report object.
+pub(super) async fn repair_system_default(
+    state: web::Data<AppState>,
+    Authenticated(me): Authenticated,
+) -> Result<HttpResponse, ConsoleError> {
+    Ok(HttpResponse::Ok().json(state.use_cases.repair_system_default(&me).await?.to_json()))
 }
