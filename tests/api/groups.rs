@@ -213,6 +213,24 @@ mod matrix {
             run(&w, "create tenant", M::POST, format!("{g}/tenants"), Some(json!({"name": "ws {actor}"})), expect([201, 201, 201, 403, 403, 404, 401, 401])).await;
             run(&w, "rename", M::PUT, "/console/api/enterprise-groups".into(), Some(json!({"id": w.gid, "name": "Acme"})), expect([200, 200, 403, 403, 403, 404, 401, 401])).await;
             run(&w, "create group", M::POST, "/console/api/enterprise-groups".into(), Some(json!({"name": "group {actor}"})), expect([201, 201, 403, 403, 403, 403, 401, 401])).await;
+            run(&w, "GET workspace-defaults", M::GET, format!("{g}/workspace-defaults"), None, expect([200, 200, 200, 403, 403, 404, 401, 401])).await;
+            run(&w, "PUT workspace-defaults", M::PUT, format!("{g}/workspace-defaults"), Some(json!({})), expect([200, 200, 403, 403, 403, 404, 401, 401])).await;
+            run(&w, "group datasets", M::GET, format!("{g}/datasets"), None, expect([200, 200, 200, 200, 200, 404, 401, 401])).await;
+            for repair in ["repair-model-providers", "repair-system-default"] {
+                run(&w, repair, M::POST, format!("/console/api/enterprise-groups/workspaces/{repair}"), Some(json!({})), expect([200, 200, 403, 403, 403, 403, 401, 401])).await;
+            }
+            // workspace endpoints act on each caller's current workspace: the super admin owns the group's shadow
+            // workspace (its current one), every other member is a normal member of its group's shadow workspace
+            run(&w, "GET /workspaces", M::GET, "/console/api/workspaces".into(), None, expect([200, 200, 200, 200, 200, 200, 401, 401])).await;
+            run(&w, "current members", M::GET, "/console/api/workspaces/current/members".into(), None, expect([200, 200, 200, 200, 200, 200, 401, 401])).await;
+            run(&w, "invite", M::POST, "/console/api/workspaces/current/members/invite-email".into(), Some(json!({"emails": ["inv-{actor}@example.com"], "role": "normal"})), expect([201, 403, 403, 403, 403, 403, 401, 401])).await;
+            run(&w, "create dataset", M::POST, "/console/api/datasets".into(), Some(json!({"name": "ds {actor}"})), expect([201, 403, 403, 403, 403, 403, 401, 401])).await;
+            run(&w, "list datasets", M::GET, "/console/api/datasets".into(), None, expect([200, 200, 200, 200, 200, 200, 401, 401])).await;
+            // the super admin's dataset (only_me, in the shadow workspace every Acme member belongs to)
+            let owner_token = w.tokens[0].1.clone().unwrap();
+            let ds = w.app.get("/console/api/datasets", Some(&owner_token)).await.body["data"][0]["id"].as_str().unwrap().to_owned();
+            run(&w, "read a private dataset", M::GET, format!("/console/api/datasets/{ds}"), None, expect([200, 403, 403, 403, 403, 404, 401, 401])).await;
+            run(&w, "change a private dataset", M::PATCH, format!("/console/api/datasets/{ds}"), Some(json!({"name": "x {actor}"})), expect([200, 403, 403, 403, 403, 404, 401, 401])).await;
             // archived by the super admin first: platform admins still see it (archiving again is a no-op), others do not
             run(&w, "archive", M::DELETE, "/console/api/enterprise-groups".into(), Some(json!({"id": w.gid})), expect([200, 200, 404, 404, 404, 404, 401, 401])).await;
         }
