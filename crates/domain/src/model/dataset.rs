@@ -63,6 +63,34 @@ pub struct Dataset {
     pub updated_at: OffsetDateTime,
 }
 
+impl Dataset {
+    /// A vendor dataset visible only to its creator, with nothing else set.
+    pub fn new(id: Uuid, tenant_id: Uuid, name: String, created_by: Uuid, now: OffsetDateTime) -> Self {
+        Self {
+            id,
+            tenant_id,
+            name,
+            description: None,
+            permission: DatasetPermission::OnlyMe,
+            partial_members: Vec::new(),
+            provider: "vendor".into(),
+            data_source_type: None,
+            indexing_technique: None,
+            embedding_model: None,
+            embedding_model_provider: None,
+            retrieval_model: None,
+            doc_form: None,
+            icon: None,
+            icon_background: None,
+            icon_type: None,
+            created_by,
+            created_at: now,
+            updated_by: Some(created_by),
+            updated_at: now,
+        }
+    }
+}
+
 /// A dataset with the names a listing shows next to it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DatasetView {

@@ -181,6 +181,22 @@ pub struct InvitationBatch {
     pub invitations: Vec<Invitation>,
 }
 
+impl TenantMembership {
+    /// A membership with `role`, no position or extra rights, not current, invited by nobody.
+    pub fn new(tenant_id: Uuid, account_id: Uuid, role: WorkspaceRole, created_at: OffsetDateTime) -> Self {
+        Self {
+            tenant_id,
+            account_id,
+            role,
+            position: None,
+            permissions: Vec::new(),
+            current: false,
+            invited_by: None,
+            created_at,
+        }
+    }
+}
+
 /// Everything `setup` creates, written in one transaction.
 #[derive(Debug, Clone)]
 pub struct Installation {

@@ -153,14 +153,9 @@ impl UseCases {
             Some(group_id) => (
                 vec![GroupMembership { group_id, account_id: account.id, role: GroupRole::Normal, created_at: now }],
                 vec![TenantMembership {
-                    tenant_id: group_id,
-                    account_id: account.id,
-                    role: WorkspaceRole::Normal,
-                    position: None,
-                    permissions: Vec::new(),
                     current: true,
                     invited_by: Some(actor.id),
-                    created_at: now,
+                    ..TenantMembership::new(group_id, account.id, WorkspaceRole::Normal, now)
                 }],
             ),
             None => (Vec::new(), Vec::new()),

@@ -272,14 +272,8 @@ mod tests {
         m.directory.expect_current_tenant().returning(|_| {
             let t = crate::model::Tenant::new(Uuid::new_v4(), "w".into(), None, NOW);
             let j = crate::model::TenantMembership {
-                tenant_id: t.id,
-                account_id: Uuid::nil(),
-                role: crate::model::WorkspaceRole::Owner,
-                position: None,
-                permissions: vec![],
                 current: true,
-                invited_by: None,
-                created_at: NOW,
+                ..crate::model::TenantMembership::new(t.id, Uuid::nil(), crate::model::WorkspaceRole::Owner, NOW)
             };
             Ok(Some((t, j)))
         });

@@ -112,28 +112,7 @@ impl UseCases {
             return Err(DomainError::invalid("name", "Missing required parameter in the JSON body"));
         }
         let now = self.ports.clock.now();
-        let mut dataset = Dataset {
-            id: self.ports.ids.new_id(),
-            tenant_id: tenant.id,
-            name: String::new(),
-            description: None,
-            permission: DatasetPermission::OnlyMe,
-            partial_members: Vec::new(),
-            provider: "vendor".into(),
-            data_source_type: None,
-            indexing_technique: None,
-            embedding_model: None,
-            embedding_model_provider: None,
-            retrieval_model: None,
-            doc_form: None,
-            icon: None,
-            icon_background: None,
-            icon_type: None,
-            created_by: actor.id,
-            created_at: now,
-            updated_by: Some(actor.id),
-            updated_at: now,
-        };
+        let mut dataset = Dataset::new(self.ports.ids.new_id(), tenant.id, String::new(), actor.id, now);
         self.apply_dataset_input(&mut dataset, input).await?;
         self.ports.datasets.insert(&dataset).await?;
         Ok(dataset)
@@ -234,40 +213,14 @@ mod tests {
 
     fn dataset(permission: DatasetPermission, creator: Uuid, partial: Vec<Uuid>) -> Dataset {
         Dataset {
-            id: Uuid::new_v4(),
-            tenant_id: Uuid::new_v4(),
-            name: "d".into(),
-            description: None,
             permission,
             partial_members: partial,
-            provider: "vendor".into(),
-            data_source_type: None,
-            indexing_technique: None,
-            embedding_model: None,
-            embedding_model_provider: None,
-            retrieval_model: None,
-            doc_form: None,
-            icon: None,
-            icon_background: None,
-            icon_type: None,
-            created_by: creator,
-            created_at: NOW,
-            updated_by: None,
-            updated_at: NOW,
+            ..Dataset::new(Uuid::new_v4(), Uuid::new_v4(), "d".into(), creator, NOW)
         }
     }
 
     fn membership(role: WorkspaceRole) -> TenantMembership {
-        TenantMembership {
-            tenant_id: Uuid::nil(),
-            account_id: Uuid::nil(),
-            role,
-            position: None,
-            permissions: vec![],
-            current: true,
-            invited_by: None,
-            created_at: NOW,
-        }
+        TenantMembership { current: true, ..TenantMembership::new(Uuid::nil(), Uuid::nil(), role, NOW) }
     }
 
     #[test]

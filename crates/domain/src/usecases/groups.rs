@@ -77,16 +77,7 @@ impl UseCases {
                 role: GroupRole::SuperAdmin,
                 created_at: now,
             }],
-            tenant_members: vec![TenantMembership {
-                tenant_id: id,
-                account_id: actor.id,
-                role: WorkspaceRole::Owner,
-                position: None,
-                permissions: Vec::new(),
-                current: false,
-                invited_by: None,
-                created_at: now,
-            }],
+            tenant_members: vec![TenantMembership::new(id, actor.id, WorkspaceRole::Owner, now)],
             group: group.clone(),
         };
         self.ports.directory.create_group(&creation).await?;
@@ -186,16 +177,7 @@ impl UseCases {
         let name = required_text("name", name, NAME_MAX)?;
         let now = self.ports.clock.now();
         let tenant = Tenant::new(self.ports.ids.new_id(), name, Some(group_id), now);
-        let owner = TenantMembership {
-            tenant_id: tenant.id,
-            account_id: actor.id,
-            role: WorkspaceRole::Owner,
-            position: None,
-            permissions: Vec::new(),
-            current: false,
-            invited_by: None,
-            created_at: now,
-        };
+        let owner = TenantMembership::new(tenant.id, actor.id, WorkspaceRole::Owner, now);
         self.ports.directory.create_tenant(&tenant, &owner).await?;
         Ok(tenant)
     }

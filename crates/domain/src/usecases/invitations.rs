@@ -135,14 +135,8 @@ impl UseCases {
         now: time::OffsetDateTime,
     ) -> DomainResult<()> {
         let join = |tenant_id: Uuid, role: WorkspaceRole| TenantMembership {
-            tenant_id,
-            account_id: account.id,
-            role,
-            position: None,
-            permissions: Vec::new(),
-            current: false,
             invited_by: Some(invited_by),
-            created_at: now,
+            ..TenantMembership::new(tenant_id, account.id, role, now)
         };
         let is_new = batch.new_accounts.iter().any(|a| a.id == account.id);
         let member_of = |tenant_id: Uuid| async move {
@@ -248,16 +242,7 @@ mod tests {
     use crate::usecases::test_support::*;
 
     fn membership(tenant: Uuid, account: Uuid, role: WorkspaceRole) -> TenantMembership {
-        TenantMembership {
-            tenant_id: tenant,
-            account_id: account,
-            role,
-            position: None,
-            permissions: vec![],
-            current: true,
-            invited_by: None,
-            created_at: NOW,
-        }
+        TenantMembership { current: true, ..TenantMembership::new(tenant, account, role, NOW) }
     }
 
     #[tokio::test]

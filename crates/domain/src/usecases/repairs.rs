@@ -106,16 +106,7 @@ pub fn plan_system_default(snapshot: &GroupSnapshot, now: time::OffsetDateTime) 
     }
     for member in &snapshot.members {
         if !joins.iter().any(|j| j.tenant_id == group.id && j.account_id == member.account_id) {
-            let join = TenantMembership {
-                tenant_id: group.id,
-                account_id: member.account_id,
-                role: WorkspaceRole::Normal,
-                position: None,
-                permissions: Vec::new(),
-                current: false,
-                invited_by: None,
-                created_at: now,
-            };
+            let join = TenantMembership::new(group.id, member.account_id, WorkspaceRole::Normal, now);
             repair.add_tenant_members.push(join.clone());
             joins.push(join);
         }
@@ -283,16 +274,7 @@ mod tests {
     }
 
     fn join(tenant: Uuid, account: Uuid, role: WorkspaceRole, secs: i64) -> TenantMembership {
-        TenantMembership {
-            tenant_id: tenant,
-            account_id: account,
-            role,
-            position: None,
-            permissions: vec![],
-            current: false,
-            invited_by: None,
-            created_at: NOW + time::Duration::seconds(secs),
-        }
+        TenantMembership::new(tenant, account, role, NOW + time::Duration::seconds(secs))
     }
 
     #[test]

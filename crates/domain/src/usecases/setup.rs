@@ -66,14 +66,8 @@ impl UseCases {
         let shadow = Tenant::new(group_id, group.name.clone(), Some(group_id), now);
         let workspace = Tenant::new(ids.new_id(), format!("{}'s Workspace", admin.name), Some(group_id), now);
         let join = |tenant: &Tenant, current: bool| TenantMembership {
-            tenant_id: tenant.id,
-            account_id: admin.id,
-            role: WorkspaceRole::Owner,
-            position: None,
-            permissions: Vec::new(),
             current,
-            invited_by: None,
-            created_at: now,
+            ..TenantMembership::new(tenant.id, admin.id, WorkspaceRole::Owner, now)
         };
         let installation = Installation {
             tenant_members: vec![join(&shadow, false), join(&workspace, true)],

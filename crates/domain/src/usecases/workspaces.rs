@@ -101,16 +101,7 @@ mod tests {
     use crate::usecases::test_support::*;
 
     fn join(tenant: Uuid, account: Uuid, role: WorkspaceRole) -> TenantMembership {
-        TenantMembership {
-            tenant_id: tenant,
-            account_id: account,
-            role,
-            position: None,
-            permissions: vec![],
-            current: true,
-            invited_by: None,
-            created_at: NOW,
-        }
+        TenantMembership { current: true, ..TenantMembership::new(tenant, account, role, NOW) }
     }
 
     fn with_current(m: &mut Mocks, tenant: Uuid, role: WorkspaceRole) {
