@@ -126,7 +126,12 @@ http_test! {
         let home = app.get("/console/api/workspaces/current", Some(&admin)).await.body["id"].as_str().unwrap().to_owned();
         app.post("/console/api/workspaces/switch", Some(&admin), json!({"tenant_id": other})).await;
         let (dave, _) = member(&app, &admin, "dave@example.com", "normal").await;
-        assert_eq!(names(&app.get(&format!("/console/api/enterprise-groups/{gid}/datasets"), Some(&dave)).await), ["For everyone"]);
+        let listed = app.get(&format!("/console/api/enterprise-groups/{gid}/datasets"), Some(&dave)).await;
+        assert_eq!(names(&listed), ["For everyone"]);
+        assert!(listed.body["data"][0].get("partial_member_list").is_none(), "the group listing does not show member lists");
+        let id = listed.body["data"][0]["id"].as_str().unwrap().to_owned();
+        assert_eq!(app.get(&format!("/console/api/datasets/{id}"), Some(&dave)).await.body["name"], "For everyone", "readable by group members outside the workspace");
+        assert_error(&app.request(Method::PATCH, &format!("/console/api/datasets/{id}"), Some(&dave), Some(json!({"name": "x"}).to_string().as_bytes()), &[]).await, 403, "forbidden");
         app.post("/console/api/workspaces/switch", Some(&admin), json!({"tenant_id": home})).await;
         assert_eq!(names(&app.get(&format!("/console/api/enterprise-groups/{gid}/datasets"), Some(&admin)).await), ["For everyone", "Team only"]);
         let stranger_group = uuid::Uuid::new_v4();

@@ -84,6 +84,7 @@ http_test! {
         let r = app.request(awc::http::Method::DELETE, "/console/api/enterprise-groups", Some(&admin), Some(json!({"id": gid}).to_string().as_bytes()), &[]).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_error(&app.get(&format!("/console/api/enterprise-groups/info/{gid}"), Some(&bob)).await, 404, "not_found");
+        assert_eq!(app.get("/console/api/enterprise-groups/joined-groups", Some(&bob)).await.body["total"], 0, "archived groups leave members' lists");
         assert_eq!(names(&app.get("/console/api/enterprise-groups?status=active", Some(&admin)).await), ["Default Group"]);
         assert_eq!(names(&app.get("/console/api/enterprise-groups?status=archived", Some(&admin)).await), ["Acme Corp"]);
         // the name is free again
@@ -104,6 +105,8 @@ http_test! {
         assert_error(&app.get(&format!("/console/api/enterprise-groups/info/{unknown}"), Some(&admin)).await, 404, "not_found");
         assert_error(&app.get(&format!("/console/api/enterprise-groups/{unknown}/tenants"), Some(&admin)).await, 404, "not_found");
         let gid = create_group(&app, &admin, "G").await;
+        // managers may manage apps and datasets even before the group has a workspace
+        assert_eq!(app.get(&format!("/console/api/enterprise-groups/{gid}/check-app-permission"), Some(&admin)).await.body, json!({"has_permission": true}));
         app.post(&format!("/console/api/enterprise-groups/{gid}/tenants"), Some(&admin), json!({"name": "W"})).await;
         assert_param(&app.post(&format!("/console/api/enterprise-groups/{gid}/tenants"), Some(&admin), json!({"name": "W"})).await, "name");
         assert_param(&app.post(&format!("/console/api/enterprise-groups/{gid}/tenants"), Some(&admin), json!({"name": ""})).await, "name");

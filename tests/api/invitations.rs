@@ -148,4 +148,58 @@ http_test! {
         // after all those refusals the link still works
         assert_eq!(app.post("/console/api/activate", None, body(json!({}))).await.status, StatusCode::OK);
     }
+
+    async fn accounts_outside_the_group_are_not_pulled_in(kind) {
+        let app = spawn_app(kind).await;
+        let admin = app.admin().await;
+        let eve_id = app.create_user(&admin, "eve@example.com").await; // in Default Group
+        app.post("/console/api/enterprise-groups", Some(&admin), json!({"name": "Acme"})).await;
+        let groups = app.get("/console/api/enterprise-groups", Some(&admin)).await;
+        let acme = groups.body["data"].as_array().unwrap().iter().find(|g| g["name"] == "Acme").unwrap()["id"].as_str().unwrap().to_owned();
+        app.post(&format!("/console/api/enterprise-groups/{acme}/tenants"), Some(&admin), json!({"name": "Sales"})).await;
+        let sales = app.get(&format!("/console/api/enterprise-groups/{acme}/tenants"), Some(&admin)).await.body["data"][0]["id"].as_str().unwrap().to_owned();
+        app.post("/console/api/workspaces/switch", Some(&admin), json!({"tenant_id": sales})).await;
+        // gina: a new Acme member made admin of Sales, no platform role
+        let r = invite(&app, &admin, &["gina@example.com"], "admin").await;
+        let token = token_of(r.body["invitation_results"][0]["url"].as_str().unwrap());
+        let r = app.post("/console/api/activate", None, json!({"token": token, "name": "Gina", "interface_language": "en-US", "timezone": "UTC"})).await;
+        let gina = r.body["data"]["access_token"].as_str().unwrap().to_owned();
+        // gina cannot pull eve (another group's member) into Acme
+        let r = invite(&app, &gina, &["eve@example.com"], "normal").await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        assert_eq!((r.body["invitation_results"][0]["status"].as_str(), r.body["invitation_results"][0].get("url")), (Some("failed"), None));
+        let eve_groups = app.get(&format!("/console/api/enterprise-groups/joined-groups/{eve_id}"), Some(&admin)).await;
+        assert_eq!(eve_groups.body["total"], 1, "{}", eve_groups.body);
+        // a platform admin may
+        let r = invite(&app, &admin, &["eve@example.com"], "normal").await;
+        assert_eq!(r.body["invitation_results"][0]["status"], "success");
+        assert_eq!(app.get(&format!("/console/api/enterprise-groups/joined-groups/{eve_id}"), Some(&admin)).await.body["total"], 2);
+    }
+
+    async fn inviting_into_a_groups_own_workspace_joins_the_group(kind) {
+        let app = spawn_app(kind).await;
+        let admin = app.admin().await;
+        let gid = app.get("/console/api/enterprise-groups/current", Some(&admin)).await.body["id"].as_str().unwrap().to_owned();
+        app.post("/console/api/workspaces/switch", Some(&admin), json!({"tenant_id": gid})).await;
+        let r = invite(&app, &admin, &["newbie@example.com"], "normal").await;
+        let token = token_of(r.body["invitation_results"][0]["url"].as_str().unwrap());
+        let r = app.post("/console/api/activate", None, json!({"token": token, "name": "New", "interface_language": "en-US", "timezone": "UTC"})).await;
+        let newbie = r.body["data"]["access_token"].as_str().unwrap().to_owned();
+        let groups = app.get("/console/api/enterprise-groups/joined-groups", Some(&newbie)).await;
+        assert_eq!(groups.body["data"][0]["id"], gid.as_str(), "{}", groups.body);
+        assert_eq!(app.get("/console/api/workspaces", Some(&newbie)).await.body["workspaces"].as_array().unwrap().len(), 1);
+    }
+
+    async fn a_banned_invitee_cannot_activate(kind) {
+        let app = spawn_app(kind).await;
+        let admin = app.admin().await;
+        let r = invite(&app, &admin, &["pat@example.com"], "normal").await;
+        let token = token_of(r.body["invitation_results"][0]["url"].as_str().unwrap());
+        let pat = app.get("/console/api/account-ex/email?email=pat@example.com", Some(&admin)).await.body["id"].as_str().unwrap().to_owned();
+        assert_eq!(app.put(&format!("/console/api/account-ex/id?id={pat}"), Some(&admin), json!({"status": "banned"})).await.status, StatusCode::OK);
+        let body = json!({"token": token, "name": "Pat", "interface_language": "en-US", "timezone": "UTC"});
+        assert_error(&app.post("/console/api/activate", None, body).await, 403, "already_activate");
+        let me = app.get(&format!("/console/api/account-ex/id?id={pat}"), Some(&admin)).await;
+        assert_eq!(me.body["name"], "pat", "nothing of the activation was written");
+    }
 }

@@ -456,6 +456,15 @@ both_backends! {
         assert_eq!((second.total, second.items.len()), (3, 1));
         let roles = dir.memberships_in_group(gid, member.id).await.unwrap();
         assert_eq!(roles.iter().map(|(t, m)| (t.name.as_str(), m.role)).collect::<Vec<_>>(), [("w2", WorkspaceRole::Normal), ("w1", WorkspaceRole::Admin)]);
+        // only the owner manages members, inside the transaction; the owner itself is never removed
+        assert!(matches!(dir.remove_tenant_member(ids[0], member.id, owner.id).await, Err(DomainError::Forbidden(_))));
+        assert!(matches!(dir.remove_tenant_member(ids[0], owner.id, owner.id).await, Err(DomainError::Stale)));
+        assert!(matches!(dir.set_tenant_role(ids[2], owner.id, member.id, WorkspaceRole::Admin).await, Err(DomainError::NotFound { .. })));
+        dir.set_tenant_role(ids[0], owner.id, member.id, WorkspaceRole::Owner).await.unwrap();
+        let roles_in_w1 = |joins: Vec<(Tenant, TenantMembership)>| joins.into_iter().filter(|(t, _)| t.id == ids[0]).map(|(_, m)| m.role).collect::<Vec<_>>();
+        assert_eq!(roles_in_w1(dir.memberships_in_group(gid, member.id).await.unwrap()), [WorkspaceRole::Owner]);
+        assert_eq!(roles_in_w1(dir.memberships_in_group(gid, owner.id).await.unwrap()), [WorkspaceRole::Admin], "ownership moved in one step");
+        assert!(matches!(dir.set_tenant_role(ids[0], owner.id, member.id, WorkspaceRole::Normal).await, Err(DomainError::Forbidden(_))), "the old owner lost its power");
         // switching
         dir.switch_tenant(member.id, ids[1]).await.unwrap();
         assert_eq!(dir.current_tenant(member.id).await.unwrap().unwrap().0.id, ids[1]);

@@ -198,24 +198,25 @@ pub trait DirectoryRepository: Send + Sync {
     /// Live members of a workspace with their memberships, owner first, then by join time.
     async fn tenant_members(&self, tenant_id: Uuid) -> DomainResult<Vec<(Account, TenantMembership)>>;
 
-    /// Gives a member a new role. With `demote_owner`, that member (the current owner) becomes an admin in the
-    /// same transaction, so a workspace always has exactly one owner.
+    /// As the workspace's owner `owner_id`, gives another member a new role; making it owner turns `owner_id`
+    /// into an admin. Checked and written in one transaction, so a workspace always has exactly one owner.
     ///
     /// # Errors
-    /// [`DomainError::NotFound`] when the account is not a member.
+    /// [`DomainError::Forbidden`] when `owner_id` is not (or no longer) the owner; [`DomainError::NotFound`] when
+    /// the account is not a member; [`DomainError::Stale`] when it became the owner meanwhile.
     async fn set_tenant_role(
         &self,
         tenant_id: Uuid,
+        owner_id: Uuid,
         account_id: Uuid,
         role: WorkspaceRole,
-        demote_owner: Option<Uuid>,
     ) -> DomainResult<()>;
 
-    /// Removes a member from a workspace.
+    /// As the workspace's owner `owner_id`, removes another member, in one transaction.
     ///
     /// # Errors
-    /// [`DomainError::NotFound`] when the account is not a member.
-    async fn remove_tenant_member(&self, tenant_id: Uuid, account_id: Uuid) -> DomainResult<()>;
+    /// As [`DirectoryRepository::set_tenant_role`].
+    async fn remove_tenant_member(&self, tenant_id: Uuid, owner_id: Uuid, account_id: Uuid) -> DomainResult<()>;
 
     /// Writes an invitation request (new pending accounts, memberships, tokens) in one transaction.
     ///
@@ -226,9 +227,19 @@ pub trait DirectoryRepository: Send + Sync {
     /// The invitation of this token if it was not redeemed yet (expired ones included).
     async fn find_invitation(&self, token: Uuid) -> DomainResult<Option<Invitation>>;
 
-    /// Redeems the invitation and saves the activated account, in one transaction. Returns false (and writes
-    /// nothing) when the invitation was redeemed meanwhile.
-    async fn redeem_invitation(&self, token: Uuid, account: &Account, now: OffsetDateTime) -> DomainResult<bool>;
+    /// Redeems the invitation, saves the activated account and makes the invitation's workspace its current
+    /// one, in one transaction. Returns false (and writes nothing) when the invitation was redeemed meanwhile or
+    /// the account is no longer a live pending account.
+    ///
+    /// # Errors
+    /// [`DomainError::InvalidInvitation`] (nothing written) when the account stopped being a live pending account.
+    async fn redeem_invitation(
+        &self,
+        token: Uuid,
+        account: &Account,
+        tenant_id: Uuid,
+        now: OffsetDateTime,
+    ) -> DomainResult<bool>;
 
     /// Ids of the groups that are not archived.
     async fn active_group_ids(&self) -> DomainResult<Vec<Uuid>>;

@@ -19,6 +19,23 @@ use crate::rows::{
 use crate::schema::{accounts, enterprise_groups, group_members, setups, tenant_members, tenants, verification_codes};
 use crate::{Database, DbConnection};
 
+/// Refuses unless `owner` is (still) the workspace's owner; runs inside the caller's transaction.
+fn require_owner(conn: &mut DbConnection, tenant: &str, owner: &str) -> Result<(), RepoError> {
+    let role: Option<String> =
+        tenant_members::table.find((tenant, owner)).select(tenant_members::role).first(conn).optional()?;
+    if role.as_deref() == Some("owner") {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden("Only the workspace owner can manage members.").into())
+    }
+}
+
+/// Why a membership change touched no row: no such member, or it became the owner meanwhile.
+fn missing_or_owner(conn: &mut DbConnection, tenant: &str, account: &str) -> Result<DomainError, RepoError> {
+    let exists = tenant_members::table.find((tenant, account)).count().get_result::<i64>(conn)? > 0;
+    Ok(if exists { DomainError::Stale } else { DomainError::NotFound { entity: "workspace member" } })
+}
+
 /// `verification_codes.purpose` of workspace invitations.
 const INVITE: &str = "invite";
 
@@ -383,46 +400,50 @@ impl DirectoryRepository for DieselDirectory {
     async fn set_tenant_role(
         &self,
         tenant_id: Uuid,
+        owner_id: Uuid,
         account_id: Uuid,
         role: WorkspaceRole,
-        demote_owner: Option<Uuid>,
     ) -> DomainResult<()> {
         self.db
             .write(move |conn| {
-                let tid = id_to_db(tenant_id);
+                let (tid, aid) = (id_to_db(tenant_id), id_to_db(account_id));
                 let now = to_db(OffsetDateTime::now_utc());
-                // the old owner steps down first: the single-owner index never sees two owners
-                if let Some(old) = demote_owner {
-                    diesel::update(tenant_members::table.find((&tid, id_to_db(old))))
+                require_owner(conn, &tid, &id_to_db(owner_id))?;
+                if role == WorkspaceRole::Owner {
+                    // the old owner steps down first: the single-owner index never sees two owners
+                    diesel::update(tenant_members::table.find((&tid, id_to_db(owner_id))))
                         .set((
                             tenant_members::role.eq(WorkspaceRole::Admin.as_str()),
                             tenant_members::updated_at.eq(now),
                         ))
                         .execute(conn)?;
                 }
-                let n = diesel::update(tenant_members::table.find((&tid, id_to_db(account_id))))
-                    .set((tenant_members::role.eq(role.as_str()), tenant_members::updated_at.eq(now)))
-                    .execute(conn)?;
+                let n =
+                    diesel::update(tenant_members::table.find((&tid, &aid)).filter(tenant_members::role.ne("owner")))
+                        .set((tenant_members::role.eq(role.as_str()), tenant_members::updated_at.eq(now)))
+                        .execute(conn)?;
                 if n == 0 {
-                    return Err(DomainError::NotFound { entity: "workspace member" }.into());
+                    return Err(missing_or_owner(conn, &tid, &aid)?.into());
                 }
                 Ok(())
             })
             .await
     }
 
-    async fn remove_tenant_member(&self, tenant_id: Uuid, account_id: Uuid) -> DomainResult<()> {
-        let n = self
-            .db
-            .run(move |conn| {
-                Ok(diesel::delete(tenant_members::table.find((id_to_db(tenant_id), id_to_db(account_id))))
-                    .execute(conn)?)
+    async fn remove_tenant_member(&self, tenant_id: Uuid, owner_id: Uuid, account_id: Uuid) -> DomainResult<()> {
+        self.db
+            .write(move |conn| {
+                let (tid, aid) = (id_to_db(tenant_id), id_to_db(account_id));
+                require_owner(conn, &tid, &id_to_db(owner_id))?;
+                let n =
+                    diesel::delete(tenant_members::table.find((&tid, &aid)).filter(tenant_members::role.ne("owner")))
+                        .execute(conn)?;
+                if n == 0 {
+                    return Err(missing_or_owner(conn, &tid, &aid)?.into());
+                }
+                Ok(())
             })
-            .await?;
-        if n == 0 {
-            return Err(DomainError::NotFound { entity: "workspace member" });
-        }
-        Ok(())
+            .await
     }
 
     async fn save_invitations(&self, batch: &InvitationBatch) -> DomainResult<()> {
@@ -492,7 +513,13 @@ impl DirectoryRepository for DieselDirectory {
         }))
     }
 
-    async fn redeem_invitation(&self, token: Uuid, account: &Account, now: OffsetDateTime) -> DomainResult<bool> {
+    async fn redeem_invitation(
+        &self,
+        token: Uuid,
+        account: &Account,
+        tenant_id: Uuid,
+        now: OffsetDateTime,
+    ) -> DomainResult<bool> {
         let row = AccountRow::from(account);
         self.db
             .write(move |conn| {
@@ -507,16 +534,31 @@ impl DirectoryRepository for DieselDirectory {
                 if redeemed == 0 {
                     return Ok(false);
                 }
-                diesel::update(accounts::table.find(&row.id))
-                    .set((
-                        accounts::name.eq(&row.name),
-                        accounts::interface_language.eq(&row.interface_language),
-                        accounts::interface_theme.eq(&row.interface_theme),
-                        accounts::timezone.eq(&row.timezone),
-                        accounts::status.eq(&row.status),
-                        accounts::initialized_at.eq(row.initialized_at),
-                        accounts::updated_at.eq(row.updated_at),
-                    ))
+                let activated = diesel::update(
+                    accounts::table
+                        .find(&row.id)
+                        .filter(accounts::status.eq("pending"))
+                        .filter(accounts::deleted_at.is_null()),
+                )
+                .set((
+                    accounts::name.eq(&row.name),
+                    accounts::interface_language.eq(&row.interface_language),
+                    accounts::interface_theme.eq(&row.interface_theme),
+                    accounts::timezone.eq(&row.timezone),
+                    accounts::status.eq(&row.status),
+                    accounts::initialized_at.eq(row.initialized_at),
+                    accounts::updated_at.eq(row.updated_at),
+                ))
+                .execute(conn)?;
+                if activated == 0 {
+                    // banned or deleted meanwhile: roll the redemption back
+                    return Err(DomainError::InvalidInvitation.into());
+                }
+                diesel::update(tenant_members::table.filter(tenant_members::account_id.eq(&row.id)))
+                    .set(tenant_members::is_current.eq(false))
+                    .execute(conn)?;
+                diesel::update(tenant_members::table.find((id_to_db(tenant_id), &row.id)))
+                    .set(tenant_members::is_current.eq(true))
                     .execute(conn)?;
                 Ok(true)
             })
@@ -575,14 +617,31 @@ impl DirectoryRepository for DieselDirectory {
         let repair = repair.clone();
         self.db
             .write(move |conn| {
+                // the plan was made from a snapshot: apply each change only if it is still needed
                 if let Some(shadow) = &repair.create_shadow {
-                    diesel::insert_into(tenants::table).values(NewTenantRow::from(shadow)).execute(conn)?;
+                    if tenants::table.find(id_to_db(shadow.id)).count().get_result::<i64>(conn)? == 0 {
+                        diesel::insert_into(tenants::table).values(NewTenantRow::from(shadow)).execute(conn)?;
+                    }
                 }
-                insert_memberships(conn, &[], &repair.add_tenant_members)?;
+                for join in &repair.add_tenant_members {
+                    let key = (id_to_db(join.tenant_id), id_to_db(join.account_id));
+                    if tenant_members::table.find((&key.0, &key.1)).count().get_result::<i64>(conn)? == 0 {
+                        insert_memberships(conn, &[], std::slice::from_ref(join))?;
+                    }
+                }
                 for (tenant, account, role) in &repair.set_roles {
-                    diesel::update(tenant_members::table.find((id_to_db(*tenant), id_to_db(*account))))
-                        .set(tenant_members::role.eq(role.as_str()))
-                        .execute(conn)?;
+                    let tid = id_to_db(*tenant);
+                    let has_owner = tenant_members::table
+                        .filter(tenant_members::tenant_id.eq(&tid))
+                        .filter(tenant_members::role.eq("owner"))
+                        .count()
+                        .get_result::<i64>(conn)?
+                        > 0;
+                    if *role != WorkspaceRole::Owner || !has_owner {
+                        diesel::update(tenant_members::table.find((&tid, id_to_db(*account))))
+                            .set(tenant_members::role.eq(role.as_str()))
+                            .execute(conn)?;
+                    }
                 }
                 for (tenant, settings) in &repair.settings {
                     diesel::update(tenants::table.find(id_to_db(*tenant)))

@@ -21,6 +21,8 @@ use super::UseCases;
 
 /// Longest dataset name.
 pub const DATASET_NAME_MAX: usize = 40;
+/// Most members on a `partial_members` list.
+pub const MAX_PARTIAL_MEMBERS: usize = 1000;
 /// Longest dataset description.
 pub const DATASET_DESCRIPTION_MAX: usize = 400;
 
@@ -73,7 +75,15 @@ impl UseCases {
         if let Some(permission) = input.permission {
             dataset.permission = permission;
         }
-        if let Some(members) = input.partial_members {
+        if let Some(mut members) = input.partial_members {
+            members.sort();
+            members.dedup();
+            if members.len() > MAX_PARTIAL_MEMBERS {
+                return Err(DomainError::invalid(
+                    "partial_member_list",
+                    format!("At most {MAX_PARTIAL_MEMBERS} members."),
+                ));
+            }
             for id in &members {
                 if self.ports.directory.tenant_membership(dataset.tenant_id, *id).await?.is_none() {
                     return Err(DomainError::invalid(
@@ -136,11 +146,23 @@ impl UseCases {
     /// # Errors
     /// `NotFound` for unknown datasets and datasets of workspaces the actor does not belong to; `Forbidden`
     /// when the actor may not see it.
-    async fn visible_dataset(&self, actor: &Account, id: Uuid) -> DomainResult<(Dataset, TenantMembership)> {
+    async fn visible_dataset(&self, actor: &Account, id: Uuid) -> DomainResult<(Dataset, Option<TenantMembership>)> {
         let not_found = || DomainError::NotFound { entity: "dataset" };
         let dataset = self.ports.datasets.get(id).await?.ok_or_else(not_found)?;
-        let mine = self.ports.directory.tenant_membership(dataset.tenant_id, actor.id).await?.ok_or_else(not_found)?;
-        if !sees(&dataset, actor, Some(&mine), false) {
+        let mine = self.ports.directory.tenant_membership(dataset.tenant_id, actor.id).await?;
+        // outside the workspace, only members of its group may know an all_group dataset exists
+        let in_group = match (&mine, dataset.permission) {
+            (None, DatasetPermission::AllGroup) => {
+                let group = self.ports.directory.get_tenant(dataset.tenant_id).await?.and_then(|t| t.group_id);
+                let groups = self.memberships(actor.id).await?;
+                group.is_some_and(|g| groups.iter().any(|m| m.group_id == g))
+            }
+            _ => false,
+        };
+        if mine.is_none() && !in_group {
+            return Err(not_found());
+        }
+        if !sees(&dataset, actor, mine.as_ref(), in_group) {
             return Err(DomainError::Forbidden("You do not have permission to access this dataset."));
         }
         Ok((dataset, mine))
@@ -156,7 +178,7 @@ impl UseCases {
 
     async fn editable_dataset(&self, actor: &Account, id: Uuid) -> DomainResult<Dataset> {
         let (dataset, mine) = self.visible_dataset(actor, id).await?;
-        if dataset.created_by != actor.id && !edits_datasets(&mine) {
+        if dataset.created_by != actor.id && !mine.as_ref().is_some_and(edits_datasets) {
             return Err(DomainError::Forbidden("You are not allowed to change this dataset."));
         }
         Ok(dataset)
@@ -184,8 +206,8 @@ impl UseCases {
         self.ports.datasets.delete(id).await
     }
 
-    /// Datasets across a group: everything for the group's super admin and platform readers; for others what
-    /// their memberships let them see.
+    /// Datasets across a group: everything for the group's super admin; for everyone else (platform admins
+    /// included) what their memberships let them see.
     ///
     /// # Errors
     /// `NotFound` for groups the actor may not see.
@@ -199,8 +221,7 @@ impl UseCases {
         let groups = self.memberships(actor.id).await?;
         let subject = Subject { account: actor, groups: &groups };
         self.group_info(actor, group_id).await?;
-        let sees_all = policy::group_role_in(subject, group_id) == Some(GroupRole::SuperAdmin)
-            || actor.system_role.is_some_and(|r| r.can_read_all());
+        let sees_all = policy::group_role_in(subject, group_id) == Some(GroupRole::SuperAdmin);
         let viewer = if sees_all { DatasetViewer::All } else { DatasetViewer::Member(actor.id) };
         self.ports.datasets.list_in_group(group_id, viewer, search, page).await
     }

@@ -96,8 +96,15 @@ impl UseCases {
         page: PageRequest,
     ) -> DomainResult<Page<(EnterpriseGroup, GroupRole)>> {
         let account_id = account_id.unwrap_or(actor.id);
-        if account_id != actor.id && !actor.system_role.is_some_and(|r| r.can_read_all()) {
+        let reader = actor.system_role.is_some_and(|r| r.can_read_all());
+        if account_id != actor.id && !reader {
             return Err(DomainError::Forbidden("You can only list your own groups."));
+        }
+        // archived groups have left their members' views; platform readers still see them
+        let status =
+            if reader { status } else { Some(GroupStatus::Active).filter(|_| status != Some(GroupStatus::Archived)) };
+        if status.is_none() && !reader {
+            return Ok(Page { items: Vec::new(), total: 0, request: page });
         }
         self.ports.directory.groups_of(account_id, status, page).await
     }
@@ -303,6 +310,12 @@ impl UseCases {
         group_id: Uuid,
         permission: WorkspacePermission,
     ) -> DomainResult<bool> {
+        let groups = self.memberships(actor.id).await?;
+        if policy::may_manage_group(Subject { account: actor, groups: &groups }, group_id)
+            && self.group_info(actor, group_id).await.is_ok()
+        {
+            return Ok(true);
+        }
         match self.managed_tenants(actor, group_id, Some(permission), PageRequest { page: 1, limit: 1 }).await {
             Ok(page) => Ok(page.total > 0),
             Err(DomainError::NotFound { .. }) => Ok(false),

@@ -33,6 +33,12 @@ pub enum InviteOutcome {
         /// The address.
         email: String,
     },
+    /// The address belongs to an account outside this workspace's group: inviting it would hand the group's
+    /// administrators power over an account that never agreed to join. Only platform admins may do that.
+    Refused {
+        /// The address.
+        email: String,
+    },
 }
 
 /// Input of [`UseCases::activate`].
@@ -77,6 +83,18 @@ impl UseCases {
         if !matches!(mine.role, WorkspaceRole::Owner | WorkspaceRole::Admin) {
             return Err(DomainError::Forbidden("Only the workspace owner or an admin can invite members."));
         }
+        if let Some(group_id) = tenant.group_id {
+            let active = self
+                .ports
+                .directory
+                .get_group(group_id)
+                .await?
+                .is_some_and(|g| g.status == crate::model::GroupStatus::Active);
+            if !active {
+                return Err(DomainError::Forbidden("This workspace belongs to an archived group."));
+            }
+        }
+        let platform_admin = actor.system_role.is_some_and(|r| r.can_administer());
         let now = self.ports.clock.now();
         let mut batch = InvitationBatch::default();
         let mut outcomes = Vec::with_capacity(emails.len());
@@ -84,7 +102,17 @@ impl UseCases {
         for email in emails.iter().filter(|e| seen.insert(e.key())) {
             let existing = self.ports.accounts.find_live_by_email(&email.key()).await?;
             let account = match existing {
-                Some(account) => account,
+                Some(account) => {
+                    let in_group = match tenant.group_id {
+                        Some(group_id) => self.memberships(account.id).await?.iter().any(|m| m.group_id == group_id),
+                        None => true,
+                    };
+                    if !in_group && !platform_admin {
+                        outcomes.push(InviteOutcome::Refused { email: email.as_str().to_owned() });
+                        continue;
+                    }
+                    account
+                }
                 None => {
                     let name = email
                         .as_str()
@@ -149,7 +177,7 @@ impl UseCases {
         if !member_of(tenant.id).await? {
             batch.tenant_members.push(TenantMembership { current: is_new, ..join(tenant.id, role) });
         }
-        if let Some(group_id) = tenant.group_id.filter(|g| *g != tenant.id) {
+        if let Some(group_id) = tenant.group_id {
             let in_group = !is_new && self.memberships(account.id).await?.iter().any(|m| m.group_id == group_id);
             if !in_group {
                 batch.group_members.push(GroupMembership {
@@ -159,7 +187,8 @@ impl UseCases {
                     created_at: now,
                 });
             }
-            if !member_of(group_id).await? {
+            // for a group's own workspace the join above already is the shadow membership
+            if group_id != tenant.id && !member_of(group_id).await? {
                 batch.tenant_members.push(join(group_id, WorkspaceRole::Normal));
             }
         }
@@ -209,13 +238,13 @@ impl UseCases {
         Ok(self.live_invitation(token, email, workspace_id).await?.map(|(i, t, _)| (t, i.email)))
     }
 
-    /// Activates the invited account (name, language, timezone; pending → active), redeems the invitation,
-    /// makes the workspace current and signs the account in.
+    /// Activates the invited account (name, language, timezone; pending → active), redeems the invitation and
+    /// makes the workspace current in one transaction, and signs the account in.
     ///
     /// # Errors
     /// `InvalidInvitation` for unknown, expired, redeemed or mismatching invitations.
     pub async fn activate(&self, cmd: Activation) -> DomainResult<TokenPair> {
-        let (invitation, tenant, mut account) = self
+        let (invitation, _, mut account) = self
             .live_invitation(cmd.token, cmd.email.as_ref(), cmd.workspace_id)
             .await?
             .ok_or(DomainError::InvalidInvitation)?;
@@ -227,10 +256,9 @@ impl UseCases {
         account.status = AccountStatus::Active;
         account.initialized_at = Some(now);
         account.updated_at = now;
-        if !self.ports.directory.redeem_invitation(invitation.token, &account, now).await? {
+        if !self.ports.directory.redeem_invitation(invitation.token, &account, invitation.tenant_id, now).await? {
             return Err(DomainError::InvalidInvitation);
         }
-        self.ports.directory.switch_tenant(account.id, tenant.id).await?;
         self.ports.accounts.record_login(account.id, now, cmd.ip.clone()).await?;
         self.start_session(&account, now, cmd.ip).await
     }
@@ -251,6 +279,17 @@ mod tests {
         let (tenant, group) = (Uuid::new_v4(), Uuid::new_v4());
         m.directory.expect_current_tenant().returning(move |a| {
             Ok(Some((Tenant::new(tenant, "w".into(), Some(group), NOW), membership(tenant, a, WorkspaceRole::Admin))))
+        });
+        m.directory.expect_get_group().returning(move |id| {
+            Ok(Some(crate::model::EnterpriseGroup {
+                id,
+                name: "g".into(),
+                short_name: None,
+                status: crate::model::GroupStatus::Active,
+                workspace_defaults: serde_json::json!({}),
+                created_at: NOW,
+                updated_at: NOW,
+            }))
         });
         m.accounts.expect_find_live_by_email().returning(|_| Ok(None));
         m.directory

@@ -71,6 +71,9 @@ pub struct RepairReport {
     pub workspaces_updated: usize,
     /// Accounts that got a current workspace.
     pub current_workspaces_set: usize,
+    /// Groups whose repair failed (a concurrent change, a name clash); the others were still repaired and a
+    /// second run retries them.
+    pub groups_failed: usize,
 }
 
 fn settings_with(tenant: &Tenant, key: &str, value: &Value) -> Value {
@@ -189,11 +192,18 @@ impl UseCases {
         self.require_platform_admin(actor)?;
         let mut report = RepairReport::default();
         for group_id in self.ports.directory.active_group_ids().await? {
-            let repair = plan_model_providers(&self.ports.directory.group_snapshot(group_id).await?);
             report.groups += 1;
-            report.workspaces_updated += repair.settings.len();
-            if !repair.is_empty() {
-                self.ports.directory.apply_group_repair(&repair).await?;
+            let repaired = async {
+                let repair = plan_model_providers(&self.ports.directory.group_snapshot(group_id).await?);
+                if !repair.is_empty() {
+                    self.ports.directory.apply_group_repair(&repair).await?;
+                }
+                Ok::<_, DomainError>(repair.settings.len())
+            };
+            // one group's failure (say, a concurrent change) does not stop the others
+            match repaired.await {
+                Ok(updated) => report.workspaces_updated += updated,
+                Err(_) => report.groups_failed += 1,
             }
         }
         Ok(report)
@@ -209,16 +219,24 @@ impl UseCases {
         let now = self.ports.clock.now();
         let mut report = RepairReport::default();
         for group_id in self.ports.directory.active_group_ids().await? {
-            let (repair, without_members) =
-                plan_system_default(&self.ports.directory.group_snapshot(group_id).await?, now);
             report.groups += 1;
-            report.shadow_tenants_created += usize::from(repair.create_shadow.is_some());
-            report.members_added += repair.add_tenant_members.len();
-            report.owners_assigned += repair.set_roles.len();
-            report.workspaces_without_members += without_members;
-            report.workspaces_updated += repair.settings.len();
-            if !repair.is_empty() {
-                self.ports.directory.apply_group_repair(&repair).await?;
+            let repaired = async {
+                let (repair, without_members) =
+                    plan_system_default(&self.ports.directory.group_snapshot(group_id).await?, now);
+                if !repair.is_empty() {
+                    self.ports.directory.apply_group_repair(&repair).await?;
+                }
+                Ok::<_, DomainError>((repair, without_members))
+            };
+            match repaired.await {
+                Ok((repair, without_members)) => {
+                    report.shadow_tenants_created += usize::from(repair.create_shadow.is_some());
+                    report.members_added += repair.add_tenant_members.len();
+                    report.owners_assigned += repair.set_roles.len();
+                    report.workspaces_without_members += without_members;
+                    report.workspaces_updated += repair.settings.len();
+                }
+                Err(_) => report.groups_failed += 1,
             }
         }
         loop {
@@ -251,6 +269,7 @@ impl RepairReport {
             "workspaces_without_members": self.workspaces_without_members,
             "workspaces_updated": self.workspaces_updated,
             "current_workspaces_set": self.current_workspaces_set,
+            "groups_failed": self.groups_failed,
         })
     }
 }

@@ -14,6 +14,8 @@ const MEMBER: &str = "workspace member";
 impl UseCases {
     /// The actor's workspaces in status normal (the shadow tenants of its groups included), oldest first.
     pub async fn list_workspaces(&self, actor: &Account) -> DomainResult<Vec<(Tenant, TenantMembership)>> {
+        // reading the current workspace picks one when none is marked, so the list always shows one
+        self.ports.directory.current_tenant(actor.id).await?;
         self.ports.directory.account_tenants(actor.id).await
     }
 
@@ -76,8 +78,7 @@ impl UseCases {
         if theirs.role == role {
             return Ok(());
         }
-        let demote = (role == WorkspaceRole::Owner).then_some(actor.id);
-        self.ports.directory.set_tenant_role(tenant.id, member_id, role, demote).await
+        self.ports.directory.set_tenant_role(tenant.id, actor.id, member_id, role).await
     }
 
     /// Removes a member from the actor's current workspace.
@@ -91,7 +92,7 @@ impl UseCases {
             // every member of a group belongs to its shadow workspace
             return Err(DomainError::Forbidden("Members leave a group's own workspace only by leaving the group."));
         }
-        self.ports.directory.remove_tenant_member(tenant.id, member_id).await
+        self.ports.directory.remove_tenant_member(tenant.id, actor.id, member_id).await
     }
 }
 
@@ -120,7 +121,7 @@ mod tests {
         m.directory.expect_tenant_membership().returning(move |t, a| Ok(Some(join(t, a, WorkspaceRole::Admin))));
         m.directory
             .expect_set_tenant_role()
-            .withf(move |t, a, r, d| *t == tenant && *a == member && *r == WorkspaceRole::Owner && *d == Some(owner_id))
+            .withf(move |t, o, a, r| *t == tenant && *o == owner_id && *a == member && *r == WorkspaceRole::Owner)
             .times(1)
             .returning(|_, _, _, _| Ok(()));
         m.build().update_member_role(&owner, member, WorkspaceRole::Owner).await.unwrap();

@@ -57,11 +57,15 @@ pub struct DatasetDetail {
     icon: Option<String>,
     icon_background: Option<String>,
     owner: Option<String>,
+    /// Listings only (`null` when the creator is gone).
     #[serde(skip_serializing_if = "Option::is_none")]
-    owner_account: Option<NameOnly>,
+    owner_account: Option<Option<NameOnly>>,
+    /// Listings only.
     #[serde(skip_serializing_if = "Option::is_none")]
     tenant: Option<NameOnly>,
-    partial_member_list: Vec<String>,
+    /// The workspace's own views only (not the group listing, which other workspaces' members read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    partial_member_list: Option<Vec<String>>,
 }
 
 fn default_retrieval_model() -> Value {
@@ -77,7 +81,26 @@ fn default_retrieval_model() -> Value {
     })
 }
 
-fn detail(d: &Dataset, tenant_name: Option<String>, creator_name: Option<String>) -> DatasetDetail {
+/// What a rendering shows besides the dataset's own fields.
+enum Extras {
+    /// `GET`/`POST`/`PATCH /datasets…`: the partial-member list.
+    Workspace,
+    /// `GET /datasets` listing: the partial-member list, the creator and the workspace.
+    WorkspaceListing { tenant_name: String, creator_name: Option<String> },
+    /// The group listing: the creator and the workspace.
+    GroupListing { tenant_name: String, creator_name: Option<String> },
+}
+
+fn detail(d: &Dataset, extras: Extras) -> DatasetDetail {
+    let (listing, partial) = match extras {
+        Extras::Workspace => (None, true),
+        Extras::WorkspaceListing { tenant_name, creator_name } => (Some((tenant_name, creator_name)), true),
+        Extras::GroupListing { tenant_name, creator_name } => (Some((tenant_name, creator_name)), false),
+    };
+    let (tenant_name, creator_name) = match listing {
+        Some((t, c)) => (Some(t), Some(c)),
+        None => (None, None),
+    };
     DatasetDetail {
         id: d.id.to_string(),
         name: d.name.clone(),
@@ -109,14 +132,10 @@ fn detail(d: &Dataset, tenant_name: Option<String>, creator_name: Option<String>
         icon: d.icon.clone(),
         icon_background: d.icon_background.clone(),
         owner: None,
-        owner_account: creator_name.map(|name| NameOnly { name }),
+        owner_account: creator_name.map(|c| c.map(|name| NameOnly { name })),
         tenant: tenant_name.map(|name| NameOnly { name }),
-        partial_member_list: d.partial_members.iter().map(Uuid::to_string).collect(),
+        partial_member_list: partial.then(|| d.partial_members.iter().map(Uuid::to_string).collect()),
     }
-}
-
-fn view_detail(v: DatasetView) -> DatasetDetail {
-    detail(&v.dataset, Some(v.tenant_name), v.creator_name)
 }
 
 /// A partial member as a plain id or as Dify's `{"user_id": …}` object.
@@ -194,7 +213,7 @@ pub(super) async fn create(
     ConsoleJson(body): ConsoleJson<DatasetBody>,
 ) -> Result<HttpResponse, ConsoleError> {
     let dataset = state.use_cases.create_dataset(&me, input(body)?).await?;
-    Ok(HttpResponse::Created().json(detail(&dataset, None, None)))
+    Ok(HttpResponse::Created().json(detail(&dataset, Extras::Workspace)))
 }
 
 /// `GET /datasets?page&limit&keyword`: datasets of the current workspace the caller may see.
@@ -205,7 +224,9 @@ pub(super) async fn list(
 ) -> Result<HttpResponse, ConsoleError> {
     let q = QueryParams::of(&req);
     let page = state.use_cases.list_datasets(&me, q.get("keyword").map(str::to_owned), q.page()?).await?;
-    Ok(HttpResponse::Ok().json(Paginated::from_page(page, view_detail)))
+    Ok(HttpResponse::Ok().json(Paginated::from_page(page, |v: DatasetView| {
+        detail(&v.dataset, Extras::WorkspaceListing { tenant_name: v.tenant_name, creator_name: v.creator_name })
+    })))
 }
 
 /// `GET /datasets/{id}`.
@@ -215,7 +236,7 @@ pub(super) async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ConsoleError> {
     let dataset = state.use_cases.get_dataset(&me, dataset_id(&path)?).await.map_err(dataset_error)?;
-    Ok(HttpResponse::Ok().json(detail(&dataset, None, None)))
+    Ok(HttpResponse::Ok().json(detail(&dataset, Extras::Workspace)))
 }
 
 /// `PATCH /datasets/{id}`.
@@ -227,7 +248,7 @@ pub(super) async fn update(
 ) -> Result<HttpResponse, ConsoleError> {
     let id = dataset_id(&path)?;
     let dataset = state.use_cases.update_dataset(&me, id, input(body)?).await.map_err(dataset_error)?;
-    Ok(HttpResponse::Ok().json(detail(&dataset, None, None)))
+    Ok(HttpResponse::Ok().json(detail(&dataset, Extras::Workspace)))
 }
 
 /// `DELETE /datasets/{id}`: `204`.
@@ -251,5 +272,7 @@ pub(super) async fn group_datasets(
     let group =
         Uuid::parse_str(&path).map_err(|_| ConsoleError::from(DomainError::NotFound { entity: "enterprise group" }))?;
     let page = state.use_cases.group_datasets(&me, group, q.get("search").map(str::to_owned), q.page()?).await?;
-    Ok(HttpResponse::Ok().json(Paginated::from_page(page, view_detail)))
+    Ok(HttpResponse::Ok().json(Paginated::from_page(page, |v: DatasetView| {
+        detail(&v.dataset, Extras::GroupListing { tenant_name: v.tenant_name, creator_name: v.creator_name })
+    })))
 }

@@ -73,6 +73,11 @@ pub(super) async fn invite(
                 json!({"status": "success", "email": email, "url": format!("{base}/activate?email={}&token={token}", encode(email))})
             }
             InviteOutcome::Added { email } => json!({"status": "success", "email": email, "url": format!("{base}/signin")}),
+            InviteOutcome::Refused { email } => json!({
+                "status": "failed",
+                "email": email,
+                "message": "This account is not a member of this workspace's group; a system administrator can add it.",
+            }),
         })
         .collect();
     Ok(HttpResponse::Created().json(json!({"result": "success", "invitation_results": results})))
