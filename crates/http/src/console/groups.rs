@@ -36,12 +36,24 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/enterprise-groups/{group_id}/joined-tenants/{account_id}", web::get().to(joined_tenants))
         .route("/enterprise-groups/{group_id}/joined-tenants-roles/{account_id}", web::get().to(joined_tenant_roles))
         .route("/enterprise-groups/{group_id}/check-manage-permission", web::get().to(check_manage_permission))
-        .route("/enterprise-groups/{group_id}/managed-tenants", web::get().to(managed_tenants))
-        .route("/enterprise-groups/{group_id}/managed-app-tenants", web::get().to(managed_app_tenants))
-        .route("/enterprise-groups/{group_id}/managed-dataset-tenants", web::get().to(managed_dataset_tenants))
+        .route("/enterprise-groups/{group_id}/managed-tenants", web::get().to(managed(None)))
+        .route(
+            "/enterprise-groups/{group_id}/managed-app-tenants",
+            web::get().to(managed(Some(WorkspacePermission::CreateAgent))),
+        )
+        .route(
+            "/enterprise-groups/{group_id}/managed-dataset-tenants",
+            web::get().to(managed(Some(WorkspacePermission::CreateKnowledge))),
+        )
         .route("/enterprise-groups/{group_id}/members", web::get().to(members))
-        .route("/enterprise-groups/{group_id}/check-app-permission", web::get().to(check_app_permission))
-        .route("/enterprise-groups/{group_id}/check-dataset-permission", web::get().to(check_dataset_permission));
+        .route(
+            "/enterprise-groups/{group_id}/check-app-permission",
+            web::get().to(check(WorkspacePermission::CreateAgent)),
+        )
+        .route(
+            "/enterprise-groups/{group_id}/check-dataset-permission",
+            web::get().to(check(WorkspacePermission::CreateKnowledge)),
+        );
 }
 
 /// `{id, name, status, created_at}`: a group or workspace in a list.
@@ -368,45 +380,24 @@ pub(super) async fn check_manage_permission(
     Ok(has_permission(state.use_cases.check_manage_permission(&me, group, switch).await?))
 }
 
-async fn managed(
-    state: &AppState,
-    me: &domain::model::Account,
-    req: &HttpRequest,
-    path: &str,
+/// `GET /enterprise-groups/{group_id}/managed-tenants` (no permission), `managed-app-tenants`
+/// (`create_agent`) and `managed-dataset-tenants` (`create_knowledge`).
+fn managed(
     permission: Option<WorkspacePermission>,
-) -> Result<HttpResponse, ConsoleError> {
-    let page = QueryParams::of(req).page()?;
-    Ok(tenants_page(state.use_cases.managed_tenants(me, path_id(path, GROUP)?, permission, page).await?))
-}
-
-/// `GET /enterprise-groups/{group_id}/managed-tenants`.
-pub(super) async fn managed_tenants(
-    state: web::Data<AppState>,
-    Authenticated(me): Authenticated,
-    req: HttpRequest,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ConsoleError> {
-    managed(&state, &me, &req, &path, None).await
-}
-
-/// `GET /enterprise-groups/{group_id}/managed-app-tenants`.
-pub(super) async fn managed_app_tenants(
-    state: web::Data<AppState>,
-    Authenticated(me): Authenticated,
-    req: HttpRequest,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ConsoleError> {
-    managed(&state, &me, &req, &path, Some(WorkspacePermission::CreateAgent)).await
-}
-
-/// `GET /enterprise-groups/{group_id}/managed-dataset-tenants`.
-pub(super) async fn managed_dataset_tenants(
-    state: web::Data<AppState>,
-    Authenticated(me): Authenticated,
-    req: HttpRequest,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ConsoleError> {
-    managed(&state, &me, &req, &path, Some(WorkspacePermission::CreateKnowledge)).await
+) -> impl Fn(
+    web::Data<AppState>,
+    Authenticated,
+    HttpRequest,
+    web::Path<String>,
+) -> futures_util::future::LocalBoxFuture<'static, Result<HttpResponse, ConsoleError>>
+       + Clone
+       + 'static {
+    move |state, Authenticated(me), req, path| {
+        Box::pin(async move {
+            let page = QueryParams::of(&req).page()?;
+            Ok(tenants_page(state.use_cases.managed_tenants(&me, path_id(&path, GROUP)?, permission, page).await?))
+        })
+    }
 }
 
 /// `GET /enterprise-groups/{group_id}/members?page&limit`.
@@ -422,32 +413,23 @@ pub(super) async fn members(
     Ok(HttpResponse::Ok().json(Paginated::from_page(result, |(a, _)| render.ex(&a, None))))
 }
 
-async fn check(
-    state: &AppState,
-    me: &domain::model::Account,
-    path: &str,
+/// `GET /enterprise-groups/{group_id}/check-app-permission` (`create_agent`) and `check-dataset-permission`
+/// (`create_knowledge`): `{"has_permission": bool}`.
+fn check(
     permission: WorkspacePermission,
-) -> Result<HttpResponse, ConsoleError> {
-    let Ok(group) = Uuid::parse_str(path) else { return Ok(has_permission(false)) };
-    Ok(has_permission(state.use_cases.check_group_permission(me, group, permission).await?))
-}
-
-/// `GET /enterprise-groups/{group_id}/check-app-permission`.
-pub(super) async fn check_app_permission(
-    state: web::Data<AppState>,
-    Authenticated(me): Authenticated,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ConsoleError> {
-    check(&state, &me, &path, WorkspacePermission::CreateAgent).await
-}
-
-/// `GET /enterprise-groups/{group_id}/check-dataset-permission`.
-pub(super) async fn check_dataset_permission(
-    state: web::Data<AppState>,
-    Authenticated(me): Authenticated,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ConsoleError> {
-    check(&state, &me, &path, WorkspacePermission::CreateKnowledge).await
+) -> impl Fn(
+    web::Data<AppState>,
+    Authenticated,
+    web::Path<String>,
+) -> futures_util::future::LocalBoxFuture<'static, Result<HttpResponse, ConsoleError>>
+       + Clone
+       + 'static {
+    move |state, Authenticated(me), path| {
+        Box::pin(async move {
+            let Ok(group) = Uuid::parse_str(&path) else { return Ok(has_permission(false)) };
+            Ok(has_permission(state.use_cases.check_group_permission(&me, group, permission).await?))
+        })
+    }
 }
 
 /// `GET /enterprise-groups/{group_id}/workspace-defaults`: `{model_providers?, system_default_models?}`.
