@@ -132,12 +132,6 @@ pub trait DirectoryRepository: Send + Sync {
     /// The account's group memberships (active groups only).
     async fn group_memberships(&self, account_id: Uuid) -> DomainResult<Vec<GroupMembership>>;
 
-    /// Changes a member's group role.
-    ///
-    /// # Errors
-    /// [`DomainError::NotFound`] when the account is not a member of the group.
-    async fn set_group_role(&self, group_id: Uuid, account_id: Uuid, role: GroupRole) -> DomainResult<()>;
-
     /// Creates a group with its shadow tenant and the given memberships, in one transaction.
     ///
     /// # Errors
@@ -413,9 +407,6 @@ pub trait SessionRepository: Send + Sync {
 
     /// Revokes the account's most recently used live session, if any.
     async fn revoke_latest(&self, account_id: Uuid, now: OffsetDateTime) -> DomainResult<bool>;
-
-    /// Revokes every live session of the account; returns how many.
-    async fn revoke_all(&self, account_id: Uuid, now: OffsetDateTime) -> DomainResult<u64>;
 }
 
 /// Counters with a time window (login failures, mail throttles), kept in the database so every server

@@ -145,24 +145,6 @@ impl DirectoryRepository for DieselDirectory {
         rows.into_iter().map(GroupMemberRow::into_domain).collect()
     }
 
-    async fn set_group_role(&self, group_id: Uuid, account_id: Uuid, role: GroupRole) -> DomainResult<()> {
-        let changed = self
-            .db
-            .run(move |conn| {
-                Ok(diesel::update(group_members::table.find((id_to_db(group_id), id_to_db(account_id))))
-                    .set((
-                        group_members::role.eq(role.as_str()),
-                        group_members::updated_at.eq(to_db(OffsetDateTime::now_utc())),
-                    ))
-                    .execute(conn)?)
-            })
-            .await?;
-        if changed == 0 {
-            return Err(DomainError::NotFound { entity: "group member" });
-        }
-        Ok(())
-    }
-
     async fn create_group(&self, creation: &GroupCreation) -> DomainResult<()> {
         let c = creation.clone();
         self.db

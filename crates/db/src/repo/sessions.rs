@@ -184,19 +184,4 @@ impl SessionRepository for DieselSessions {
             })
             .await
     }
-
-    async fn revoke_all(&self, account_id: Uuid, now: OffsetDateTime) -> DomainResult<u64> {
-        self.db
-            .run(move |conn| {
-                let n = diesel::update(
-                    login_sessions::table
-                        .filter(login_sessions::account_id.eq(id_to_db(account_id)))
-                        .filter(login_sessions::revoked_at.is_null()),
-                )
-                .set(login_sessions::revoked_at.eq(Some(to_db(now))))
-                .execute(conn)?;
-                Ok(n as u64)
-            })
-            .await
-    }
 }

@@ -17,6 +17,7 @@ use crate::policy::{self, Subject};
 use crate::ports::DatasetViewer;
 use crate::values::{optional_text, required_text};
 
+use super::groups::Visible;
 use super::UseCases;
 
 /// Longest dataset name.
@@ -218,10 +219,9 @@ impl UseCases {
         search: Option<String>,
         page: PageRequest,
     ) -> DomainResult<Page<DatasetView>> {
-        let groups = self.memberships(actor.id).await?;
-        let subject = Subject { account: actor, groups: &groups };
-        self.group_info(actor, group_id).await?;
-        let sees_all = policy::group_role_in(subject, group_id) == Some(GroupRole::SuperAdmin);
+        let Visible { actor_groups, .. } = self.visible_group(actor, group_id).await?;
+        let sees_all = policy::group_role_in(Subject { account: actor, groups: &actor_groups }, group_id)
+            == Some(GroupRole::SuperAdmin);
         let viewer = if sees_all { DatasetViewer::All } else { DatasetViewer::Member(actor.id) };
         self.ports.datasets.list_in_group(group_id, viewer, search, page).await
     }

@@ -20,14 +20,14 @@ pub const NAME_MAX: usize = 255;
 pub const SHORT_NAME_MAX: usize = 100;
 
 /// A group the caller may see, with the caller's memberships.
-struct Visible {
-    group: EnterpriseGroup,
-    actor_groups: Vec<GroupMembership>,
+pub(super) struct Visible {
+    pub(super) group: EnterpriseGroup,
+    pub(super) actor_groups: Vec<GroupMembership>,
 }
 
 impl UseCases {
     /// The group if the actor may see it (members and platform readers; archived groups only the latter).
-    async fn visible_group(&self, actor: &Account, group_id: Uuid) -> DomainResult<Visible> {
+    pub(super) async fn visible_group(&self, actor: &Account, group_id: Uuid) -> DomainResult<Visible> {
         let actor_groups = self.memberships(actor.id).await?;
         let subject = Subject { account: actor, groups: &actor_groups };
         let reader = actor.system_role.is_some_and(|r| r.can_read_all());
@@ -310,17 +310,13 @@ impl UseCases {
         group_id: Uuid,
         permission: WorkspacePermission,
     ) -> DomainResult<bool> {
-        let groups = self.memberships(actor.id).await?;
-        if policy::may_manage_group(Subject { account: actor, groups: &groups }, group_id)
-            && self.group_info(actor, group_id).await.is_ok()
-        {
+        let Ok(Visible { actor_groups, .. }) = self.visible_group(actor, group_id).await else { return Ok(false) };
+        if policy::may_manage_group(Subject { account: actor, groups: &actor_groups }, group_id) {
             return Ok(true);
         }
-        match self.managed_tenants(actor, group_id, Some(permission), PageRequest { page: 1, limit: 1 }).await {
-            Ok(page) => Ok(page.total > 0),
-            Err(DomainError::NotFound { .. }) => Ok(false),
-            Err(e) => Err(e),
-        }
+        let scope = TenantScope::ManagedBy { account: actor.id, permission: Some(permission) };
+        let one = PageRequest { page: 1, limit: 1 };
+        Ok(self.ports.directory.group_tenants(group_id, scope, Some(TenantStatus::Normal), one).await?.total > 0)
     }
 
     /// Members of a group with their group roles, newest first.

@@ -15,6 +15,7 @@ use crate::model::{Account, EnterpriseGroup, Tenant, TenantMembership, Workspace
 use crate::policy::{self, Subject};
 use crate::ports::{GroupRepair, GroupSnapshot};
 
+use super::groups::Visible;
 use super::UseCases;
 
 /// Keys of a group's workspace defaults.
@@ -157,9 +158,8 @@ impl UseCases {
     /// # Errors
     /// `NotFound` for invisible groups, `Forbidden` for plain members.
     pub async fn workspace_defaults(&self, actor: &Account, group_id: Uuid) -> DomainResult<Value> {
-        let group = self.group_info(actor, group_id).await?;
-        let groups = self.memberships(actor.id).await?;
-        let subject = Subject { account: actor, groups: &groups };
+        let Visible { group, actor_groups } = self.visible_group(actor, group_id).await?;
+        let subject = Subject { account: actor, groups: &actor_groups };
         if !policy::may_manage_group(subject, group_id) && !actor.system_role.is_some_and(|r| r.can_read_all()) {
             return Err(DomainError::Forbidden("Only group administrators can see the workspace defaults."));
         }
@@ -171,9 +171,8 @@ impl UseCases {
     /// # Errors
     /// `NotFound`, `Forbidden`, `Invalid` per [`parse_workspace_defaults`].
     pub async fn set_workspace_defaults(&self, actor: &Account, group_id: Uuid, doc: Value) -> DomainResult<Value> {
-        let mut group = self.group_info(actor, group_id).await?;
-        let groups = self.memberships(actor.id).await?;
-        if !policy::may_own_group(Subject { account: actor, groups: &groups }, group_id) {
+        let Visible { mut group, actor_groups } = self.visible_group(actor, group_id).await?;
+        if !policy::may_own_group(Subject { account: actor, groups: &actor_groups }, group_id) {
             return Err(DomainError::Forbidden(
                 "Only the group's super administrator can change the workspace defaults.",
             ));

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::dto::{double_option, Paginated};
 use super::error::ConsoleError;
-use super::extract::{one_of, Authenticated, ConsoleJson, QueryParams};
+use super::extract::{one_of, path_id, Authenticated, ConsoleJson, QueryParams};
 use crate::AppState;
 
 /// Registers the routes (under `/console/api`).
@@ -269,8 +269,7 @@ pub(super) async fn group_datasets(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ConsoleError> {
     let q = QueryParams::of(&req);
-    let group =
-        Uuid::parse_str(&path).map_err(|_| ConsoleError::from(DomainError::NotFound { entity: "enterprise group" }))?;
+    let group = path_id(&path, super::groups::GROUP)?;
     let page = state.use_cases.group_datasets(&me, group, q.get("search").map(str::to_owned), q.page()?).await?;
     Ok(HttpResponse::Ok().json(Paginated::from_page(page, |v: DatasetView| {
         detail(&v.dataset, Extras::GroupListing { tenant_name: v.tenant_name, creator_name: v.creator_name })

@@ -59,6 +59,14 @@ pub fn one_of<E: WireEnum>(field: &str, raw: &str, allowed: &[E]) -> Result<E, C
     })
 }
 
+/// An id from the path; anything that is not a UUID names nothing (`404` for `entity`).
+///
+/// # Errors
+/// `NotFound { entity }` for a malformed id.
+pub fn path_id(raw: &str, entity: &'static str) -> Result<uuid::Uuid, ConsoleError> {
+    uuid::Uuid::parse_str(raw).map_err(|_| domain::DomainError::NotFound { entity }.into())
+}
+
 /// A JSON body parsed with [`parse_json`].
 pub struct ConsoleJson<T>(pub T);
 

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::dto::{Paginated, Render};
 use super::error::ConsoleError;
-use super::extract::{one_of, Authenticated, ConsoleJson, QueryParams};
+use super::extract::{one_of, path_id, Authenticated, ConsoleJson, QueryParams};
 use crate::AppState;
 
 /// Registers the routes (under `/console/api`).
@@ -106,12 +106,8 @@ fn group_info(g: &EnterpriseGroup, role: Option<GroupRole>) -> GroupInfo {
     }
 }
 
-/// An id from the path; anything that is not a UUID names nothing.
-fn path_id(raw: &str, entity: &'static str) -> Result<Uuid, ConsoleError> {
-    Uuid::parse_str(raw).map_err(|_| DomainError::NotFound { entity }.into())
-}
-
-const GROUP: &str = "enterprise group";
+/// The entity name of groups in not-found answers.
+pub(super) const GROUP: &str = "enterprise group";
 const ACCOUNT: &str = "account";
 
 fn group_status(q: &QueryParams) -> Result<Option<GroupStatus>, ConsoleError> {
