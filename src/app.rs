@@ -6,11 +6,14 @@ use std::sync::Arc;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::{Context, Result};
-use db::{Database, DbOptions, DieselAccounts, DieselDatasets, DieselDirectory, DieselSessions, DieselThrottles};
+use db::{
+    Database, DbOptions, DieselAccounts, DieselCodes, DieselDatasets, DieselDirectory, DieselOutbox, DieselSessions,
+    DieselThrottles,
+};
 use domain::ports::{Mailer, RandomIds, SystemClock};
 use domain::usecases::{Ports, Settings as UseCaseSettings, UseCases};
 use http::{AppState, SystemFeatures};
-use mail::LogMailer;
+use mail::{LogMailer, SmtpMailer};
 use secrecy::ExposeSecret;
 use security::{BcryptHasher, FileSigner, JwtCodec, RandomSecrets};
 use time::Duration;
@@ -44,8 +47,22 @@ pub async fn password_hasher(settings: &Settings) -> Result<BcryptHasher> {
     Ok(hasher)
 }
 
-/// The use cases over the Diesel repositories and security adapters.
-pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> UseCases {
+/// The mailer of these settings: SMTP when `SMTP_URL` is set, else the log (with bodies outside production).
+///
+/// # Errors
+/// A malformed `SMTP_URL` or `MAIL_FROM`.
+pub fn mailer(settings: &Settings) -> Result<Arc<dyn Mailer>> {
+    Ok(match &settings.smtp_url {
+        Some(url) => Arc::new(SmtpMailer::new(url.expose_secret(), &settings.mail_from).map_err(anyhow::Error::msg)?),
+        None => Arc::new(LogMailer { show_content: !settings.production }),
+    })
+}
+
+/// The use cases over the Diesel repositories, security adapters and mailer.
+///
+/// # Errors
+/// A malformed mail setting.
+pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Result<UseCases> {
     let secret = settings.secret_key.expose_secret().as_bytes();
     let ports = Ports {
         accounts: Arc::new(DieselAccounts::new(db.clone())),
@@ -53,17 +70,20 @@ pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Us
         datasets: Arc::new(DieselDatasets::new(db.clone())),
         sessions: Arc::new(DieselSessions::new(db.clone())),
         throttles: Arc::new(DieselThrottles::new(db.clone())),
+        codes: Arc::new(DieselCodes::new(db.clone())),
+        outbox: Arc::new(DieselOutbox::new(db.clone())),
+        mailer: mailer(settings)?,
         hasher: Arc::new(hasher),
         tokens: Arc::new(JwtCodec::new(
             secret,
             Duration::minutes(settings.access_token_expire_minutes),
             &settings.edition,
         )),
-        secrets: Arc::new(RandomSecrets),
+        secrets: Arc::new(RandomSecrets::new(secret)),
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
     };
-    UseCases::new(
+    Ok(UseCases::new(
         ports,
         UseCaseSettings {
             access_token_ttl: Duration::minutes(settings.access_token_expire_minutes),
@@ -73,9 +93,38 @@ pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Us
             login_lockout_window: Duration::seconds(settings.login_lockout_duration_secs),
             reveal_unknown_accounts: settings.reveal_unknown_accounts,
             invitation_ttl: Duration::hours(settings.invite_expiry_hours),
+            allow_register: settings.allow_register,
+            public_deployment: settings.is_public_deployment,
+            console_web_url: settings.console_web_url.clone(),
+            code_ttl: Duration::minutes(settings.code_expiry_minutes),
+            code_error_window: Duration::seconds(settings.code_lockout_duration_secs),
+            mail_ip_limit_per_minute: settings.email_send_ip_limit_per_minute,
+            mail_max_attempts: settings.mail_max_attempts,
+            mail_retry_base: Duration::seconds(settings.mail_retry_base_secs),
             ..Default::default()
         },
-    )
+    ))
+}
+
+/// The outbox worker: delivers due mail every `every`, and at once again while there is more.
+pub async fn run_mail_worker(use_cases: Arc<UseCases>, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        loop {
+            match use_cases.deliver_due_mail().await {
+                Ok(report) if report.sent + report.retried + report.failed > 0 => {
+                    tracing::debug!(?report, "outbox step");
+                }
+                Ok(_) => break,
+                Err(error) => {
+                    tracing::warn!(%error, "outbox step failed");
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /// A bound, not yet running server.
@@ -100,12 +149,17 @@ impl Application {
         } else {
             settings.files_url.clone()
         };
+        let use_cases = Arc::new(use_cases(&settings, &db, password_hasher(&settings).await?)?);
+        if settings.mail_worker {
+            let every = std::time::Duration::from_millis(settings.mail_poll_interval_ms);
+            actix_web::rt::spawn(run_mail_worker(use_cases.clone(), every));
+        }
         let state = web::Data::new(AppState {
-            use_cases: Arc::new(use_cases(&settings, &db, password_hasher(&settings).await?)),
+            use_cases,
             files: Arc::new(FileSigner::new(&files_url, settings.secret_key.expose_secret().as_bytes())),
             health: Arc::new(db.clone()),
             features: SystemFeatures {
-                is_email_setup: Mailer::is_configured(&LogMailer),
+                is_email_setup: settings.smtp_url.is_some(),
                 allow_register: settings.allow_register,
                 allow_create_workspace: settings.allow_create_workspace,
                 is_public_deployment: settings.is_public_deployment,

@@ -71,6 +71,25 @@ pub struct Settings {
     pub trust_forwarded_headers: bool,
     /// `DANGER_REVEAL_UNKNOWN_ACCOUNTS`: Dify's `account_not_found` answers (reveals which emails exist).
     pub reveal_unknown_accounts: bool,
+    /// `SMTP_URL`: `smtp://host:25`, `smtp://host:587?tls=starttls`, `smtps://user:pass@host:465`; unset → mails
+    /// are logged.
+    pub smtp_url: Option<SecretString>,
+    /// `MAIL_FROM`: sender, `Name <address>` or an address (required with `SMTP_URL`).
+    pub mail_from: String,
+    /// `MAIL_WORKER`: run the outbox worker in this process.
+    pub mail_worker: bool,
+    /// `MAIL_POLL_INTERVAL_MS`: how often the worker looks for due mail.
+    pub mail_poll_interval_ms: u64,
+    /// `MAIL_MAX_ATTEMPTS`: attempts before a mail is given up.
+    pub mail_max_attempts: i32,
+    /// `MAIL_RETRY_BASE_SECONDS`: wait after the first failure, doubled per further failure (at most an hour).
+    pub mail_retry_base_secs: i64,
+    /// `EMAIL_SEND_IP_LIMIT_PER_MINUTE`: code mails one client address may request per minute.
+    pub email_send_ip_limit_per_minute: i64,
+    /// `RESET_PASSWORD_TOKEN_EXPIRY_MINUTES`: lifetime of mailed codes.
+    pub code_expiry_minutes: i64,
+    /// `FORGOT_PASSWORD_LOCKOUT_DURATION`: seconds wrong codes are remembered.
+    pub code_lockout_duration_secs: i64,
 }
 
 fn parse_bool(key: &str, raw: &str) -> Result<bool> {
@@ -155,6 +174,20 @@ impl Settings {
             },
             trust_forwarded_headers: flag("TRUST_FORWARDED_HEADERS", false)?,
             reveal_unknown_accounts: flag("DANGER_REVEAL_UNKNOWN_ACCOUNTS", false)?,
+            smtp_url: get("SMTP_URL").map(SecretString::from),
+            mail_from: text("MAIL_FROM", ""),
+            mail_worker: flag("MAIL_WORKER", true)?,
+            mail_poll_interval_ms: get("MAIL_POLL_INTERVAL_MS")
+                .map_or(Ok(1000), |v| parse_num("MAIL_POLL_INTERVAL_MS", &v))?,
+            mail_max_attempts: get("MAIL_MAX_ATTEMPTS").map_or(Ok(8), |v| parse_num("MAIL_MAX_ATTEMPTS", &v))?,
+            mail_retry_base_secs: get("MAIL_RETRY_BASE_SECONDS")
+                .map_or(Ok(30), |v| parse_num("MAIL_RETRY_BASE_SECONDS", &v))?,
+            email_send_ip_limit_per_minute: get("EMAIL_SEND_IP_LIMIT_PER_MINUTE")
+                .map_or(Ok(50), |v| parse_num("EMAIL_SEND_IP_LIMIT_PER_MINUTE", &v))?,
+            code_expiry_minutes: get("RESET_PASSWORD_TOKEN_EXPIRY_MINUTES")
+                .map_or(Ok(5), |v| parse_num("RESET_PASSWORD_TOKEN_EXPIRY_MINUTES", &v))?,
+            code_lockout_duration_secs: get("FORGOT_PASSWORD_LOCKOUT_DURATION")
+                .map_or(Ok(86_400), |v| parse_num("FORGOT_PASSWORD_LOCKOUT_DURATION", &v))?,
         };
         settings.check()?;
         Ok(settings)
@@ -164,14 +197,21 @@ impl Settings {
         if !(4..=31).contains(&self.bcrypt_cost) {
             bail!("BCRYPT_COST must be between 4 and 31");
         }
-        let ranges: [(&str, i64, i64, i64); 6] = [
+        let ranges: [(&str, i64, i64, i64); 12] = [
+            ("MAIL_POLL_INTERVAL_MS", i64::try_from(self.mail_poll_interval_ms).unwrap_or(i64::MAX), 10, 3_600_000),
+            ("MAIL_MAX_ATTEMPTS", i64::from(self.mail_max_attempts), 1, 100),
+            ("MAIL_RETRY_BASE_SECONDS", self.mail_retry_base_secs, 1, 3600),
+            ("EMAIL_SEND_IP_LIMIT_PER_MINUTE", self.email_send_ip_limit_per_minute, 1, 1_000_000),
+            ("RESET_PASSWORD_TOKEN_EXPIRY_MINUTES", self.code_expiry_minutes, 1, 24 * 60),
             ("INVITE_EXPIRY_HOURS", self.invite_expiry_hours, 1, 24 * 365),
             ("ACCESS_TOKEN_EXPIRE_MINUTES", self.access_token_expire_minutes, 1, 60 * 24 * 30),
             ("REFRESH_TOKEN_EXPIRE_DAYS", self.refresh_token_expire_days, 1, 3650),
             ("SESSION_MAX_LIFETIME_DAYS", self.session_max_lifetime_days, 1, 3650),
             ("LOGIN_LOCKOUT_THRESHOLD", self.login_lockout_threshold, 1, 1000),
             ("LOGIN_LOCKOUT_DURATION", self.login_lockout_duration_secs, 1, 3650 * 86_400),
+            ("FORGOT_PASSWORD_LOCKOUT_DURATION", self.code_lockout_duration_secs, 1, 3650 * 86_400),
         ];
+
         for (key, value, min, max) in ranges {
             if !(min..=max).contains(&value) {
                 bail!("{key} must be between {min} and {max}");
@@ -185,6 +225,9 @@ impl Settings {
         }
         if self.workers.is_some_and(|w| !(1..=512).contains(&w)) {
             bail!("WORKERS must be between 1 and 512");
+        }
+        if self.smtp_url.is_some() && self.mail_from.is_empty() {
+            bail!("MAIL_FROM is required when SMTP_URL is set");
         }
         db::Backend::from_url(self.database_url.expose_secret()).map_err(anyhow::Error::msg)?;
         Ok(())
@@ -270,6 +313,8 @@ mod tests {
             .to_string()
             .contains("REFRESH_TOKEN_EXPIRE_DAYS"));
         assert!(from(&[("APP_ENV", "prod")]).unwrap_err().to_string().contains("APP_ENV"));
+        assert!(from(&[("SMTP_URL", "smtp://127.0.0.1:25")]).unwrap_err().to_string().contains("MAIL_FROM"));
+        assert!(from(&[("MAIL_MAX_ATTEMPTS", "0")]).unwrap_err().to_string().contains("MAIL_MAX_ATTEMPTS"));
         // a malformed URL is not echoed: it may carry a password
         let err = from(&[("DATABASE_URL", "user:secretpw@host/db")]).unwrap_err().to_string();
         assert!(!err.contains("secretpw"), "{err}");
@@ -277,10 +322,17 @@ mod tests {
 
     #[test]
     fn secrets_are_not_printed() {
-        let s = from(&[("SECRET_KEY", "hunter2hunter2"), ("DATABASE_URL", "postgres://u:pw@h/db")]).unwrap();
+        let s = from(&[
+            ("SECRET_KEY", "hunter2hunter2"),
+            ("DATABASE_URL", "postgres://u:pw@h/db"),
+            ("SMTP_URL", "smtps://mailer:smtppass@h:465"),
+            ("MAIL_FROM", "a@example.com"),
+        ])
+        .unwrap();
         let shown = format!("{s:?}");
         assert!(!shown.contains("hunter2"));
         assert!(!shown.contains("pw@"));
+        assert!(!shown.contains("smtppass"));
     }
 
     #[test]

@@ -92,7 +92,7 @@ async fn main() -> Result<()> {
             let for_db = settings.clone();
             let db = tokio::task::spawn_blocking(move || open_database(&for_db, for_db.auto_migrate)).await??;
             let hasher = password_hasher(&settings).await?;
-            use_cases(&settings, &db, hasher).setup(command).await.context("cannot create the admin")?;
+            use_cases(&settings, &db, hasher)?.setup(command).await.context("cannot create the admin")?;
             println!("admin {email} created with the group \"Default Group\" and the workspace \"{name}'s Workspace\"");
         }
     }

@@ -16,4 +16,6 @@ pub mod schema;
 pub use conn::{Backend, Database, DbConnection, DbOptions};
 pub use error::RepoError;
 pub use migrate::{migration_versions, revert_all, run_migrations};
-pub use repo::{DieselAccounts, DieselDatasets, DieselDirectory, DieselSessions, DieselThrottles};
+pub use repo::{
+    DieselAccounts, DieselCodes, DieselDatasets, DieselDirectory, DieselOutbox, DieselSessions, DieselThrottles,
+};

@@ -179,6 +179,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         consumed_at -> Nullable<Timestamp>,
+        verified_at -> Nullable<Timestamp>,
     }
 }
 

@@ -26,10 +26,16 @@ fn change(account: Account, expected_updated_at: OffsetDateTime) -> AccountChang
 
 fn installation(at: OffsetDateTime) -> Installation {
     let mut admin = account("Root@Example.com");
+    admin.name = "root".into();
     admin.system_role = Some(SystemRole::SuperAdmin);
+    Installation { founding: founding(admin, "Default Group", at), version: "test".into() }
+}
+
+/// `founder` founding the group `name` with its shadow tenant and own workspace.
+fn founding(admin: Account, name: &str, at: OffsetDateTime) -> GroupFounding {
     let gid = Uuid::new_v4();
-    let shadow = Tenant::new(gid, "Default Group".into(), Some(gid), at);
-    let ws = Tenant::new(Uuid::new_v4(), "root's Workspace".into(), Some(gid), at);
+    let shadow = Tenant::new(gid, name.into(), Some(gid), at);
+    let ws = Tenant::new(Uuid::new_v4(), format!("{}'s Workspace", admin.name), Some(gid), at);
     let join = |t: &Tenant, current| TenantMembership {
         tenant_id: t.id,
         account_id: admin.id,
@@ -40,7 +46,7 @@ fn installation(at: OffsetDateTime) -> Installation {
         invited_by: None,
         created_at: at,
     };
-    Installation {
+    GroupFounding {
         tenant_members: vec![join(&shadow, false), join(&ws, true)],
         group_members: vec![GroupMembership {
             group_id: gid,
@@ -50,7 +56,7 @@ fn installation(at: OffsetDateTime) -> Installation {
         }],
         group: EnterpriseGroup {
             id: gid,
-            name: "Default Group".into(),
+            name: name.into(),
             short_name: None,
             status: GroupStatus::Active,
             workspace_defaults: serde_json::json!({}),
@@ -58,8 +64,7 @@ fn installation(at: OffsetDateTime) -> Installation {
             updated_at: at,
         },
         tenants: vec![shadow, ws],
-        admin,
-        version: "test".into(),
+        founder: admin,
     }
 }
 
@@ -194,15 +199,15 @@ both_backends! {
         let inst = installation(at);
         dir.install(&inst).await.unwrap();
         assert_eq!(dir.setup_completed_at().await.unwrap(), Some(at));
-        let (tenant, join) = dir.current_tenant(inst.admin.id).await.unwrap().unwrap();
+        let (tenant, join) = dir.current_tenant(inst.founding.founder.id).await.unwrap().unwrap();
         assert_eq!(tenant.name, "root's Workspace");
         assert!(tenant.number.is_some());
         assert_eq!(join.permissions, vec![WorkspacePermission::CreateAgent]);
-        assert_eq!(dir.group_memberships(inst.admin.id).await.unwrap()[0].role, GroupRole::SuperAdmin);
+        assert_eq!(dir.group_memberships(inst.founding.founder.id).await.unwrap()[0].role, GroupRole::SuperAdmin);
         // a second installation is refused and writes nothing
         let again = installation(at);
         assert!(matches!(dir.install(&again).await, Err(DomainError::AlreadySetup)));
-        assert_eq!(accounts.get(again.admin.id).await.unwrap(), None);
+        assert_eq!(accounts.get(again.founding.founder.id).await.unwrap(), None);
     }
 
     async fn a_failing_install_leaves_nothing_behind(tdb) {
@@ -211,9 +216,9 @@ both_backends! {
         let accounts = DieselAccounts::new(db.clone());
         let mut inst = installation(now());
         // the same workspace twice: the second insert fails after the account was written
-        inst.tenants.push(inst.tenants[1].clone());
+        inst.founding.tenants.push(inst.founding.tenants[1].clone());
         assert!(dir.install(&inst).await.is_err());
-        assert_eq!(accounts.get(inst.admin.id).await.unwrap(), None);
+        assert_eq!(accounts.get(inst.founding.founder.id).await.unwrap(), None);
         assert_eq!(dir.setup_completed_at().await.unwrap(), None);
     }
 
@@ -241,19 +246,19 @@ both_backends! {
         dir.install(&inst).await.unwrap();
         let newcomer = account("new@example.com");
         let join = TenantMembership {
-            tenant_id: inst.group.id,
+            tenant_id: inst.founding.group.id,
             account_id: newcomer.id,
             role: WorkspaceRole::Normal,
             position: Some("dev".into()),
             permissions: vec![],
             current: false,
-            invited_by: Some(inst.admin.id),
+            invited_by: Some(inst.founding.founder.id),
             created_at: at,
         };
-        let gm = GroupMembership { group_id: inst.group.id, account_id: newcomer.id, role: GroupRole::Normal, created_at: at };
+        let gm = GroupMembership { group_id: inst.founding.group.id, account_id: newcomer.id, role: GroupRole::Normal, created_at: at };
         accounts.insert(&newcomer, &[gm], &[join]).await.unwrap();
         let (tenant, m) = dir.current_tenant(newcomer.id).await.unwrap().unwrap();
-        assert_eq!(tenant.id, inst.group.id);
+        assert_eq!(tenant.id, inst.founding.group.id);
         assert!(tenant.is_shadow());
         assert!(m.current);
         assert_eq!(m.position.as_deref(), Some("dev"));
@@ -261,7 +266,7 @@ both_backends! {
         // a group-role change travels with the account update
         let mut promoted = newcomer.clone();
         promoted.updated_at = newcomer.updated_at + Duration::seconds(1);
-        let c = AccountChange { group_role: Some((inst.group.id, GroupRole::Admin)), ..change(promoted, newcomer.updated_at) };
+        let c = AccountChange { group_role: Some((inst.founding.group.id, GroupRole::Admin)), ..change(promoted, newcomer.updated_at) };
         accounts.update(&c).await.unwrap();
         assert_eq!(dir.group_memberships(newcomer.id).await.unwrap()[0].role, GroupRole::Admin);
     }
@@ -275,14 +280,14 @@ both_backends! {
         dir.install(&inst).await.unwrap();
         for i in 0..5 {
             let a = account(&format!("m{i}@example.com"));
-            let gm = GroupMembership { group_id: inst.group.id, account_id: a.id, role: GroupRole::Normal, created_at: at + Duration::seconds(i + 1) };
+            let gm = GroupMembership { group_id: inst.founding.group.id, account_id: a.id, role: GroupRole::Normal, created_at: at + Duration::seconds(i + 1) };
             accounts.insert(&a, &[gm], &[]).await.unwrap();
         }
-        let page = accounts.list_group_members(inst.group.id, PageRequest { page: 1, limit: 2 }).await.unwrap();
+        let page = accounts.list_group_members(inst.founding.group.id, PageRequest { page: 1, limit: 2 }).await.unwrap();
         assert_eq!(page.total, 6);
         assert!(page.has_more());
         assert_eq!(page.items[0].0.email.as_deref(), Some("m4@example.com"));
-        let last = accounts.list_group_members(inst.group.id, PageRequest { page: 3, limit: 2 }).await.unwrap();
+        let last = accounts.list_group_members(inst.founding.group.id, PageRequest { page: 3, limit: 2 }).await.unwrap();
         assert_eq!(last.items.len(), 2);
         assert!(!last.has_more());
         assert_eq!(last.items[1].1, GroupRole::SuperAdmin);

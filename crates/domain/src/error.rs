@@ -60,6 +60,33 @@ pub enum DomainError {
     /// The refresh token is unknown, expired, revoked or was reused.
     #[error("invalid refresh token")]
     InvalidRefreshToken,
+    /// Too many mails were requested from this client address recently.
+    #[error("mail throttled for this address")]
+    MailIpLimited,
+    /// A code mail went to this address less than a minute ago.
+    #[error("mail throttled for this recipient")]
+    MailRateLimited,
+    /// Too many wrong codes were entered for this address; wait.
+    #[error("too many wrong codes")]
+    CodeAttemptsExceeded,
+    /// The code token is unknown, expired, used up, or not yet confirmed with its code.
+    #[error("invalid or expired code token")]
+    InvalidCodeToken,
+    /// The email does not match the code token's address.
+    #[error("email does not match the token")]
+    CodeEmailMismatch,
+    /// The code is wrong.
+    #[error("wrong code")]
+    WrongCode,
+    /// The password and its confirmation differ.
+    #[error("passwords do not match")]
+    PasswordMismatch,
+    /// Self-registration is switched off (`IS_PUBLIC_DEPLOYMENT` is false).
+    #[error("registration closed")]
+    RegistrationClosed,
+    /// The address already has an account (answered only under the compatibility switch).
+    #[error("email already registered")]
+    EmailAlreadyRegistered,
     /// Unexpected failure in an adapter; details are logged, never sent to clients.
     #[error("internal error: {0}")]
     Internal(InternalError),

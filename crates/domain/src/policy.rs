@@ -18,6 +18,8 @@ pub enum AccountAction {
     SetGroupRole,
     /// Change its platform role.
     SetSystemRole,
+    /// Set its password or clear its login lockout (admin help for users without mail).
+    ResetCredentials,
 }
 
 /// The outcome of a permission check.
@@ -122,6 +124,15 @@ pub fn decide(actor: Subject<'_>, target: Subject<'_>, action: AccountAction) ->
                 Decision::Allow
             } else {
                 Decision::Deny("Only system administrators can perform this operation.")
+            }
+        }
+        AccountAction::ResetCredentials => {
+            if is_self {
+                Decision::Deny("Change your own password with your current password.")
+            } else if admin_over_target || group_manager_over_target {
+                Decision::Allow
+            } else {
+                Decision::Deny("You are not allowed to change this account.")
             }
         }
         AccountAction::SetGroupRole => Decision::Deny("Group roles are decided per group."),

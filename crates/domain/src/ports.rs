@@ -14,8 +14,8 @@ use crate::error::DomainError;
 use crate::error::DomainResult;
 use crate::model::{
     Account, Dataset, DatasetView, EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Installation, Invitation,
-    InvitationBatch, LoginSession, Page, PageRequest, RefreshOutcome, Tenant, TenantMembership, TenantStatus,
-    WorkspacePermission, WorkspaceRole,
+    InvitationBatch, LoginSession, Mail, OutboxMail, OutboxState, Page, PageRequest, RefreshOutcome, Registration,
+    Tenant, TenantMembership, TenantStatus, VerificationCode, WorkspacePermission, WorkspaceRole,
 };
 use crate::values::Password;
 
@@ -97,6 +97,29 @@ pub trait AccountRepository: Send + Sync {
 
     /// Live members of a group with their group role, newest membership first.
     async fn list_group_members(&self, group_id: Uuid, page: PageRequest) -> DomainResult<Page<(Account, GroupRole)>>;
+
+    /// Sets a new password in one transaction: redeems the code (when the reset comes from one), stores the
+    /// hash, revokes every session of the account, and clears the login lockout counter.
+    ///
+    /// Returns `false`, writing nothing, when the code was already redeemed (two resets racing with one code).
+    async fn reset_password(&self, reset: &PasswordReset) -> DomainResult<bool>;
+}
+
+/// A password set by someone who proved control of the address, or by an admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordReset {
+    /// The account.
+    pub account_id: Uuid,
+    /// The new hash.
+    pub password_hash: String,
+    /// When.
+    pub at: OffsetDateTime,
+    /// The admin who set it; `None` when the account holder did.
+    pub changed_by: Option<Uuid>,
+    /// The code token's digest, redeemed in the same transaction.
+    pub code: Option<String>,
+    /// The login lockout counter to clear.
+    pub lockout_key: String,
 }
 
 /// A change to an account, written in one transaction by [`AccountRepository::update`].
@@ -124,6 +147,14 @@ pub trait DirectoryRepository: Send + Sync {
     /// # Errors
     /// [`DomainError::AlreadySetup`] when setup has already run or a workspace exists.
     async fn install(&self, installation: &Installation) -> DomainResult<()>;
+
+    /// Writes a self-registration in one transaction, redeeming its code.
+    ///
+    /// Returns `false`, writing nothing, when the code was already redeemed.
+    ///
+    /// # Errors
+    /// [`DomainError::Conflict`] naming `email` when a live account took the address meanwhile.
+    async fn register(&self, registration: &Registration) -> DomainResult<bool>;
 
     /// The account's current workspace (status normal) and its membership. When none is marked current, the
     /// oldest normal membership becomes current. `None` when the account has no normal workspace.
@@ -425,6 +456,53 @@ pub trait ThrottleRepository: Send + Sync {
     async fn clear(&self, key: &str) -> DomainResult<()>;
 }
 
+/// One-time codes mailed to addresses (forgot-password, registration).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait CodeRepository: Send + Sync {
+    /// Stores a new code and the mail carrying it in one transaction, retiring the unredeemed codes of the
+    /// same purpose and address.
+    async fn issue(&self, code: &VerificationCode, mail: &OutboxMail) -> DomainResult<()>;
+
+    /// The code named by a token digest, whatever its state.
+    async fn find(&self, token_digest: &str) -> DomainResult<Option<VerificationCode>>;
+
+    /// Counts one code entry and returns the new count, atomically, so parallel guesses each take a number;
+    /// `None` when the code is unknown, expired, redeemed or replaced.
+    async fn count_attempt(&self, token_digest: &str, now: OffsetDateTime) -> DomainResult<Option<i32>>;
+
+    /// Records that the right code was entered.
+    async fn mark_verified(&self, token_digest: &str, now: OffsetDateTime) -> DomainResult<()>;
+}
+
+/// The mail outbox: mails written with the change they belong to, sent later by a worker.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait OutboxRepository: Send + Sync {
+    /// Adds a mail on its own (mails that belong to a change are written by that change's method).
+    async fn enqueue(&self, mail: &OutboxMail) -> DomainResult<()>;
+
+    /// Claims up to `limit` due, unclaimed mails for `lease` and counts an attempt on each, atomically: two
+    /// workers never claim the same mail while a lease runs.
+    async fn claim_due(&self, now: OffsetDateTime, lease: Duration, limit: i64) -> DomainResult<Vec<OutboxMail>>;
+
+    /// Marks a claimed mail sent and drops its content (codes do not stay in the database). `false` when it
+    /// was already marked.
+    async fn mark_sent(&self, id: Uuid, now: OffsetDateTime) -> DomainResult<bool>;
+
+    /// Records a failed attempt: due again at `retry_at`, or given up (failed, content dropped) when `None`.
+    async fn mark_attempt_failed(
+        &self,
+        id: Uuid,
+        error: &str,
+        retry_at: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> DomainResult<()>;
+
+    /// Mails in a state, newest first.
+    async fn list(&self, state: OutboxState, page: PageRequest) -> DomainResult<Page<OutboxMail>>;
+}
+
 /// Result of checking a password against a stored hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PasswordCheck {
@@ -481,6 +559,12 @@ pub trait SecretTokens: Send + Sync {
     fn new_refresh_token(&self) -> String;
     /// The digest stored in place of a token.
     fn digest(&self, token: &str) -> String;
+    /// A new one-time code: six decimal digits from a CSPRNG.
+    fn new_code(&self) -> String;
+    /// A keyed digest of `code` bound to the token that names it (a database leak alone does not reveal codes).
+    fn code_digest(&self, token_digest: &str, code: &str) -> String;
+    /// Whether `code` matches `digest`, compared in constant time.
+    fn code_matches(&self, token_digest: &str, code: &str, digest: &str) -> bool;
 }
 
 /// Signs links to uploaded files (avatars).
@@ -498,23 +582,15 @@ pub trait StoreHealth: Send + Sync {
     async fn ping(&self) -> DomainResult<()>;
 }
 
-/// A mail ready to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutgoingMail {
-    /// Recipient address.
-    pub to: String,
-    /// Subject line.
-    pub subject: String,
-    /// Plain-text body.
-    pub text: String,
-}
-
 /// Sends mail.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait Mailer: Send + Sync {
     /// True when mail really leaves the system (SMTP configured).
     fn is_configured(&self) -> bool;
-    /// Delivers one mail.
-    async fn send(&self, mail: &OutgoingMail) -> DomainResult<()>;
+    /// Renders and delivers one mail.
+    ///
+    /// # Errors
+    /// [`DomainError::Internal`] carrying the transport's error text when the mail was not accepted.
+    async fn send(&self, mail: &Mail) -> DomainResult<()>;
 }

@@ -1,19 +1,30 @@
 //! # accountd mail adapters
 //!
-//! Implementations of the domain's [`Mailer`] port. [`LogMailer`] is used when no SMTP server is configured:
-//! it writes each mail to the log (development) and reports itself as not configured, so the console shows
-//! `is_email_setup: false`. [`MemoryMailer`] keeps mails in memory for tests. The SMTP adapter and the outbox
-//! worker arrive with the email work.
+//! Implementations of the domain's [`Mailer`] port, used by the outbox worker: [`SmtpMailer`] delivers over
+//! SMTP with lettre (`SMTP_URL`, `MAIL_FROM`); [`LogMailer`] is used when no SMTP server is configured and
+//! writes each mail to the log (development), reporting itself as not configured so the console shows
+//! `is_email_setup: false`; [`MemoryMailer`] keeps mails in memory for tests. [`templates`] holds the text.
+
+mod smtp;
+pub mod templates;
 
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use domain::ports::{Mailer, OutgoingMail};
+use domain::model::Mail;
+use domain::ports::Mailer;
 use domain::DomainResult;
+
+pub use smtp::SmtpMailer;
+pub use templates::{render, RenderedMail};
 
 /// Writes mails to the log instead of sending them.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct LogMailer;
+pub struct LogMailer {
+    /// Log the body too (development: the codes are in it). Off in production, where only the recipient
+    /// and subject are logged.
+    pub show_content: bool,
+}
 
 #[async_trait]
 impl Mailer for LogMailer {
@@ -21,8 +32,13 @@ impl Mailer for LogMailer {
         false
     }
 
-    async fn send(&self, mail: &OutgoingMail) -> DomainResult<()> {
-        tracing::info!(to = %mail.to, subject = %mail.subject, body = %mail.text, "mail not sent: no SMTP server configured");
+    async fn send(&self, mail: &Mail) -> DomainResult<()> {
+        let rendered = render(mail);
+        if self.show_content {
+            tracing::info!(to = %mail.to, subject = %rendered.subject, body = %rendered.text, "mail not sent: no SMTP server configured");
+        } else {
+            tracing::info!(to = %mail.to, subject = %rendered.subject, "mail not sent: no SMTP server configured");
+        }
         Ok(())
     }
 }
@@ -30,12 +46,12 @@ impl Mailer for LogMailer {
 /// Keeps sent mails in memory (tests).
 #[derive(Debug, Default, Clone)]
 pub struct MemoryMailer {
-    sent: Arc<Mutex<Vec<OutgoingMail>>>,
+    sent: Arc<Mutex<Vec<Mail>>>,
 }
 
 impl MemoryMailer {
     /// The mails sent so far.
-    pub fn sent(&self) -> Vec<OutgoingMail> {
+    pub fn sent(&self) -> Vec<Mail> {
         self.sent.lock().map(|v| v.clone()).unwrap_or_default()
     }
 }
@@ -46,7 +62,7 @@ impl Mailer for MemoryMailer {
         true
     }
 
-    async fn send(&self, mail: &OutgoingMail) -> DomainResult<()> {
+    async fn send(&self, mail: &Mail) -> DomainResult<()> {
         if let Ok(mut sent) = self.sent.lock() {
             sent.push(mail.clone());
         }
@@ -56,16 +72,18 @@ impl Mailer for MemoryMailer {
 
 #[cfg(test)]
 mod tests {
+    use domain::model::MailMessage;
+
     use super::*;
 
-    fn mail() -> OutgoingMail {
-        OutgoingMail { to: "a@example.com".into(), subject: "s".into(), text: "t".into() }
+    fn mail() -> Mail {
+        Mail { to: "a@example.com".into(), language: "en-US".into(), message: MailMessage::UnknownAddressNotice }
     }
 
     #[tokio::test]
     async fn log_mailer_is_not_a_configured_mailer() {
-        assert!(!LogMailer.is_configured());
-        LogMailer.send(&mail()).await.unwrap();
+        assert!(!LogMailer::default().is_configured());
+        LogMailer { show_content: true }.send(&mail()).await.unwrap();
     }
 
     #[tokio::test]

@@ -1,10 +1,41 @@
 use domain::ports::SecretTokens;
-use rand::RngCore;
+use hmac::{Hmac, Mac};
+use rand::{Rng, RngCore};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
-/// Refresh tokens from the operating system's CSPRNG, stored as SHA-256 digests.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct RandomSecrets;
+type HmacSha256 = Hmac<Sha256>;
+
+/// Refresh tokens and one-time codes from the operating system's CSPRNG. Tokens are stored as SHA-256
+/// digests; codes, having only a million values, as HMAC-SHA256 under a key derived from `SECRET_KEY`, so the
+/// database alone does not give them away.
+#[derive(Clone)]
+pub struct RandomSecrets {
+    code_key: [u8; 32],
+}
+
+impl RandomSecrets {
+    /// Secrets whose code digests are keyed by `secret` (domain-separated from its other uses).
+    pub fn new(secret: &[u8]) -> Self {
+        let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC accepts keys of any length");
+        mac.update(b"accountd one-time code digest");
+        Self { code_key: mac.finalize().into_bytes().into() }
+    }
+
+    fn code_mac(&self, token_digest: &str, code: &str) -> [u8; 32] {
+        let mut mac = HmacSha256::new_from_slice(&self.code_key).expect("HMAC accepts keys of any length");
+        mac.update(token_digest.as_bytes());
+        mac.update(b"|");
+        mac.update(code.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+}
+
+impl std::fmt::Debug for RandomSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RandomSecrets { .. }")
+    }
+}
 
 impl SecretTokens for RandomSecrets {
     fn new_refresh_token(&self) -> String {
@@ -16,6 +47,19 @@ impl SecretTokens for RandomSecrets {
     fn digest(&self, token: &str) -> String {
         hex::encode(Sha256::digest(token.as_bytes()))
     }
+
+    fn new_code(&self) -> String {
+        format!("{:06}", rand::rng().random_range(0..1_000_000u32))
+    }
+
+    fn code_digest(&self, token_digest: &str, code: &str) -> String {
+        hex::encode(self.code_mac(token_digest, code))
+    }
+
+    fn code_matches(&self, token_digest: &str, code: &str, digest: &str) -> bool {
+        let Ok(expected) = hex::decode(digest) else { return false };
+        bool::from(self.code_mac(token_digest, code.trim()).ct_eq(&expected))
+    }
 }
 
 #[cfg(test)]
@@ -24,11 +68,28 @@ mod tests {
 
     #[test]
     fn refresh_tokens_are_128_hex_and_digests_are_stable() {
-        let t = RandomSecrets.new_refresh_token();
+        let s = RandomSecrets::new(b"k");
+        let t = s.new_refresh_token();
         assert_eq!(t.len(), 128);
         assert!(t.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
-        assert_ne!(t, RandomSecrets.new_refresh_token());
-        assert_eq!(RandomSecrets.digest("a"), RandomSecrets.digest("a"));
-        assert_ne!(RandomSecrets.digest(&t), t);
+        assert_ne!(t, s.new_refresh_token());
+        assert_eq!(s.digest("a"), s.digest("a"));
+        assert_ne!(s.digest(&t), t);
+    }
+
+    #[test]
+    fn codes_are_six_digits_and_match_only_their_token_and_key() {
+        let s = RandomSecrets::new(b"k");
+        let codes: Vec<String> = (0..200).map(|_| s.new_code()).collect();
+        assert!(codes.iter().all(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit())));
+        assert!(codes.iter().collect::<std::collections::HashSet<_>>().len() > 150, "codes repeat too often");
+        let digest = s.code_digest("t1", "123456");
+        assert!(!digest.contains("123456"));
+        assert!(s.code_matches("t1", "123456", &digest));
+        assert!(s.code_matches("t1", " 123456 ", &digest), "surrounding blanks are forgiven");
+        assert!(!s.code_matches("t1", "123457", &digest));
+        assert!(!s.code_matches("t2", "123456", &digest), "bound to the token");
+        assert!(!RandomSecrets::new(b"other").code_matches("t1", "123456", &digest), "bound to the key");
+        assert!(!s.code_matches("t1", "123456", "not hex"));
     }
 }

@@ -1,14 +1,14 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 use domain::model::{Account, GroupMembership, GroupRole, Page, PageRequest, TenantMembership, WireEnum};
-use domain::ports::{AccountChange, AccountRepository};
+use domain::ports::{AccountChange, AccountRepository, PasswordReset};
 use domain::{DomainError, DomainResult};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::RepoError;
 use crate::rows::{id_to_db, to_db, AccountRow, GroupMemberRow, TenantMemberRow};
-use crate::schema::{accounts, group_members, login_sessions, tenant_members};
+use crate::schema::{accounts, group_members, login_sessions, tenant_members, throttles, verification_codes};
 use crate::Database;
 
 /// Accounts in the database.
@@ -123,6 +123,50 @@ impl AccountRepository for DieselAccounts {
                     .execute(conn)?;
                 }
                 Ok(())
+            })
+            .await
+    }
+
+    async fn reset_password(&self, reset: &PasswordReset) -> DomainResult<bool> {
+        let reset = reset.clone();
+        self.db
+            .write(move |conn| {
+                let id = id_to_db(reset.account_id);
+                let at = to_db(reset.at);
+                if let Some(code) = &reset.code {
+                    let redeemed = diesel::update(
+                        verification_codes::table
+                            .find(code)
+                            .filter(verification_codes::consumed_at.is_null())
+                            .filter(verification_codes::verified_at.is_not_null()),
+                    )
+                    .set(verification_codes::consumed_at.eq(Some(at)))
+                    .execute(conn)?;
+                    if redeemed == 0 {
+                        return Ok(false);
+                    }
+                }
+                let changed = diesel::update(accounts::table.find(&id))
+                    .set((
+                        accounts::password_hash.eq(Some(&reset.password_hash)),
+                        accounts::password_changed_at.eq(Some(at)),
+                        accounts::password_changed_by.eq(reset.changed_by.map(id_to_db)),
+                        accounts::tokens_not_before.eq(Some(at)),
+                        accounts::updated_at.eq(at),
+                    ))
+                    .execute(conn)?;
+                if changed == 0 {
+                    return Err(DomainError::NotFound { entity: "account" }.into());
+                }
+                diesel::update(
+                    login_sessions::table
+                        .filter(login_sessions::account_id.eq(&id))
+                        .filter(login_sessions::revoked_at.is_null()),
+                )
+                .set(login_sessions::revoked_at.eq(Some(at)))
+                .execute(conn)?;
+                diesel::delete(throttles::table.find(&reset.lockout_key)).execute(conn)?;
+                Ok(true)
             })
             .await
     }

@@ -2,8 +2,8 @@ use async_trait::async_trait;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use domain::model::{
-    Account, EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Installation, Invitation, InvitationBatch, Page,
-    PageRequest, Tenant, TenantMembership, TenantStatus, WireEnum, WorkspaceRole,
+    Account, EnterpriseGroup, GroupFounding, GroupMembership, GroupRole, GroupStatus, Installation, Invitation,
+    InvitationBatch, Page, PageRequest, Registration, Tenant, TenantMembership, TenantStatus, WireEnum, WorkspaceRole,
 };
 use domain::ports::{DirectoryRepository, GroupCreation, GroupRepair, GroupSnapshot, TenantScope};
 use domain::{DomainError, DomainResult};
@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::error::RepoError;
 use crate::repo::accounts::insert_memberships;
+use crate::repo::outbox::insert_outbox;
 use crate::rows::{
     from_db, id_from_db, id_to_db, to_db, AccountRow, GroupMemberRow, GroupRow, NewTenantRow, TenantMemberRow,
     TenantRow,
@@ -52,6 +53,16 @@ impl DieselDirectory {
     }
 }
 
+/// Inserts a founded group: the founder, the group, its tenants and the memberships.
+fn insert_founding(conn: &mut DbConnection, founding: &GroupFounding) -> Result<(), RepoError> {
+    diesel::insert_into(accounts::table).values(AccountRow::from(&founding.founder)).execute(conn)?;
+    diesel::insert_into(enterprise_groups::table).values(GroupRow::from(&founding.group)).execute(conn)?;
+    for tenant in &founding.tenants {
+        diesel::insert_into(tenants::table).values(NewTenantRow::from(tenant)).execute(conn)?;
+    }
+    insert_memberships(conn, &founding.group_members, &founding.tenant_members)
+}
+
 #[async_trait]
 impl DirectoryRepository for DieselDirectory {
     async fn setup_completed_at(&self) -> DomainResult<Option<OffsetDateTime>> {
@@ -73,13 +84,8 @@ impl DirectoryRepository for DieselDirectory {
                 if done || any_tenant {
                     return Err(DomainError::AlreadySetup.into());
                 }
-                let now = to_db(inst.group.created_at);
-                diesel::insert_into(accounts::table).values(AccountRow::from(&inst.admin)).execute(conn)?;
-                diesel::insert_into(enterprise_groups::table).values(GroupRow::from(&inst.group)).execute(conn)?;
-                for tenant in &inst.tenants {
-                    diesel::insert_into(tenants::table).values(NewTenantRow::from(tenant)).execute(conn)?;
-                }
-                insert_memberships(conn, &inst.group_members, &inst.tenant_members)?;
+                let now = to_db(inst.founding.group.created_at);
+                insert_founding(conn, &inst.founding)?;
                 diesel::insert_into(setups::table)
                     .values((setups::id.eq(1i16), setups::version.eq(&inst.version), setups::setup_at.eq(now)))
                     .execute(conn)
@@ -90,6 +96,28 @@ impl DirectoryRepository for DieselDirectory {
                         other => other.into(),
                     })?;
                 Ok(())
+            })
+            .await
+    }
+
+    async fn register(&self, registration: &Registration) -> DomainResult<bool> {
+        let registration = registration.clone();
+        self.db
+            .write(move |conn| {
+                let at = to_db(registration.founding.founder.created_at);
+                let redeemed = diesel::update(
+                    verification_codes::table
+                        .find(&registration.code)
+                        .filter(verification_codes::consumed_at.is_null())
+                        .filter(verification_codes::verified_at.is_not_null()),
+                )
+                .set(verification_codes::consumed_at.eq(Some(at)))
+                .execute(conn)?;
+                if redeemed == 0 {
+                    return Ok(false);
+                }
+                insert_founding(conn, &registration.founding)?;
+                Ok(true)
             })
             .await
     }
@@ -450,6 +478,9 @@ impl DirectoryRepository for DieselDirectory {
                             verification_codes::expires_at.eq(to_db(i.expires_at)),
                         ))
                         .execute(conn)?;
+                }
+                for mail in &batch.mails {
+                    insert_outbox(conn, mail)?;
                 }
                 Ok(())
             })

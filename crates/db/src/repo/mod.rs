@@ -1,14 +1,18 @@
 //! Diesel implementations of the domain's storage ports.
 
 mod accounts;
+mod codes;
 mod datasets;
 mod directory;
+mod outbox;
 mod sessions;
 mod throttles;
 
 pub use accounts::DieselAccounts;
+pub use codes::DieselCodes;
 pub use datasets::DieselDatasets;
 pub use directory::DieselDirectory;
+pub use outbox::DieselOutbox;
 pub use sessions::DieselSessions;
 pub use throttles::DieselThrottles;
 
@@ -17,7 +21,16 @@ use diesel::connection::SimpleConnection;
 use domain::ports::StoreHealth;
 use domain::DomainResult;
 
+use crate::conn::DbConnection;
 use crate::Database;
+
+/// The statement with the backend's placeholders: Postgres `$n`, SQLite `?n` (the same numbering).
+pub(crate) fn for_backend(conn: &DbConnection, sql: &str) -> String {
+    match conn {
+        DbConnection::Postgres(_) => sql.to_owned(),
+        DbConnection::Sqlite(_) => sql.replace('$', "?"),
+    }
+}
 
 #[async_trait]
 impl StoreHealth for Database {

@@ -5,7 +5,7 @@ use domain::ports::ThrottleRepository;
 use domain::DomainResult;
 use time::{Duration, OffsetDateTime};
 
-use crate::conn::DbConnection;
+use super::for_backend;
 use crate::rows::to_db;
 use crate::schema::throttles;
 use crate::Database;
@@ -42,11 +42,7 @@ impl ThrottleRepository for DieselThrottles {
         let key = key.to_owned();
         self.db
             .run(move |conn| {
-                let sql = match conn {
-                    DbConnection::Postgres(_) => HIT_SQL.to_owned(),
-                    DbConnection::Sqlite(_) => HIT_SQL.replace('$', "?"),
-                };
-                let row: Count = diesel::sql_query(sql)
+                let row: Count = diesel::sql_query(for_backend(conn, HIT_SQL))
                     .bind::<Text, _>(key)
                     .bind::<Timestamp, _>(to_db(now + window))
                     .bind::<Timestamp, _>(to_db(now))

@@ -179,6 +179,8 @@ pub struct InvitationBatch {
     pub tenant_members: Vec<TenantMembership>,
     /// Invitation tokens.
     pub invitations: Vec<Invitation>,
+    /// The invitation mails, written to the outbox with the rest.
+    pub mails: Vec<super::OutboxMail>,
 }
 
 impl TenantMembership {
@@ -197,19 +199,37 @@ impl TenantMembership {
     }
 }
 
-/// Everything `setup` creates, written in one transaction.
+/// A new group founded by one account: the account, the group, its shadow tenant and the founder's workspace,
+/// and the founder's memberships. Setup and self-registration both write one.
 #[derive(Debug, Clone)]
-pub struct Installation {
-    /// The super admin.
-    pub admin: Account,
-    /// "Default Group".
+pub struct GroupFounding {
+    /// The founder.
+    pub founder: Account,
+    /// The group.
     pub group: EnterpriseGroup,
-    /// The group's shadow tenant and the admin's own workspace.
+    /// The group's shadow tenant and the founder's own workspace.
     pub tenants: Vec<Tenant>,
     /// Group memberships.
     pub group_members: Vec<GroupMembership>,
     /// Workspace memberships.
     pub tenant_members: Vec<TenantMembership>,
+}
+
+/// What setup writes: the super admin founding "Default Group".
+#[derive(Debug, Clone)]
+pub struct Installation {
+    /// The admin's group.
+    pub founding: GroupFounding,
     /// Product version recorded with the setup.
     pub version: String,
+}
+
+/// What finishing a self-registration writes: the new account founding its own group, with the code that
+/// confirmed the address redeemed in the same transaction.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    /// The new account's group.
+    pub founding: GroupFounding,
+    /// Digest of the registration code's token.
+    pub code: String,
 }

@@ -6,6 +6,7 @@ mod account;
 mod audit;
 mod dataset;
 mod directory;
+mod mail;
 mod page;
 mod session;
 
@@ -14,9 +15,10 @@ pub use account::{Account, AccountExtension, AccountSource, AccountStatus, Partn
 pub use audit::AuditEvent;
 pub use dataset::{Dataset, DatasetPermission, DatasetView};
 pub use directory::{
-    EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Installation, Invitation, InvitationBatch, Tenant,
-    TenantMembership, TenantStatus, WorkspacePermission, WorkspaceRole,
+    EnterpriseGroup, GroupFounding, GroupMembership, GroupRole, GroupStatus, Installation, Invitation, InvitationBatch, Registration,
+    Tenant, TenantMembership, TenantStatus, WorkspacePermission, WorkspaceRole,
 };
+pub use mail::{CodePurpose, Mail, MailMessage, OutboxMail, OutboxState, VerificationCode};
 pub use page::{Page, PageRequest};
 pub use session::{LoginSession, RefreshOutcome, TokenPair};
 

@@ -58,7 +58,7 @@ impl AccountUpdate {
     }
 }
 
-fn enforce(decision: Decision) -> DomainResult<()> {
+pub(super) fn enforce(decision: Decision) -> DomainResult<()> {
     match decision {
         Decision::Allow => Ok(()),
         Decision::Deny(why) => Err(DomainError::Forbidden(why)),
@@ -91,6 +91,24 @@ impl UseCases {
             AccountAction::Read,
         );
         Ok((decision == Decision::Allow).then_some((target, target_groups)))
+    }
+
+    /// The live account `target` when the actor may do `action` to it.
+    ///
+    /// # Errors
+    /// `NotFound` when it does not exist or is hidden from the actor; `Forbidden` when the actor may see it but
+    /// not do `action`.
+    pub(super) async fn account_for(&self, actor: &Account, target: Uuid, action: AccountAction) -> DomainResult<Account> {
+        let actor_groups = self.memberships(actor.id).await?;
+        let found = self.ports.accounts.get(target).await?;
+        let (target, target_groups) =
+            self.readable(actor, &actor_groups, found).await?.ok_or(DomainError::NotFound { entity: "account" })?;
+        enforce(policy::decide(
+            Subject { account: actor, groups: &actor_groups },
+            Subject { account: &target, groups: &target_groups },
+            action,
+        ))?;
+        Ok(target)
     }
 
     /// Looks up a live account by email, as far as the actor may see it.

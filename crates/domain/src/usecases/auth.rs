@@ -30,7 +30,7 @@ fn session_secs(secs: i64) -> Duration {
     Duration::seconds(secs.clamp(60, 10 * 365 * 24 * 3600))
 }
 
-fn lockout_key(email_key: &str) -> String {
+pub(super) fn lockout_key(email_key: &str) -> String {
     format!("login_error:{email_key}")
 }
 
@@ -71,6 +71,20 @@ impl UseCases {
                 });
             }
         };
+        self.check_console_entry(&account, now).await?;
+        if let (true, Some(old)) = (needs_rehash, stored_hash) {
+            let fresh = self.ports.hasher.hash(&cmd.password).await?;
+            self.ports.accounts.replace_password_hash(account.id, old, fresh).await?;
+        }
+        self.ports.throttles.clear(&key).await?;
+        self.enter_console(&account, now, cmd.ip).await
+    }
+
+    /// Refuses accounts that may not enter the console now.
+    ///
+    /// # Errors
+    /// `AccountBanned`, `ConsoleLoginDisabled`, `NoWorkspace`.
+    pub(super) async fn check_console_entry(&self, account: &Account, now: OffsetDateTime) -> DomainResult<()> {
         if !account.is_usable_at(now) {
             return Err(DomainError::AccountBanned);
         }
@@ -80,13 +94,19 @@ impl UseCases {
         if self.ports.directory.current_tenant(account.id).await?.is_none() {
             return Err(DomainError::NoWorkspace);
         }
-        if let (true, Some(old)) = (needs_rehash, stored_hash) {
-            let fresh = self.ports.hasher.hash(&cmd.password).await?;
-            self.ports.accounts.replace_password_hash(account.id, old, fresh).await?;
-        }
-        self.ports.accounts.record_login(account.id, now, cmd.ip.clone()).await?;
-        self.ports.throttles.clear(&key).await?;
-        self.start_session(&account, now, cmd.ip).await
+        Ok(())
+    }
+
+    /// Records the login (a pending account becomes active) and starts a session, after
+    /// [`Self::check_console_entry`] passed.
+    pub(super) async fn enter_console(
+        &self,
+        account: &Account,
+        now: OffsetDateTime,
+        ip: Option<String>,
+    ) -> DomainResult<TokenPair> {
+        self.ports.accounts.record_login(account.id, now, ip.clone()).await?;
+        self.start_session(account, now, ip).await
     }
 
     /// Clears the login lockout of an email address (admin unlock).

@@ -7,12 +7,23 @@ use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult};
 use crate::model::{
-    Account, AccountStatus, GroupMembership, GroupRole, Invitation, InvitationBatch, Tenant, TenantMembership,
+    Account, AccountStatus, GroupMembership, GroupRole, Invitation, InvitationBatch, MailMessage, Tenant, TenantMembership,
     TenantStatus, TokenPair, WorkspaceRole,
 };
 use crate::values::{default_timezone, DisplayName, EmailAddress};
 
 use super::UseCases;
+
+/// Percent-encodes a query parameter value (RFC 3986 unreserved characters stay).
+fn encode_query(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
 
 /// Most addresses in one invitation request.
 pub const MAX_INVITES: usize = 100;
@@ -20,18 +31,20 @@ pub const MAX_INVITES: usize = 100;
 /// What happened to one invited address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InviteOutcome {
-    /// A pending account was invited; the token goes into the activation link.
+    /// A pending account was invited; the activation link was mailed.
     Invited {
         /// The address.
         email: String,
-        /// The invitation token.
-        token: Uuid,
+        /// The activation link (`{CONSOLE_WEB_URL}/activate?email=…&token=…`).
+        url: String,
     },
     /// The address belongs to an account that has already signed up: it was added to the workspace (if it was
     /// not a member) and signs in as usual.
     Added {
         /// The address.
         email: String,
+        /// The sign-in page.
+        url: String,
     },
     /// The address belongs to an account outside this workspace's group: inviting it would hand the group's
     /// administrators power over an account that never agreed to join. Only platform admins may do that.
@@ -96,6 +109,7 @@ impl UseCases {
         }
         let platform_admin = actor.system_role.is_some_and(|r| r.can_administer());
         let now = self.ports.clock.now();
+        let base = self.settings.console_web_url.trim_end_matches('/');
         let mut batch = InvitationBatch::default();
         let mut outcomes = Vec::with_capacity(emails.len());
         let mut seen = std::collections::HashSet::new();
@@ -142,9 +156,13 @@ impl UseCases {
                     created_at: now,
                     expires_at: now + self.settings.invitation_ttl,
                 });
-                outcomes.push(InviteOutcome::Invited { email: email.as_str().to_owned(), token });
+                let url = format!("{base}/activate?email={}&token={token}", encode_query(email.as_str()));
+                let message =
+                    MailMessage::Invitation { inviter: actor.name.clone(), workspace: tenant.name.clone(), link: url.clone() };
+                batch.mails.push(self.outbox_mail(email.as_str(), language, message, now));
+                outcomes.push(InviteOutcome::Invited { email: email.as_str().to_owned(), url });
             } else {
-                outcomes.push(InviteOutcome::Added { email: email.as_str().to_owned() });
+                outcomes.push(InviteOutcome::Added { email: email.as_str().to_owned(), url: format!("{base}/signin") });
             }
         }
         self.ports.directory.save_invitations(&batch).await?;
@@ -266,6 +284,12 @@ impl UseCases {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(super::encode_query("a+b@example.com"), "a%2Bb%40example.com");
+        assert_eq!(super::encode_query("plain-._~"), "plain-._~");
+    }
+
     use super::*;
     use crate::usecases::test_support::*;
 

@@ -3,9 +3,11 @@
 
 mod accounts;
 mod auth;
+mod codes;
 mod datasets;
 mod groups;
 mod invitations;
+mod mail;
 mod repairs;
 mod setup;
 mod workspaces;
@@ -17,14 +19,16 @@ use time::Duration;
 
 use crate::error::DomainResult;
 use crate::ports::{
-    AccessTokenCodec, AccountRepository, Clock, DatasetRepository, DirectoryRepository, IdGenerator, PasswordHasher,
-    SecretTokens, SessionRepository, ThrottleRepository,
+    AccessTokenCodec, AccountRepository, Clock, CodeRepository, DatasetRepository, DirectoryRepository, IdGenerator,
+    Mailer, OutboxRepository, PasswordHasher, SecretTokens, SessionRepository, ThrottleRepository,
 };
 
 pub use accounts::{AccountUpdate, NewAccount};
 pub use auth::LoginCommand;
+pub use codes::{CodeRedemption, CodeRequest};
 pub use datasets::DatasetInput;
 pub use invitations::{Activation, InviteOutcome};
+pub use mail::DeliveryReport;
 pub use repairs::{parse_workspace_defaults, RepairReport};
 pub use setup::SetupCommand;
 
@@ -41,6 +45,12 @@ pub struct Ports {
     pub sessions: Arc<dyn SessionRepository>,
     /// Counters.
     pub throttles: Arc<dyn ThrottleRepository>,
+    /// One-time codes.
+    pub codes: Arc<dyn CodeRepository>,
+    /// The mail outbox.
+    pub outbox: Arc<dyn OutboxRepository>,
+    /// Mail delivery (used by the outbox worker only).
+    pub mailer: Arc<dyn Mailer>,
     /// Password hashing.
     pub hasher: Arc<dyn PasswordHasher>,
     /// Access tokens.
@@ -70,6 +80,27 @@ pub struct Settings {
     pub invitation_ttl: Duration,
     /// Compatibility switch: answer `account_not_found` for unknown emails (reveals which emails exist).
     pub reveal_unknown_accounts: bool,
+    /// Unknown addresses may sign up (`ALLOW_REGISTER`; with the compatibility switch, forgot-password
+    /// registers them).
+    pub allow_register: bool,
+    /// Self-registration is open (`IS_PUBLIC_DEPLOYMENT`).
+    pub public_deployment: bool,
+    /// Base of links in mails (`CONSOLE_WEB_URL`).
+    pub console_web_url: String,
+    /// How long a mailed code works.
+    pub code_ttl: Duration,
+    /// Entries allowed per code.
+    pub code_max_attempts: i32,
+    /// Wrong codes tolerated per address and purpose before further entries are refused.
+    pub code_error_threshold: i64,
+    /// How long wrong codes are remembered.
+    pub code_error_window: Duration,
+    /// Code mails one client address may ask for per minute.
+    pub mail_ip_limit_per_minute: i64,
+    /// Attempts before the outbox gives a mail up.
+    pub mail_max_attempts: i32,
+    /// Wait after the first failed attempt; doubled after each further one.
+    pub mail_retry_base: Duration,
     /// Version recorded by setup.
     pub version: String,
 }
@@ -84,6 +115,16 @@ impl Default for Settings {
             login_lockout_window: Duration::hours(24),
             invitation_ttl: Duration::hours(72),
             reveal_unknown_accounts: false,
+            allow_register: false,
+            public_deployment: false,
+            console_web_url: String::new(),
+            code_ttl: Duration::minutes(5),
+            code_max_attempts: 5,
+            code_error_threshold: 5,
+            code_error_window: Duration::hours(24),
+            mail_ip_limit_per_minute: 50,
+            mail_max_attempts: 8,
+            mail_retry_base: Duration::seconds(30),
             version: env!("CARGO_PKG_VERSION").into(),
         }
     }
@@ -152,6 +193,9 @@ pub(crate) mod test_support {
         pub datasets: MockDatasetRepository,
         pub sessions: MockSessionRepository,
         pub throttles: MockThrottleRepository,
+        pub codes: MockCodeRepository,
+        pub outbox: MockOutboxRepository,
+        pub mailer: MockMailer,
         pub hasher: MockPasswordHasher,
         pub tokens: MockAccessTokenCodec,
         pub secrets: MockSecretTokens,
@@ -167,6 +211,9 @@ pub(crate) mod test_support {
                 datasets: MockDatasetRepository::new(),
                 sessions: MockSessionRepository::new(),
                 throttles: MockThrottleRepository::new(),
+                codes: MockCodeRepository::new(),
+                outbox: MockOutboxRepository::new(),
+                mailer: MockMailer::new(),
                 hasher: MockPasswordHasher::new(),
                 tokens: MockAccessTokenCodec::new(),
                 secrets: MockSecretTokens::new(),
@@ -174,6 +221,10 @@ pub(crate) mod test_support {
         }
 
         pub fn build(self) -> UseCases {
+            self.build_with(Settings::default())
+        }
+
+        pub fn build_with(self, settings: Settings) -> UseCases {
             let mut clock = MockClock::new();
             clock.expect_now().return_const(NOW);
             let mut ids = MockIdGenerator::new();
@@ -185,13 +236,16 @@ pub(crate) mod test_support {
                     datasets: Arc::new(self.datasets),
                     sessions: Arc::new(self.sessions),
                     throttles: Arc::new(self.throttles),
+                    codes: Arc::new(self.codes),
+                    outbox: Arc::new(self.outbox),
+                    mailer: Arc::new(self.mailer),
                     hasher: Arc::new(self.hasher),
                     tokens: Arc::new(self.tokens),
                     secrets: Arc::new(self.secrets),
                     clock: Arc::new(clock),
                     ids: Arc::new(ids),
                 },
-                Settings::default(),
+                settings,
             )
         }
     }

@@ -2,7 +2,7 @@
 
 use crate::error::DomainResult;
 use crate::model::{
-    Account, EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Installation, SystemRole, Tenant,
+    Account, EnterpriseGroup, GroupFounding, GroupMembership, GroupRole, GroupStatus, Installation, SystemRole, Tenant,
     TenantMembership, WorkspaceRole,
 };
 use crate::values::{DisplayName, EmailAddress, Password};
@@ -27,6 +27,39 @@ pub struct SetupCommand {
 pub const DEFAULT_GROUP_NAME: &str = "Default Group";
 
 impl UseCases {
+    /// Plans a new active group named `group_name` founded by `founder`: its shadow tenant, the workspace
+    /// "<name>'s Workspace" in it (made current), and the founder as group super admin and owner of both.
+    pub(super) fn found_group(&self, founder: Account, group_name: String, now: time::OffsetDateTime) -> GroupFounding {
+        let group_id = self.ports.ids.new_id();
+        let group = EnterpriseGroup {
+            id: group_id,
+            name: group_name,
+            short_name: None,
+            status: GroupStatus::Active,
+            workspace_defaults: serde_json::json!({}),
+            created_at: now,
+            updated_at: now,
+        };
+        let shadow = Tenant::new(group_id, group.name.clone(), Some(group_id), now);
+        let workspace = Tenant::new(self.ports.ids.new_id(), format!("{}'s Workspace", founder.name), Some(group_id), now);
+        let join = |tenant: &Tenant, current: bool| TenantMembership {
+            current,
+            ..TenantMembership::new(tenant.id, founder.id, WorkspaceRole::Owner, now)
+        };
+        GroupFounding {
+            tenant_members: vec![join(&shadow, false), join(&workspace, true)],
+            group_members: vec![GroupMembership {
+                group_id,
+                account_id: founder.id,
+                role: GroupRole::SuperAdmin,
+                created_at: now,
+            }],
+            tenants: vec![shadow, workspace],
+            group,
+            founder,
+        }
+    }
+
     /// When setup finished, `None` before.
     pub async fn setup_status(&self) -> DomainResult<Option<time::OffsetDateTime>> {
         self.ports.directory.setup_completed_at().await
@@ -43,43 +76,16 @@ impl UseCases {
         }
         let hash = self.ports.hasher.hash(&cmd.password).await?;
         let now = self.ports.clock.now();
-        let ids = &self.ports.ids;
-
         let mut admin =
-            Account::new(ids.new_id(), cmd.name.as_str().to_owned(), Some(cmd.email.as_str().to_owned()), now);
+            Account::new(self.ports.ids.new_id(), cmd.name.as_str().to_owned(), Some(cmd.email.as_str().to_owned()), now);
         admin.password_hash = Some(hash);
         admin.password_changed_at = Some(now);
         admin.initialized_at = Some(now);
         admin.last_login_ip = cmd.ip;
         admin.system_role = Some(SystemRole::SuperAdmin);
 
-        let group_id = ids.new_id();
-        let group = EnterpriseGroup {
-            id: group_id,
-            name: DEFAULT_GROUP_NAME.into(),
-            short_name: None,
-            status: GroupStatus::Active,
-            workspace_defaults: serde_json::json!({}),
-            created_at: now,
-            updated_at: now,
-        };
-        let shadow = Tenant::new(group_id, group.name.clone(), Some(group_id), now);
-        let workspace = Tenant::new(ids.new_id(), format!("{}'s Workspace", admin.name), Some(group_id), now);
-        let join = |tenant: &Tenant, current: bool| TenantMembership {
-            current,
-            ..TenantMembership::new(tenant.id, admin.id, WorkspaceRole::Owner, now)
-        };
         let installation = Installation {
-            tenant_members: vec![join(&shadow, false), join(&workspace, true)],
-            group_members: vec![GroupMembership {
-                group_id,
-                account_id: admin.id,
-                role: GroupRole::SuperAdmin,
-                created_at: now,
-            }],
-            tenants: vec![shadow, workspace],
-            group,
-            admin,
+            founding: self.found_group(admin, DEFAULT_GROUP_NAME.into(), now),
             version: self.settings.version.clone(),
         };
         self.ports.directory.install(&installation).await?;
@@ -110,14 +116,15 @@ mod tests {
         m.directory
             .expect_install()
             .withf(|i: &Installation| {
+                let i = &i.founding;
                 let shadow = i.tenants.iter().find(|t| t.id == i.group.id).expect("shadow tenant");
                 let own = i.tenants.iter().find(|t| t.id != i.group.id).expect("workspace");
                 i.group.name == "Default Group"
                     && shadow.group_id == Some(i.group.id)
                     && own.name == "zgi's Workspace"
                     && own.group_id == Some(i.group.id)
-                    && i.admin.system_role == Some(SystemRole::SuperAdmin)
-                    && i.admin.password_hash.as_deref() == Some("hash")
+                    && i.founder.system_role == Some(SystemRole::SuperAdmin)
+                    && i.founder.password_hash.as_deref() == Some("hash")
                     && i.group_members.len() == 1
                     && i.group_members[0].role == GroupRole::SuperAdmin
                     && i.tenant_members.iter().filter(|m| m.current).count() == 1

@@ -140,6 +140,37 @@ impl From<DomainError> for ConsoleError {
             DomainError::InvalidRefreshToken => {
                 Self::Body { status: S::UNAUTHORIZED, body: json!({"result": "fail", "data": "Invalid refresh token"}) }
             }
+            DomainError::MailIpLimited => Self::standard(
+                S::TOO_MANY_REQUESTS,
+                "email_send_ip_limit",
+                "Too many emails have been sent from this IP address recently. Please try again later.",
+            ),
+            DomainError::MailRateLimited => Self::standard(
+                S::TOO_MANY_REQUESTS,
+                "password_reset_rate_limit_exceeded",
+                "Too many password reset emails have been sent. Please try again in 1 minutes.",
+            ),
+            DomainError::CodeAttemptsExceeded => Self::standard(
+                S::TOO_MANY_REQUESTS,
+                "email_password_reset_limit",
+                "Too many failed password reset attempts. Please try again in 24 hours.",
+            ),
+            DomainError::InvalidCodeToken => {
+                Self::standard(S::BAD_REQUEST, "invalid_or_expired_token", "The token is invalid or has expired.")
+            }
+            DomainError::CodeEmailMismatch => {
+                Self::standard(S::BAD_REQUEST, "invalid_email", "The email address is not valid.")
+            }
+            DomainError::WrongCode => Self::standard(S::BAD_REQUEST, "email_code_error", "Email code is invalid or expired."),
+            DomainError::PasswordMismatch => {
+                Self::standard(S::BAD_REQUEST, "password_mismatch", "The passwords do not match.")
+            }
+            DomainError::RegistrationClosed => {
+                Self::standard(S::FORBIDDEN, "forbidden", "Registration is not allowed for private deployment.")
+            }
+            DomainError::EmailAlreadyRegistered => {
+                Self::standard(S::BAD_REQUEST, "user_register_failed", "Email already exists.")
+            }
             DomainError::Internal(source) => {
                 tracing::error!(error = %source, "internal error");
                 Self::Body { status: S::INTERNAL_SERVER_ERROR, body: json!({"message": "Internal Server Error", "code": "unknown"}) }

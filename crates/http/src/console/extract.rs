@@ -96,6 +96,17 @@ pub fn body_error(e: actix_web::Error) -> ConsoleError {
     }
 }
 
+/// An optional interface language: a supported one, or `en-US` when absent or empty.
+///
+/// # Errors
+/// `invalid_param` naming `language` for unsupported values.
+pub fn language_or_default(raw: Option<&str>) -> Result<&'static str, ConsoleError> {
+    match raw.filter(|l| !l.is_empty()) {
+        Some(l) => Ok(domain::values::parse_language("language", l)?),
+        None => Ok("en-US"),
+    }
+}
+
 /// Query parameters as strings, parsed by the handler.
 pub struct QueryParams(pub HashMap<String, String>);
 

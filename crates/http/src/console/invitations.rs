@@ -11,7 +11,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::error::ConsoleError;
-use super::extract::{client_ip, ConsoleJson, QueryParams};
+use super::extract::{client_ip, language_or_default, ConsoleJson, QueryParams};
 use super::{dto, extract::Authenticated};
 use crate::AppState;
 
@@ -20,17 +20,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/workspaces/current/members/invite-email", web::post().to(invite))
         .route("/activate/check", web::get().to(check))
         .route("/activate", web::post().to(activate));
-}
-
-/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[derive(Deserialize)]
@@ -54,10 +43,7 @@ pub(super) async fn invite(
             status: StatusCode::BAD_REQUEST,
             body: json!({"code": "invalid-role", "message": "Invalid role"}),
         })?;
-    let language = match body.language.as_deref().filter(|l| !l.is_empty()) {
-        Some(l) => parse_language("language", l)?,
-        None => "en-US",
-    };
+    let language = language_or_default(body.language.as_deref())?;
     let emails = body.emails.iter().map(|e| EmailAddress::parse("emails", e)).collect::<Result<Vec<_>, _>>()?;
     let outcomes = state.use_cases.invite_members(&me, &emails, role, language).await.map_err(|e| match e {
         DomainError::Forbidden(why) => {
@@ -65,14 +51,12 @@ pub(super) async fn invite(
         }
         other => other.into(),
     })?;
-    let base = state.console_web_url.trim_end_matches('/');
     let results: Vec<_> = outcomes
         .iter()
         .map(|o| match o {
-            InviteOutcome::Invited { email, token } => {
-                json!({"status": "success", "email": email, "url": format!("{base}/activate?email={}&token={token}", encode(email))})
+            InviteOutcome::Invited { email, url } | InviteOutcome::Added { email, url } => {
+                json!({"status": "success", "email": email, "url": url})
             }
-            InviteOutcome::Added { email } => json!({"status": "success", "email": email, "url": format!("{base}/signin")}),
             InviteOutcome::Refused { email } => json!({
                 "status": "failed",
                 "email": email,
@@ -152,13 +136,4 @@ pub(super) async fn activate(
         access_token: pair.access_token,
         refresh_token: pair.refresh_token,
     })))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn query_values_are_percent_encoded() {
-        assert_eq!(super::encode("a+b@example.com"), "a%2Bb%40example.com");
-        assert_eq!(super::encode("plain-._~"), "plain-._~");
-    }
 }

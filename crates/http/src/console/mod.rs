@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 mod groups;
 mod invitations;
+mod recovery;
 mod setup;
 mod workspaces;
 
@@ -34,5 +35,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .configure(datasets::config)
         .configure(groups::config)
         .configure(workspaces::config)
-        .configure(invitations::config);
+        .configure(invitations::config)
+        .configure(recovery::config);
 }

@@ -1,0 +1,373 @@
+//! Flows that prove control of an address with a mailed six-digit code — forgot-password and self-registration
+//! — and the admin help for users without mail (password reset, lockout clearing).
+//!
+//! A code request answers the same way, with the same database work, whether or not the address has an
+//! account: a known address gets a code, an unknown one a notice saying someone tried to use it. Only the
+//! compatibility switch `reveal_unknown_accounts` restores Dify's `account_not_found` answers.
+
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::error::{DomainError, DomainResult};
+use crate::model::{Account, AccountStatus, CodePurpose, MailMessage, Registration, TokenPair, VerificationCode, WireEnum};
+use crate::policy::AccountAction;
+use crate::ports::PasswordReset;
+use crate::values::{default_timezone, email_key, DisplayName, EmailAddress, Password};
+
+use super::auth::lockout_key;
+use super::UseCases;
+
+/// The window of the per-address and per-client mail throttles.
+const MAIL_THROTTLE_WINDOW: Duration = Duration::minutes(1);
+
+/// How a code request went, for the dialect to render.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeRequest {
+    /// A mail is on its way; the token names the code.
+    Sent {
+        /// The token the client sends back with the code.
+        token: String,
+    },
+    /// Compatibility answer: the address has no account, but registration is open, so a code was sent anyway.
+    SentToUnknownAccount {
+        /// The token the client sends back with the code.
+        token: String,
+    },
+}
+
+/// Input of [`UseCases::reset_password_with_code`] and [`UseCases::finish_registration`].
+#[derive(Debug, Clone)]
+pub struct CodeRedemption {
+    /// The token from the code request.
+    pub token: String,
+    /// The address, when the client repeats it (must match).
+    pub email: Option<EmailAddress>,
+    /// The display name (registration only; default: the address's local part).
+    pub name: Option<DisplayName>,
+    /// The new password.
+    pub password: Password,
+    /// Its confirmation.
+    pub password_confirm: String,
+    /// Client address.
+    pub ip: Option<String>,
+}
+
+fn code_error_key(purpose: CodePurpose, email: &EmailAddress) -> String {
+    format!("code_error:{}:{}", purpose.as_str(), email.key())
+}
+
+impl UseCases {
+    /// Forgot-password, step 1: mails a code to a known address, a notice to an unknown one.
+    ///
+    /// # Errors
+    /// `MailIpLimited`, `MailRateLimited`; `AccountNotFound` for unknown addresses under the compatibility
+    /// switch when registration is closed.
+    pub async fn request_password_reset(
+        &self,
+        email: &EmailAddress,
+        language: &str,
+        ip: Option<&str>,
+    ) -> DomainResult<CodeRequest> {
+        self.throttle_mail_sender(ip).await?;
+        let account = self.ports.accounts.find_live_by_email(&email.key()).await?.filter(|a| a.status != AccountStatus::Closed);
+        let reveal = self.settings.reveal_unknown_accounts;
+        if account.is_none() && reveal && !self.settings.allow_register {
+            return Err(DomainError::AccountNotFound);
+        }
+        let send_code = account.is_some() || reveal;
+        let token = self
+            .send_code(CodePurpose::ResetPassword, email, language, account.as_ref().map(|a| a.id), send_code, || {
+                MailMessage::UnknownAddressNotice
+            })
+            .await?;
+        Ok(if account.is_none() && reveal { CodeRequest::SentToUnknownAccount { token } } else { CodeRequest::Sent { token } })
+    }
+
+    /// Registration, step 1: mails a code to a new address, a notice to an address that has an account.
+    ///
+    /// # Errors
+    /// `RegistrationClosed` unless the deployment is public; `MailIpLimited`, `MailRateLimited`;
+    /// `EmailAlreadyRegistered` under the compatibility switch.
+    pub async fn request_registration(
+        &self,
+        email: &EmailAddress,
+        language: &str,
+        ip: Option<&str>,
+    ) -> DomainResult<String> {
+        if !self.settings.public_deployment {
+            return Err(DomainError::RegistrationClosed);
+        }
+        self.throttle_mail_sender(ip).await?;
+        let taken = self.ports.accounts.find_live_by_email(&email.key()).await?.is_some();
+        if taken && self.settings.reveal_unknown_accounts {
+            return Err(DomainError::EmailAlreadyRegistered);
+        }
+        let signin_link = format!("{}/signin", self.settings.console_web_url.trim_end_matches('/'));
+        self.send_code(CodePurpose::Register, email, language, None, !taken, || MailMessage::ExistingAccountNotice {
+            signin_link,
+        })
+        .await
+    }
+
+    /// Step 2 of both flows: checks the code and marks the token confirmed. Returns the address.
+    ///
+    /// # Errors
+    /// `CodeAttemptsExceeded` after too many wrong codes for the address; `InvalidCodeToken`,
+    /// `CodeEmailMismatch`, `WrongCode`.
+    pub async fn verify_code(
+        &self,
+        purpose: CodePurpose,
+        email: &EmailAddress,
+        code: &str,
+        token: &str,
+    ) -> DomainResult<String> {
+        let now = self.ports.clock.now();
+        let error_key = code_error_key(purpose, email);
+        if self.ports.throttles.count(&error_key, now).await? > self.settings.code_error_threshold {
+            return Err(DomainError::CodeAttemptsExceeded);
+        }
+        let digest = self.ports.secrets.digest(token);
+        let found = self.live_code(purpose, &digest, now).await?;
+        if email_key(&found.email) != email.key() {
+            return Err(DomainError::CodeEmailMismatch);
+        }
+        // Count the entry before comparing: parallel guesses each take a number.
+        let attempts = self
+            .ports
+            .codes
+            .count_attempt(&digest, now)
+            .await?
+            .ok_or(DomainError::InvalidCodeToken)?;
+        if attempts > self.settings.code_max_attempts {
+            return Err(DomainError::InvalidCodeToken);
+        }
+        let matches = found.code_digest.as_deref().is_some_and(|d| self.ports.secrets.code_matches(&digest, code, d));
+        if !matches {
+            self.ports.throttles.hit(&error_key, now, self.settings.code_error_window).await?;
+            return Err(DomainError::WrongCode);
+        }
+        self.ports.throttles.clear(&error_key).await?;
+        self.ports.codes.mark_verified(&digest, now).await?;
+        Ok(found.email)
+    }
+
+    /// Forgot-password, step 3: sets the new password with a confirmed token, revokes the account's sessions,
+    /// clears its login lockout, and signs it in. Under the compatibility switch with registration open, a
+    /// token for an unknown address registers it instead.
+    ///
+    /// # Errors
+    /// `PasswordMismatch`, `InvalidCodeToken`, `CodeEmailMismatch`; the sign-in errors of
+    /// [`UseCases::login`] after the password was set.
+    pub async fn reset_password_with_code(&self, cmd: CodeRedemption) -> DomainResult<TokenPair> {
+        let (digest, code) = self.confirmed_code(CodePurpose::ResetPassword, &cmd).await?;
+        let Some(account_id) = code.account_id else {
+            if self.settings.reveal_unknown_accounts && self.settings.allow_register {
+                return self.register_with_code(digest, &code, cmd).await;
+            }
+            return Err(DomainError::InvalidCodeToken);
+        };
+        let now = self.ports.clock.now();
+        let account = self
+            .ports
+            .accounts
+            .get(account_id)
+            .await?
+            .filter(|a| a.is_live() && a.status != AccountStatus::Closed)
+            .ok_or(DomainError::InvalidCodeToken)?;
+        self.set_password(&account, &cmd.password, Some(digest), None, now).await?;
+        self.check_console_entry(&account, now).await?;
+        self.enter_console(&account, now, cmd.ip).await
+    }
+
+    /// Registration, step 3: creates the account with its own group, shadow workspace and "<name>'s Workspace"
+    /// in one transaction with the redemption of the confirmed token, and signs it in.
+    ///
+    /// # Errors
+    /// `RegistrationClosed`, `PasswordMismatch`, `InvalidCodeToken`, `CodeEmailMismatch`,
+    /// `EmailAlreadyRegistered`.
+    pub async fn finish_registration(&self, cmd: CodeRedemption) -> DomainResult<TokenPair> {
+        if !self.settings.public_deployment {
+            return Err(DomainError::RegistrationClosed);
+        }
+        let (digest, code) = self.confirmed_code(CodePurpose::Register, &cmd).await?;
+        self.register_with_code(digest, &code, cmd).await
+    }
+
+    /// Sets another account's password (admin help): the same effects as a reset by code.
+    ///
+    /// # Errors
+    /// `NotFound` when the account is unknown or hidden from the actor; `Forbidden` unless the actor
+    /// administers it (platform admin, or a manager of one of its groups) and it is not the actor.
+    pub async fn admin_reset_password(&self, actor: &Account, target: Uuid, password: &Password) -> DomainResult<()> {
+        let account = self.account_for(actor, target, AccountAction::ResetCredentials).await?;
+        self.set_password(&account, password, None, Some(actor.id), self.ports.clock.now()).await
+    }
+
+    /// Clears another account's login lockout (admin help), with the same permission as
+    /// [`UseCases::admin_reset_password`].
+    pub async fn admin_unlock(&self, actor: &Account, target: Uuid) -> DomainResult<()> {
+        let account = self.account_for(actor, target, AccountAction::ResetCredentials).await?;
+        match account.email.as_deref() {
+            Some(email) => self.ports.throttles.clear(&lockout_key(&email_key(email))).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Sets the password of the account with this email, for the operator's command line.
+    ///
+    /// # Errors
+    /// `NotFound` when no live account has the address.
+    pub async fn operator_reset_password(&self, email: &EmailAddress, password: &Password) -> DomainResult<()> {
+        let account = self
+            .ports
+            .accounts
+            .find_live_by_email(&email.key())
+            .await?
+            .ok_or(DomainError::NotFound { entity: "account" })?;
+        self.set_password(&account, password, None, None, self.ports.clock.now()).await
+    }
+
+    /// Hashes and stores a new password set by `changed_by` (the holder when `None`), redeeming `code`,
+    /// revoking sessions and clearing the lockout, in one transaction.
+    async fn set_password(
+        &self,
+        account: &Account,
+        password: &Password,
+        code: Option<String>,
+        changed_by: Option<Uuid>,
+        now: OffsetDateTime,
+    ) -> DomainResult<()> {
+        let password_hash = self.ports.hasher.hash(password).await?;
+        let reset = PasswordReset {
+            account_id: account.id,
+            password_hash,
+            at: now,
+            changed_by,
+            code,
+            lockout_key: lockout_key(&email_key(account.email.as_deref().unwrap_or_default())),
+        };
+        if self.ports.accounts.reset_password(&reset).await? {
+            Ok(())
+        } else {
+            Err(DomainError::InvalidCodeToken)
+        }
+    }
+
+    /// Checks the mail throttle of the client address.
+    async fn throttle_mail_sender(&self, ip: Option<&str>) -> DomainResult<()> {
+        if let Some(ip) = ip {
+            let now = self.ports.clock.now();
+            let sent = self.ports.throttles.hit(&format!("mail_ip:{ip}"), now, MAIL_THROTTLE_WINDOW).await?;
+            if sent > self.settings.mail_ip_limit_per_minute {
+                return Err(DomainError::MailIpLimited);
+            }
+        }
+        Ok(())
+    }
+
+    /// Issues a code for `purpose` and writes the mail carrying it in one transaction: the code itself when
+    /// `with_code`, else the notice `notice()` (and a code no entry can match). One mail per address per minute.
+    async fn send_code(
+        &self,
+        purpose: CodePurpose,
+        email: &EmailAddress,
+        language: &str,
+        account_id: Option<Uuid>,
+        with_code: bool,
+        notice: impl FnOnce() -> MailMessage,
+    ) -> DomainResult<String> {
+        let now = self.ports.clock.now();
+        let sent = self.ports.throttles.hit(&format!("mail_to:{}", email.key()), now, MAIL_THROTTLE_WINDOW).await?;
+        if sent > 1 {
+            return Err(DomainError::MailRateLimited);
+        }
+        let token = self.ports.ids.new_id().to_string();
+        let token_digest = self.ports.secrets.digest(&token);
+        let minutes = self.settings.code_ttl.whole_minutes();
+        let (message, code_digest) = if with_code {
+            let code = self.ports.secrets.new_code();
+            let digest = self.ports.secrets.code_digest(&token_digest, &code);
+            let message = match purpose {
+                CodePurpose::ResetPassword => MailMessage::PasswordResetCode { code, minutes },
+                CodePurpose::Register => MailMessage::RegistrationCode { code, minutes },
+            };
+            (message, Some(digest))
+        } else {
+            (notice(), None)
+        };
+        let code = VerificationCode {
+            token_digest,
+            purpose,
+            account_id,
+            email: email.as_str().to_owned(),
+            code_digest,
+            language: language.to_owned(),
+            attempts: 0,
+            created_at: now,
+            expires_at: now + self.settings.code_ttl,
+            verified_at: None,
+            consumed_at: None,
+        };
+        let mail = self.outbox_mail(email.as_str(), language, message, now);
+        self.ports.codes.issue(&code, &mail).await?;
+        Ok(token)
+    }
+
+    /// The unexpired, unredeemed code of `purpose` named by a token digest.
+    async fn live_code(&self, purpose: CodePurpose, digest: &str, now: OffsetDateTime) -> DomainResult<VerificationCode> {
+        self.ports
+            .codes
+            .find(digest)
+            .await?
+            .filter(|c| c.purpose == purpose && c.is_live_at(now))
+            .ok_or(DomainError::InvalidCodeToken)
+    }
+
+    /// The confirmed code a redemption names, after the password confirmation and address checks.
+    async fn confirmed_code(&self, purpose: CodePurpose, cmd: &CodeRedemption) -> DomainResult<(String, VerificationCode)> {
+        if cmd.password.expose().trim() != cmd.password_confirm.trim() {
+            return Err(DomainError::PasswordMismatch);
+        }
+        let now = self.ports.clock.now();
+        let digest = self.ports.secrets.digest(&cmd.token);
+        let code = self.live_code(purpose, &digest, now).await?;
+        if code.verified_at.is_none() {
+            return Err(DomainError::InvalidCodeToken);
+        }
+        if cmd.email.as_ref().is_some_and(|e| e.key() != email_key(&code.email)) {
+            return Err(DomainError::CodeEmailMismatch);
+        }
+        Ok((digest, code))
+    }
+
+    /// Creates the account of a confirmed address with its own group, redeeming the code, and signs it in.
+    async fn register_with_code(
+        &self,
+        digest: String,
+        code: &VerificationCode,
+        cmd: CodeRedemption,
+    ) -> DomainResult<TokenPair> {
+        let now = self.ports.clock.now();
+        let name = match cmd.name {
+            Some(name) => name.into_inner(),
+            None => code.email.split('@').next().unwrap_or_default().chars().take(DisplayName::MAX_CHARS).collect(),
+        };
+        let language = crate::values::parse_language("language", &code.language).unwrap_or("en-US");
+        let mut account = Account::new(self.ports.ids.new_id(), name, Some(code.email.clone()), now);
+        account.password_hash = Some(self.ports.hasher.hash(&cmd.password).await?);
+        account.password_changed_at = Some(now);
+        account.initialized_at = Some(now);
+        account.interface_language = language.to_owned();
+        account.timezone = default_timezone(language).to_owned();
+        let suffix = self.ports.ids.new_id().simple().to_string();
+        let group_name = format!("{}'s group {}", account.name, &suffix[..8]);
+        let registration = Registration { founding: self.found_group(account.clone(), group_name, now), code: digest };
+        match self.ports.directory.register(&registration).await {
+            Ok(true) => {}
+            Ok(false) => return Err(DomainError::InvalidCodeToken),
+            Err(DomainError::Conflict { field: "email" }) => return Err(DomainError::EmailAlreadyRegistered),
+            Err(other) => return Err(other),
+        }
+        self.enter_console(&account, now, cmd.ip).await
+    }
+}

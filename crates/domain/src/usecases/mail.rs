@@ -1,0 +1,132 @@
+//! The outbox worker's step and the admins' view of the outbox. Mails are written to the outbox by the change
+//! they belong to; [`UseCases::deliver_due_mail`] sends what is due, retries with exponential backoff, and
+//! gives up after the configured number of attempts.
+
+use time::{Duration, OffsetDateTime};
+use crate::error::{DomainError, DomainResult};
+use crate::model::{Account, Mail, MailMessage, OutboxMail, OutboxState, Page, PageRequest};
+
+use super::UseCases;
+
+/// How long a claimed mail is reserved for the worker that claimed it. Longer than an SMTP exchange can take,
+/// so a mail is only claimed again when its worker died.
+const CLAIM_LEASE: Duration = Duration::minutes(5);
+
+/// Most mails claimed in one step.
+const CLAIM_BATCH: i64 = 20;
+
+/// The longest wait between two attempts.
+const MAX_BACKOFF: Duration = Duration::hours(1);
+
+/// What one worker step did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// Mails the SMTP server accepted.
+    pub sent: usize,
+    /// Mails that failed and will be tried again.
+    pub retried: usize,
+    /// Mails given up.
+    pub failed: usize,
+}
+
+impl UseCases {
+    /// A mail to `to`, due now, for the outbox.
+    pub(super) fn outbox_mail(&self, to: &str, language: &str, message: MailMessage, now: OffsetDateTime) -> OutboxMail {
+        OutboxMail::new(self.ports.ids.new_id(), Mail { to: to.to_owned(), language: language.to_owned(), message }, now)
+    }
+
+    /// When attempt number `attempts` failed, when to try again: the base delay doubled per attempt, at most an
+    /// hour; `None` when the attempts are used up.
+    fn retry_at(&self, attempts: i32, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        if attempts >= self.settings.mail_max_attempts {
+            return None;
+        }
+        let doublings = u32::try_from(attempts.saturating_sub(1)).unwrap_or(0).min(20);
+        Some(now + (self.settings.mail_retry_base * 2_i32.pow(doublings)).min(MAX_BACKOFF))
+    }
+
+    /// One worker step: claims the due mails and sends each once. An SMTP failure is recorded on the mail,
+    /// never returned: only storage failures are errors.
+    pub async fn deliver_due_mail(&self) -> DomainResult<DeliveryReport> {
+        let now = self.ports.clock.now();
+        let claimed = self.ports.outbox.claim_due(now, CLAIM_LEASE, CLAIM_BATCH).await?;
+        let mut report = DeliveryReport::default();
+        for mail in claimed {
+            match self.ports.mailer.send(&mail.mail).await {
+                Ok(()) => {
+                    self.ports.outbox.mark_sent(mail.id, self.ports.clock.now()).await?;
+                    report.sent += 1;
+                }
+                Err(error) => {
+                    let now = self.ports.clock.now();
+                    let retry_at = self.retry_at(mail.attempts, now);
+                    let text = error.to_string();
+                    tracing::warn!(mail = %mail.id, attempt = mail.attempts, error = %text, gave_up = retry_at.is_none(), "mail not sent");
+                    self.ports.outbox.mark_attempt_failed(mail.id, &text, retry_at, now).await?;
+                    if retry_at.is_some() {
+                        report.retried += 1;
+                    } else {
+                        report.failed += 1;
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// The outbox in one state, newest first (platform admins only). Contents are not listed: the template,
+    /// recipient and delivery state are.
+    ///
+    /// # Errors
+    /// `Forbidden` for anyone but platform admins.
+    pub async fn outbox(&self, actor: &Account, state: OutboxState, page: PageRequest) -> DomainResult<Page<OutboxMail>> {
+        if !actor.system_role.is_some_and(|r| r.can_administer()) {
+            return Err(DomainError::Forbidden("Only system administrators can perform this operation."));
+        }
+        self.ports.outbox.list(state, page).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::usecases::test_support::*;
+
+    fn queued(attempts: i32) -> OutboxMail {
+        let mail = Mail { to: "a@example.com".into(), language: "en-US".into(), message: MailMessage::UnknownAddressNotice };
+        OutboxMail { attempts, ..OutboxMail::new(Uuid::new_v4(), mail, NOW) }
+    }
+
+    #[tokio::test]
+    async fn a_sent_mail_is_marked_sent() {
+        let mut m = Mocks::new();
+        let mail = queued(1);
+        let id = mail.id;
+        m.outbox.expect_claim_due().times(1).returning(move |_, _, _| Ok(vec![mail.clone()]));
+        m.mailer.expect_send().times(1).returning(|_| Ok(()));
+        m.outbox.expect_mark_sent().withf(move |i, _| *i == id).times(1).returning(|_, _| Ok(true));
+        m.outbox.expect_mark_attempt_failed().never();
+        let report = m.build().deliver_due_mail().await.unwrap();
+        assert_eq!(report, DeliveryReport { sent: 1, retried: 0, failed: 0 });
+    }
+
+    #[tokio::test]
+    async fn failures_back_off_exponentially_then_give_up() {
+        for (attempts, expected) in [(1, Some(30)), (2, Some(60)), (4, Some(240)), (8, None)] {
+            let mut m = Mocks::new();
+            let mail = queued(attempts);
+            m.outbox.expect_claim_due().returning(move |_, _, _| Ok(vec![mail.clone()]));
+            m.mailer.expect_send().returning(|_| Err(DomainError::internal_msg("connection refused")));
+            m.outbox
+                .expect_mark_attempt_failed()
+                .withf(move |_, error, retry_at, _| {
+                    error.contains("connection refused") && *retry_at == expected.map(|s| NOW + Duration::seconds(s))
+                })
+                .times(1)
+                .returning(|_, _, _, _| Ok(()));
+            m.build().deliver_due_mail().await.unwrap();
+        }
+    }
+}
