@@ -98,6 +98,7 @@ pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Re
             console_web_url: settings.console_web_url.clone(),
             code_ttl: Duration::minutes(settings.code_expiry_minutes),
             code_error_window: Duration::seconds(settings.code_lockout_duration_secs),
+            mail_resend_interval: Duration::seconds(settings.email_resend_interval_secs),
             mail_ip_limit_per_minute: settings.email_send_ip_limit_per_minute,
             mail_max_attempts: settings.mail_max_attempts,
             mail_retry_base: Duration::seconds(settings.mail_retry_base_secs),

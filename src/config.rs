@@ -84,6 +84,8 @@ pub struct Settings {
     pub mail_max_attempts: i32,
     /// `MAIL_RETRY_BASE_SECONDS`: wait after the first failure, doubled per further failure (at most an hour).
     pub mail_retry_base_secs: i64,
+    /// `EMAIL_RESEND_INTERVAL_SECONDS`: shortest time between two code mails to one address.
+    pub email_resend_interval_secs: i64,
     /// `EMAIL_SEND_IP_LIMIT_PER_MINUTE`: code mails one client address may request per minute.
     pub email_send_ip_limit_per_minute: i64,
     /// `RESET_PASSWORD_TOKEN_EXPIRY_MINUTES`: lifetime of mailed codes.
@@ -182,6 +184,8 @@ impl Settings {
             mail_max_attempts: get("MAIL_MAX_ATTEMPTS").map_or(Ok(8), |v| parse_num("MAIL_MAX_ATTEMPTS", &v))?,
             mail_retry_base_secs: get("MAIL_RETRY_BASE_SECONDS")
                 .map_or(Ok(30), |v| parse_num("MAIL_RETRY_BASE_SECONDS", &v))?,
+            email_resend_interval_secs: get("EMAIL_RESEND_INTERVAL_SECONDS")
+                .map_or(Ok(60), |v| parse_num("EMAIL_RESEND_INTERVAL_SECONDS", &v))?,
             email_send_ip_limit_per_minute: get("EMAIL_SEND_IP_LIMIT_PER_MINUTE")
                 .map_or(Ok(50), |v| parse_num("EMAIL_SEND_IP_LIMIT_PER_MINUTE", &v))?,
             code_expiry_minutes: get("RESET_PASSWORD_TOKEN_EXPIRY_MINUTES")
@@ -197,7 +201,8 @@ impl Settings {
         if !(4..=31).contains(&self.bcrypt_cost) {
             bail!("BCRYPT_COST must be between 4 and 31");
         }
-        let ranges: [(&str, i64, i64, i64); 12] = [
+        let ranges: [(&str, i64, i64, i64); 13] = [
+            ("EMAIL_RESEND_INTERVAL_SECONDS", self.email_resend_interval_secs, 1, 86_400),
             ("MAIL_POLL_INTERVAL_MS", i64::try_from(self.mail_poll_interval_ms).unwrap_or(i64::MAX), 10, 3_600_000),
             ("MAIL_MAX_ATTEMPTS", i64::from(self.mail_max_attempts), 1, 100),
             ("MAIL_RETRY_BASE_SECONDS", self.mail_retry_base_secs, 1, 3600),

@@ -1,4 +1,4 @@
-//! The `accountd` binary: `serve` (default), `migrate`, `create-admin`.
+//! The `accountd` binary: `serve` (default), `migrate`, `create-admin`, `reset-password`, `unlock`.
 
 use std::io::IsTerminal;
 
@@ -6,7 +6,7 @@ use accountd::app::{open_database, password_hasher, use_cases, Application};
 use accountd::config::Settings;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use domain::usecases::SetupCommand;
+use domain::usecases::{SetupCommand, UseCases};
 use domain::values::{DisplayName, EmailAddress, Password};
 
 /// accountd: accounts, groups and workspaces behind four HTTP dialects.
@@ -35,6 +35,21 @@ enum Command {
         #[arg(long)]
         password: Option<String>,
     },
+    /// Set an account's password (for users without mail): revokes its sessions and clears its login lockout.
+    ResetPassword {
+        /// Email of the account.
+        #[arg(long)]
+        email: String,
+        /// New password; prompted for (or read from standard input) when omitted.
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Clear the login lockout of an email address after too many failed logins.
+    Unlock {
+        /// The email address.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 fn read_password() -> Result<String> {
@@ -50,6 +65,14 @@ fn read_password() -> Result<String> {
         std::io::stdin().read_line(&mut line)?;
         Ok(line.trim_end_matches(['\r', '\n']).to_owned())
     }
+}
+
+/// The use cases for a one-off command: the database (migrated when `AUTO_MIGRATE`) without the server.
+async fn offline_use_cases(settings: &Settings) -> Result<UseCases> {
+    let for_db = settings.clone();
+    let db = tokio::task::spawn_blocking(move || open_database(&for_db, for_db.auto_migrate)).await??;
+    let hasher = password_hasher(settings).await?;
+    use_cases(settings, &db, hasher)
 }
 
 #[actix_web::main]
@@ -89,11 +112,27 @@ async fn main() -> Result<()> {
                 password: Password::parse_console("password", &password)?,
                 ip: None,
             };
-            let for_db = settings.clone();
-            let db = tokio::task::spawn_blocking(move || open_database(&for_db, for_db.auto_migrate)).await??;
-            let hasher = password_hasher(&settings).await?;
-            use_cases(&settings, &db, hasher)?.setup(command).await.context("cannot create the admin")?;
+            offline_use_cases(&settings).await?.setup(command).await.context("cannot create the admin")?;
             println!("admin {email} created with the group \"Default Group\" and the workspace \"{name}'s Workspace\"");
+        }
+        Command::ResetPassword { email, password } => {
+            let address = EmailAddress::parse("email", &email)?;
+            let password = match password {
+                Some(p) => p,
+                None => read_password()?,
+            };
+            let password = Password::parse_console("password", &password)?;
+            offline_use_cases(&settings)
+                .await?
+                .operator_reset_password(&address, &password)
+                .await
+                .with_context(|| format!("cannot reset the password of {email}"))?;
+            println!("password of {email} set; its sessions were revoked and its login lockout cleared");
+        }
+        Command::Unlock { email } => {
+            let address = EmailAddress::parse("email", &email)?;
+            offline_use_cases(&settings).await?.unlock_login(&address).await?;
+            println!("login lockout of {email} cleared");
         }
     }
     Ok(())

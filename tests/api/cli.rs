@@ -57,6 +57,32 @@ http_test! {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_error(&app.setup().await, 403, "already_setup");
     }
+
+    async fn unlock_and_reset_password_help_users_without_mail(kind) {
+        let app = spawn_app(kind).await;
+        let admin = app.admin().await;
+        app.create_user(&admin, "bob@example.com").await;
+        for _ in 0..7 {
+            app.login("bob@example.com", "wrong-pass1").await;
+        }
+        assert_error(&app.login("bob@example.com", "user1234").await, 429, "email_code_login_limit");
+        let url = app.db.url().to_owned();
+        let out = accountd(&url, &["unlock", "--email", "Bob@Example.com"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        app.tokens("bob@example.com", "user1234").await;
+
+        let out = accountd(&url, &["reset-password", "--email", "bob@example.com", "--password", "cli-pass1"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("sessions were revoked"));
+        assert_error(&app.login("bob@example.com", "user1234").await, 400, "email_or_password_mismatch");
+        app.tokens("bob@example.com", "cli-pass1").await;
+
+        let weak = accountd(&url, &["reset-password", "--email", "bob@example.com", "--password", "weak"]);
+        assert!(!weak.status.success());
+        let ghost = accountd(&url, &["reset-password", "--email", "ghost@example.com", "--password", "ghost-pass1"]);
+        assert!(!ghost.status.success());
+        assert!(String::from_utf8_lossy(&ghost.stderr).contains("ghost@example.com"));
+    }
 }
 
 /// `accountd serve` on a free port: answers, then exits cleanly on SIGTERM.

@@ -1,6 +1,6 @@
 //! Repository contract tests: one body per behaviour, run on SQLite and on Postgres.
 
-use db::{DieselAccounts, DieselDirectory, DieselSessions, DieselThrottles};
+use db::{DieselAccounts, DieselCodes, DieselDirectory, DieselOutbox, DieselSessions, DieselThrottles};
 use domain::model::*;
 use domain::ports::*;
 use domain::DomainError;
@@ -627,5 +627,164 @@ fn add_memberships(db: &db::Database, joins: &[TenantMembership]) {
             m.role.as_str()
         ))
         .unwrap();
+    }
+}
+
+fn notice_to(to: &str, at: OffsetDateTime) -> OutboxMail {
+    let mail = Mail { to: to.into(), language: "en-US".into(), message: MailMessage::UnknownAddressNotice };
+    OutboxMail::new(Uuid::new_v4(), mail, at)
+}
+
+fn reset_code(token_digest: &str, email: &str, at: OffsetDateTime) -> VerificationCode {
+    VerificationCode {
+        token_digest: token_digest.into(),
+        purpose: CodePurpose::ResetPassword,
+        account_id: None,
+        email: email.into(),
+        code_digest: Some("digest".into()),
+        language: "zh-Hans".into(),
+        attempts: 0,
+        created_at: at,
+        expires_at: at + Duration::minutes(5),
+        verified_at: None,
+        consumed_at: None,
+    }
+}
+
+both_backends! {
+    async fn outbox_claims_are_exclusive_and_delivery_drops_the_content(tdb) {
+        let db = tdb.connect();
+        let outbox = DieselOutbox::new(db.clone());
+        let at = now();
+        let code_mail = Mail {
+            to: "a@example.com".into(),
+            language: "en-US".into(),
+            message: MailMessage::PasswordResetCode { code: "123456".into(), minutes: 5 },
+        };
+        let first = OutboxMail::new(Uuid::new_v4(), code_mail, at);
+        outbox.enqueue(&first).await.unwrap();
+        outbox.enqueue(&notice_to("b@example.com", at + Duration::seconds(1))).await.unwrap();
+        // not due yet
+        assert!(outbox.claim_due(at - Duration::seconds(1), Duration::minutes(5), 10).await.unwrap().is_empty());
+        let claimed = outbox.claim_due(at, Duration::minutes(5), 10).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        assert_eq!(claimed[0].mail, first.mail);
+        assert_eq!(claimed[0].attempts, 1);
+        // claimed mails are not handed out again while the lease runs; others still are
+        let later = at + Duration::seconds(2);
+        let others = outbox.claim_due(later, Duration::minutes(5), 10).await.unwrap();
+        assert_eq!(others.iter().map(|m| m.mail.to.as_str()).collect::<Vec<_>>(), vec!["b@example.com"]);
+        assert!(outbox.claim_due(later, Duration::minutes(5), 10).await.unwrap().is_empty());
+        // a dead worker's lease runs out
+        let again = outbox.claim_due(at + Duration::minutes(6), Duration::minutes(5), 10).await.unwrap();
+        assert_eq!(again.len(), 2);
+        assert_eq!(again.iter().find(|m| m.id == first.id).unwrap().attempts, 2);
+
+        assert!(outbox.mark_sent(first.id, later).await.unwrap());
+        assert!(!outbox.mark_sent(first.id, later).await.unwrap(), "sent once");
+        let sent = outbox.list(OutboxState::Sent, PageRequest { page: 1, limit: 10 }).await.unwrap();
+        assert_eq!(sent.total, 1);
+        assert_eq!(sent.items[0].mail.message, MailMessage::PasswordResetCode { code: String::new(), minutes: 0 }, "the code is gone");
+        assert!(outbox.claim_due(at + Duration::hours(1), Duration::minutes(5), 10).await.unwrap().iter().all(|m| m.id != first.id));
+
+        let other = again.iter().find(|m| m.id != first.id).unwrap().id;
+        outbox.mark_attempt_failed(other, "SMTP: refused", Some(at + Duration::hours(2)), later).await.unwrap();
+        let pending = outbox.list(OutboxState::Pending, PageRequest { page: 1, limit: 10 }).await.unwrap();
+        assert_eq!(pending.items[0].last_error.as_deref(), Some("SMTP: refused"));
+        assert!(outbox.claim_due(at + Duration::hours(1), Duration::minutes(5), 10).await.unwrap().is_empty(), "not before retry_at");
+        outbox.mark_attempt_failed(other, "SMTP: refused", None, later).await.unwrap();
+        assert_eq!(outbox.list(OutboxState::Failed, PageRequest { page: 1, limit: 10 }).await.unwrap().total, 1);
+        assert!(outbox.claim_due(at + Duration::days(1), Duration::minutes(5), 10).await.unwrap().is_empty(), "given up");
+    }
+
+    async fn parallel_workers_never_claim_one_mail_twice(tdb) {
+        let db = tdb.connect();
+        let outbox = DieselOutbox::new(db.clone());
+        let at = now();
+        for i in 0..40 {
+            outbox.enqueue(&notice_to(&format!("r{i}@example.com"), at)).await.unwrap();
+        }
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let outbox = outbox.clone();
+                tokio::spawn(async move {
+                    let mut mine = Vec::new();
+                    loop {
+                        let batch = outbox.claim_due(at, Duration::minutes(5), 3).await.unwrap();
+                        if batch.is_empty() {
+                            break mine;
+                        }
+                        mine.extend(batch.into_iter().map(|m| m.id));
+                    }
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for w in workers {
+            all.extend(w.await.unwrap());
+        }
+        let distinct: std::collections::HashSet<_> = all.iter().collect();
+        assert_eq!(all.len(), 40);
+        assert_eq!(distinct.len(), 40);
+    }
+
+    async fn codes_are_issued_with_their_mail_and_retire_older_ones(tdb) {
+        let db = tdb.connect();
+        let codes = DieselCodes::new(db.clone());
+        let outbox = DieselOutbox::new(db.clone());
+        let at = now();
+        codes.issue(&reset_code("t1", "Ann@Example.com", at), &notice_to("Ann@Example.com", at)).await.unwrap();
+        let found = codes.find("t1").await.unwrap().unwrap();
+        assert_eq!(found, reset_code("t1", "Ann@Example.com", at));
+        assert_eq!(outbox.list(OutboxState::Pending, PageRequest { page: 1, limit: 10 }).await.unwrap().total, 1);
+        assert_eq!(codes.count_attempt("t1", at).await.unwrap(), Some(1));
+        assert_eq!(codes.count_attempt("t1", at).await.unwrap(), Some(2));
+        assert_eq!(codes.count_attempt("t1", at + Duration::minutes(6)).await.unwrap(), None, "expired");
+        codes.mark_verified("t1", at).await.unwrap();
+        assert_eq!(codes.find("t1").await.unwrap().unwrap().verified_at, Some(at));
+        // a new code for the address retires the old one
+        codes.issue(&reset_code("t2", "ann@example.com", at), &notice_to("ann@example.com", at)).await.unwrap();
+        assert!(codes.find("t1").await.unwrap().unwrap().consumed_at.is_some());
+        assert_eq!(codes.count_attempt("t1", at).await.unwrap(), None);
+        assert_eq!(codes.find("nope").await.unwrap(), None);
+        // a failing mail insert takes the code with it
+        let dup = notice_to("ann@example.com", at);
+        outbox.enqueue(&dup).await.unwrap();
+        assert!(codes.issue(&reset_code("t3", "ann@example.com", at), &dup).await.is_err());
+        assert_eq!(codes.find("t3").await.unwrap(), None);
+        assert!(codes.find("t2").await.unwrap().unwrap().consumed_at.is_none(), "nothing retired either");
+    }
+
+    async fn a_password_reset_redeems_its_code_once_and_ends_sessions(tdb) {
+        let db = tdb.connect();
+        let accounts = DieselAccounts::new(db.clone());
+        let codes = DieselCodes::new(db.clone());
+        let throttles = DieselThrottles::new(db.clone());
+        let sessions = DieselSessions::new(db.clone());
+        let at = now();
+        let ann = account("ann@example.com");
+        accounts.insert(&ann, &[], &[]).await.unwrap();
+        let session = LoginSession { id: Uuid::new_v4(), account_id: ann.id, created_at: at, absolute_expires_at: at + Duration::days(1), ip: None };
+        sessions.start(&session, "refresh", at + Duration::days(1)).await.unwrap();
+        throttles.hit("login_error:ann@example.com", at, Duration::hours(1)).await.unwrap();
+        codes.issue(&VerificationCode { account_id: Some(ann.id), ..reset_code("t", "ann@example.com", at) }, &notice_to("ann@example.com", at)).await.unwrap();
+        let reset = PasswordReset {
+            account_id: ann.id,
+            password_hash: "$2b$04$new".into(),
+            at,
+            changed_by: None,
+            code: Some("t".into()),
+            lockout_key: "login_error:ann@example.com".into(),
+        };
+        assert!(!accounts.reset_password(&reset).await.unwrap(), "not before the code was entered");
+        assert_eq!(accounts.get(ann.id).await.unwrap().unwrap().password_hash, ann.password_hash);
+        codes.mark_verified("t", at).await.unwrap();
+        assert!(accounts.reset_password(&reset).await.unwrap());
+        assert!(!accounts.reset_password(&reset).await.unwrap(), "once");
+        let stored = accounts.get(ann.id).await.unwrap().unwrap();
+        assert_eq!(stored.password_hash.as_deref(), Some("$2b$04$new"));
+        assert_eq!(stored.tokens_not_before, Some(at));
+        assert_eq!(sessions.find_by_token("refresh").await.unwrap(), None);
+        assert_eq!(throttles.count("login_error:ann@example.com", at).await.unwrap(), 0);
     }
 }

@@ -111,14 +111,19 @@ pub fn render(mail: &Mail) -> RenderedMail {
                     "密码重置请求".into(),
                     vec![
                         Part::Text("有人请求重置此邮箱地址的密码，但没有账号使用此地址。".into()),
-                        Part::Text("如果不是您本人操作，请忽略这封邮件；如果是您，请确认您注册时使用的邮箱地址。".into()),
+                        Part::Text(
+                            "如果不是您本人操作，请忽略这封邮件；如果是您，请确认您注册时使用的邮箱地址。".into(),
+                        ),
                     ],
                 )
             } else {
                 assemble(
                     "Password reset request".into(),
                     vec![
-                        Part::Text("Someone asked to reset the password for this email address, but no account uses it.".into()),
+                        Part::Text(
+                            "Someone asked to reset the password for this email address, but no account uses it."
+                                .into(),
+                        ),
                         Part::Text(
                             "If it was not you, ignore this mail. If it was, check which address you signed up with."
                                 .into(),
@@ -142,7 +147,9 @@ pub fn render(mail: &Mail) -> RenderedMail {
                 assemble(
                     "Someone tried to sign up with your address".into(),
                     vec![
-                        Part::Text("Someone tried to create an account with this email address, which already has one.".into()),
+                        Part::Text(
+                            "Someone tried to create an account with this email address, which already has one.".into(),
+                        ),
                         Part::Text("If it was you, sign in, or reset your password if you forgot it:".into()),
                         Part::Link(signin_link.clone()),
                         Part::Text("If it was not you, ignore this mail.".into()),

@@ -93,8 +93,9 @@ impl CodeRepository for DieselCodes {
                 )
                 .set(verification_codes::consumed_at.eq(Some(now)))
                 .execute(conn)?;
-                let payload = serde_json::to_string(&CodePayload { email: code.email.clone(), language: code.language })
-                    .map_err(|e| DomainError::internal_msg(format!("cannot store the code: {e}")))?;
+                let payload =
+                    serde_json::to_string(&CodePayload { email: code.email.clone(), language: code.language })
+                        .map_err(|e| DomainError::internal_msg(format!("cannot store the code: {e}")))?;
                 diesel::insert_into(verification_codes::table)
                     .values((
                         verification_codes::id.eq(&code.token_digest),
@@ -150,11 +151,9 @@ impl CodeRepository for DieselCodes {
         let id = token_digest.to_owned();
         self.db
             .run(move |conn| {
-                diesel::update(
-                    verification_codes::table.find(id).filter(verification_codes::verified_at.is_null()),
-                )
-                .set(verification_codes::verified_at.eq(Some(to_db(now))))
-                .execute(conn)?;
+                diesel::update(verification_codes::table.find(id).filter(verification_codes::verified_at.is_null()))
+                    .set(verification_codes::verified_at.eq(Some(to_db(now))))
+                    .execute(conn)?;
                 Ok(())
             })
             .await

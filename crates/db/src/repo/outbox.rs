@@ -172,7 +172,9 @@ impl OutboxRepository for DieselOutbox {
                 let query = || {
                     let q = mail_outbox::table.into_boxed();
                     match state {
-                        OutboxState::Pending => q.filter(mail_outbox::sent_at.is_null()).filter(mail_outbox::failed_at.is_null()),
+                        OutboxState::Pending => {
+                            q.filter(mail_outbox::sent_at.is_null()).filter(mail_outbox::failed_at.is_null())
+                        }
                         OutboxState::Sent => q.filter(mail_outbox::sent_at.is_not_null()),
                         OutboxState::Failed => q.filter(mail_outbox::failed_at.is_not_null()),
                     }

@@ -15,8 +15,8 @@ pub use account::{Account, AccountExtension, AccountSource, AccountStatus, Partn
 pub use audit::AuditEvent;
 pub use dataset::{Dataset, DatasetPermission, DatasetView};
 pub use directory::{
-    EnterpriseGroup, GroupFounding, GroupMembership, GroupRole, GroupStatus, Installation, Invitation, InvitationBatch, Registration,
-    Tenant, TenantMembership, TenantStatus, WorkspacePermission, WorkspaceRole,
+    EnterpriseGroup, GroupFounding, GroupMembership, GroupRole, GroupStatus, Installation, Invitation, InvitationBatch,
+    Registration, Tenant, TenantMembership, TenantStatus, WorkspacePermission, WorkspaceRole,
 };
 pub use mail::{CodePurpose, Mail, MailMessage, OutboxMail, OutboxState, VerificationCode};
 pub use page::{Page, PageRequest};

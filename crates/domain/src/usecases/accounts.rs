@@ -98,7 +98,12 @@ impl UseCases {
     /// # Errors
     /// `NotFound` when it does not exist or is hidden from the actor; `Forbidden` when the actor may see it but
     /// not do `action`.
-    pub(super) async fn account_for(&self, actor: &Account, target: Uuid, action: AccountAction) -> DomainResult<Account> {
+    pub(super) async fn account_for(
+        &self,
+        actor: &Account,
+        target: Uuid,
+        action: AccountAction,
+    ) -> DomainResult<Account> {
         let actor_groups = self.memberships(actor.id).await?;
         let found = self.ports.accounts.get(target).await?;
         let (target, target_groups) =

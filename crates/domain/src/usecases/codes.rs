@@ -9,7 +9,9 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult};
-use crate::model::{Account, AccountStatus, CodePurpose, MailMessage, Registration, TokenPair, VerificationCode, WireEnum};
+use crate::model::{
+    Account, AccountStatus, CodePurpose, MailMessage, Registration, TokenPair, VerificationCode, WireEnum,
+};
 use crate::policy::AccountAction;
 use crate::ports::PasswordReset;
 use crate::values::{default_timezone, email_key, DisplayName, EmailAddress, Password};
@@ -17,8 +19,8 @@ use crate::values::{default_timezone, email_key, DisplayName, EmailAddress, Pass
 use super::auth::lockout_key;
 use super::UseCases;
 
-/// The window of the per-address and per-client mail throttles.
-const MAIL_THROTTLE_WINDOW: Duration = Duration::minutes(1);
+/// The window of the per-client mail throttle.
+const MAIL_IP_WINDOW: Duration = Duration::minutes(1);
 
 /// How a code request went, for the dialect to render.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +54,18 @@ pub struct CodeRedemption {
     pub ip: Option<String>,
 }
 
+/// Who a code mail goes to.
+struct Recipient<'a> {
+    /// The address as requested (throttles are kept per address).
+    email: &'a EmailAddress,
+    /// The address to write to: the account's own when it has one.
+    to: &'a str,
+    /// Language of the mail.
+    language: &'a str,
+    /// The account, when the address has one.
+    account_id: Option<Uuid>,
+}
+
 fn code_error_key(purpose: CodePurpose, email: &EmailAddress) -> String {
     format!("code_error:{}:{}", purpose.as_str(), email.key())
 }
@@ -69,18 +83,24 @@ impl UseCases {
         ip: Option<&str>,
     ) -> DomainResult<CodeRequest> {
         self.throttle_mail_sender(ip).await?;
-        let account = self.ports.accounts.find_live_by_email(&email.key()).await?.filter(|a| a.status != AccountStatus::Closed);
+        let account =
+            self.ports.accounts.find_live_by_email(&email.key()).await?.filter(|a| a.status != AccountStatus::Closed);
         let reveal = self.settings.reveal_unknown_accounts;
         if account.is_none() && reveal && !self.settings.allow_register {
             return Err(DomainError::AccountNotFound);
         }
         let send_code = account.is_some() || reveal;
+        // a known address is written to as the account stores it
+        let to = account.as_ref().and_then(|a| a.email.clone()).unwrap_or_else(|| email.as_str().to_owned());
+        let recipient = Recipient { email, to: &to, language, account_id: account.as_ref().map(|a| a.id) };
         let token = self
-            .send_code(CodePurpose::ResetPassword, email, language, account.as_ref().map(|a| a.id), send_code, || {
-                MailMessage::UnknownAddressNotice
-            })
+            .send_code(CodePurpose::ResetPassword, recipient, send_code, || MailMessage::UnknownAddressNotice)
             .await?;
-        Ok(if account.is_none() && reveal { CodeRequest::SentToUnknownAccount { token } } else { CodeRequest::Sent { token } })
+        Ok(if account.is_none() && reveal {
+            CodeRequest::SentToUnknownAccount { token }
+        } else {
+            CodeRequest::Sent { token }
+        })
     }
 
     /// Registration, step 1: mails a code to a new address, a notice to an address that has an account.
@@ -103,10 +123,9 @@ impl UseCases {
             return Err(DomainError::EmailAlreadyRegistered);
         }
         let signin_link = format!("{}/signin", self.settings.console_web_url.trim_end_matches('/'));
-        self.send_code(CodePurpose::Register, email, language, None, !taken, || MailMessage::ExistingAccountNotice {
-            signin_link,
-        })
-        .await
+        let recipient = Recipient { email, to: email.as_str(), language, account_id: None };
+        self.send_code(CodePurpose::Register, recipient, !taken, || MailMessage::ExistingAccountNotice { signin_link })
+            .await
     }
 
     /// Step 2 of both flows: checks the code and marks the token confirmed. Returns the address.
@@ -132,12 +151,7 @@ impl UseCases {
             return Err(DomainError::CodeEmailMismatch);
         }
         // Count the entry before comparing: parallel guesses each take a number.
-        let attempts = self
-            .ports
-            .codes
-            .count_attempt(&digest, now)
-            .await?
-            .ok_or(DomainError::InvalidCodeToken)?;
+        let attempts = self.ports.codes.count_attempt(&digest, now).await?.ok_or(DomainError::InvalidCodeToken)?;
         if attempts > self.settings.code_max_attempts {
             return Err(DomainError::InvalidCodeToken);
         }
@@ -257,7 +271,7 @@ impl UseCases {
     async fn throttle_mail_sender(&self, ip: Option<&str>) -> DomainResult<()> {
         if let Some(ip) = ip {
             let now = self.ports.clock.now();
-            let sent = self.ports.throttles.hit(&format!("mail_ip:{ip}"), now, MAIL_THROTTLE_WINDOW).await?;
+            let sent = self.ports.throttles.hit(&format!("mail_ip:{ip}"), now, MAIL_IP_WINDOW).await?;
             if sent > self.settings.mail_ip_limit_per_minute {
                 return Err(DomainError::MailIpLimited);
             }
@@ -266,18 +280,18 @@ impl UseCases {
     }
 
     /// Issues a code for `purpose` and writes the mail carrying it in one transaction: the code itself when
-    /// `with_code`, else the notice `notice()` (and a code no entry can match). One mail per address per minute.
+    /// `with_code`, else the notice `notice()` (and a code no entry can match). One mail per address per resend interval.
     async fn send_code(
         &self,
         purpose: CodePurpose,
-        email: &EmailAddress,
-        language: &str,
-        account_id: Option<Uuid>,
+        recipient: Recipient<'_>,
         with_code: bool,
         notice: impl FnOnce() -> MailMessage,
     ) -> DomainResult<String> {
+        let Recipient { email, to, language, account_id } = recipient;
         let now = self.ports.clock.now();
-        let sent = self.ports.throttles.hit(&format!("mail_to:{}", email.key()), now, MAIL_THROTTLE_WINDOW).await?;
+        let key = format!("mail_to:{}", email.key());
+        let sent = self.ports.throttles.hit(&key, now, self.settings.mail_resend_interval).await?;
         if sent > 1 {
             return Err(DomainError::MailRateLimited);
         }
@@ -299,7 +313,7 @@ impl UseCases {
             token_digest,
             purpose,
             account_id,
-            email: email.as_str().to_owned(),
+            email: to.to_owned(),
             code_digest,
             language: language.to_owned(),
             attempts: 0,
@@ -308,13 +322,18 @@ impl UseCases {
             verified_at: None,
             consumed_at: None,
         };
-        let mail = self.outbox_mail(email.as_str(), language, message, now);
+        let mail = self.outbox_mail(to, language, message, now);
         self.ports.codes.issue(&code, &mail).await?;
         Ok(token)
     }
 
     /// The unexpired, unredeemed code of `purpose` named by a token digest.
-    async fn live_code(&self, purpose: CodePurpose, digest: &str, now: OffsetDateTime) -> DomainResult<VerificationCode> {
+    async fn live_code(
+        &self,
+        purpose: CodePurpose,
+        digest: &str,
+        now: OffsetDateTime,
+    ) -> DomainResult<VerificationCode> {
         self.ports
             .codes
             .find(digest)
@@ -324,7 +343,11 @@ impl UseCases {
     }
 
     /// The confirmed code a redemption names, after the password confirmation and address checks.
-    async fn confirmed_code(&self, purpose: CodePurpose, cmd: &CodeRedemption) -> DomainResult<(String, VerificationCode)> {
+    async fn confirmed_code(
+        &self,
+        purpose: CodePurpose,
+        cmd: &CodeRedemption,
+    ) -> DomainResult<(String, VerificationCode)> {
         if cmd.password.expose().trim() != cmd.password_confirm.trim() {
             return Err(DomainError::PasswordMismatch);
         }
@@ -369,5 +392,132 @@ impl UseCases {
             Err(other) => return Err(other),
         }
         self.enter_console(&account, now, cmd.ip).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::usecases::test_support::*;
+    use crate::usecases::Settings;
+
+    fn email(raw: &str) -> EmailAddress {
+        EmailAddress::parse("email", raw).unwrap()
+    }
+
+    fn stored(purpose: CodePurpose, expires_in: Duration) -> VerificationCode {
+        VerificationCode {
+            token_digest: "d:tok".into(),
+            purpose,
+            account_id: None,
+            email: "ann@example.com".into(),
+            code_digest: Some("cd".into()),
+            language: "en-US".into(),
+            attempts: 0,
+            created_at: NOW,
+            expires_at: NOW + expires_in,
+            verified_at: None,
+            consumed_at: None,
+        }
+    }
+
+    fn quiet_throttles(m: &mut Mocks) {
+        m.throttles.expect_hit().returning(|_, _, _| Ok(1));
+        m.throttles.expect_count().returning(|_, _| Ok(0));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_address_gets_a_notice_and_a_token_no_code_matches() {
+        let mut m = Mocks::new();
+        quiet_throttles(&mut m);
+        m.accounts.expect_find_live_by_email().returning(|_| Ok(None));
+        m.secrets.expect_digest().returning(|t| format!("d:{t}"));
+        m.secrets.expect_new_code().never();
+        m.codes
+            .expect_issue()
+            .withf(|code, mail| {
+                code.code_digest.is_none()
+                    && code.account_id.is_none()
+                    && mail.mail.message == MailMessage::UnknownAddressNotice
+                    && mail.mail.to == "ghost@example.com"
+            })
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let answer = m.build().request_password_reset(&email("ghost@example.com"), "en-US", Some("10.0.0.1")).await;
+        assert!(matches!(answer, Ok(CodeRequest::Sent { .. })), "{answer:?}");
+    }
+
+    #[tokio::test]
+    async fn a_second_mail_within_the_interval_is_refused_before_anything_is_written() {
+        let mut m = Mocks::new();
+        m.throttles.expect_hit().withf(|k, _, _| k.starts_with("mail_ip:")).returning(|_, _, _| Ok(1));
+        m.throttles.expect_hit().withf(|k, _, _| k == "mail_to:ann@example.com").returning(|_, _, _| Ok(2));
+        m.accounts.expect_find_live_by_email().returning(|_| Ok(None));
+        m.codes.expect_issue().never();
+        let err = m.build().request_password_reset(&email("ann@example.com"), "en-US", Some("10.0.0.1")).await;
+        assert!(matches!(err, Err(DomainError::MailRateLimited)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn an_expired_code_is_refused_without_counting_an_attempt() {
+        let mut m = Mocks::new();
+        quiet_throttles(&mut m);
+        m.secrets.expect_digest().returning(|t| format!("d:{t}"));
+        m.codes.expect_find().returning(|_| Ok(Some(stored(CodePurpose::ResetPassword, Duration::seconds(-1)))));
+        m.codes.expect_count_attempt().never();
+        let err = m.build().verify_code(CodePurpose::ResetPassword, &email("ann@example.com"), "123456", "tok").await;
+        assert!(matches!(err, Err(DomainError::InvalidCodeToken)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_code_of_the_other_flow_is_refused() {
+        let mut m = Mocks::new();
+        quiet_throttles(&mut m);
+        m.secrets.expect_digest().returning(|t| format!("d:{t}"));
+        m.codes.expect_find().returning(|_| Ok(Some(stored(CodePurpose::Register, Duration::minutes(5)))));
+        let err = m.build().verify_code(CodePurpose::ResetPassword, &email("ann@example.com"), "123456", "tok").await;
+        assert!(matches!(err, Err(DomainError::InvalidCodeToken)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_wrong_code_counts_against_the_address() {
+        let mut m = Mocks::new();
+        m.throttles.expect_count().returning(|_, _| Ok(2));
+        m.throttles
+            .expect_hit()
+            .withf(|k, _, w| k == "code_error:reset_password:ann@example.com" && *w == Duration::hours(24))
+            .times(1)
+            .returning(|_, _, _| Ok(3));
+        m.secrets.expect_digest().returning(|t| format!("d:{t}"));
+        m.secrets.expect_code_matches().returning(|_, _, _| false);
+        m.codes.expect_find().returning(|_| Ok(Some(stored(CodePurpose::ResetPassword, Duration::minutes(5)))));
+        m.codes.expect_count_attempt().returning(|_, _| Ok(Some(1)));
+        m.codes.expect_mark_verified().never();
+        let err = m.build().verify_code(CodePurpose::ResetPassword, &email("Ann@Example.com"), "000000", "tok").await;
+        assert!(matches!(err, Err(DomainError::WrongCode)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn registration_is_closed_unless_the_deployment_is_public() {
+        let mut m = Mocks::new();
+        m.throttles.expect_hit().never();
+        let err = m.build().request_registration(&email("new@example.com"), "en-US", None).await;
+        assert!(matches!(err, Err(DomainError::RegistrationClosed)), "{err:?}");
+
+        let mut m = Mocks::new();
+        quiet_throttles(&mut m);
+        m.accounts
+            .expect_find_live_by_email()
+            .returning(|_| Ok(Some(Account::new(Uuid::new_v4(), "a".into(), None, NOW))));
+        m.secrets.expect_digest().returning(|t| format!("d:{t}"));
+        m.codes
+            .expect_issue()
+            .withf(|code, mail| {
+                code.code_digest.is_none() && matches!(mail.mail.message, MailMessage::ExistingAccountNotice { .. })
+            })
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let open = Settings { public_deployment: true, ..Settings::default() };
+        assert!(m.build_with(open).request_registration(&email("taken@example.com"), "en-US", None).await.is_ok());
     }
 }

@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult};
 use crate::model::{
-    Account, AccountStatus, GroupMembership, GroupRole, Invitation, InvitationBatch, MailMessage, Tenant, TenantMembership,
-    TenantStatus, TokenPair, WorkspaceRole,
+    Account, AccountStatus, GroupMembership, GroupRole, Invitation, InvitationBatch, MailMessage, Tenant,
+    TenantMembership, TenantStatus, TokenPair, WorkspaceRole,
 };
 use crate::values::{default_timezone, DisplayName, EmailAddress};
 
@@ -157,8 +157,11 @@ impl UseCases {
                     expires_at: now + self.settings.invitation_ttl,
                 });
                 let url = format!("{base}/activate?email={}&token={token}", encode_query(email.as_str()));
-                let message =
-                    MailMessage::Invitation { inviter: actor.name.clone(), workspace: tenant.name.clone(), link: url.clone() };
+                let message = MailMessage::Invitation {
+                    inviter: actor.name.clone(),
+                    workspace: tenant.name.clone(),
+                    link: url.clone(),
+                };
                 batch.mails.push(self.outbox_mail(email.as_str(), language, message, now));
                 outcomes.push(InviteOutcome::Invited { email: email.as_str().to_owned(), url });
             } else {

@@ -2,9 +2,9 @@
 //! they belong to; [`UseCases::deliver_due_mail`] sends what is due, retries with exponential backoff, and
 //! gives up after the configured number of attempts.
 
-use time::{Duration, OffsetDateTime};
 use crate::error::{DomainError, DomainResult};
 use crate::model::{Account, Mail, MailMessage, OutboxMail, OutboxState, Page, PageRequest};
+use time::{Duration, OffsetDateTime};
 
 use super::UseCases;
 
@@ -31,8 +31,18 @@ pub struct DeliveryReport {
 
 impl UseCases {
     /// A mail to `to`, due now, for the outbox.
-    pub(super) fn outbox_mail(&self, to: &str, language: &str, message: MailMessage, now: OffsetDateTime) -> OutboxMail {
-        OutboxMail::new(self.ports.ids.new_id(), Mail { to: to.to_owned(), language: language.to_owned(), message }, now)
+    pub(super) fn outbox_mail(
+        &self,
+        to: &str,
+        language: &str,
+        message: MailMessage,
+        now: OffsetDateTime,
+    ) -> OutboxMail {
+        OutboxMail::new(
+            self.ports.ids.new_id(),
+            Mail { to: to.to_owned(), language: language.to_owned(), message },
+            now,
+        )
     }
 
     /// When attempt number `attempts` failed, when to try again: the base delay doubled per attempt, at most an
@@ -79,7 +89,12 @@ impl UseCases {
     ///
     /// # Errors
     /// `Forbidden` for anyone but platform admins.
-    pub async fn outbox(&self, actor: &Account, state: OutboxState, page: PageRequest) -> DomainResult<Page<OutboxMail>> {
+    pub async fn outbox(
+        &self,
+        actor: &Account,
+        state: OutboxState,
+        page: PageRequest,
+    ) -> DomainResult<Page<OutboxMail>> {
         if !actor.system_role.is_some_and(|r| r.can_administer()) {
             return Err(DomainError::Forbidden("Only system administrators can perform this operation."));
         }
@@ -95,7 +110,8 @@ mod tests {
     use crate::usecases::test_support::*;
 
     fn queued(attempts: i32) -> OutboxMail {
-        let mail = Mail { to: "a@example.com".into(), language: "en-US".into(), message: MailMessage::UnknownAddressNotice };
+        let mail =
+            Mail { to: "a@example.com".into(), language: "en-US".into(), message: MailMessage::UnknownAddressNotice };
         OutboxMail { attempts, ..OutboxMail::new(Uuid::new_v4(), mail, NOW) }
     }
 

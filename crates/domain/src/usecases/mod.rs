@@ -95,6 +95,8 @@ pub struct Settings {
     pub code_error_threshold: i64,
     /// How long wrong codes are remembered.
     pub code_error_window: Duration,
+    /// Shortest time between two code mails to one address.
+    pub mail_resend_interval: Duration,
     /// Code mails one client address may ask for per minute.
     pub mail_ip_limit_per_minute: i64,
     /// Attempts before the outbox gives a mail up.
@@ -122,6 +124,7 @@ impl Default for Settings {
             code_max_attempts: 5,
             code_error_threshold: 5,
             code_error_window: Duration::hours(24),
+            mail_resend_interval: Duration::minutes(1),
             mail_ip_limit_per_minute: 50,
             mail_max_attempts: 8,
             mail_retry_base: Duration::seconds(30),

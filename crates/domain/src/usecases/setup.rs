@@ -41,7 +41,8 @@ impl UseCases {
             updated_at: now,
         };
         let shadow = Tenant::new(group_id, group.name.clone(), Some(group_id), now);
-        let workspace = Tenant::new(self.ports.ids.new_id(), format!("{}'s Workspace", founder.name), Some(group_id), now);
+        let workspace =
+            Tenant::new(self.ports.ids.new_id(), format!("{}'s Workspace", founder.name), Some(group_id), now);
         let join = |tenant: &Tenant, current: bool| TenantMembership {
             current,
             ..TenantMembership::new(tenant.id, founder.id, WorkspaceRole::Owner, now)
@@ -76,8 +77,12 @@ impl UseCases {
         }
         let hash = self.ports.hasher.hash(&cmd.password).await?;
         let now = self.ports.clock.now();
-        let mut admin =
-            Account::new(self.ports.ids.new_id(), cmd.name.as_str().to_owned(), Some(cmd.email.as_str().to_owned()), now);
+        let mut admin = Account::new(
+            self.ports.ids.new_id(),
+            cmd.name.as_str().to_owned(),
+            Some(cmd.email.as_str().to_owned()),
+            now,
+        );
         admin.password_hash = Some(hash);
         admin.password_changed_at = Some(now);
         admin.initialized_at = Some(now);
