@@ -9,7 +9,7 @@ run *ARGS:
     cargo run --bin accountd -- serve {{ARGS}}
 
 # The whole test suite: dependency guard, unit, contract (SQLite + Postgres) and HTTP tests.
-test: guard
+test: guard smtp-sink
     if cargo nextest --version >/dev/null 2>&1; then \
         cargo test --workspace --doc --quiet; \
         cargo nextest run --workspace --no-fail-fast; \
@@ -24,6 +24,10 @@ guard:
     bad=$(cargo tree -p accountd-domain -e normal --prefix none | grep -E '^(diesel|actix|lettre|awc|r2d2|libsqlite3-sys|pq-sys)[ -]' || true)
     if [ -n "$bad" ]; then echo "domain depends on forbidden crates:"; echo "$bad"; exit 1; fi
     echo "guard: domain has no web, database or mail dependency"
+
+# The mail tests talk SMTP to Python's aiosmtpd on loopback: install it when missing.
+smtp-sink:
+    python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet aiosmtpd
 
 # Format the code.
 fmt:

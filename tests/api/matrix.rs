@@ -15,6 +15,8 @@ enum Action {
     Ban,
     SetGroupRole,
     SetSystemRole,
+    ResetPassword,
+    Unlock,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -153,6 +155,15 @@ impl World {
                 )
                 .await
             }
+            Action::ResetPassword => {
+                app.post(
+                    &format!("/console/api/account-ex/reset-password?id={id}"),
+                    Some(token),
+                    json!({"new_password": "reset1234"}),
+                )
+                .await
+            }
+            Action::Unlock => app.post(&format!("/console/api/account-ex/unlock?id={id}"), Some(token), json!({})).await,
         }
     }
 }
@@ -162,6 +173,9 @@ fn check(actor: &str, action: Action, r: &Reply, expect: Expect, id: &str) {
     let ctx = format!("{actor} {action:?}: {} {}", r.status, r.body);
     let is_read = matches!(action, Action::ReadById | Action::ReadByEmail);
     match expect {
+        Expect::Allowed if matches!(action, Action::ResetPassword | Action::Unlock) => {
+            assert_eq!((r.status, r.body.clone()), (StatusCode::OK, json!({"result": "success"})), "{ctx}");
+        }
         Expect::Allowed => {
             assert_eq!(r.status, StatusCode::OK, "{ctx}");
             assert_eq!(r.body["id"], id, "{ctx}");
@@ -176,16 +190,17 @@ fn check(actor: &str, action: Action, r: &Reply, expect: Expect, id: &str) {
 use Action::*;
 use Expect::*;
 
-const ACTIONS: [Action; 6] = [ReadById, ReadByEmail, UpdateProfile, Ban, SetGroupRole, SetSystemRole];
+const ACTIONS: [Action; 8] =
+    [ReadById, ReadByEmail, UpdateProfile, Ban, SetGroupRole, SetSystemRole, ResetPassword, Unlock];
 
 /// Expected outcome of `actor` doing `action` to a normal member of the first group.
-fn expected(actor: &str) -> [Expect; 6] {
+fn expected(actor: &str) -> [Expect; 8] {
     match actor {
-        "super_admin" | "system_admin" => [Allowed; 6],
-        "auditor" => [Allowed, Allowed, Denied, Denied, Denied, Denied],
-        "group_admin" => [Allowed, Allowed, Allowed, Allowed, Denied, Denied],
-        "other_group_admin" | "normal" => [Hidden; 6],
-        "banned" => [Unauthenticated; 6],
+        "super_admin" | "system_admin" => [Allowed; 8],
+        "auditor" => [Allowed, Allowed, Denied, Denied, Denied, Denied, Denied, Denied],
+        "group_admin" => [Allowed, Allowed, Allowed, Allowed, Denied, Denied, Allowed, Allowed],
+        "other_group_admin" | "normal" => [Hidden; 8],
+        "banned" => [Unauthenticated; 8],
         other => panic!("{other}"),
     }
 }
@@ -214,7 +229,7 @@ http_test! {
         };
         for actor in w.actors.iter().filter(|a| a.name != "banned") {
             let (id, email) = me(&actor.token).await;
-            let expect = [Allowed, Allowed, Allowed, Denied, Denied, Denied];
+            let expect = [Allowed, Allowed, Allowed, Denied, Denied, Denied, Denied, Denied];
             for (action, expect) in ACTIONS.iter().zip(expect) {
                 let r = w.perform(&actor.token, *action, &id, &email).await;
                 check(actor.name, *action, &r, expect, &id);
@@ -227,8 +242,8 @@ http_test! {
         let id_of = |name: &str| w.actors.iter().find(|a| a.name == name).unwrap().token.clone();
         let super_id = w.app.get("/console/api/account-ex/profile", Some(&w.admin)).await.body["id"].as_str().unwrap().to_owned();
         let sys = id_of("system_admin");
-        // a system admin cannot ban, rename or demote the super admin
-        for action in [UpdateProfile, Ban, SetSystemRole] {
+        // a system admin cannot ban, rename, demote, reset or unlock the super admin
+        for action in [UpdateProfile, Ban, SetSystemRole, ResetPassword, Unlock] {
             let r = w.perform(&sys, action, &super_id, "admin@example.com").await;
             assert_error(&r, 403, "forbidden");
         }
