@@ -163,7 +163,9 @@ impl World {
                 )
                 .await
             }
-            Action::Unlock => app.post(&format!("/console/api/account-ex/unlock?id={id}"), Some(token), json!({})).await,
+            Action::Unlock => {
+                app.post(&format!("/console/api/account-ex/unlock?id={id}"), Some(token), json!({})).await
+            }
         }
     }
 }

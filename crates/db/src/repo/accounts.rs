@@ -7,8 +7,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::RepoError;
+use crate::repo::codes::redeem_code;
 use crate::rows::{id_to_db, to_db, AccountRow, GroupMemberRow, TenantMemberRow};
-use crate::schema::{accounts, group_members, login_sessions, tenant_members, throttles, verification_codes};
+use crate::schema::{accounts, group_members, login_sessions, tenant_members, throttles};
 use crate::Database;
 
 /// Accounts in the database.
@@ -134,15 +135,7 @@ impl AccountRepository for DieselAccounts {
                 let id = id_to_db(reset.account_id);
                 let at = to_db(reset.at);
                 if let Some(code) = &reset.code {
-                    let redeemed = diesel::update(
-                        verification_codes::table
-                            .find(code)
-                            .filter(verification_codes::consumed_at.is_null())
-                            .filter(verification_codes::verified_at.is_not_null()),
-                    )
-                    .set(verification_codes::consumed_at.eq(Some(at)))
-                    .execute(conn)?;
-                    if redeemed == 0 {
+                    if !redeem_code(conn, code, at)? {
                         return Ok(false);
                     }
                 }

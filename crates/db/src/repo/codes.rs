@@ -71,6 +71,23 @@ impl CodeRow {
     }
 }
 
+/// Redeems a confirmed, unredeemed code inside the caller's transaction; `false` when it is not (any more).
+pub(crate) fn redeem_code(
+    conn: &mut crate::DbConnection,
+    token_digest: &str,
+    at: PrimitiveDateTime,
+) -> Result<bool, crate::RepoError> {
+    let redeemed = diesel::update(
+        verification_codes::table
+            .find(token_digest)
+            .filter(verification_codes::consumed_at.is_null())
+            .filter(verification_codes::verified_at.is_not_null()),
+    )
+    .set(verification_codes::consumed_at.eq(Some(at)))
+    .execute(conn)?;
+    Ok(redeemed == 1)
+}
+
 #[derive(QueryableByName)]
 struct Attempts {
     #[diesel(sql_type = Integer)]

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::error::RepoError;
 use crate::repo::accounts::insert_memberships;
+use crate::repo::codes::redeem_code;
 use crate::repo::outbox::insert_outbox;
 use crate::rows::{
     from_db, id_from_db, id_to_db, to_db, AccountRow, GroupMemberRow, GroupRow, NewTenantRow, TenantMemberRow,
@@ -105,15 +106,7 @@ impl DirectoryRepository for DieselDirectory {
         self.db
             .write(move |conn| {
                 let at = to_db(registration.founding.founder.created_at);
-                let redeemed = diesel::update(
-                    verification_codes::table
-                        .find(&registration.code)
-                        .filter(verification_codes::consumed_at.is_null())
-                        .filter(verification_codes::verified_at.is_not_null()),
-                )
-                .set(verification_codes::consumed_at.eq(Some(at)))
-                .execute(conn)?;
-                if redeemed == 0 {
+                if !redeem_code(conn, &registration.code, at)? {
                     return Ok(false);
                 }
                 insert_founding(conn, &registration.founding)?;

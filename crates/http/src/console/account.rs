@@ -87,9 +87,7 @@ pub(super) async fn by_id(
     Authenticated(me): Authenticated,
     req: HttpRequest,
 ) -> Result<HttpResponse, ConsoleError> {
-    let query = QueryParams::of(&req);
-    query.required("id")?;
-    let id = query.uuid("id")?.expect("required above");
+    let id = QueryParams::of(&req).required_uuid("id")?;
     Ok(match state.use_cases.find_account_by_id(&me, id).await? {
         Some(a) => HttpResponse::Ok().json(Render::new(&state).with_extension(&a)),
         None => HttpResponse::Ok().json(json!({})),

@@ -159,6 +159,15 @@ impl QueryParams {
         Ok(PageRequest { page: self.int_in("page", 1, 99_999, 1)?, limit: self.int_in("limit", 1, 100, 20)? })
     }
 
+    /// A required UUID parameter.
+    ///
+    /// # Errors
+    /// `invalid_param` naming it when absent, empty or malformed.
+    pub fn required_uuid(&self, name: &str) -> Result<uuid::Uuid, ConsoleError> {
+        self.required(name)?;
+        Ok(self.uuid(name)?.expect("present: checked above"))
+    }
+
     /// A UUID parameter.
     ///
     /// # Errors

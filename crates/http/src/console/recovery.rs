@@ -41,16 +41,27 @@ pub(super) struct CodeRequestBody {
     language: Option<String>,
 }
 
+impl CodeRequestBody {
+    /// After the setup check: the address, the mail's language and the client address.
+    async fn parse(
+        &self,
+        state: &AppState,
+        req: &HttpRequest,
+    ) -> Result<(EmailAddress, &'static str, Option<String>), ConsoleError> {
+        state.use_cases.require_setup().await?;
+        let email = EmailAddress::parse("email", &self.email)?;
+        let language = language_or_default(self.language.as_deref())?;
+        Ok((email, language, client_ip(req, state.trust_forwarded_headers)))
+    }
+}
+
 /// `POST /forgot-password`: `{"result":"success","data":"<token>"}`, for known and unknown addresses alike.
 async fn forgot_password(
     state: web::Data<AppState>,
     req: HttpRequest,
     ConsoleJson(body): ConsoleJson<CodeRequestBody>,
 ) -> Result<HttpResponse, ConsoleError> {
-    state.use_cases.require_setup().await?;
-    let email = EmailAddress::parse("email", &body.email)?;
-    let language = language_or_default(body.language.as_deref())?;
-    let ip = client_ip(&req, state.trust_forwarded_headers);
+    let (email, language, ip) = body.parse(&state, &req).await?;
     Ok(match state.use_cases.request_password_reset(&email, language, ip.as_deref()).await? {
         CodeRequest::Sent { token } => HttpResponse::Ok().json(SuccessWith::new(token)),
         CodeRequest::SentToUnknownAccount { token } => {
@@ -65,10 +76,7 @@ async fn register(
     req: HttpRequest,
     ConsoleJson(body): ConsoleJson<CodeRequestBody>,
 ) -> Result<HttpResponse, ConsoleError> {
-    state.use_cases.require_setup().await?;
-    let email = EmailAddress::parse("email", &body.email)?;
-    let language = language_or_default(body.language.as_deref())?;
-    let ip = client_ip(&req, state.trust_forwarded_headers);
+    let (email, language, ip) = body.parse(&state, &req).await?;
     let token = state.use_cases.request_registration(&email, language, ip.as_deref()).await?;
     Ok(HttpResponse::Ok().json(SuccessWith::new(token)))
 }
@@ -175,9 +183,7 @@ async fn admin_reset_password(
     req: HttpRequest,
     ConsoleJson(body): ConsoleJson<AdminPasswordBody>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let query = QueryParams::of(&req);
-    query.required("id")?;
-    let id = query.uuid("id")?.expect("required above");
+    let id = QueryParams::of(&req).required_uuid("id")?;
     let password = Password::parse_console("new_password", &body.new_password)?;
     if body.repeat_new_password.is_some_and(|r| r != body.new_password) {
         return Err(ConsoleError::standard(
@@ -196,9 +202,7 @@ async fn admin_unlock(
     Authenticated(me): Authenticated,
     req: HttpRequest,
 ) -> Result<HttpResponse, ConsoleError> {
-    let query = QueryParams::of(&req);
-    query.required("id")?;
-    let id = query.uuid("id")?.expect("required above");
+    let id = QueryParams::of(&req).required_uuid("id")?;
     state.use_cases.admin_unlock(&me, id).await?;
     Ok(HttpResponse::Ok().json(SUCCESS))
 }
