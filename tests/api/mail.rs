@@ -68,14 +68,20 @@ http_test! {
 
         assert_error(&validity(&app, "forgot-password", "other@example.com", &code, &token).await, 400, "invalid_email");
         assert_error(&validity(&app, "forgot-password", USER_EMAIL, &code, "not-a-token").await, 400, "invalid_or_expired_token");
+        // malformed codes are bad input, not guesses
+        for bad in ["", "12345", "1234567", "12a456"] {
+            assert_param(&validity(&app, "forgot-password", USER_EMAIL, bad, &token).await, "code");
+        }
         // the reset needs the code first
         let reset = json!({"email": USER_EMAIL, "password": "newpass123", "password_confirm": "newpass123", "token": token});
         assert_error(&app.post("/console/api/forgot-password/resets", None, reset.clone()).await, 400, "invalid_or_expired_token");
         let r = validity(&app, "forgot-password", USER_EMAIL, &code, &token).await;
         assert_eq!(r.body, json!({"is_valid": true, "email": USER_EMAIL}), "the account's own address");
 
-        let mismatch = json!({"password": "newpass123", "password_confirm": "newpass124", "token": token});
-        assert_error(&app.post("/console/api/forgot-password/resets", None, mismatch).await, 400, "password_mismatch");
+        for confirm in ["newpass124", "newpass123 "] {
+            let mismatch = json!({"password": "newpass123", "password_confirm": confirm, "token": token});
+            assert_error(&app.post("/console/api/forgot-password/resets", None, mismatch).await, 400, "password_mismatch");
+        }
         let weak = json!({"new_password": "short", "password_confirm": "short", "token": token});
         assert_param(&app.post("/console/api/forgot-password/resets", None, weak).await, "new_password");
         // tokens are revoked by the whole second: let the old ones be from an earlier one
@@ -280,6 +286,10 @@ http_test! {
         assert_eq!(notice["subject"], "Someone tried to sign up with your address");
         assert!(notice["text"].as_str().unwrap().contains("https://console.test/signin"));
         assert!(!has_code(notice));
+
+        // Dify's answer under the compatibility switch
+        let reveal = spawn_on(app.db.clone(), &[("IS_PUBLIC_DEPLOYMENT", "true"), ("DANGER_REVEAL_UNKNOWN_ACCOUNTS", "true")]).await;
+        assert_error(&reveal.post("/console/api/register", None, json!({"email": ADMIN_EMAIL})).await, 400, "user_register_failed");
 
         // closed unless the deployment is public
         let private = spawn_on(app.db.clone(), &[]).await;

@@ -256,6 +256,15 @@ http_test! {
         let sys_id = w.app.get("/console/api/account-ex/profile", Some(&sys)).await.body["id"].as_str().unwrap().to_owned();
         let r = w.perform(&id_of("group_admin"), Ban, &sys_id, "sysadmin@example.com").await;
         assert_error(&r, 403, "forbidden");
+        // a password is the whole account: a group admin cannot reset or unlock a member who also belongs to
+        // a group it does not manage, though it may still edit the member's profile there
+        let (shared, email) = w.target().await;
+        join_group(w.app.db.url(), w.second_group, &shared, "normal");
+        for action in [ResetPassword, Unlock] {
+            assert_error(&w.perform(&id_of("group_admin"), action, &shared, &email).await, 403, "forbidden");
+            check("system_admin", action, &w.perform(&sys, action, &shared, &email).await, Allowed, &shared);
+        }
+        check("group_admin", UpdateProfile, &w.perform(&id_of("group_admin"), UpdateProfile, &shared, &email).await, Allowed, &shared);
     }
 
     async fn listing_and_creating_accounts(kind) {

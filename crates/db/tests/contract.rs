@@ -680,21 +680,53 @@ both_backends! {
         assert_eq!(again.len(), 2);
         assert_eq!(again.iter().find(|m| m.id == first.id).unwrap().attempts, 2);
 
-        assert!(outbox.mark_sent(first.id, later).await.unwrap());
-        assert!(!outbox.mark_sent(first.id, later).await.unwrap(), "sent once");
+        let stale = claimed[0].claimed_until.unwrap();
+        let current = again.iter().find(|m| m.id == first.id).unwrap().claimed_until.unwrap();
+        assert!(!outbox.mark_sent(first.id, stale, later).await.unwrap(), "a lost claim marks nothing");
+        assert!(outbox.mark_sent(first.id, current, later).await.unwrap());
+        assert!(!outbox.mark_sent(first.id, current, later).await.unwrap(), "sent once");
         let sent = outbox.list(OutboxState::Sent, PageRequest { page: 1, limit: 10 }).await.unwrap();
         assert_eq!(sent.total, 1);
         assert_eq!(sent.items[0].mail.message, MailMessage::PasswordResetCode { code: String::new(), minutes: 0 }, "the code is gone");
-        assert!(outbox.claim_due(at + Duration::hours(1), Duration::minutes(5), 10).await.unwrap().iter().all(|m| m.id != first.id));
+        // the other mail's claim from `again` ran out too: it comes back, the sent one does not
+        let reclaimed = outbox.claim_due(at + Duration::hours(1), Duration::minutes(5), 10).await.unwrap();
+        assert_eq!(reclaimed.iter().map(|m| m.mail.to.as_str()).collect::<Vec<_>>(), vec!["b@example.com"]);
 
-        let other = again.iter().find(|m| m.id != first.id).unwrap().id;
-        outbox.mark_attempt_failed(other, "SMTP: refused", Some(at + Duration::hours(2)), later).await.unwrap();
+        let other = &reclaimed[0];
+        outbox.mark_attempt_failed(other.id, other.claimed_until.unwrap(), "SMTP: refused", Some(at + Duration::hours(2)), later).await.unwrap();
         let pending = outbox.list(OutboxState::Pending, PageRequest { page: 1, limit: 10 }).await.unwrap();
         assert_eq!(pending.items[0].last_error.as_deref(), Some("SMTP: refused"));
         assert!(outbox.claim_due(at + Duration::hours(1), Duration::minutes(5), 10).await.unwrap().is_empty(), "not before retry_at");
-        outbox.mark_attempt_failed(other, "SMTP: refused", None, later).await.unwrap();
+        let retried = outbox.claim_due(at + Duration::hours(2), Duration::minutes(5), 10).await.unwrap();
+        assert_eq!(retried.len(), 1);
+        outbox.mark_attempt_failed(other.id, retried[0].claimed_until.unwrap(), "SMTP: refused", None, later).await.unwrap();
         assert_eq!(outbox.list(OutboxState::Failed, PageRequest { page: 1, limit: 10 }).await.unwrap().total, 1);
         assert!(outbox.claim_due(at + Duration::days(1), Duration::minutes(5), 10).await.unwrap().is_empty(), "given up");
+    }
+
+    async fn an_unreadable_mail_is_given_up_instead_of_blocking_the_others(tdb) {
+        let db = tdb.connect();
+        let outbox = DieselOutbox::new(db.clone());
+        let at = now();
+        db.run(|c| {
+            diesel::connection::SimpleConnection::batch_execute(
+                c,
+                "INSERT INTO mail_outbox (id, recipient, template, language, payload, created_at, due_at, attempts) \
+                 VALUES ('00000000-0000-4000-8000-000000000001', 'x@example.com', 'gone', 'en-US', \
+                 '{\"template\":\"gone\"}', '2000-01-01 00:00:00', '2000-01-01 00:00:00', 0)",
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        outbox.enqueue(&notice_to("a@example.com", at)).await.unwrap();
+        let claimed = outbox.claim_due(at, Duration::minutes(5), 10).await.unwrap();
+        assert_eq!(claimed.iter().map(|m| m.mail.to.as_str()).collect::<Vec<_>>(), vec!["a@example.com"]);
+        let failed = outbox.list(OutboxState::Failed, PageRequest { page: 1, limit: 10 }).await.unwrap();
+        assert_eq!(failed.total, 1, "given up");
+        assert!(failed.items.is_empty(), "and left out of the listing instead of failing it");
+        let later = outbox.claim_due(at + Duration::days(1), Duration::minutes(5), 10).await.unwrap();
+        assert_eq!(later.iter().map(|m| m.mail.to.as_str()).collect::<Vec<_>>(), vec!["a@example.com"], "never again");
     }
 
     async fn parallel_workers_never_claim_one_mail_twice(tdb) {
@@ -740,8 +772,9 @@ both_backends! {
         assert_eq!(codes.count_attempt("t1", at).await.unwrap(), Some(1));
         assert_eq!(codes.count_attempt("t1", at).await.unwrap(), Some(2));
         assert_eq!(codes.count_attempt("t1", at + Duration::minutes(6)).await.unwrap(), None, "expired");
-        codes.mark_verified("t1", at).await.unwrap();
-        assert_eq!(codes.find("t1").await.unwrap().unwrap().verified_at, Some(at));
+        codes.mark_verified("t1", at, at + Duration::minutes(5)).await.unwrap();
+        let verified = codes.find("t1").await.unwrap().unwrap();
+        assert_eq!((verified.verified_at, verified.expires_at), (Some(at), at + Duration::minutes(5)));
         // a new code for the address retires the old one
         codes.issue(&reset_code("t2", "ann@example.com", at), &notice_to("ann@example.com", at)).await.unwrap();
         assert!(codes.find("t1").await.unwrap().unwrap().consumed_at.is_some());
@@ -778,7 +811,7 @@ both_backends! {
         };
         assert!(!accounts.reset_password(&reset).await.unwrap(), "not before the code was entered");
         assert_eq!(accounts.get(ann.id).await.unwrap().unwrap().password_hash, ann.password_hash);
-        codes.mark_verified("t", at).await.unwrap();
+        codes.mark_verified("t", at, at + Duration::minutes(5)).await.unwrap();
         assert!(accounts.reset_password(&reset).await.unwrap());
         assert!(!accounts.reset_password(&reset).await.unwrap(), "once");
         let stored = accounts.get(ann.id).await.unwrap().unwrap();
@@ -786,5 +819,39 @@ both_backends! {
         assert_eq!(stored.tokens_not_before, Some(at));
         assert_eq!(sessions.find_by_token("refresh").await.unwrap(), None);
         assert_eq!(throttles.count("login_error:ann@example.com", at).await.unwrap(), 0);
+    }
+
+    async fn a_registration_founds_its_group_and_redeems_its_code_once(tdb) {
+        let db = tdb.connect();
+        let dir = DieselDirectory::new(db.clone());
+        let codes = DieselCodes::new(db.clone());
+        let accounts = DieselAccounts::new(db.clone());
+        let at = now();
+        let code = |token: &str| VerificationCode { purpose: CodePurpose::Register, ..reset_code(token, "new@example.com", at) };
+        codes.issue(&code("r"), &notice_to("new@example.com", at)).await.unwrap();
+        let mut founder = account("new@example.com");
+        founder.name = "new".into();
+        let registration = Registration { founding: founding(founder.clone(), "new's group", at), code: "r".into() };
+        assert!(!dir.register(&registration).await.unwrap(), "not before the code was confirmed");
+        assert_eq!(accounts.get(founder.id).await.unwrap(), None);
+        codes.mark_verified("r", at, at + Duration::minutes(5)).await.unwrap();
+        assert!(dir.register(&registration).await.unwrap());
+        let (tenant, join) = dir.current_tenant(founder.id).await.unwrap().unwrap();
+        assert_eq!((tenant.name.as_str(), join.role), ("new's Workspace", WorkspaceRole::Owner));
+        assert_eq!(dir.group_memberships(founder.id).await.unwrap()[0].role, GroupRole::SuperAdmin);
+        // the code works once
+        let other = account("other@example.com");
+        let again = Registration { founding: founding(other.clone(), "other's group", at), code: "r".into() };
+        assert!(!dir.register(&again).await.unwrap());
+        assert_eq!(accounts.get(other.id).await.unwrap(), None);
+        // an address taken meanwhile: nothing written, the code not spent
+        codes.issue(&code("r2"), &notice_to("new@example.com", at)).await.unwrap();
+        codes.mark_verified("r2", at, at + Duration::minutes(5)).await.unwrap();
+        let dup = account("NEW@example.com");
+        let taken = Registration { founding: founding(dup.clone(), "dup's group", at), code: "r2".into() };
+        let err = dir.register(&taken).await.unwrap_err();
+        assert!(matches!(err, DomainError::Conflict { field: "email" }), "{err:?}");
+        assert!(codes.find("r2").await.unwrap().unwrap().consumed_at.is_none());
+        assert_eq!(dir.group_memberships(dup.id).await.unwrap(), vec![]);
     }
 }

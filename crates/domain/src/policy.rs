@@ -18,7 +18,8 @@ pub enum AccountAction {
     SetGroupRole,
     /// Change its platform role.
     SetSystemRole,
-    /// Set its password or clear its login lockout (admin help for users without mail).
+    /// Set its password or clear its login lockout (admin help for users without mail). Group managers may do
+    /// it only to accounts whose every group they manage and outrank them in.
     ResetCredentials,
 }
 
@@ -80,6 +81,15 @@ fn outranks_in_a_group(actor: Subject<'_>, target: Subject<'_>) -> bool {
     outranks_somewhere && !leads_elsewhere
 }
 
+/// True when the actor manages and outranks the target in every group the target belongs to: a password is the
+/// whole account, so a manager of one group must not take over a member of another.
+fn outranks_in_every_group(actor: Subject<'_>, target: Subject<'_>) -> bool {
+    !target.groups.is_empty()
+        && target.groups.iter().all(|t| {
+            actor.groups.iter().any(|a| a.group_id == t.group_id && a.role.manages() && rank(a.role) > rank(t.role))
+        })
+}
+
 /// Decides whether `actor` may do `action` to `target`. `SetGroupRole` is decided by
 /// [`decide_group_role`], which knows the group.
 pub fn decide(actor: Subject<'_>, target: Subject<'_>, action: AccountAction) -> Decision {
@@ -129,7 +139,7 @@ pub fn decide(actor: Subject<'_>, target: Subject<'_>, action: AccountAction) ->
         AccountAction::ResetCredentials => {
             if is_self {
                 Decision::Deny("Change your own password with your current password.")
-            } else if admin_over_target || group_manager_over_target {
+            } else if admin_over_target || (!target_is_privileged && outranks_in_every_group(actor, target)) {
                 Decision::Allow
             } else {
                 Decision::Deny("You are not allowed to change this account.")

@@ -471,8 +471,13 @@ pub trait CodeRepository: Send + Sync {
     /// `None` when the code is unknown, expired, redeemed or replaced.
     async fn count_attempt(&self, token_digest: &str, now: OffsetDateTime) -> DomainResult<Option<i32>>;
 
-    /// Records that the right code was entered.
-    async fn mark_verified(&self, token_digest: &str, now: OffsetDateTime) -> DomainResult<()>;
+    /// Records that the right code was entered; the token then works until `valid_until`.
+    async fn mark_verified(
+        &self,
+        token_digest: &str,
+        now: OffsetDateTime,
+        valid_until: OffsetDateTime,
+    ) -> DomainResult<()>;
 }
 
 /// The mail outbox: mails written with the change they belong to, sent later by a worker.
@@ -483,17 +488,20 @@ pub trait OutboxRepository: Send + Sync {
     async fn enqueue(&self, mail: &OutboxMail) -> DomainResult<()>;
 
     /// Claims up to `limit` due, unclaimed mails for `lease` and counts an attempt on each, atomically: two
-    /// workers never claim the same mail while a lease runs.
+    /// workers never claim the same mail while a lease runs. A claimed row whose content cannot be read is
+    /// given up on the spot (failed, with the reason) instead of being returned.
     async fn claim_due(&self, now: OffsetDateTime, lease: Duration, limit: i64) -> DomainResult<Vec<OutboxMail>>;
 
-    /// Marks a claimed mail sent and drops its content (codes do not stay in the database). `false` when it
-    /// was already marked.
-    async fn mark_sent(&self, id: Uuid, now: OffsetDateTime) -> DomainResult<bool>;
+    /// Marks a mail sent under the claim `claim` (its `claimed_until` when claimed) and drops its content
+    /// (codes do not stay in the database). `false` when it was already marked or the claim was lost.
+    async fn mark_sent(&self, id: Uuid, claim: OffsetDateTime, now: OffsetDateTime) -> DomainResult<bool>;
 
-    /// Records a failed attempt: due again at `retry_at`, or given up (failed, content dropped) when `None`.
+    /// Records a failed attempt under the claim `claim`: due again at `retry_at`, or given up (failed, content
+    /// dropped) when `None`. Does nothing when the claim was lost.
     async fn mark_attempt_failed(
         &self,
         id: Uuid,
+        claim: OffsetDateTime,
         error: &str,
         retry_at: Option<OffsetDateTime>,
         now: OffsetDateTime,

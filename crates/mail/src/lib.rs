@@ -13,16 +13,17 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use domain::model::Mail;
 use domain::ports::Mailer;
-use domain::DomainResult;
+use domain::{DomainError, DomainResult};
 
 pub use smtp::SmtpMailer;
 pub use templates::{render, RenderedMail};
 
-/// Writes mails to the log instead of sending them.
+/// Writes mails to the log instead of sending them (development), or refuses them (production).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LogMailer {
-    /// Log the body too (development: the codes are in it). Off in production, where only the recipient
-    /// and subject are logged.
+    /// Development: log each mail with its text (codes and links included) and count it as sent. Production
+    /// (`false`): log recipient and subject only and refuse the mail, so it stays in the outbox, is given up
+    /// after its attempts and is listed to admins, instead of vanishing with its code or link.
     pub show_content: bool,
 }
 
@@ -36,10 +37,11 @@ impl Mailer for LogMailer {
         let rendered = render(mail);
         if self.show_content {
             tracing::info!(to = %mail.to, subject = %rendered.subject, body = %rendered.text, "mail not sent: no SMTP server configured");
+            Ok(())
         } else {
-            tracing::info!(to = %mail.to, subject = %rendered.subject, "mail not sent: no SMTP server configured");
+            tracing::warn!(to = %mail.to, subject = %rendered.subject, "mail not sent: no SMTP server configured");
+            Err(DomainError::internal_msg("no SMTP server is configured (SMTP_URL)"))
         }
-        Ok(())
     }
 }
 
@@ -84,6 +86,8 @@ mod tests {
     async fn log_mailer_is_not_a_configured_mailer() {
         assert!(!LogMailer::default().is_configured());
         LogMailer { show_content: true }.send(&mail()).await.unwrap();
+        let refused = LogMailer { show_content: false }.send(&mail()).await.unwrap_err();
+        assert!(refused.to_string().contains("SMTP_URL"), "{refused}");
     }
 
     #[tokio::test]

@@ -164,12 +164,20 @@ impl CodeRepository for DieselCodes {
             .await
     }
 
-    async fn mark_verified(&self, token_digest: &str, now: OffsetDateTime) -> DomainResult<()> {
+    async fn mark_verified(
+        &self,
+        token_digest: &str,
+        now: OffsetDateTime,
+        valid_until: OffsetDateTime,
+    ) -> DomainResult<()> {
         let id = token_digest.to_owned();
         self.db
             .run(move |conn| {
-                diesel::update(verification_codes::table.find(id).filter(verification_codes::verified_at.is_null()))
-                    .set(verification_codes::verified_at.eq(Some(to_db(now))))
+                diesel::update(verification_codes::table.find(id).filter(verification_codes::consumed_at.is_null()))
+                    .set((
+                        verification_codes::verified_at.eq(Some(to_db(now))),
+                        verification_codes::expires_at.eq(to_db(valid_until)),
+                    ))
                     .execute(conn)?;
                 Ok(())
             })

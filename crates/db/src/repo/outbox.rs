@@ -37,6 +37,7 @@ struct OutboxRow {
     created_at: PrimitiveDateTime,
     due_at: PrimitiveDateTime,
     attempts: i32,
+    claimed_until: Option<PrimitiveDateTime>,
     last_error: Option<String>,
     sent_at: Option<PrimitiveDateTime>,
     failed_at: Option<PrimitiveDateTime>,
@@ -52,6 +53,7 @@ impl OutboxRow {
             created_at: from_db(self.created_at),
             due_at: from_db(self.due_at),
             attempts: self.attempts,
+            claimed_until: self.claimed_until.map(from_db),
             last_error: self.last_error,
             sent_at: self.sent_at.map(from_db),
             failed_at: self.failed_at.map(from_db),
@@ -78,7 +80,8 @@ pub(crate) fn insert_outbox(conn: &mut DbConnection, mail: &OutboxMail) -> Resul
     Ok(())
 }
 
-const COLUMNS: &str = "id, recipient, language, payload, created_at, due_at, attempts, last_error, sent_at, failed_at";
+const COLUMNS: &str =
+    "id, recipient, language, payload, created_at, due_at, attempts, claimed_until, last_error, sent_at, failed_at";
 
 /// Only the template name survives delivery (codes and links do not stay in the database).
 const DROP_CONTENT: &str = "payload = '{\"template\":\"' || template || '\"}'";
@@ -91,7 +94,7 @@ impl OutboxRepository for DieselOutbox {
     }
 
     async fn claim_due(&self, now: OffsetDateTime, lease: Duration, limit: i64) -> DomainResult<Vec<OutboxMail>> {
-        let rows = self
+        let mut mails = self
             .db
             .write(move |conn| {
                 // Postgres: rows another worker is claiming right now are skipped, not waited for. SQLite: the
@@ -112,24 +115,44 @@ impl OutboxRepository for DieselOutbox {
                     .bind::<Timestamp, _>(to_db(now))
                     .bind::<BigInt, _>(limit)
                     .load(conn)?;
-                Ok(rows)
+                let mut mails = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let id = row.id.clone();
+                    match row.into_domain() {
+                        Ok(mail) => mails.push(mail),
+                        // a row no worker can read would be claimed again and again: give it up now
+                        Err(error) => {
+                            tracing::error!(mail = %id, %error, "unreadable mail given up");
+                            let sql = format!(
+                                "UPDATE mail_outbox SET failed_at = $1, claimed_until = NULL, last_error = $2, \
+                                 {DROP_CONTENT} WHERE id = $3"
+                            );
+                            diesel::sql_query(for_backend(conn, &sql))
+                                .bind::<Timestamp, _>(to_db(now))
+                                .bind::<Nullable<Text>, _>(Some(format!("unreadable: {error}")))
+                                .bind::<Text, _>(id)
+                                .execute(conn)?;
+                        }
+                    }
+                }
+                Ok(mails)
             })
             .await?;
-        let mut mails = rows.into_iter().map(OutboxRow::into_domain).collect::<DomainResult<Vec<_>>>()?;
         mails.sort_by_key(|m| (m.due_at, m.id));
         Ok(mails)
     }
 
-    async fn mark_sent(&self, id: Uuid, now: OffsetDateTime) -> DomainResult<bool> {
+    async fn mark_sent(&self, id: Uuid, claim: OffsetDateTime, now: OffsetDateTime) -> DomainResult<bool> {
         self.db
             .run(move |conn| {
                 let sql = format!(
                     "UPDATE mail_outbox SET sent_at = $1, claimed_until = NULL, last_error = NULL, {DROP_CONTENT} \
-                     WHERE id = $2 AND sent_at IS NULL"
+                     WHERE id = $2 AND claimed_until = $3 AND sent_at IS NULL"
                 );
                 let n = diesel::sql_query(for_backend(conn, &sql))
                     .bind::<Timestamp, _>(to_db(now))
                     .bind::<Text, _>(id_to_db(id))
+                    .bind::<Timestamp, _>(to_db(claim))
                     .execute(conn)?;
                 Ok(n == 1)
             })
@@ -139,6 +162,7 @@ impl OutboxRepository for DieselOutbox {
     async fn mark_attempt_failed(
         &self,
         id: Uuid,
+        claim: OffsetDateTime,
         error: &str,
         retry_at: Option<OffsetDateTime>,
         now: OffsetDateTime,
@@ -148,17 +172,18 @@ impl OutboxRepository for DieselOutbox {
             .run(move |conn| {
                 let sql = match retry_at {
                     Some(_) => "UPDATE mail_outbox SET due_at = $1, claimed_until = NULL, last_error = $2 \
-                                WHERE id = $3 AND sent_at IS NULL"
+                                WHERE id = $3 AND claimed_until = $4 AND sent_at IS NULL"
                         .to_owned(),
                     None => format!(
                         "UPDATE mail_outbox SET failed_at = $1, claimed_until = NULL, last_error = $2, {DROP_CONTENT} \
-                         WHERE id = $3 AND sent_at IS NULL"
+                         WHERE id = $3 AND claimed_until = $4 AND sent_at IS NULL"
                     ),
                 };
                 diesel::sql_query(for_backend(conn, &sql))
                     .bind::<Timestamp, _>(to_db(retry_at.unwrap_or(now)))
                     .bind::<Nullable<Text>, _>(Some(error))
                     .bind::<Text, _>(id_to_db(id))
+                    .bind::<Timestamp, _>(to_db(claim))
                     .execute(conn)?;
                 Ok(())
             })
@@ -189,7 +214,16 @@ impl OutboxRepository for DieselOutbox {
                 Ok((rows, total))
             })
             .await?;
-        let items = rows.into_iter().map(OutboxRow::into_domain).collect::<DomainResult<_>>()?;
+        // one unreadable row must not hide the others from the admins looking for trouble
+        let items = rows
+            .into_iter()
+            .filter_map(|row| {
+                let id = row.id.clone();
+                row.into_domain()
+                    .map_err(|error| tracing::error!(mail = %id, %error, "unreadable mail not listed"))
+                    .ok()
+            })
+            .collect();
         Ok(Page { items, total, request: page })
     }
 }

@@ -51,6 +51,11 @@ pub enum MailMessage {
 }
 
 impl MailMessage {
+    /// Whether it carries a one-time code (useless once the code expired).
+    pub fn carries_code(&self) -> bool {
+        matches!(self, Self::PasswordResetCode { .. } | Self::RegistrationCode { .. })
+    }
+
     /// The template name, as stored in the outbox.
     pub fn template(&self) -> &'static str {
         match self {
@@ -99,6 +104,8 @@ pub struct OutboxMail {
     pub due_at: OffsetDateTime,
     /// Attempts made so far (counted when a worker claims it).
     pub attempts: i32,
+    /// Until when the worker that claimed it holds it; also names that claim (a later claim sets another time).
+    pub claimed_until: Option<OffsetDateTime>,
     /// The error of the last failed attempt.
     pub last_error: Option<String>,
     /// When the SMTP server accepted it.
@@ -110,7 +117,17 @@ pub struct OutboxMail {
 impl OutboxMail {
     /// A mail due at once.
     pub fn new(id: Uuid, mail: Mail, now: OffsetDateTime) -> Self {
-        Self { id, mail, created_at: now, due_at: now, attempts: 0, last_error: None, sent_at: None, failed_at: None }
+        Self {
+            id,
+            mail,
+            created_at: now,
+            due_at: now,
+            attempts: 0,
+            claimed_until: None,
+            last_error: None,
+            sent_at: None,
+            failed_at: None,
+        }
     }
 
     /// Where it stands.

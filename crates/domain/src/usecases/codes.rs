@@ -161,7 +161,8 @@ impl UseCases {
             return Err(DomainError::WrongCode);
         }
         self.ports.throttles.clear(&error_key).await?;
-        self.ports.codes.mark_verified(&digest, now).await?;
+        // the confirmed token gets a fresh lifetime for the last step
+        self.ports.codes.mark_verified(&digest, now, now + self.settings.code_ttl).await?;
         Ok(found.email)
     }
 
@@ -170,8 +171,8 @@ impl UseCases {
     /// token for an unknown address registers it instead.
     ///
     /// # Errors
-    /// `PasswordMismatch`, `InvalidCodeToken`, `CodeEmailMismatch`; the sign-in errors of
-    /// [`UseCases::login`] after the password was set.
+    /// `PasswordMismatch`, `InvalidCodeToken`, `CodeEmailMismatch`; `AccountBanned`, `ConsoleLoginDisabled`,
+    /// `NoWorkspace` (checked before anything is written).
     pub async fn reset_password_with_code(&self, cmd: CodeRedemption) -> DomainResult<TokenPair> {
         let (digest, code) = self.confirmed_code(CodePurpose::ResetPassword, &cmd).await?;
         let Some(account_id) = code.account_id else {
@@ -188,8 +189,9 @@ impl UseCases {
             .await?
             .filter(|a| a.is_live() && a.status != AccountStatus::Closed)
             .ok_or(DomainError::InvalidCodeToken)?;
-        self.set_password(&account, &cmd.password, Some(digest), None, now).await?;
+        // refuse before anything is written: the code stays usable if the account is let in later
         self.check_console_entry(&account, now).await?;
+        self.set_password(&account, &cmd.password, Some(digest), None, now).await?;
         self.enter_console(&account, now, cmd.ip).await
     }
 
@@ -348,7 +350,7 @@ impl UseCases {
         purpose: CodePurpose,
         cmd: &CodeRedemption,
     ) -> DomainResult<(String, VerificationCode)> {
-        if cmd.password.expose().trim() != cmd.password_confirm.trim() {
+        if cmd.password.expose() != cmd.password_confirm {
             return Err(DomainError::PasswordMismatch);
         }
         let now = self.ports.clock.now();

@@ -8,12 +8,16 @@ use time::{Duration, OffsetDateTime};
 
 use super::UseCases;
 
-/// How long a claimed mail is reserved for the worker that claimed it. Longer than an SMTP exchange can take,
-/// so a mail is only claimed again when its worker died.
+/// How long a claimed mail is reserved for the worker that claimed it, so a mail is only claimed again when its
+/// worker died.
 const CLAIM_LEASE: Duration = Duration::minutes(5);
 
+/// A mail whose claim has less than this left is not sent by its worker (SMTP exchanges time out well within
+/// it): it waits for a fresh claim, so two workers never send it.
+const CLAIM_MARGIN: Duration = Duration::minutes(2);
+
 /// Most mails claimed in one step.
-const CLAIM_BATCH: i64 = 20;
+const CLAIM_BATCH: i64 = 10;
 
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::hours(1);
@@ -62,9 +66,19 @@ impl UseCases {
         let claimed = self.ports.outbox.claim_due(now, CLAIM_LEASE, CLAIM_BATCH).await?;
         let mut report = DeliveryReport::default();
         for mail in claimed {
+            let now = self.ports.clock.now();
+            let Some(claim) = mail.claimed_until.filter(|c| *c - now > CLAIM_MARGIN) else { continue };
+            if mail.mail.message.carries_code() && now >= mail.created_at + self.settings.code_ttl {
+                let why = "the code expired before the mail could be delivered";
+                self.ports.outbox.mark_attempt_failed(mail.id, claim, why, None, now).await?;
+                report.failed += 1;
+                continue;
+            }
             match self.ports.mailer.send(&mail.mail).await {
                 Ok(()) => {
-                    self.ports.outbox.mark_sent(mail.id, self.ports.clock.now()).await?;
+                    if !self.ports.outbox.mark_sent(mail.id, claim, self.ports.clock.now()).await? {
+                        tracing::warn!(mail = %mail.id, "mail sent after its claim ran out: it may arrive twice");
+                    }
                     report.sent += 1;
                 }
                 Err(error) => {
@@ -72,7 +86,7 @@ impl UseCases {
                     let retry_at = self.retry_at(mail.attempts, now);
                     let text = error.to_string();
                     tracing::warn!(mail = %mail.id, attempt = mail.attempts, error = %text, gave_up = retry_at.is_none(), "mail not sent");
-                    self.ports.outbox.mark_attempt_failed(mail.id, &text, retry_at, now).await?;
+                    self.ports.outbox.mark_attempt_failed(mail.id, claim, &text, retry_at, now).await?;
                     if retry_at.is_some() {
                         report.retried += 1;
                     } else {
@@ -112,7 +126,7 @@ mod tests {
     fn queued(attempts: i32) -> OutboxMail {
         let mail =
             Mail { to: "a@example.com".into(), language: "en-US".into(), message: MailMessage::UnknownAddressNotice };
-        OutboxMail { attempts, ..OutboxMail::new(Uuid::new_v4(), mail, NOW) }
+        OutboxMail { attempts, claimed_until: Some(NOW + CLAIM_LEASE), ..OutboxMail::new(Uuid::new_v4(), mail, NOW) }
     }
 
     #[tokio::test]
@@ -122,7 +136,11 @@ mod tests {
         let id = mail.id;
         m.outbox.expect_claim_due().times(1).returning(move |_, _, _| Ok(vec![mail.clone()]));
         m.mailer.expect_send().times(1).returning(|_| Ok(()));
-        m.outbox.expect_mark_sent().withf(move |i, _| *i == id).times(1).returning(|_, _| Ok(true));
+        m.outbox
+            .expect_mark_sent()
+            .withf(move |i, claim, _| *i == id && *claim == NOW + CLAIM_LEASE)
+            .times(1)
+            .returning(|_, _, _| Ok(true));
         m.outbox.expect_mark_attempt_failed().never();
         let report = m.build().deliver_due_mail().await.unwrap();
         assert_eq!(report, DeliveryReport { sent: 1, retried: 0, failed: 0 });
@@ -137,12 +155,40 @@ mod tests {
             m.mailer.expect_send().returning(|_| Err(DomainError::internal_msg("connection refused")));
             m.outbox
                 .expect_mark_attempt_failed()
-                .withf(move |_, error, retry_at, _| {
+                .withf(move |_, _, error, retry_at, _| {
                     error.contains("connection refused") && *retry_at == expected.map(|s| NOW + Duration::seconds(s))
                 })
                 .times(1)
-                .returning(|_, _, _, _| Ok(()));
+                .returning(|_, _, _, _, _| Ok(()));
             m.build().deliver_due_mail().await.unwrap();
         }
+    }
+
+    #[tokio::test]
+    async fn a_mail_whose_claim_is_running_out_is_left_for_a_fresh_claim() {
+        let mut m = Mocks::new();
+        let mail = OutboxMail { claimed_until: Some(NOW + Duration::seconds(30)), ..queued(1) };
+        m.outbox.expect_claim_due().returning(move |_, _, _| Ok(vec![mail.clone()]));
+        m.mailer.expect_send().never();
+        m.outbox.expect_mark_sent().never();
+        m.outbox.expect_mark_attempt_failed().never();
+        assert_eq!(m.build().deliver_due_mail().await.unwrap(), DeliveryReport::default());
+    }
+
+    #[tokio::test]
+    async fn a_code_mail_is_given_up_once_its_code_expired() {
+        let mut m = Mocks::new();
+        let code = MailMessage::PasswordResetCode { code: "123456".into(), minutes: 5 };
+        let mut mail = queued(3);
+        mail.mail.message = code;
+        mail.created_at = NOW - Duration::minutes(5);
+        m.outbox.expect_claim_due().returning(move |_, _, _| Ok(vec![mail.clone()]));
+        m.mailer.expect_send().never();
+        m.outbox
+            .expect_mark_attempt_failed()
+            .withf(|_, _, why, retry_at, _| why.contains("expired") && retry_at.is_none())
+            .times(1)
+            .returning(|_, _, _, _, _| Ok(()));
+        assert_eq!(m.build().deliver_due_mail().await.unwrap().failed, 1);
     }
 }

@@ -92,7 +92,11 @@ pub(super) struct ValidityBody {
 async fn check_code(state: &AppState, purpose: CodePurpose, body: ValidityBody) -> Result<HttpResponse, ConsoleError> {
     state.use_cases.require_setup().await?;
     let email = EmailAddress::parse("email", &body.email)?;
-    let email = state.use_cases.verify_code(purpose, &email, &body.code, &body.token).await?;
+    let code = body.code.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ConsoleError::param("code", "The code must be the 6 digits from the mail."));
+    }
+    let email = state.use_cases.verify_code(purpose, &email, code, &body.token).await?;
     Ok(HttpResponse::Ok().json(json!({"is_valid": true, "email": email})))
 }
 
