@@ -7,15 +7,15 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::{Context, Result};
 use db::{
-    Database, DbOptions, DieselAccounts, DieselCodes, DieselDatasets, DieselDirectory, DieselOutbox, DieselSessions,
-    DieselThrottles,
+    Database, DbOptions, DieselAccessKeys, DieselAccounts, DieselCodes, DieselDatasets, DieselDirectory, DieselOutbox,
+    DieselSessions, DieselThrottles,
 };
 use domain::ports::{Mailer, RandomIds, SystemClock};
 use domain::usecases::{Ports, Settings as UseCaseSettings, UseCases};
 use http::{AppState, SystemFeatures};
 use mail::{LogMailer, SmtpMailer};
 use secrecy::ExposeSecret;
-use security::{BcryptHasher, FileSigner, JwtCodec, RandomSecrets};
+use security::{AccessKeyCipher, BcryptHasher, FileSigner, JwtCodec, RandomSecrets};
 use time::Duration;
 
 use crate::config::Settings;
@@ -73,6 +73,11 @@ pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Re
         codes: Arc::new(DieselCodes::new(db.clone())),
         outbox: Arc::new(DieselOutbox::new(db.clone())),
         mailer: mailer(settings)?,
+        access_keys: Arc::new(DieselAccessKeys::new(db.clone())),
+        cipher: Arc::new(match settings.access_key_cipher_key()? {
+            Some(key) => AccessKeyCipher::new(key),
+            None => AccessKeyCipher::derived_from(secret),
+        }),
         hasher: Arc::new(hasher),
         tokens: Arc::new(JwtCodec::new(
             secret,
@@ -102,6 +107,7 @@ pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Re
             mail_ip_limit_per_minute: settings.email_send_ip_limit_per_minute,
             mail_max_attempts: settings.mail_max_attempts,
             mail_retry_base: Duration::seconds(settings.mail_retry_base_secs),
+            access_key_rotation_days: settings.access_key_rotation_days,
             ..Default::default()
         },
     ))

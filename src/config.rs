@@ -92,6 +92,11 @@ pub struct Settings {
     pub code_expiry_minutes: i64,
     /// `FORGOT_PASSWORD_LOCKOUT_DURATION`: seconds wrong codes are remembered.
     pub code_lockout_duration_secs: i64,
+    /// `ACCESS_KEY_ENCRYPTION_KEY`: 64 hex characters sealing access-key secrets; derived from `SECRET_KEY`
+    /// when unset.
+    pub access_key_encryption_key: Option<SecretString>,
+    /// `ACCESS_KEY_ROTATION_DAYS`: keys older than this are advised to be renewed.
+    pub access_key_rotation_days: i64,
 }
 
 fn parse_bool(key: &str, raw: &str) -> Result<bool> {
@@ -192,6 +197,9 @@ impl Settings {
                 .map_or(Ok(5), |v| parse_num("RESET_PASSWORD_TOKEN_EXPIRY_MINUTES", &v))?,
             code_lockout_duration_secs: get("FORGOT_PASSWORD_LOCKOUT_DURATION")
                 .map_or(Ok(86_400), |v| parse_num("FORGOT_PASSWORD_LOCKOUT_DURATION", &v))?,
+            access_key_encryption_key: get("ACCESS_KEY_ENCRYPTION_KEY").map(SecretString::from),
+            access_key_rotation_days: get("ACCESS_KEY_ROTATION_DAYS")
+                .map_or(Ok(90), |v| parse_num("ACCESS_KEY_ROTATION_DAYS", &v))?,
         };
         settings.check()?;
         Ok(settings)
@@ -201,7 +209,8 @@ impl Settings {
         if !(4..=31).contains(&self.bcrypt_cost) {
             bail!("BCRYPT_COST must be between 4 and 31");
         }
-        let ranges: [(&str, i64, i64, i64); 13] = [
+        let ranges: [(&str, i64, i64, i64); 14] = [
+            ("ACCESS_KEY_ROTATION_DAYS", self.access_key_rotation_days, 1, 3650),
             ("EMAIL_RESEND_INTERVAL_SECONDS", self.email_resend_interval_secs, 1, 86_400),
             ("MAIL_POLL_INTERVAL_MS", i64::try_from(self.mail_poll_interval_ms).unwrap_or(i64::MAX), 10, 3_600_000),
             ("MAIL_MAX_ATTEMPTS", i64::from(self.mail_max_attempts), 1, 100),
@@ -231,11 +240,25 @@ impl Settings {
         if self.workers.is_some_and(|w| !(1..=512).contains(&w)) {
             bail!("WORKERS must be between 1 and 512");
         }
+        self.access_key_cipher_key()?;
         if self.smtp_url.is_some() && self.mail_from.is_empty() {
             bail!("MAIL_FROM is required when SMTP_URL is set");
         }
         db::Backend::from_url(self.database_url.expose_secret()).map_err(anyhow::Error::msg)?;
         Ok(())
+    }
+
+    /// The configured access-key encryption key, if any.
+    ///
+    /// # Errors
+    /// When `ACCESS_KEY_ENCRYPTION_KEY` is not 64 hex characters (the value is not echoed).
+    pub fn access_key_cipher_key(&self) -> Result<Option<[u8; 32]>> {
+        let Some(raw) = &self.access_key_encryption_key else { return Ok(None) };
+        let bytes = hex::decode(raw.expose_secret().trim()).ok().filter(|b| b.len() == 32);
+        match bytes {
+            Some(b) => Ok(Some(b.try_into().expect("32 bytes"))),
+            None => bail!("ACCESS_KEY_ENCRYPTION_KEY must be 64 hex characters (32 bytes)"),
+        }
     }
 
     /// The secret key, generating and storing one in `DATA_DIR/secret_key` when unset outside production.
@@ -320,6 +343,13 @@ mod tests {
         assert!(from(&[("APP_ENV", "prod")]).unwrap_err().to_string().contains("APP_ENV"));
         assert!(from(&[("SMTP_URL", "smtp://127.0.0.1:25")]).unwrap_err().to_string().contains("MAIL_FROM"));
         assert!(from(&[("MAIL_MAX_ATTEMPTS", "0")]).unwrap_err().to_string().contains("MAIL_MAX_ATTEMPTS"));
+        let err = from(&[("ACCESS_KEY_ENCRYPTION_KEY", "zz-not-hex-secretvalue")]).unwrap_err().to_string();
+        assert!(err.contains("ACCESS_KEY_ENCRYPTION_KEY") && !err.contains("secretvalue"), "{err}");
+        assert!(from(&[("ACCESS_KEY_ENCRYPTION_KEY", &"ab".repeat(32))])
+            .unwrap()
+            .access_key_cipher_key()
+            .unwrap()
+            .is_some());
         // a malformed URL is not echoed: it may carry a password
         let err = from(&[("DATABASE_URL", "user:secretpw@host/db")]).unwrap_err().to_string();
         assert!(!err.contains("secretpw"), "{err}");

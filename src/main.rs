@@ -50,6 +50,24 @@ enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Manage access keys (machine credentials).
+    AccessKey {
+        #[command(subcommand)]
+        command: AccessKeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccessKeyCommand {
+    /// Issue a key for an account and print the pair once (the secret cannot be shown again).
+    Create {
+        /// Email of the account.
+        #[arg(long)]
+        email: String,
+        /// Label of the key.
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 fn read_password() -> Result<String> {
@@ -128,6 +146,17 @@ async fn main() -> Result<()> {
                 .await
                 .with_context(|| format!("cannot reset the password of {email}"))?;
             println!("password of {email} set; its sessions were revoked and its login lockout cleared");
+        }
+        Command::AccessKey { command: AccessKeyCommand::Create { email, name } } => {
+            let address = EmailAddress::parse("email", &email)?;
+            let (view, secret) = offline_use_cases(&settings)
+                .await?
+                .operator_create_access_key(&address, name)
+                .await
+                .with_context(|| format!("cannot create an access key for {email}"))?;
+            println!("access_key: {}", view.key.access_key);
+            println!("secret_key: {secret}");
+            println!("(the secret is shown only now; openapi/v1 takes it as Authorization: Bearer <access_key>.<secret_key>)");
         }
         Command::Unlock { email } => {
             let address = EmailAddress::parse("email", &email)?;

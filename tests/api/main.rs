@@ -1,6 +1,7 @@
 //! Black-box HTTP tests: the whole server on a free port, one private database per test, every test on
 //! SQLite and on Postgres.
 
+mod access_keys;
 mod accounts;
 mod auth;
 mod cli;

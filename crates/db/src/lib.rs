@@ -17,5 +17,6 @@ pub use conn::{Backend, Database, DbConnection, DbOptions};
 pub use error::RepoError;
 pub use migrate::{migration_versions, revert_all, run_migrations};
 pub use repo::{
-    DieselAccounts, DieselCodes, DieselDatasets, DieselDirectory, DieselOutbox, DieselSessions, DieselThrottles,
+    DieselAccessKeys, DieselAccounts, DieselCodes, DieselDatasets, DieselDirectory, DieselOutbox, DieselSessions,
+    DieselThrottles,
 };

@@ -1,6 +1,8 @@
 //! Repository contract tests: one body per behaviour, run on SQLite and on Postgres.
 
-use db::{DieselAccounts, DieselCodes, DieselDirectory, DieselOutbox, DieselSessions, DieselThrottles};
+use db::{
+    DieselAccessKeys, DieselAccounts, DieselCodes, DieselDirectory, DieselOutbox, DieselSessions, DieselThrottles,
+};
 use domain::model::*;
 use domain::ports::*;
 use domain::DomainError;
@@ -853,5 +855,70 @@ both_backends! {
         assert!(matches!(err, DomainError::Conflict { field: "email" }), "{err:?}");
         assert!(codes.find("r2").await.unwrap().unwrap().consumed_at.is_none());
         assert_eq!(dir.group_memberships(dup.id).await.unwrap(), vec![]);
+    }
+
+    async fn access_keys_round_trip_and_never_exceed_two_active(tdb) {
+        let db = tdb.connect();
+        let accounts = DieselAccounts::new(db.clone());
+        let keys = DieselAccessKeys::new(db.clone());
+        let owner = account("owner@example.com");
+        accounts.insert(&owner, &[], &[]).await.unwrap();
+        let at = now();
+        let key = |n: u32| AccessKey {
+            id: Uuid::new_v4(),
+            account_id: owner.id,
+            access_key: format!("AK{n}"),
+            secret_ciphertext: vec![0, 1, 2, 255],
+            name: Some(format!("k{n}")),
+            status: AccessKeyStatus::Active,
+            created_at: at,
+            last_used_at: None,
+            deleted_at: None,
+        };
+        let audit = |action: &str| AuditEvent {
+            id: Uuid::new_v4(),
+            at,
+            actor_account_id: Some(owner.id),
+            actor_access_key_id: None,
+            action: action.into(),
+            target_type: "access_key".into(),
+            target_id: None,
+            request_id: Some("r".into()),
+            changes: serde_json::json!({}),
+        };
+        // ten parallel issues: exactly two succeed
+        let attempts: Vec<_> = (0..10)
+            .map(|n| {
+                let (keys, k, a) = (keys.clone(), key(n), audit("access_key.create"));
+                tokio::spawn(async move { keys.insert(&k, 2, &a).await })
+            })
+            .collect();
+        let mut ok = 0;
+        for a in attempts {
+            match a.await.unwrap() {
+                Ok(()) => ok += 1,
+                Err(DomainError::ActiveKeyLimit) => {}
+                Err(other) => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(ok, 2);
+        let listed = keys.list(owner.id).await.unwrap();
+        assert_eq!(listed.len(), 2);
+        let first = listed[0].clone();
+        assert_eq!(keys.find_by_access_key(&first.access_key).await.unwrap(), Some(first.clone()));
+        assert_eq!(first.secret_ciphertext, vec![0, 1, 2, 255]);
+
+        keys.set_status(first.id, AccessKeyStatus::Disabled, 2, &audit("access_key.disable")).await.unwrap();
+        let spare = key(99);
+        keys.insert(&spare, 2, &audit("access_key.create")).await.unwrap();
+        let err = keys.set_status(first.id, AccessKeyStatus::Active, 2, &audit("access_key.enable")).await.unwrap_err();
+        assert!(matches!(err, DomainError::ActiveKeyLimit), "{err:?}");
+        keys.record_use(spare.id, at, &audit("access_key.use")).await.unwrap();
+        assert_eq!(keys.get(spare.id).await.unwrap().unwrap().last_used_at, Some(at));
+        keys.delete(first.id, at, &audit("access_key.delete")).await.unwrap();
+        assert_eq!(keys.get(first.id).await.unwrap(), None);
+        assert_eq!(keys.find_by_access_key(&first.access_key).await.unwrap(), None, "a deleted key stops working");
+        let err = keys.delete(first.id, at, &audit("access_key.delete")).await.unwrap_err();
+        assert!(matches!(err, DomainError::NotFound { .. }), "{err:?}");
     }
 }

@@ -87,6 +87,9 @@ pub enum DomainError {
     /// The address already has an account (answered only under the compatibility switch).
     #[error("email already registered")]
     EmailAlreadyRegistered,
+    /// The account already has the most active access keys allowed (two: one in use, one being rotated in).
+    #[error("too many active access keys")]
+    ActiveKeyLimit,
     /// Unexpected failure in an adapter; details are logged, never sent to clients.
     #[error("internal error: {0}")]
     Internal(InternalError),

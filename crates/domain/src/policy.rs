@@ -18,6 +18,9 @@ pub enum AccountAction {
     SetGroupRole,
     /// Change its platform role.
     SetSystemRole,
+    /// Issue, list, disable or delete its access keys. A key acts as the account, so besides the account itself
+    /// only platform admins may (never on the super admin, unless they are it).
+    ManageAccessKeys,
     /// Set its password or clear its login lockout (admin help for users without mail). Group managers may do
     /// it only to accounts whose every group they manage and outrank them in.
     ResetCredentials,
@@ -134,6 +137,13 @@ pub fn decide(actor: Subject<'_>, target: Subject<'_>, action: AccountAction) ->
                 Decision::Allow
             } else {
                 Decision::Deny("Only system administrators can perform this operation.")
+            }
+        }
+        AccountAction::ManageAccessKeys => {
+            if is_self || admin_over_target {
+                Decision::Allow
+            } else {
+                Decision::Deny("Only system administrators can manage another account's access keys.")
             }
         }
         AccountAction::ResetCredentials => {

@@ -13,9 +13,10 @@ use uuid::Uuid;
 use crate::error::DomainError;
 use crate::error::DomainResult;
 use crate::model::{
-    Account, Dataset, DatasetView, EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Installation, Invitation,
-    InvitationBatch, LoginSession, Mail, OutboxMail, OutboxState, Page, PageRequest, RefreshOutcome, Registration,
-    Tenant, TenantMembership, TenantStatus, VerificationCode, WorkspacePermission, WorkspaceRole,
+    AccessKey, AccessKeyStatus, Account, AuditEvent, Dataset, DatasetView, EnterpriseGroup, GroupMembership, GroupRole,
+    GroupStatus, Installation, Invitation, InvitationBatch, LoginSession, Mail, OutboxMail, OutboxState, Page,
+    PageRequest, RefreshOutcome, Registration, Tenant, TenantMembership, TenantStatus, VerificationCode,
+    WorkspacePermission, WorkspaceRole,
 };
 use crate::values::Password;
 
@@ -480,6 +481,58 @@ pub trait CodeRepository: Send + Sync {
     ) -> DomainResult<()>;
 }
 
+/// Access keys of accounts (machine credentials). Every change is written with its audit event, in one
+/// transaction.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait AccessKeyRepository: Send + Sync {
+    /// Stores a new key.
+    ///
+    /// # Errors
+    /// [`DomainError::ActiveKeyLimit`] when the account already has `max_active` active keys (checked under a
+    /// lock on the account, so parallel requests cannot exceed it).
+    async fn insert(&self, key: &AccessKey, max_active: i64, audit: &AuditEvent) -> DomainResult<()>;
+
+    /// The account's keys that are not deleted, oldest first.
+    async fn list(&self, account_id: Uuid) -> DomainResult<Vec<AccessKey>>;
+
+    /// The key with this id, unless deleted.
+    async fn get(&self, id: Uuid) -> DomainResult<Option<AccessKey>>;
+
+    /// The key with this public access key, unless deleted.
+    async fn find_by_access_key(&self, access_key: &str) -> DomainResult<Option<AccessKey>>;
+
+    /// Enables or disables a key.
+    ///
+    /// # Errors
+    /// [`DomainError::ActiveKeyLimit`] when enabling would exceed `max_active`; `NotFound` for a deleted key.
+    async fn set_status(
+        &self,
+        id: Uuid,
+        status: AccessKeyStatus,
+        max_active: i64,
+        audit: &AuditEvent,
+    ) -> DomainResult<()>;
+
+    /// Deletes a key (it stops working at once; the row stays for the audit trail).
+    async fn delete(&self, id: Uuid, at: OffsetDateTime, audit: &AuditEvent) -> DomainResult<()>;
+
+    /// Records a successful use: `last_used_at` and the audit event.
+    async fn record_use(&self, id: Uuid, at: OffsetDateTime, audit: &AuditEvent) -> DomainResult<()>;
+}
+
+/// Seals access-key secrets for storage (AEAD): the machine dialects that sign requests need the secret back.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait SecretCipher: Send + Sync {
+    /// Encrypts `secret`, bound to `context` (the key's id), with a fresh nonce.
+    fn seal(&self, context: &str, secret: &str) -> DomainResult<Vec<u8>>;
+    /// Decrypts what [`SecretCipher::seal`] made for the same `context`.
+    ///
+    /// # Errors
+    /// [`DomainError::Internal`] when the ciphertext was altered or sealed under another key or context.
+    fn open(&self, context: &str, sealed: &[u8]) -> DomainResult<String>;
+}
+
 /// The mail outbox: mails written with the change they belong to, sent later by a worker.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
@@ -567,6 +620,10 @@ pub trait SecretTokens: Send + Sync {
     fn new_refresh_token(&self) -> String;
     /// The digest stored in place of a token.
     fn digest(&self, token: &str) -> String;
+    /// A new access key pair: the public key id and the secret, both from a CSPRNG, letters and digits only.
+    fn new_access_key(&self) -> (String, String);
+    /// Whether two secrets are equal, compared in constant time.
+    fn secrets_equal(&self, a: &str, b: &str) -> bool;
     /// A new one-time code: six decimal digits from a CSPRNG.
     fn new_code(&self) -> String;
     /// A keyed digest of `code` bound to the token that names it (a database leak alone does not reveal codes).

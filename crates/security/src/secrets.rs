@@ -48,6 +48,21 @@ impl SecretTokens for RandomSecrets {
         hex::encode(Sha256::digest(token.as_bytes()))
     }
 
+    fn new_access_key(&self) -> (String, String) {
+        const ID: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        const SECRET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let mut rng = rand::rng();
+        let mut draw = |n: usize, alphabet: &[u8]| -> String {
+            (0..n).map(|_| char::from(alphabet[rng.random_range(0..alphabet.len())])).collect()
+        };
+        // ~103 bits for the public id, ~238 bits for the secret
+        (format!("AK{}", draw(20, ID)), draw(40, SECRET))
+    }
+
+    fn secrets_equal(&self, a: &str, b: &str) -> bool {
+        bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+    }
+
     fn new_code(&self) -> String {
         format!("{:06}", rand::rng().random_range(0..1_000_000u32))
     }
@@ -75,6 +90,18 @@ mod tests {
         assert_ne!(t, s.new_refresh_token());
         assert_eq!(s.digest("a"), s.digest("a"));
         assert_ne!(s.digest(&t), t);
+    }
+
+    #[test]
+    fn access_keys_are_random_alphanumeric_and_compared_in_constant_time() {
+        let s = RandomSecrets::new(b"k");
+        let (id, secret) = s.new_access_key();
+        assert!(id.starts_with("AK") && id.len() == 22, "{id}");
+        assert!(id[2..].bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()), "{id}");
+        assert!(secret.len() == 40 && secret.bytes().all(|b| b.is_ascii_alphanumeric()), "{secret}");
+        assert_ne!(s.new_access_key(), (id, secret.clone()));
+        assert!(s.secrets_equal(&secret, &secret.clone()));
+        assert!(!s.secrets_equal(&secret, "x"));
     }
 
     #[test]

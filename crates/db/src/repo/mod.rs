@@ -1,5 +1,6 @@
 //! Diesel implementations of the domain's storage ports.
 
+mod access_keys;
 mod accounts;
 mod codes;
 mod datasets;
@@ -8,6 +9,7 @@ mod outbox;
 mod sessions;
 mod throttles;
 
+pub use access_keys::DieselAccessKeys;
 pub use accounts::DieselAccounts;
 pub use codes::DieselCodes;
 pub use datasets::DieselDatasets;

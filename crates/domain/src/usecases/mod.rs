@@ -1,6 +1,7 @@
 //! Use cases shared by every dialect. A dialect parses its request into the command types here, calls one
 //! method of [`UseCases`], and renders the result; it never talks to a port directly.
 
+mod access_keys;
 mod accounts;
 mod auth;
 mod codes;
@@ -19,10 +20,12 @@ use time::Duration;
 
 use crate::error::DomainResult;
 use crate::ports::{
-    AccessTokenCodec, AccountRepository, Clock, CodeRepository, DatasetRepository, DirectoryRepository, IdGenerator,
-    Mailer, OutboxRepository, PasswordHasher, SecretTokens, SessionRepository, ThrottleRepository,
+    AccessKeyRepository, AccessTokenCodec, AccountRepository, Clock, CodeRepository, DatasetRepository,
+    DirectoryRepository, IdGenerator, Mailer, OutboxRepository, PasswordHasher, SecretCipher, SecretTokens,
+    SessionRepository, ThrottleRepository,
 };
 
+pub use access_keys::{AccessKeyView, Actor, MAX_ACTIVE_KEYS};
 pub use accounts::{AccountUpdate, NewAccount};
 pub use auth::LoginCommand;
 pub use codes::{CodeRedemption, CodeRequest};
@@ -51,6 +54,10 @@ pub struct Ports {
     pub outbox: Arc<dyn OutboxRepository>,
     /// Mail delivery (used by the outbox worker only).
     pub mailer: Arc<dyn Mailer>,
+    /// Access keys.
+    pub access_keys: Arc<dyn AccessKeyRepository>,
+    /// Sealing of access-key secrets.
+    pub cipher: Arc<dyn SecretCipher>,
     /// Password hashing.
     pub hasher: Arc<dyn PasswordHasher>,
     /// Access tokens.
@@ -103,6 +110,8 @@ pub struct Settings {
     pub mail_max_attempts: i32,
     /// Wait after the first failed attempt; doubled after each further one.
     pub mail_retry_base: Duration,
+    /// Access keys older than this many days are advised to be renewed.
+    pub access_key_rotation_days: i64,
     /// Version recorded by setup.
     pub version: String,
 }
@@ -128,6 +137,7 @@ impl Default for Settings {
             mail_ip_limit_per_minute: 50,
             mail_max_attempts: 8,
             mail_retry_base: Duration::seconds(30),
+            access_key_rotation_days: 90,
             version: env!("CARGO_PKG_VERSION").into(),
         }
     }
@@ -199,6 +209,8 @@ pub(crate) mod test_support {
         pub codes: MockCodeRepository,
         pub outbox: MockOutboxRepository,
         pub mailer: MockMailer,
+        pub access_keys: MockAccessKeyRepository,
+        pub cipher: MockSecretCipher,
         pub hasher: MockPasswordHasher,
         pub tokens: MockAccessTokenCodec,
         pub secrets: MockSecretTokens,
@@ -217,6 +229,8 @@ pub(crate) mod test_support {
                 codes: MockCodeRepository::new(),
                 outbox: MockOutboxRepository::new(),
                 mailer: MockMailer::new(),
+                access_keys: MockAccessKeyRepository::new(),
+                cipher: MockSecretCipher::new(),
                 hasher: MockPasswordHasher::new(),
                 tokens: MockAccessTokenCodec::new(),
                 secrets: MockSecretTokens::new(),
@@ -242,6 +256,8 @@ pub(crate) mod test_support {
                     codes: Arc::new(self.codes),
                     outbox: Arc::new(self.outbox),
                     mailer: Arc::new(self.mailer),
+                    access_keys: Arc::new(self.access_keys),
+                    cipher: Arc::new(self.cipher),
                     hasher: Arc::new(self.hasher),
                     tokens: Arc::new(self.tokens),
                     secrets: Arc::new(self.secrets),

@@ -171,6 +171,11 @@ impl From<DomainError> for ConsoleError {
             DomainError::EmailAlreadyRegistered => {
                 Self::standard(S::BAD_REQUEST, "user_register_failed", "Email already exists.")
             }
+            DomainError::ActiveKeyLimit => Self::standard(
+                S::BAD_REQUEST,
+                "access_key_limit",
+                "An account has at most two active access keys. Disable or delete one first.",
+            ),
             DomainError::Internal(source) => {
                 tracing::error!(error = %source, "internal error");
                 Self::Body { status: S::INTERNAL_SERVER_ERROR, body: json!({"message": "Internal Server Error", "code": "unknown"}) }

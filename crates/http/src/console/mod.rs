@@ -1,6 +1,7 @@
 //! The console dialect (`/console/api`): the zgi-next console UI's API, wire-compatible with the seed
 //! samples. Handlers translate; rules live in the use cases.
 
+mod access_keys;
 mod account;
 mod auth;
 mod datasets;
@@ -36,5 +37,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .configure(groups::config)
         .configure(workspaces::config)
         .configure(invitations::config)
-        .configure(recovery::config);
+        .configure(recovery::config)
+        .configure(access_keys::config);
 }

@@ -1,0 +1,342 @@
+//! Access keys: machine credentials of an account, shared by every machine dialect. At most two are active at
+//! a time (one in use, one being rotated in); the secret is shown once and kept sealed (AEAD) because the
+//! signing dialects need it to verify requests. Every change, and every use, is an audit event.
+
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::error::{DomainError, DomainResult};
+use crate::model::{AccessKey, AccessKeyStatus, Account, AuditEvent};
+use crate::policy::AccountAction;
+
+use super::UseCases;
+
+/// Active keys an account may hold at once.
+pub const MAX_ACTIVE_KEYS: i64 = 2;
+
+/// Longest key label.
+pub const MAX_KEY_NAME_CHARS: usize = 64;
+
+/// A key as listed: never with its secret.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessKeyView {
+    /// The key.
+    pub key: AccessKey,
+    /// Older than the rotation period: the owner should issue a new one and retire this one.
+    pub advice_renew: bool,
+}
+
+/// Who made a change, for the audit trail.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    /// The acting account.
+    pub account: &'a Account,
+    /// The access key it acted with (machine requests).
+    pub access_key_id: Option<Uuid>,
+    /// The HTTP request id.
+    pub request_id: Option<&'a str>,
+}
+
+impl UseCases {
+    fn audit(&self, actor: &Actor<'_>, action: &str, key: &AccessKey, now: OffsetDateTime) -> AuditEvent {
+        AuditEvent {
+            id: self.ports.ids.new_id(),
+            at: now,
+            actor_account_id: Some(actor.account.id),
+            actor_access_key_id: actor.access_key_id,
+            action: action.to_owned(),
+            target_type: "access_key".into(),
+            target_id: Some(key.id.to_string()),
+            request_id: actor.request_id.map(str::to_owned),
+            changes: serde_json::json!({"account_id": key.account_id, "access_key": key.access_key, "status": key.status.to_string()}),
+        }
+    }
+
+    fn view(&self, key: AccessKey, now: OffsetDateTime) -> AccessKeyView {
+        let advice_renew = now - key.created_at > Duration::days(self.settings.access_key_rotation_days);
+        AccessKeyView { key, advice_renew }
+    }
+
+    /// The key `id` when the actor may manage its account's keys.
+    async fn manageable_key(&self, actor: &Account, id: Uuid) -> DomainResult<AccessKey> {
+        let key = self.ports.access_keys.get(id).await?.ok_or(DomainError::NotFound { entity: "access key" })?;
+        match self.account_for(actor, key.account_id, AccountAction::ManageAccessKeys).await {
+            Ok(_) => Ok(key),
+            // keys of accounts the actor cannot see do not exist for it
+            Err(DomainError::NotFound { .. }) => Err(DomainError::NotFound { entity: "access key" }),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Issues a key for `account_id` (default: the actor). Returns the key and its secret, which is never shown
+    /// again.
+    ///
+    /// # Errors
+    /// `Invalid` naming `name` when longer than 64 characters; `NotFound`/`Forbidden` for accounts the actor
+    /// may not manage; `ActiveKeyLimit` when two keys are active.
+    pub async fn create_access_key(
+        &self,
+        actor: Actor<'_>,
+        account_id: Option<Uuid>,
+        name: Option<String>,
+    ) -> DomainResult<(AccessKeyView, String)> {
+        let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+        if name.as_ref().is_some_and(|n| n.chars().count() > MAX_KEY_NAME_CHARS) {
+            return Err(DomainError::invalid("name", format!("name must be at most {MAX_KEY_NAME_CHARS} characters.")));
+        }
+        let owner = self
+            .account_for(actor.account, account_id.unwrap_or(actor.account.id), AccountAction::ManageAccessKeys)
+            .await?;
+        let now = self.ports.clock.now();
+        let (access_key, secret) = self.ports.secrets.new_access_key();
+        let id = self.ports.ids.new_id();
+        let key = AccessKey {
+            id,
+            account_id: owner.id,
+            secret_ciphertext: self.ports.cipher.seal(&id.to_string(), &secret)?,
+            access_key,
+            name,
+            status: AccessKeyStatus::Active,
+            created_at: now,
+            last_used_at: None,
+            deleted_at: None,
+        };
+        self.ports
+            .access_keys
+            .insert(&key, MAX_ACTIVE_KEYS, &self.audit(&actor, "access_key.create", &key, now))
+            .await?;
+        Ok((self.view(key, now), secret))
+    }
+
+    /// Issues a key for the account with this email, for the operator's command line (audited as the account's
+    /// own action, with request id `cli`).
+    ///
+    /// # Errors
+    /// `NotFound` when no live account has the address; `ActiveKeyLimit`.
+    pub async fn operator_create_access_key(
+        &self,
+        email: &crate::values::EmailAddress,
+        name: Option<String>,
+    ) -> DomainResult<(AccessKeyView, String)> {
+        let owner = self
+            .ports
+            .accounts
+            .find_live_by_email(&email.key())
+            .await?
+            .ok_or(DomainError::NotFound { entity: "account" })?;
+        self.create_access_key(Actor { account: &owner, access_key_id: None, request_id: Some("cli") }, None, name)
+            .await
+    }
+
+    /// The keys of `account_id` (default: the actor), oldest first, without secrets.
+    pub async fn list_access_keys(
+        &self,
+        actor: &Account,
+        account_id: Option<Uuid>,
+    ) -> DomainResult<Vec<AccessKeyView>> {
+        let owner = self.account_for(actor, account_id.unwrap_or(actor.id), AccountAction::ManageAccessKeys).await?;
+        let now = self.ports.clock.now();
+        Ok(self.ports.access_keys.list(owner.id).await?.into_iter().map(|k| self.view(k, now)).collect())
+    }
+
+    /// Enables or disables a key.
+    ///
+    /// # Errors
+    /// `NotFound` for unknown, deleted or invisible keys; `Forbidden`; `ActiveKeyLimit` when enabling a third.
+    pub async fn set_access_key_status(
+        &self,
+        actor: Actor<'_>,
+        id: Uuid,
+        status: AccessKeyStatus,
+    ) -> DomainResult<AccessKeyView> {
+        let mut key = self.manageable_key(actor.account, id).await?;
+        let now = self.ports.clock.now();
+        if key.status != status {
+            key.status = status;
+            let action = match status {
+                AccessKeyStatus::Active => "access_key.enable",
+                AccessKeyStatus::Disabled => "access_key.disable",
+            };
+            self.ports
+                .access_keys
+                .set_status(id, status, MAX_ACTIVE_KEYS, &self.audit(&actor, action, &key, now))
+                .await?;
+        }
+        Ok(self.view(key, now))
+    }
+
+    /// Deletes a key; it stops working at once.
+    pub async fn delete_access_key(&self, actor: Actor<'_>, id: Uuid) -> DomainResult<()> {
+        let key = self.manageable_key(actor.account, id).await?;
+        let now = self.ports.clock.now();
+        self.ports.access_keys.delete(id, now, &self.audit(&actor, "access_key.delete", &key, now)).await
+    }
+
+    /// Authenticates a machine request by access key and secret (compared in constant time). The key must be
+    /// active and its account live, usable and open-API enabled. The use is recorded (last use, audit event).
+    ///
+    /// # Errors
+    /// [`DomainError::Unauthenticated`] for every failure, with the same text whether the key is unknown or
+    /// the secret wrong.
+    pub async fn authenticate_access_key(
+        &self,
+        access_key: &str,
+        secret: &str,
+        request_id: Option<&str>,
+    ) -> DomainResult<(Account, AccessKey)> {
+        const REFUSED: DomainError = DomainError::Unauthenticated("Invalid access key or secret.");
+        let Some(key) = self.ports.access_keys.find_by_access_key(access_key).await? else { return Err(REFUSED) };
+        let stored = self.ports.cipher.open(&key.id.to_string(), &key.secret_ciphertext)?;
+        if !self.ports.secrets.secrets_equal(&stored, secret) {
+            return Err(REFUSED);
+        }
+        if key.status != AccessKeyStatus::Active {
+            return Err(DomainError::Unauthenticated("The access key is disabled."));
+        }
+        let now = self.ports.clock.now();
+        let account = self
+            .ports
+            .accounts
+            .get(key.account_id)
+            .await?
+            .filter(|a| a.is_live() && a.is_usable_at(now))
+            .ok_or(DomainError::Unauthenticated("The account of this access key is disabled."))?;
+        if !account.open_api_access {
+            return Err(DomainError::Unauthenticated("Open API access is disabled for this account."));
+        }
+        let actor = Actor { account: &account, access_key_id: Some(key.id), request_id };
+        self.ports.access_keys.record_use(key.id, now, &self.audit(&actor, "access_key.use", &key, now)).await?;
+        Ok((account, key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SystemRole;
+    use crate::usecases::test_support::*;
+
+    fn person(role: Option<SystemRole>) -> Account {
+        let mut a = Account::new(Uuid::new_v4(), "p".into(), Some(format!("{}@example.com", Uuid::new_v4())), NOW);
+        a.system_role = role;
+        a
+    }
+
+    fn key_of(account: &Account, status: AccessKeyStatus) -> AccessKey {
+        AccessKey {
+            id: Uuid::new_v4(),
+            account_id: account.id,
+            access_key: "AK1".into(),
+            secret_ciphertext: b"sealed".to_vec(),
+            name: None,
+            status,
+            created_at: NOW - Duration::days(91),
+            last_used_at: None,
+            deleted_at: None,
+        }
+    }
+
+    fn actor(account: &Account) -> Actor<'_> {
+        Actor { account, access_key_id: None, request_id: Some("req-1") }
+    }
+
+    #[tokio::test]
+    async fn an_account_issues_its_own_key_sealed_and_audited() {
+        let mut m = Mocks::new();
+        let me = person(None);
+        let me2 = me.clone();
+        m.accounts.expect_get().returning(move |_| Ok(Some(me2.clone())));
+        m.directory.expect_group_memberships().returning(|_| Ok(vec![]));
+        m.secrets.expect_new_access_key().returning(|| ("AKID".into(), "s3cret".into()));
+        m.cipher.expect_seal().withf(|_, s| s == "s3cret").returning(|_, _| Ok(b"sealed".to_vec()));
+        let id = me.id;
+        m.access_keys
+            .expect_insert()
+            .withf(move |k, max, audit| {
+                k.account_id == id
+                    && k.secret_ciphertext == b"sealed"
+                    && *max == 2
+                    && audit.action == "access_key.create"
+                    && audit.request_id.as_deref() == Some("req-1")
+                    && !audit.changes.to_string().contains("s3cret")
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let (view, secret) = m.build().create_access_key(actor(&me), None, Some(" ci ".into())).await.unwrap();
+        assert_eq!(
+            (view.key.access_key.as_str(), secret.as_str(), view.key.name.as_deref()),
+            ("AKID", "s3cret", Some("ci"))
+        );
+        assert!(!view.advice_renew);
+    }
+
+    #[tokio::test]
+    async fn a_normal_account_cannot_issue_keys_for_others() {
+        let mut m = Mocks::new();
+        let me = person(None);
+        let other = person(None);
+        let other2 = other.clone();
+        m.accounts.expect_get().returning(move |_| Ok(Some(other2.clone())));
+        m.directory.expect_group_memberships().returning(|_| Ok(vec![]));
+        m.access_keys.expect_insert().never();
+        let err = m.build().create_access_key(actor(&me), Some(other.id), None).await.unwrap_err();
+        assert!(matches!(err, DomainError::NotFound { .. }), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_wrong_secret_and_an_unknown_key_answer_alike() {
+        let mut m = Mocks::new();
+        let owner = person(None);
+        let key = key_of(&owner, AccessKeyStatus::Active);
+        m.access_keys.expect_find_by_access_key().returning(move |k| Ok((k == "AK1").then(|| key.clone())));
+        m.cipher.expect_open().returning(|_, _| Ok("right".into()));
+        m.secrets.expect_secrets_equal().returning(|a, b| a == b);
+        m.access_keys.expect_record_use().never();
+        let uc = m.build();
+        let wrong = uc.authenticate_access_key("AK1", "wrong", None).await.unwrap_err().to_string();
+        let unknown = uc.authenticate_access_key("AK2", "right", None).await.unwrap_err().to_string();
+        assert_eq!(wrong, unknown);
+    }
+
+    #[tokio::test]
+    async fn keys_stop_with_their_account_or_its_open_api_switch() {
+        for (banned, open_api, disabled_key) in [(true, true, false), (false, false, false), (false, true, true)] {
+            let mut m = Mocks::new();
+            let mut owner = person(None);
+            if banned {
+                owner.status = crate::model::AccountStatus::Banned;
+            }
+            owner.open_api_access = open_api;
+            let status = if disabled_key { AccessKeyStatus::Disabled } else { AccessKeyStatus::Active };
+            let key = key_of(&owner, status);
+            m.access_keys.expect_find_by_access_key().returning(move |_| Ok(Some(key.clone())));
+            m.cipher.expect_open().returning(|_, _| Ok("right".into()));
+            m.secrets.expect_secrets_equal().returning(|a, b| a == b);
+            m.accounts.expect_get().returning(move |_| Ok(Some(owner.clone())));
+            m.access_keys.expect_record_use().never();
+            let err = m.build().authenticate_access_key("AK1", "right", None).await.unwrap_err();
+            assert!(matches!(err, DomainError::Unauthenticated(_)), "{err:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_good_key_is_recorded_and_old_keys_are_advised_to_renew() {
+        let mut m = Mocks::new();
+        let owner = person(Some(SystemRole::SystemAdmin));
+        let key = key_of(&owner, AccessKeyStatus::Active);
+        let owner2 = owner.clone();
+        m.access_keys.expect_find_by_access_key().returning(move |_| Ok(Some(key.clone())));
+        m.cipher.expect_open().returning(|_, _| Ok("right".into()));
+        m.secrets.expect_secrets_equal().returning(|a, b| a == b);
+        m.accounts.expect_get().returning(move |_| Ok(Some(owner2.clone())));
+        m.access_keys
+            .expect_record_use()
+            .withf(|_, at, audit| *at == NOW && audit.action == "access_key.use" && audit.actor_access_key_id.is_some())
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let uc = m.build();
+        let (account, key) = uc.authenticate_access_key("AK1", "right", Some("r")).await.unwrap();
+        assert_eq!(account.id, owner.id);
+        assert!(uc.view(key, NOW).advice_renew, "91 days old");
+    }
+}
