@@ -11,6 +11,7 @@ mod helpers;
 mod invitations;
 mod mail;
 mod matrix;
+mod openapi;
 mod repairs;
 mod setup;
 mod smtp;

@@ -64,6 +64,9 @@ pub trait AccountRepository: Send + Sync {
     /// The live (not soft-deleted) account whose lower-cased email is `email_key`.
     async fn find_live_by_email(&self, email_key: &str) -> DomainResult<Option<Account>>;
 
+    /// The live account whose username or phone is `identifier`, or whose email key is its lower case.
+    async fn find_live_by_login(&self, identifier: &str) -> DomainResult<Option<Account>>;
+
     /// Stores a new account with its group and workspace memberships, all or nothing.
     ///
     /// # Errors

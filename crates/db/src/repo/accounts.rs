@@ -74,6 +74,23 @@ impl AccountRepository for DieselAccounts {
         row.map(AccountRow::into_domain).transpose()
     }
 
+    async fn find_live_by_login(&self, identifier: &str) -> DomainResult<Option<Account>> {
+        let (raw, key) = (identifier.trim().to_owned(), domain::values::email_key(identifier));
+        let row = self
+            .db
+            .run(move |conn| {
+                Ok(accounts::table
+                    .filter(accounts::deleted_at.is_null())
+                    .filter(accounts::username.eq(&raw).or(accounts::phone.eq(&raw)).or(accounts::email_key.eq(&key)))
+                    .order((accounts::created_at.asc(), accounts::id.asc()))
+                    .select(AccountRow::as_select())
+                    .first(conn)
+                    .optional()?)
+            })
+            .await?;
+        row.map(AccountRow::into_domain).transpose()
+    }
+
     async fn insert(
         &self,
         account: &Account,

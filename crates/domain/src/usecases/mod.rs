@@ -8,6 +8,7 @@ mod codes;
 mod datasets;
 mod groups;
 mod invitations;
+mod machine;
 mod mail;
 mod repairs;
 mod setup;

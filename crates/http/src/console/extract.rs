@@ -12,6 +12,7 @@ use domain::model::{Account, PageRequest, WireEnum};
 use serde::de::DeserializeOwned;
 
 use super::error::ConsoleError;
+use crate::json::BodyError;
 use crate::AppState;
 
 /// Parses a JSON body. Syntax errors answer `400 bad_request`; a missing or wrongly typed field answers
@@ -20,32 +21,10 @@ use crate::AppState;
 /// # Errors
 /// As above.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ConsoleError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ConsoleError::bad_json());
-    }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut de);
-    let value = parsed.map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        if !inner.is_data() {
-            return ConsoleError::bad_json();
-        }
-        let text = inner.to_string();
-        if let Some(rest) = text.strip_prefix("missing field `") {
-            let field = rest.split('`').next().unwrap_or_default();
-            let field = if path == "." { field.to_owned() } else { format!("{path}.{field}") };
-            return ConsoleError::param(field, "Missing required parameter in the JSON body");
-        }
-        let reason = text.split(" at line ").next().unwrap_or(&text).to_owned();
-        if path == "." {
-            ConsoleError::param("body", format!("The JSON body must be an object: {reason}"))
-        } else {
-            ConsoleError::param(path.clone(), format!("Invalid value for {path}: {reason}"))
-        }
-    })?;
-    de.end().map_err(|_| ConsoleError::bad_json())?;
-    Ok(value)
+    crate::json::parse(body).map_err(|e| match e {
+        BodyError::Syntax => ConsoleError::bad_json(),
+        BodyError::Field { field, message, .. } => ConsoleError::param(field, message),
+    })
 }
 
 /// The value of `allowed` whose wire name is `raw`.

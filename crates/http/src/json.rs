@@ -1,0 +1,61 @@
+//! JSON bodies for every dialect: parsed with the path of the offending field, so each dialect can name it in
+//! its own envelope. Unknown fields are ignored.
+
+use serde::de::DeserializeOwned;
+
+/// Why a body did not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyError {
+    /// Empty, not JSON, or trailing garbage.
+    Syntax,
+    /// A field is missing or has the wrong type; `field` is its path (`body` for the whole document).
+    Field {
+        /// Path of the field.
+        field: String,
+        /// What is wrong, in words.
+        message: String,
+        /// Whether the field is missing (rather than wrongly typed).
+        missing: bool,
+    },
+}
+
+/// Parses a JSON body.
+///
+/// # Errors
+/// [`BodyError`] saying what is wrong and where.
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, BodyError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(BodyError::Syntax);
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    let value = parsed.map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if !inner.is_data() {
+            return BodyError::Syntax;
+        }
+        let text = inner.to_string();
+        if let Some(rest) = text.strip_prefix("missing field `") {
+            let field = rest.split('`').next().unwrap_or_default();
+            let field = if path == "." { field.to_owned() } else { format!("{path}.{field}") };
+            return BodyError::Field {
+                field,
+                message: "Missing required parameter in the JSON body".into(),
+                missing: true,
+            };
+        }
+        let reason = text.split(" at line ").next().unwrap_or(&text).to_owned();
+        if path == "." {
+            BodyError::Field {
+                field: "body".into(),
+                message: format!("The JSON body must be an object: {reason}"),
+                missing: false,
+            }
+        } else {
+            BodyError::Field { message: format!("Invalid value for {path}: {reason}"), field: path, missing: false }
+        }
+    })?;
+    de.end().map_err(|_| BodyError::Syntax)?;
+    Ok(value)
+}

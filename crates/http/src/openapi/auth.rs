@@ -1,0 +1,46 @@
+//! `Authorization: Bearer <access_key>.<secret>` → the key's account.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest};
+use domain::model::Account;
+
+use super::error::OpenApiError;
+use crate::request_id::RequestId;
+use crate::AppState;
+
+/// The account of a valid access key.
+pub struct KeyAccount(pub Account);
+
+fn credentials(req: &HttpRequest) -> Option<(String, String)> {
+    let header = req.headers().get("Authorization")?.to_str().ok()?;
+    let (scheme, token) = header.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let (key, secret) = token.trim().split_once('.')?;
+    (!key.is_empty() && !secret.is_empty()).then(|| (key.to_owned(), secret.to_owned()))
+}
+
+impl FromRequest for KeyAccount {
+    type Error = OpenApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, OpenApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let (key, secret) = credentials(&req).ok_or_else(|| {
+                OpenApiError::new(StatusCode::UNAUTHORIZED, "Authorization: Bearer <access_key>.<secret> is required.")
+            })?;
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| OpenApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error."))?;
+            let request_id = RequestId::of(&req);
+            let (account, _) = state.use_cases.authenticate_access_key(&key, &secret, Some(&request_id)).await?;
+            Ok(KeyAccount(account))
+        })
+    }
+}

@@ -1,0 +1,70 @@
+//! The openapi/v1 error envelope: `{"errcode": <HTTP status>, "errmsg": "<text naming the field>", "data":
+//! null}`, with the same HTTP status.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use domain::DomainError;
+use serde_json::json;
+
+use crate::json::BodyError;
+
+/// An openapi/v1 error answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl OpenApiError {
+    /// An error with this status and text.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self { status, message: message.into() }
+    }
+}
+
+impl std::fmt::Display for OpenApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.message)
+    }
+}
+
+impl ResponseError for OpenApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status)
+            .json(json!({"errcode": self.status.as_u16(), "errmsg": self.message, "data": null}))
+    }
+}
+
+impl From<BodyError> for OpenApiError {
+    fn from(e: BodyError) -> Self {
+        match e {
+            BodyError::Syntax => Self::new(StatusCode::BAD_REQUEST, "The body must be a JSON object."),
+            BodyError::Field { field, message, missing: true } => {
+                Self::new(StatusCode::BAD_REQUEST, format!("{field}: {message}"))
+            }
+            BodyError::Field { message, .. } => Self::new(StatusCode::BAD_REQUEST, message),
+        }
+    }
+}
+
+impl From<DomainError> for OpenApiError {
+    fn from(e: DomainError) -> Self {
+        use StatusCode as S;
+        match e {
+            DomainError::Invalid { field, message } => Self::new(S::BAD_REQUEST, format!("{field}: {message}")),
+            DomainError::NotFound { entity } => Self::new(S::NOT_FOUND, format!("The {entity} does not exist.")),
+            DomainError::Conflict { field } => Self::new(S::CONFLICT, format!("{field} is already in use.")),
+            DomainError::Forbidden(why) => Self::new(S::FORBIDDEN, why),
+            DomainError::Unauthenticated(why) => Self::new(S::UNAUTHORIZED, why),
+            DomainError::Internal(source) => {
+                tracing::error!(error = %source, "internal error");
+                Self::new(S::INTERNAL_SERVER_ERROR, "Internal server error.")
+            }
+            other => Self::new(S::BAD_REQUEST, other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The openapi/v1 dialect over HTTP: access-key authentication, the `{errcode, errmsg, data}` envelope, and the
+//! read endpoints.
+
+use awc::http::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use crate::http_test;
+
+/// Issues a key through the console for the account of `token`; returns the bearer credential.
+async fn key_for(app: &TestApp, token: &str, account_id: Option<&str>) -> (String, String) {
+    let r = app.post("/console/api/access-keys", Some(token), json!({"account_id": account_id})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    (
+        r.body["id"].as_str().unwrap().to_owned(),
+        format!("{}.{}", r.body["access_key"].as_str().unwrap(), r.body["secret_key"].as_str().unwrap()),
+    )
+}
+
+async fn call(app: &TestApp, method: Method, path: &str, bearer: Option<&str>, body: Option<Value>) -> Reply {
+    let auth = bearer.map(|b| format!("Bearer {b}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+    let body = body.map(|b| b.to_string());
+    app.request(method, path, None, body.as_deref().map(str::as_bytes), &headers).await
+}
+
+#[track_caller]
+fn assert_envelope_error(r: &Reply, status: u16) {
+    assert_eq!(r.status.as_u16(), status, "{}", r.body);
+    assert_eq!(r.body["errcode"], status, "{}", r.body);
+    assert!(r.body["errmsg"].as_str().is_some_and(|m| !m.is_empty()), "{}", r.body);
+    assert_eq!(r.body["data"], Value::Null, "{}", r.body);
+}
+
+http_test! {
+    async fn reads_accounts_with_an_admin_key(kind) {
+        let app = spawn_app(kind).await;
+        let admin = app.admin().await;
+        let admin_id = app.get("/console/api/account/profile", Some(&admin)).await.body["id"].as_str().unwrap().to_owned();
+        let (_, bearer) = key_for(&app, &admin, None).await;
+
+        for path in [format!("/openapi/v1/accounts/{admin_id}/"), format!("/openapi/v1/accounts/{admin_id}")] {
+            let r = call(&app, Method::GET, &path, Some(&bearer), None).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            assert_eq!((r.body["errcode"].clone(), r.body["errmsg"].clone()), (json!(200), json!("success")));
+            let data = &r.body["data"];
+            assert_eq!(data["uid"], admin_id.as_str());
+            assert_eq!((data["status"].clone(), data["role"].clone(), data["tier"].clone(), data["type"].clone()), (json!(1), json!(3), json!(3), json!(1)));
+            assert_eq!((data["nickname"].clone(), data["email"].clone()), (json!("Admin"), json!(ADMIN_EMAIL)));
+            assert!(r.headers.contains_key("x-request-id"));
+        }
+        assert_envelope_error(&call(&app, Method::GET, &format!("/openapi/v1/accounts/{}/", uuid::Uuid::new_v4()), Some(&bearer), None).await, 404);
+        assert_envelope_error(&call(&app, Method::GET, "/openapi/v1/accounts/not-a-uid/", Some(&bearer), None).await, 404);
+
+        // fetch by login name, phone or email; null when nothing matches
+        let r = call(&app, Method::POST, "/openapi/v1/accounts/fetch/", Some(&bearer), Some(json!({"username": "ADMIN@example.com"}))).await;
+        assert_eq!(r.body["data"]["uid"], admin_id.as_str(), "{}", r.body);
+        let r = call(&app, Method::POST, "/openapi/v1/accounts/fetch", Some(&bearer), Some(json!({"username": "nobody"}))).await;
+        assert_eq!((r.status, r.body.clone()), (StatusCode::OK, json!({"errcode": 200, "errmsg": "success", "data": null})));
+        let r = call(&app, Method::POST, "/openapi/v1/accounts/fetch/", Some(&bearer), Some(json!({}))).await;
+        assert_envelope_error(&r, 400);
+        assert!(r.body["errmsg"].as_str().unwrap().contains("username"), "{}", r.body);
+        assert_envelope_error(&call(&app, Method::POST, "/openapi/v1/accounts/fetch/", Some(&bearer), Some(json!({"username": 5}))).await, 400);
+
+        // each use is audited with its request id
+        let r = call(&app, Method::GET, &format!("/openapi/v1/accounts/{admin_id}/"), Some(&bearer), None).await;
+        let request_id = r.headers.get("x-request-id").unwrap().to_str().unwrap().to_owned();
+        let db = db::Database::connect(app.db.url(), &db::DbOptions { pool_size: 1, ..Default::default() }).unwrap();
+        let seen: i64 = {
+            use diesel::prelude::*;
+            #[derive(QueryableByName)]
+            struct N {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            let sql = format!("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'access_key.use' AND request_id = '{request_id}'");
+            diesel::sql_query(sql).get_result::<N>(&mut *db.get().unwrap()).unwrap().n
+        };
+        assert_eq!(seen, 1);
+    }
+
+    async fn refuses_every_kind_of_bad_credential(kind) {
+        let app = spawn_app(kind).await;
+        let admin = app.admin().await;
+        let admin_id = app.get("/console/api/account/profile", Some(&admin)).await.body["id"].as_str().unwrap().to_owned();
+        let path = format!("/openapi/v1/accounts/{admin_id}/");
+        let (key_id, bearer) = key_for(&app, &admin, None).await;
+        let (access_key, _) = bearer.split_once('.').unwrap();
+
+        assert_envelope_error(&call(&app, Method::GET, &path, None, None).await, 401);
+        assert_envelope_error(&call(&app, Method::GET, &path, Some(access_key), None).await, 401);
+        let wrong = call(&app, Method::GET, &path, Some(&format!("{access_key}.wrongsecret")), None).await;
+        let unknown = call(&app, Method::GET, &path, Some("AKNOPE.wrongsecret"), None).await;
+        assert_envelope_error(&wrong, 401);
+        assert_eq!(wrong.body, unknown.body, "a wrong secret answers like an unknown key");
+        let basic = app.request(Method::GET, &path, None, None, &[("Authorization", &format!("Basic {bearer}"))]).await;
+        assert_envelope_error(&basic, 401);
+
+        // a disabled key, then a deleted one
+        let body = json!({"status": "disabled"}).to_string();
+        app.request(Method::PATCH, &format!("/console/api/access-keys/{key_id}"), Some(&admin), Some(body.as_bytes()), &[]).await;
+        assert_envelope_error(&call(&app, Method::GET, &path, Some(&bearer), None).await, 401);
+        app.request(Method::DELETE, &format!("/console/api/access-keys/{key_id}"), Some(&admin), None, &[]).await;
+        assert_envelope_error(&call(&app, Method::GET, &path, Some(&bearer), None).await, 401);
+
+        // a normal account's key authenticates but may not read accounts
+        let bob_id = app.create_user(&admin, "bob@example.com").await;
+        let bob = app.tokens("bob@example.com", "user1234").await.0;
+        let (_, bob_key) = key_for(&app, &bob, None).await;
+        assert_envelope_error(&call(&app, Method::GET, &path, Some(&bob_key), None).await, 403);
+        // the key of a banned account stops at once
+        let (_, admin_key) = key_for(&app, &admin, None).await;
+        let issued_for_bob = key_for(&app, &admin, Some(&bob_id)).await.1;
+        app.put(&format!("/console/api/account-ex/id?id={bob_id}"), Some(&admin), json!({"status": "banned"})).await;
+        assert_envelope_error(&call(&app, Method::GET, &path, Some(&issued_for_bob), None).await, 401);
+        assert_eq!(call(&app, Method::GET, &path, Some(&admin_key), None).await.status, StatusCode::OK);
+    }
+}
