@@ -35,7 +35,8 @@ fn migrate_creates_a_fresh_sqlite_database() {
     let url = format!("sqlite://{}", path.display());
     let out = accountd(&url, &["migrate"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "2 migration(s) applied");
+    let all = db::migration_versions().1.len();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("{all} migration(s) applied"));
     let again = accountd(&url, &["migrate"]);
     assert_eq!(String::from_utf8_lossy(&again.stdout).trim(), "0 migration(s) applied");
     let _ = std::fs::remove_dir_all(path.parent().unwrap().parent().unwrap());

@@ -115,4 +115,42 @@ http_test! {
         assert_envelope_error(&call(&app, Method::GET, &path, Some(&issued_for_bob), None).await, 401);
         assert_eq!(call(&app, Method::GET, &path, Some(&admin_key), None).await.status, StatusCode::OK);
     }
+
+    async fn lists_and_searches_with_offset_limit_and_count(kind) {
+        let app = spawn_app(kind).await;
+        let admin = app.admin().await;
+        let (_, bearer) = key_for(&app, &admin, None).await;
+        for email in ["alice.wong@example.com", "bob@example.com", "carol@acme.test", "dave_100%@example.com"] {
+            app.create_user(&admin, email).await;
+        }
+        let list = |query: &'static str| {
+            let (app, bearer) = (&app, bearer.clone());
+            async move { call(app, Method::GET, &format!("/openapi/v1/accounts/{query}"), Some(&bearer), None).await }
+        };
+        let all = list("?count=1").await;
+        assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+        assert_eq!(all.body["total"], 5);
+        assert_eq!(all.body["data"].as_array().unwrap().len(), 5);
+        assert!(list("").await.body.get("total").is_none(), "total only with count");
+        assert_eq!(call(&app, Method::GET, "/openapi/v1/accounts", Some(&bearer), None).await.body["data"].as_array().unwrap().len(), 5);
+
+        let emails = |r: &Reply| r.body["data"].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        assert_eq!(emails(&list("?q=ACME").await), vec!["carol@acme.test"], "case-insensitive substring of the email");
+        assert_eq!(emails(&list("?q=wong").await), vec!["alice.wong@example.com"]);
+        assert_eq!(emails(&list("?q=100%25").await), vec!["dave_100%@example.com"], "% is literal");
+        assert_eq!(emails(&list("?q=e_1").await), vec!["dave_100%@example.com"], "_ is literal");
+        assert!(emails(&list("?q=nothing-like-it").await).is_empty());
+
+        let page = list("?offset=1&limit=2&count=true").await;
+        assert_eq!((page.body["total"].clone(), page.body["data"].as_array().unwrap().len()), (json!(5), 2));
+        assert_eq!(emails(&page), emails(&all)[1..3].to_vec(), "oldest first, stable");
+        assert!(list("?offset=10").await.body["data"].as_array().unwrap().is_empty());
+        for bad in ["?limit=0", "?limit=1001", "?offset=-1", "?offset=x", "?count=maybe"] {
+            let r = list(bad).await;
+            assert_envelope_error(&r, 400);
+            let field = bad[1..].split('=').next().unwrap();
+            assert!(r.body["errmsg"].as_str().unwrap().starts_with(field), "{bad}: {}", r.body);
+        }
+        assert_envelope_error(&call(&app, Method::GET, "/openapi/v1/accounts/", None, None).await, 401);
+    }
 }

@@ -64,6 +64,10 @@ pub trait AccountRepository: Send + Sync {
     /// The live (not soft-deleted) account whose lower-cased email is `email_key`.
     async fn find_live_by_email(&self, email_key: &str) -> DomainResult<Option<Account>>;
 
+    /// Live accounts whose login name, name, description, phone or email contains `query` (case-insensitive;
+    /// all live accounts without a query), oldest first, `limit` from `offset`, with the total.
+    async fn search(&self, query: Option<String>, offset: i64, limit: i64) -> DomainResult<(Vec<Account>, i64)>;
+
     /// The live account whose username or phone is `identifier`, or whose email key is its lower case.
     async fn find_live_by_login(&self, identifier: &str) -> DomainResult<Option<Account>>;
 

@@ -12,6 +12,12 @@ use crate::rows::{id_to_db, to_db, AccountRow, GroupMemberRow, TenantMemberRow};
 use crate::schema::{accounts, group_members, login_sessions, tenant_members, throttles};
 use crate::Database;
 
+/// What `q` is matched against, followed by `LIKE <pattern>`; the same expression as the trigram index of
+/// migration `2026-11-24-000003_account_search`.
+const SEARCH_EXPRESSION: &str =
+    "lower(coalesce(username, '') || ' ' || name || ' ' || coalesce(description, '') || ' ' \
+     || coalesce(phone, '') || ' ' || coalesce(email, '')) LIKE ";
+
 /// Accounts in the database.
 #[derive(Debug, Clone)]
 pub struct DieselAccounts {
@@ -72,6 +78,39 @@ impl AccountRepository for DieselAccounts {
             })
             .await?;
         row.map(AccountRow::into_domain).transpose()
+    }
+
+    async fn search(&self, query: Option<String>, offset: i64, limit: i64) -> DomainResult<(Vec<Account>, i64)> {
+        let pattern = query.map(|q| {
+            let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            format!("%{escaped}%")
+        });
+        let (rows, total) = self
+            .db
+            .run(move |conn| {
+                let query = || {
+                    let q = accounts::table.filter(accounts::deleted_at.is_null()).into_boxed();
+                    match &pattern {
+                        // the expression of the trigram index `accounts_search_trgm`
+                        Some(p) => q.filter(
+                            diesel::dsl::sql::<diesel::sql_types::Bool>(SEARCH_EXPRESSION)
+                                .bind::<diesel::sql_types::Text, _>(p.clone())
+                                .sql(" ESCAPE '\\'"),
+                        ),
+                        None => q,
+                    }
+                };
+                let total: i64 = query().count().get_result(conn)?;
+                let rows: Vec<AccountRow> = query()
+                    .order((accounts::created_at.asc(), accounts::id.asc()))
+                    .offset(offset)
+                    .limit(limit)
+                    .select(AccountRow::as_select())
+                    .load(conn)?;
+                Ok((rows, total))
+            })
+            .await?;
+        Ok((rows.into_iter().map(AccountRow::into_domain).collect::<DomainResult<_>>()?, total))
     }
 
     async fn find_live_by_login(&self, identifier: &str) -> DomainResult<Option<Account>> {

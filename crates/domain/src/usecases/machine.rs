@@ -27,6 +27,23 @@ impl UseCases {
         self.ports.accounts.get(uid).await?.filter(Account::is_live).ok_or(DomainError::NotFound { entity: "account" })
     }
 
+    /// Live accounts matching `query` (substring of login name, nickname, description, phone or email,
+    /// case-insensitive), `limit` from `offset`, with the total.
+    ///
+    /// # Errors
+    /// `Forbidden` unless the caller reads all accounts.
+    pub async fn machine_search_accounts(
+        &self,
+        caller: &Account,
+        query: Option<&str>,
+        offset: i64,
+        limit: i64,
+    ) -> DomainResult<(Vec<Account>, i64)> {
+        require_reader(caller)?;
+        let query = query.map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
+        self.ports.accounts.search(query, offset, limit).await
+    }
+
     /// The live account whose login name, phone or email is `identifier` (`None` when there is none).
     ///
     /// # Errors

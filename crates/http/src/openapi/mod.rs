@@ -2,7 +2,7 @@
 //! <access_key>.<secret>`, the envelope `{errcode, errmsg, data}` with the HTTP status as `errcode`, integer
 //! codes for status and role. Trailing slashes are optional.
 //!
-//! This release serves the read side: `GET {uid}/` and `POST fetch/`.
+//! This release serves the read side: `GET /?q&offset&limit&count`, `GET {uid}/` and `POST fetch/`.
 
 mod accounts;
 mod auth;
@@ -14,6 +14,9 @@ pub use error::OpenApiError;
 
 /// Registers the routes (mounted under `/openapi/v1/accounts`).
 pub fn config(cfg: &mut web::ServiceConfig) {
+    for root in ["", "/"] {
+        cfg.route(root, web::get().to(accounts::list));
+    }
     for fetch in ["/fetch", "/fetch/"] {
         cfg.route(fetch, web::post().to(accounts::fetch));
     }
