@@ -153,4 +153,103 @@ http_test! {
         }
         assert_envelope_error(&call(&app, Method::GET, "/openapi/v1/accounts/", None, None).await, 401);
     }
+
+    async fn creates_accounts_one_by_one_and_in_all_or_nothing_batches(kind) {
+        let app = spawn_app(kind).await;
+        let admin = app.admin().await;
+        let (_, bearer) = key_for(&app, &admin, None).await;
+        let post = |path: &'static str, body: Value| {
+            let (app, bearer) = (&app, bearer.clone());
+            async move { call(app, Method::POST, path, Some(&bearer), Some(body)).await }
+        };
+        let total = || {
+            let (app, bearer) = (&app, bearer.clone());
+            async move { call(app, Method::GET, "/openapi/v1/accounts/?count=1", Some(&bearer), None).await.body["total"].as_i64().unwrap() }
+        };
+
+        let uid = uuid::Uuid::new_v4().to_string();
+        let full = json!({"uid": uid, "username": "zhang.san", "phone": "13800138000", "email": "Zhang@Example.com", "nickname": "Zhang San", "desc": "analyst", "password": "partner123", "role": 2, "tier": 1, "type": 0});
+        let r = post("/openapi/v1/accounts/", full).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["data"], json!({"uid": uid, "status": 1, "username": "zhang.san", "phone": "13800138000", "email": "Zhang@Example.com", "nickname": "Zhang San", "desc": "analyst", "role": 2, "tier": 1, "type": 0}));
+        assert!(r.body["data"].get("password").is_none());
+        // the password works in the console: the account joined the key owner's group
+        app.tokens("zhang@example.com", "partner123").await;
+
+        let r = post("/openapi/v1/accounts", json!({"email": "minimal@example.com"})).await;
+        let data = &r.body["data"];
+        assert!(data["username"].as_str().unwrap().starts_with('u') && data["username"].as_str().unwrap().len() == 13, "{data}");
+        assert_eq!((data["status"].clone(), data["role"].clone(), data["tier"].clone(), data["type"].clone()), (json!(1), json!(1), json!(3), json!(1)));
+        assert_eq!(data["nickname"], data["username"]);
+        assert!(uuid::Uuid::parse_str(data["uid"].as_str().unwrap()).is_ok());
+
+        // identifiers are unique among live accounts: 409 naming the field
+        for (body, field) in [
+            (json!({"email": "ZHANG@example.com"}), "email"),
+            (json!({"username": "zhang.san"}), "username"),
+            (json!({"phone": "13800138000"}), "phone"),
+            (json!({"uid": uid}), "uid"),
+        ] {
+            let r = post("/openapi/v1/accounts/", body).await;
+            assert_envelope_error(&r, 409);
+            assert!(r.body["errmsg"].as_str().unwrap().starts_with(field), "{}", r.body);
+        }
+        // every field rule, naming the field
+        for (body, field) in [
+            (json!({"uid": "not-a-uuid"}), "uid"),
+            (json!({"username": "has space"}), "username"),
+            (json!({"username": "x".repeat(65)}), "username"),
+            (json!({"phone": "12ab"}), "phone"),
+            (json!({"email": "nope"}), "email"),
+            (json!({"nickname": "n".repeat(31)}), "nickname"),
+            (json!({"desc": "d".repeat(256)}), "desc"),
+            (json!({"password": "short"}), "password"),
+            (json!({"role": 4}), "role"),
+            (json!({"tier": 0}), "tier"),
+            (json!({"type": 2}), "type"),
+            (json!({"status": 0}), "status"),
+            (json!({"role": "admin"}), "role"),
+        ] {
+            let r = post("/openapi/v1/accounts/", body.clone()).await;
+            assert_envelope_error(&r, 400);
+            assert!(r.body["errmsg"].as_str().unwrap().contains(field), "{body}: {}", r.body);
+        }
+        let before = total().await;
+
+        // a batch is all or nothing: item 57 is bad, nothing is written
+        let mut items: Vec<Value> = (0..60).map(|i| json!({"email": format!("batch{i}@example.com"), "status": 2})).collect();
+        items[57] = json!({"email": "broken"});
+        let r = post("/openapi/v1/accounts/create-accounts/", json!({"accounts": items})).await;
+        assert_envelope_error(&r, 400);
+        assert!(r.body["errmsg"].as_str().unwrap().starts_with("accounts[57].email"), "{}", r.body);
+        assert_eq!(total().await, before);
+        // conflicts inside the batch and against live accounts name the index
+        items[57] = json!({"email": "batch3@example.com"});
+        let r = post("/openapi/v1/accounts/create-accounts/", json!({"accounts": items})).await;
+        assert_envelope_error(&r, 409);
+        assert!(r.body["errmsg"].as_str().unwrap().starts_with("accounts[57].email"), "{}", r.body);
+        items[57] = json!({"phone": "13800138000"});
+        let r = post("/openapi/v1/accounts/create-accounts/", json!({"accounts": items})).await;
+        assert!(r.body["errmsg"].as_str().unwrap().starts_with("accounts[57].phone"), "{}", r.body);
+        assert_eq!(total().await, before);
+        items[57] = json!({"email": "batch57@example.com", "password": "batch1234"});
+        let r = post("/openapi/v1/accounts/create-accounts", json!({"accounts": items})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let created = r.body["data"].as_array().unwrap();
+        assert_eq!(created.len(), 60);
+        assert_eq!((created[0]["status"].clone(), created[57]["status"].clone()), (json!(2), json!(1)));
+        assert_eq!(total().await, before + 60);
+
+        assert_envelope_error(&post("/openapi/v1/accounts/create-accounts/", json!({"accounts": []})).await, 400);
+        let too_many: Vec<Value> = (0..1001).map(|_| json!({})).collect();
+        assert_envelope_error(&post("/openapi/v1/accounts/create-accounts/", json!({"accounts": too_many})).await, 400);
+        assert_envelope_error(&post("/openapi/v1/accounts/create-accounts/", json!({})).await, 400);
+
+        // only platform admins create; an auditor's key reads but does not write
+        let auditor = app.create_user(&admin, "auditor@example.com").await;
+        app.put(&format!("/console/api/account-ex/role?id={auditor}"), Some(&admin), json!({"role_type": "auditor"})).await;
+        let (_, auditor_key) = key_for(&app, &admin, Some(&auditor)).await;
+        assert_eq!(call(&app, Method::GET, "/openapi/v1/accounts/", Some(&auditor_key), None).await.status, StatusCode::OK);
+        assert_envelope_error(&call(&app, Method::POST, "/openapi/v1/accounts/", Some(&auditor_key), Some(json!({}))).await, 403);
+    }
 }

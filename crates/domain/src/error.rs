@@ -18,6 +18,9 @@ pub enum DomainError {
     /// A unique value is already taken by a live row; `field` names it.
     #[error("{field} already exists")]
     Conflict { field: &'static str },
+    /// Item `index` of a batch holds a value that another item or a live account already holds.
+    #[error("item {index}: {field} already exists")]
+    ConflictAt { index: usize, field: &'static str },
     /// The caller is authenticated but may not do this.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),

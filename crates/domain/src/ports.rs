@@ -68,6 +68,16 @@ pub trait AccountRepository: Send + Sync {
     /// all live accounts without a query), oldest first, `limit` from `offset`, with the total.
     async fn search(&self, query: Option<String>, offset: i64, limit: i64) -> DomainResult<(Vec<Account>, i64)>;
 
+    /// Stores several new accounts with their memberships and audit events in one transaction: all or none.
+    ///
+    /// # Errors
+    /// [`DomainError::Conflict`] naming the field when a live account took an identifier meanwhile.
+    async fn insert_batch(&self, entries: &[NewAccountEntry], audits: &[AuditEvent]) -> DomainResult<()>;
+
+    /// Which of these identifiers live accounts already hold: `("uid" | "username" | "phone" | "email", value)`
+    /// (emails compared by their key).
+    async fn taken_identifiers(&self, wanted: &WantedIdentifiers) -> DomainResult<Vec<(&'static str, String)>>;
+
     /// The live account whose username or phone is `identifier`, or whose email key is its lower case.
     async fn find_live_by_login(&self, identifier: &str) -> DomainResult<Option<Account>>;
 
@@ -111,6 +121,30 @@ pub trait AccountRepository: Send + Sync {
     ///
     /// Returns `false`, writing nothing, when the code was already redeemed (two resets racing with one code).
     async fn reset_password(&self, reset: &PasswordReset) -> DomainResult<bool>;
+}
+
+/// A new account with the memberships it starts with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAccountEntry {
+    /// The account.
+    pub account: Account,
+    /// Its group memberships.
+    pub groups: Vec<GroupMembership>,
+    /// Its workspace memberships.
+    pub tenants: Vec<TenantMembership>,
+}
+
+/// Identifiers whose owners are looked up before a batch is written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WantedIdentifiers {
+    /// Account ids (any account, deleted ones included: ids are never reused).
+    pub ids: Vec<Uuid>,
+    /// Login names.
+    pub usernames: Vec<String>,
+    /// Phone numbers.
+    pub phones: Vec<String>,
+    /// Email keys (lower-cased addresses).
+    pub email_keys: Vec<String>,
 }
 
 /// A password set by someone who proved control of the address, or by an admin.

@@ -1,12 +1,13 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
-use domain::model::{Account, GroupMembership, GroupRole, Page, PageRequest, TenantMembership, WireEnum};
-use domain::ports::{AccountChange, AccountRepository, PasswordReset};
+use domain::model::{Account, AuditEvent, GroupMembership, GroupRole, Page, PageRequest, TenantMembership, WireEnum};
+use domain::ports::{AccountChange, AccountRepository, NewAccountEntry, PasswordReset, WantedIdentifiers};
 use domain::{DomainError, DomainResult};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::RepoError;
+use crate::repo::access_keys::insert_audit;
 use crate::repo::codes::redeem_code;
 use crate::rows::{id_to_db, to_db, AccountRow, GroupMemberRow, TenantMemberRow};
 use crate::schema::{accounts, group_members, login_sessions, tenant_members, throttles};
@@ -78,6 +79,63 @@ impl AccountRepository for DieselAccounts {
             })
             .await?;
         row.map(AccountRow::into_domain).transpose()
+    }
+
+    async fn insert_batch(&self, entries: &[NewAccountEntry], audits: &[AuditEvent]) -> DomainResult<()> {
+        let (entries, audits) = (entries.to_vec(), audits.to_vec());
+        self.db
+            .write(move |conn| {
+                for entry in &entries {
+                    diesel::insert_into(accounts::table).values(AccountRow::from(&entry.account)).execute(conn)?;
+                    insert_memberships(conn, &entry.groups, &entry.tenants)?;
+                }
+                for audit in &audits {
+                    insert_audit(conn, audit)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn taken_identifiers(&self, wanted: &WantedIdentifiers) -> DomainResult<Vec<(&'static str, String)>> {
+        let wanted = wanted.clone();
+        self.db
+            .run(move |conn| {
+                let mut taken = Vec::new();
+                // bounded chunks: SQLite limits the number of bound parameters
+                for chunk in wanted.ids.chunks(500) {
+                    let ids: Vec<String> = chunk.iter().map(|id| id_to_db(*id)).collect();
+                    let found: Vec<String> =
+                        accounts::table.filter(accounts::id.eq_any(&ids)).select(accounts::id).load(conn)?;
+                    taken.extend(found.into_iter().map(|v| ("uid", v)));
+                }
+                for chunk in wanted.usernames.chunks(500) {
+                    let found: Vec<Option<String>> = accounts::table
+                        .filter(accounts::deleted_at.is_null())
+                        .filter(accounts::username.eq_any(chunk))
+                        .select(accounts::username)
+                        .load(conn)?;
+                    taken.extend(found.into_iter().flatten().map(|v| ("username", v)));
+                }
+                for chunk in wanted.phones.chunks(500) {
+                    let found: Vec<Option<String>> = accounts::table
+                        .filter(accounts::deleted_at.is_null())
+                        .filter(accounts::phone.eq_any(chunk))
+                        .select(accounts::phone)
+                        .load(conn)?;
+                    taken.extend(found.into_iter().flatten().map(|v| ("phone", v)));
+                }
+                for chunk in wanted.email_keys.chunks(500) {
+                    let found: Vec<Option<String>> = accounts::table
+                        .filter(accounts::deleted_at.is_null())
+                        .filter(accounts::email_key.eq_any(chunk))
+                        .select(accounts::email_key)
+                        .load(conn)?;
+                    taken.extend(found.into_iter().flatten().map(|v| ("email", v)));
+                }
+                Ok(taken)
+            })
+            .await
     }
 
     async fn search(&self, query: Option<String>, offset: i64, limit: i64) -> DomainResult<(Vec<Account>, i64)> {

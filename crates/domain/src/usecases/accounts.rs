@@ -58,6 +58,27 @@ impl AccountUpdate {
     }
 }
 
+/// The memberships an account created by `creator` starts with: the creator's current group (role normal) and
+/// its shadow workspace (current), or none.
+pub(super) fn new_member_joins(
+    group_id: Option<Uuid>,
+    account_id: Uuid,
+    creator: Uuid,
+    now: time::OffsetDateTime,
+) -> (Vec<GroupMembership>, Vec<TenantMembership>) {
+    match group_id {
+        Some(group_id) => (
+            vec![GroupMembership { group_id, account_id, role: GroupRole::Normal, created_at: now }],
+            vec![TenantMembership {
+                current: true,
+                invited_by: Some(creator),
+                ..TenantMembership::new(group_id, account_id, WorkspaceRole::Normal, now)
+            }],
+        ),
+        None => (Vec::new(), Vec::new()),
+    }
+}
+
 pub(super) fn enforce(decision: Decision) -> DomainResult<()> {
     match decision {
         Decision::Allow => Ok(()),
@@ -172,17 +193,7 @@ impl UseCases {
         account.password_hash = Some(hash);
         account.password_changed_at = Some(now);
         account.password_changed_by = Some(actor.id);
-        let (group_joins, tenant_joins) = match group_id {
-            Some(group_id) => (
-                vec![GroupMembership { group_id, account_id: account.id, role: GroupRole::Normal, created_at: now }],
-                vec![TenantMembership {
-                    current: true,
-                    invited_by: Some(actor.id),
-                    ..TenantMembership::new(group_id, account.id, WorkspaceRole::Normal, now)
-                }],
-            ),
-            None => (Vec::new(), Vec::new()),
-        };
+        let (group_joins, tenant_joins) = new_member_joins(group_id, account.id, actor.id, now);
         self.ports.accounts.insert(&account, &group_joins, &tenant_joins).await?;
         Ok(account)
     }

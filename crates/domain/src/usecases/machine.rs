@@ -2,12 +2,74 @@
 //! permissions of the key's account; reading accounts needs a platform role that reads everything
 //! (`super_admin`, `system_admin`, `auditor`).
 
+use std::collections::HashMap;
+
 use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult};
-use crate::model::Account;
+use crate::model::{Account, AccountStatus, AuditEvent, PartnerClass, SystemRole};
+use crate::ports::{NewAccountEntry, WantedIdentifiers};
+use crate::values::{DisplayName, EmailAddress, Password};
 
+use super::access_keys::Actor;
+use super::accounts::new_member_joins;
 use super::UseCases;
+
+/// Most accounts in one batch.
+pub const MAX_BATCH: usize = 1000;
+
+/// An account to create through a machine dialect, already parsed and checked field by field by the dialect.
+#[derive(Debug, Clone)]
+pub struct ProvisionedAccount {
+    /// Requested id (generated when absent).
+    pub id: Option<Uuid>,
+    /// Login name (generated when absent).
+    pub username: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// Email.
+    pub email: Option<EmailAddress>,
+    /// Display name (the login name when absent).
+    pub name: Option<DisplayName>,
+    /// Description.
+    pub description: Option<String>,
+    /// Password; none disables password login.
+    pub password: Option<Password>,
+    /// Platform role: normal, auditor or system admin.
+    pub system_role: SystemRole,
+    /// Partner tier and type.
+    pub partner: PartnerClass,
+    /// Initial status.
+    pub status: AccountStatus,
+}
+
+impl ProvisionedAccount {
+    /// The identifiers that must be unique, as `(field, value)`; emails by their key.
+    fn identifiers(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Some(id) = self.id {
+            out.push(("uid", id.to_string()));
+        }
+        if let Some(u) = &self.username {
+            out.push(("username", u.clone()));
+        }
+        if let Some(p) = &self.phone {
+            out.push(("phone", p.clone()));
+        }
+        if let Some(e) = &self.email {
+            out.push(("email", e.key()));
+        }
+        out
+    }
+}
+
+fn require_admin(caller: &Account) -> DomainResult<()> {
+    if caller.system_role.is_some_and(|r| r.can_administer()) {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden("This access key's account may not change accounts."))
+    }
+}
 
 fn require_reader(caller: &Account) -> DomainResult<()> {
     if caller.system_role.is_some_and(|r| r.can_read_all()) {
@@ -18,6 +80,101 @@ fn require_reader(caller: &Account) -> DomainResult<()> {
 }
 
 impl UseCases {
+    /// Creates accounts for a machine caller, all or nothing: identifiers are checked for duplicates inside the
+    /// batch and against live accounts (the index of the first offending item is reported), passwords are
+    /// hashed in parallel on the bounded pool, and every account, its memberships (the caller's current group
+    /// and its shadow workspace) and its audit event are written in one transaction.
+    ///
+    /// # Errors
+    /// `Forbidden` unless the caller administers accounts; `Invalid` for an empty or oversized batch;
+    /// `ConflictAt { index, field }`; `Conflict` when a race took an identifier meanwhile.
+    pub async fn machine_create_accounts(
+        &self,
+        caller: Actor<'_>,
+        items: Vec<ProvisionedAccount>,
+    ) -> DomainResult<Vec<Account>> {
+        require_admin(caller.account)?;
+        if items.is_empty() || items.len() > MAX_BATCH {
+            return Err(DomainError::invalid("accounts", format!("Between 1 and {MAX_BATCH} accounts are required.")));
+        }
+        let mut first_holder: HashMap<(&'static str, String), usize> = HashMap::new();
+        let mut wanted = WantedIdentifiers::default();
+        for (index, item) in items.iter().enumerate() {
+            for (field, value) in item.identifiers() {
+                if first_holder.insert((field, value.clone()), index).is_some() {
+                    return Err(DomainError::ConflictAt { index, field });
+                }
+                match field {
+                    "uid" => wanted.ids.extend(item.id),
+                    "username" => wanted.usernames.push(value),
+                    "phone" => wanted.phones.push(value),
+                    _ => wanted.email_keys.push(value),
+                }
+            }
+        }
+        let taken = self.ports.accounts.taken_identifiers(&wanted).await?;
+        if let Some((index, field)) =
+            taken.into_iter().filter_map(|(field, value)| first_holder.get(&(field, value)).map(|i| (*i, field))).min()
+        {
+            return Err(DomainError::ConflictAt { index, field });
+        }
+        let hashes = self.hash_all(items.iter().map(|i| i.password.clone()).collect()).await?;
+        let now = self.ports.clock.now();
+        let group_id = self.current_group_id(caller.account.id).await?;
+        let mut entries = Vec::with_capacity(items.len());
+        let mut audits = Vec::with_capacity(items.len());
+        for (item, hash) in items.into_iter().zip(hashes) {
+            let id = item.id.unwrap_or_else(|| self.ports.ids.new_id());
+            let username = item.username.unwrap_or_else(|| format!("u{}", &id.simple().to_string()[..12]));
+            let name = item
+                .name
+                .map_or_else(|| username.chars().take(DisplayName::MAX_CHARS).collect(), DisplayName::into_inner);
+            let mut account = Account::new(id, name, item.email.map(|e| e.as_str().to_owned()), now);
+            account.username = Some(username);
+            account.phone = item.phone;
+            account.description = item.description;
+            account.partner = item.partner;
+            account.status = item.status;
+            account.system_role = (item.system_role != SystemRole::Normal).then_some(item.system_role);
+            account.system_role_assigned_by = account.system_role.map(|_| caller.account.id);
+            account.password_changed_at = hash.as_ref().map(|_| now);
+            account.password_changed_by = hash.as_ref().map(|_| caller.account.id);
+            account.password_hash = hash;
+            let (groups, tenants) = new_member_joins(group_id, id, caller.account.id, now);
+            audits.push(AuditEvent {
+                id: self.ports.ids.new_id(),
+                at: now,
+                actor_account_id: Some(caller.account.id),
+                actor_access_key_id: caller.access_key_id,
+                action: "account.create".into(),
+                target_type: "account".into(),
+                target_id: Some(id.to_string()),
+                request_id: caller.request_id.map(str::to_owned),
+                changes: serde_json::json!({"username": account.username, "email": account.email, "phone": account.phone, "status": account.status.to_string()}),
+            });
+            entries.push(NewAccountEntry { account, groups, tenants });
+        }
+        self.ports.accounts.insert_batch(&entries, &audits).await?;
+        Ok(entries.into_iter().map(|e| e.account).collect())
+    }
+
+    /// Hashes the given passwords in parallel (the hasher bounds the concurrency), keeping their order.
+    async fn hash_all(&self, passwords: Vec<Option<Password>>) -> DomainResult<Vec<Option<String>>> {
+        let mut out = vec![None; passwords.len()];
+        let mut tasks = tokio::task::JoinSet::new();
+        for (index, password) in passwords.into_iter().enumerate() {
+            if let Some(password) = password {
+                let hasher = self.ports.hasher.clone();
+                tasks.spawn(async move { (index, hasher.hash(&password).await) });
+            }
+        }
+        while let Some(done) = tasks.join_next().await {
+            let (index, hash) = done.map_err(DomainError::internal)?;
+            out[index] = Some(hash?);
+        }
+        Ok(out)
+    }
+
     /// The live account `uid`, for a machine caller.
     ///
     /// # Errors

@@ -93,7 +93,9 @@ impl From<DomainError> for ConsoleError {
         match e {
             DomainError::Invalid { field, message } => Self::param(field, message),
             DomainError::NotFound { entity } => Self::standard(S::NOT_FOUND, "not_found", format!("The {entity} does not exist.")),
-            DomainError::Conflict { field } => Self::standard(S::CONFLICT, "conflict", format!("The {field} is already in use.")),
+            DomainError::Conflict { field } | DomainError::ConflictAt { field, .. } => {
+                Self::standard(S::CONFLICT, "conflict", format!("The {field} is already in use."))
+            }
             DomainError::Stale => Self::standard(
                 S::CONFLICT,
                 "conflict",

@@ -2,7 +2,10 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use domain::model::{Account, AccountStatus, SystemRole};
+use domain::model::{Account, AccountStatus, PartnerClass, SystemRole};
+use domain::usecases::{ProvisionedAccount, MAX_BATCH};
+use domain::values::{DisplayName, EmailAddress, Password};
+use domain::DomainError;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -56,11 +59,11 @@ fn success(data: Value) -> HttpResponse {
 /// `GET {uid}/`: the account; 404 for unknown or deleted ones.
 pub(super) async fn get(
     state: web::Data<AppState>,
-    KeyAccount(caller): KeyAccount,
+    KeyAccount(caller, _): KeyAccount,
     path: web::Path<String>,
 ) -> Result<HttpResponse, OpenApiError> {
     let uid = uuid::Uuid::parse_str(path.trim())
-        .map_err(|_| OpenApiError::from(domain::DomainError::NotFound { entity: "account" }))?;
+        .map_err(|_| OpenApiError::from(DomainError::NotFound { entity: "account" }))?;
     let account = state.use_cases.machine_get_account(&caller, uid).await?;
     Ok(success(user(&account)))
 }
@@ -84,7 +87,7 @@ fn int_param(query: &QueryParams, name: &str, min: i64, max: i64, default: i64) 
 /// carries `total`.
 pub(super) async fn list(
     state: web::Data<AppState>,
-    KeyAccount(caller): KeyAccount,
+    KeyAccount(caller, _): KeyAccount,
     req: HttpRequest,
 ) -> Result<HttpResponse, OpenApiError> {
     let query = QueryParams::of(&req);
@@ -108,6 +111,165 @@ pub(super) async fn list(
     Ok(HttpResponse::Ok().json(body))
 }
 
+/// A user object as sent by the partner; every field optional, checked by [`parse_user`].
+#[derive(Deserialize, Default)]
+pub(super) struct UserInput {
+    uid: Option<String>,
+    username: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    nickname: Option<String>,
+    desc: Option<String>,
+    password: Option<String>,
+    role: Option<i64>,
+    tier: Option<i64>,
+    #[serde(rename = "type")]
+    kind: Option<i64>,
+    status: Option<i64>,
+}
+
+/// Longest description.
+const MAX_DESC_CHARS: usize = 255;
+/// Longest login name.
+const MAX_USERNAME_CHARS: usize = 64;
+
+fn bad(field: &str, message: impl std::fmt::Display) -> OpenApiError {
+    OpenApiError::new(StatusCode::BAD_REQUEST, format!("{field}: {message}"))
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// Checks a user object field by field; `at` prefixes field names (`accounts[3].` in a batch).
+fn parse_user(input: UserInput, at: &str) -> Result<ProvisionedAccount, OpenApiError> {
+    let field = |name: &str| format!("{at}{name}");
+    let id = non_empty(input.uid)
+        .map(|u| uuid::Uuid::parse_str(&u).map_err(|_| bad(&field("uid"), "must be a UUID.")))
+        .transpose()?;
+    let username = non_empty(input.username);
+    if let Some(u) = &username {
+        let valid_chars = u.chars().all(|c| c.is_ascii_alphanumeric() || "._@+-".contains(c));
+        if u.chars().count() > MAX_USERNAME_CHARS || !valid_chars {
+            return Err(bad(&field("username"), format!("at most {MAX_USERNAME_CHARS} letters, digits or . _ @ + -.")));
+        }
+    }
+    let phone = non_empty(input.phone);
+    if let Some(p) = &phone {
+        let digits = p.strip_prefix('+').unwrap_or(p);
+        if !(3..=20).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad(&field("phone"), "3 to 20 digits, optionally after a +."));
+        }
+    }
+    let email = non_empty(input.email)
+        .map(|e| {
+            EmailAddress::parse("email", &e).map_err(|_| bad(&field("email"), format!("{e} is not a valid email.")))
+        })
+        .transpose()?;
+    let name = non_empty(input.nickname)
+        .map(|n| DisplayName::parse("nickname", &n).map_err(|e| bad(&field("nickname"), e.to_string())))
+        .transpose()?;
+    let description = non_empty(input.desc);
+    if description.as_ref().is_some_and(|d| d.chars().count() > MAX_DESC_CHARS) {
+        return Err(bad(&field("desc"), format!("at most {MAX_DESC_CHARS} characters.")));
+    }
+    let password = input
+        .password
+        .filter(|p| !p.is_empty())
+        .map(|p| Password::parse_console("password", &p).map_err(|e| bad(&field("password"), e.to_string())))
+        .transpose()?;
+    let code = |name: &str, value: Option<i64>, allowed: &[i64], default: i64| -> Result<i64, OpenApiError> {
+        let v = value.unwrap_or(default);
+        if allowed.contains(&v) {
+            Ok(v)
+        } else {
+            Err(bad(&field(name), format!("must be one of {allowed:?}.")))
+        }
+    };
+    let system_role = match code("role", input.role, &[1, 2, 3], 1)? {
+        3 => SystemRole::SystemAdmin,
+        2 => SystemRole::Auditor,
+        _ => SystemRole::Normal,
+    };
+    let tier = code("tier", input.tier, &[1, 2, 3], 3)?;
+    let kind = code("type", input.kind, &[0, 1], 1)?;
+    let status = match code("status", input.status, &[1, 2, 3, 4], 1)? {
+        2 => AccountStatus::Pending,
+        3 => AccountStatus::Dormant,
+        4 => AccountStatus::Banned,
+        _ => AccountStatus::Active,
+    };
+    let role_code = match system_role {
+        SystemRole::SystemAdmin | SystemRole::SuperAdmin => 3,
+        SystemRole::Auditor => 2,
+        SystemRole::Normal => 1,
+    };
+    Ok(ProvisionedAccount {
+        id,
+        username,
+        phone,
+        email,
+        name,
+        description,
+        password,
+        system_role,
+        partner: PartnerClass { role: role_code, tier: tier as i16, kind: kind as i16 },
+        status,
+    })
+}
+
+/// Field names of the domain's batch errors, with the item index, in the dialect's words.
+fn batch_error(e: DomainError) -> OpenApiError {
+    match e {
+        DomainError::ConflictAt { index, field } => {
+            OpenApiError::new(StatusCode::CONFLICT, format!("accounts[{index}].{field}: already in use."))
+        }
+        other => other.into(),
+    }
+}
+
+/// `POST /` with a user object: creates one account → `data` = the user.
+pub(super) async fn create(
+    state: web::Data<AppState>,
+    caller: KeyAccount,
+    body: web::Bytes,
+) -> Result<HttpResponse, OpenApiError> {
+    let input: UserInput = crate::json::parse(&body)?;
+    let item = parse_user(input, "")?;
+    let created = state.use_cases.machine_create_accounts(caller.actor(), vec![item]).await.map_err(|e| match e {
+        DomainError::ConflictAt { field, .. } => {
+            OpenApiError::new(StatusCode::CONFLICT, format!("{field}: already in use."))
+        }
+        other => other.into(),
+    })?;
+    Ok(success(user(&created[0])))
+}
+
+#[derive(Deserialize)]
+pub(super) struct BatchBody {
+    accounts: Vec<UserInput>,
+}
+
+/// `POST create-accounts/ {"accounts": [user, …]}` (1–1000): all or nothing → `data` = the users.
+pub(super) async fn create_batch(
+    state: web::Data<AppState>,
+    caller: KeyAccount,
+    body: web::Bytes,
+) -> Result<HttpResponse, OpenApiError> {
+    let batch: BatchBody = crate::json::parse(&body)?;
+    if batch.accounts.is_empty() || batch.accounts.len() > MAX_BATCH {
+        return Err(bad("accounts", format!("between 1 and {MAX_BATCH} accounts are required.")));
+    }
+    let items = batch
+        .accounts
+        .into_iter()
+        .enumerate()
+        .map(|(i, input)| parse_user(input, &format!("accounts[{i}].")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let created = state.use_cases.machine_create_accounts(caller.actor(), items).await.map_err(batch_error)?;
+    Ok(success(Value::Array(created.iter().map(user).collect())))
+}
+
 #[derive(Deserialize)]
 pub(super) struct FetchBody {
     username: String,
@@ -116,7 +278,7 @@ pub(super) struct FetchBody {
 /// `POST fetch/ {"username": login name | phone | email}`: the account, or `data: null`.
 pub(super) async fn fetch(
     state: web::Data<AppState>,
-    KeyAccount(caller): KeyAccount,
+    KeyAccount(caller, _): KeyAccount,
     body: web::Bytes,
 ) -> Result<HttpResponse, OpenApiError> {
     let body: FetchBody = crate::json::parse(&body)?;

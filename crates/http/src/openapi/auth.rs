@@ -7,13 +7,29 @@ use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest};
 use domain::model::Account;
+use domain::usecases::Actor;
 
 use super::error::OpenApiError;
 use crate::request_id::RequestId;
 use crate::AppState;
 
-/// The account of a valid access key.
-pub struct KeyAccount(pub Account);
+/// The account of a valid access key, with the key's id and the request id (for the audit trail).
+pub struct KeyAccount(pub Account, pub Caller);
+
+/// Who is calling, for the audit trail.
+pub struct Caller {
+    /// The access key's id.
+    pub key_id: uuid::Uuid,
+    /// The request id.
+    pub request_id: String,
+}
+
+impl KeyAccount {
+    /// As the domain's actor.
+    pub fn actor(&self) -> Actor<'_> {
+        Actor { account: &self.0, access_key_id: Some(self.1.key_id), request_id: Some(&self.1.request_id) }
+    }
+}
 
 fn credentials(req: &HttpRequest) -> Option<(String, String)> {
     let header = req.headers().get("Authorization")?.to_str().ok()?;
@@ -39,8 +55,8 @@ impl FromRequest for KeyAccount {
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| OpenApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error."))?;
             let request_id = RequestId::of(&req);
-            let (account, _) = state.use_cases.authenticate_access_key(&key, &secret, Some(&request_id)).await?;
-            Ok(KeyAccount(account))
+            let (account, key) = state.use_cases.authenticate_access_key(&key, &secret, Some(&request_id)).await?;
+            Ok(KeyAccount(account, Caller { key_id: key.id, request_id }))
         })
     }
 }

@@ -2,7 +2,7 @@
 //! <access_key>.<secret>`, the envelope `{errcode, errmsg, data}` with the HTTP status as `errcode`, integer
 //! codes for status and role. Trailing slashes are optional.
 //!
-//! This release serves the read side: `GET /?q&offset&limit&count`, `GET {uid}/` and `POST fetch/`.
+//! Served so far: `GET /?q&offset&limit&count`, `POST /`, `POST create-accounts/`, `GET {uid}/`, `POST fetch/`.
 
 mod accounts;
 mod auth;
@@ -15,7 +15,10 @@ pub use error::OpenApiError;
 /// Registers the routes (mounted under `/openapi/v1/accounts`).
 pub fn config(cfg: &mut web::ServiceConfig) {
     for root in ["", "/"] {
-        cfg.route(root, web::get().to(accounts::list));
+        cfg.route(root, web::get().to(accounts::list)).route(root, web::post().to(accounts::create));
+    }
+    for batch in ["/create-accounts", "/create-accounts/"] {
+        cfg.route(batch, web::post().to(accounts::create_batch));
     }
     for fetch in ["/fetch", "/fetch/"] {
         cfg.route(fetch, web::post().to(accounts::fetch));
