@@ -252,4 +252,63 @@ http_test! {
         assert_eq!(call(&app, Method::GET, "/openapi/v1/accounts/", Some(&auditor_key), None).await.status, StatusCode::OK);
         assert_envelope_error(&call(&app, Method::POST, "/openapi/v1/accounts/", Some(&auditor_key), Some(json!({}))).await, 403);
     }
+
+    async fn deletes_softly_freeing_identifiers_and_stopping_sessions_and_keys(kind) {
+        let app = spawn_app(kind).await;
+        let admin = app.admin().await;
+        let (_, bearer) = key_for(&app, &admin, None).await;
+        let create = |email: &'static str| {
+            let (app, bearer) = (&app, bearer.clone());
+            async move {
+                let r = call(app, Method::POST, "/openapi/v1/accounts/", Some(&bearer), Some(json!({"email": email, "phone": null, "password": "partner123"}))).await;
+                assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+                r.body["data"]["uid"].as_str().unwrap().to_owned()
+            }
+        };
+        let gone = create("gone@example.com").await;
+        let (access, refresh) = app.tokens("gone@example.com", "partner123").await;
+        let (_, gone_key) = key_for(&app, &admin, Some(&gone)).await;
+
+        let r = call(&app, Method::DELETE, &format!("/openapi/v1/accounts/{gone}/"), Some(&bearer), None).await;
+        assert_eq!(r.body, json!({"errcode": 200, "errmsg": "success", "data": null}), "{}", r.body);
+        assert_envelope_error(&call(&app, Method::GET, &format!("/openapi/v1/accounts/{gone}/"), Some(&bearer), None).await, 404);
+        let r = call(&app, Method::POST, "/openapi/v1/accounts/fetch/", Some(&bearer), Some(json!({"username": "gone@example.com"}))).await;
+        assert_eq!(r.body["data"], Value::Null);
+        // sessions, tokens and keys stop at once; the address is free again
+        assert_eq!(app.get("/console/api/account/profile", Some(&access)).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(app.post("/console/api/refresh-token", None, json!({"refresh_token": refresh})).await.status, StatusCode::UNAUTHORIZED);
+        assert_envelope_error(&call(&app, Method::GET, "/openapi/v1/accounts/", Some(&gone_key), None).await, 401);
+        assert_ne!(app.login("gone@example.com", "partner123").await.status, StatusCode::OK);
+        let again = create("gone@example.com").await;
+        assert_ne!(again, gone);
+        assert_envelope_error(&call(&app, Method::DELETE, &format!("/openapi/v1/accounts/{gone}/"), Some(&bearer), None).await, 404);
+
+        // a batch is all or nothing; unknown uids are listed
+        let a = create("a@example.com").await;
+        let b = create("b@example.com").await;
+        let ghost = uuid::Uuid::new_v4().to_string();
+        let r = call(&app, Method::DELETE, "/openapi/v1/accounts/delete-accounts/", Some(&bearer), Some(json!({"accountUids": [a, ghost, b]}))).await;
+        assert_envelope_error(&r, 404);
+        assert!(r.body["errmsg"].as_str().unwrap().contains(&ghost), "{}", r.body);
+        assert_eq!(call(&app, Method::GET, &format!("/openapi/v1/accounts/{a}/"), Some(&bearer), None).await.status, StatusCode::OK);
+        let r = call(&app, Method::DELETE, "/openapi/v1/accounts/delete-accounts", Some(&bearer), Some(json!({"accountUids": [a, b]}))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_envelope_error(&call(&app, Method::GET, &format!("/openapi/v1/accounts/{b}/"), Some(&bearer), None).await, 404);
+        assert_envelope_error(&call(&app, Method::DELETE, "/openapi/v1/accounts/delete-accounts/", Some(&bearer), Some(json!({"accountUids": []}))).await, 400);
+        assert_envelope_error(&call(&app, Method::DELETE, "/openapi/v1/accounts/delete-accounts/", Some(&bearer), Some(json!({"accountUids": ["nope"]}))).await, 404);
+
+        // the key's own account and the super admin are not deleted this way
+        let admin_id = app.get("/console/api/account/profile", Some(&admin)).await.body["id"].as_str().unwrap().to_owned();
+        assert_envelope_error(&call(&app, Method::DELETE, &format!("/openapi/v1/accounts/{admin_id}/"), Some(&bearer), None).await, 403);
+
+        // a workspace is never orphaned: its owner cannot be deleted
+        let owner = create("owner@example.com").await;
+        let r = app.post("/console/api/workspaces/current/members/invite-email", Some(&admin), json!({"emails": ["owner@example.com"], "role": "normal"})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let r = app.put(&format!("/console/api/workspaces/current/members/{owner}/update-role"), Some(&admin), json!({"role": "owner"})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let r = call(&app, Method::DELETE, &format!("/openapi/v1/accounts/{owner}/"), Some(&bearer), None).await;
+        assert_envelope_error(&r, 409);
+        assert_eq!(call(&app, Method::GET, &format!("/openapi/v1/accounts/{owner}/"), Some(&bearer), None).await.status, StatusCode::OK);
+    }
 }

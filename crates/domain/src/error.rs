@@ -21,6 +21,12 @@ pub enum DomainError {
     /// Item `index` of a batch holds a value that another item or a live account already holds.
     #[error("item {index}: {field} already exists")]
     ConflictAt { index: usize, field: &'static str },
+    /// These accounts do not exist (or are deleted).
+    #[error("unknown accounts: {0:?}")]
+    UnknownAccounts(Vec<uuid::Uuid>),
+    /// The account owns a workspace: deleting it would orphan the workspace.
+    #[error("account {account_id} owns a workspace")]
+    OwnsWorkspace { account_id: uuid::Uuid },
     /// The caller is authenticated but may not do this.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),

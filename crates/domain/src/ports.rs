@@ -74,6 +74,14 @@ pub trait AccountRepository: Send + Sync {
     /// [`DomainError::Conflict`] naming the field when a live account took an identifier meanwhile.
     async fn insert_batch(&self, entries: &[NewAccountEntry], audits: &[AuditEvent]) -> DomainResult<()>;
 
+    /// Soft-deletes accounts in one transaction: `deleted_at` (which frees their identifiers), every session
+    /// revoked, every access key deleted, tokens issued before `at` refused, and the audit events.
+    ///
+    /// # Errors
+    /// [`DomainError::OwnsWorkspace`] (nothing written) when one of them owns a workspace;
+    /// [`DomainError::UnknownAccounts`] when one is missing or already deleted.
+    async fn soft_delete(&self, ids: &[Uuid], at: OffsetDateTime, audits: &[AuditEvent]) -> DomainResult<()>;
+
     /// Which of these identifiers live accounts already hold: `("uid" | "username" | "phone" | "email", value)`
     /// (emails compared by their key).
     async fn taken_identifiers(&self, wanted: &WantedIdentifiers) -> DomainResult<Vec<(&'static str, String)>>;

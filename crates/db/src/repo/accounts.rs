@@ -10,7 +10,7 @@ use crate::error::RepoError;
 use crate::repo::access_keys::insert_audit;
 use crate::repo::codes::redeem_code;
 use crate::rows::{id_to_db, to_db, AccountRow, GroupMemberRow, TenantMemberRow};
-use crate::schema::{accounts, group_members, login_sessions, tenant_members, throttles};
+use crate::schema::{access_keys, accounts, group_members, login_sessions, tenant_members, throttles};
 use crate::Database;
 
 /// What `q` is matched against, followed by `LIKE <pattern>`; the same expression as the trigram index of
@@ -88,6 +88,64 @@ impl AccountRepository for DieselAccounts {
                 for entry in &entries {
                     diesel::insert_into(accounts::table).values(AccountRow::from(&entry.account)).execute(conn)?;
                     insert_memberships(conn, &entry.groups, &entry.tenants)?;
+                }
+                for audit in &audits {
+                    insert_audit(conn, audit)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn soft_delete(&self, ids: &[Uuid], at: OffsetDateTime, audits: &[AuditEvent]) -> DomainResult<()> {
+        let (ids, audits) = (ids.iter().map(|id| id_to_db(*id)).collect::<Vec<_>>(), audits.to_vec());
+        self.db
+            .write(move |conn| {
+                let at = to_db(at);
+                for chunk in ids.chunks(500) {
+                    let live: Vec<String> = accounts::table
+                        .filter(accounts::id.eq_any(chunk))
+                        .filter(accounts::deleted_at.is_null())
+                        .select(accounts::id)
+                        .load(conn)?;
+                    let missing: Vec<Uuid> = chunk
+                        .iter()
+                        .filter(|id| !live.contains(id))
+                        .filter_map(|id| Uuid::parse_str(id).ok())
+                        .collect();
+                    if !missing.is_empty() {
+                        return Err(DomainError::UnknownAccounts(missing).into());
+                    }
+                    let owner: Option<String> = tenant_members::table
+                        .filter(tenant_members::account_id.eq_any(chunk))
+                        .filter(tenant_members::role.eq(domain::model::WorkspaceRole::Owner.as_str()))
+                        .select(tenant_members::account_id)
+                        .first(conn)
+                        .optional()?;
+                    if let Some(owner) = owner {
+                        return Err(DomainError::OwnsWorkspace { account_id: crate::rows::id_from_db(&owner)? }.into());
+                    }
+                    diesel::update(accounts::table.filter(accounts::id.eq_any(chunk)))
+                        .set((
+                            accounts::deleted_at.eq(Some(at)),
+                            accounts::tokens_not_before.eq(Some(at)),
+                            accounts::updated_at.eq(at),
+                        ))
+                        .execute(conn)?;
+                    diesel::update(
+                        login_sessions::table
+                            .filter(login_sessions::account_id.eq_any(chunk))
+                            .filter(login_sessions::revoked_at.is_null()),
+                    )
+                    .set(login_sessions::revoked_at.eq(Some(at)))
+                    .execute(conn)?;
+                    diesel::update(
+                        access_keys::table
+                            .filter(access_keys::account_id.eq_any(chunk))
+                            .filter(access_keys::deleted_at.is_null()),
+                    )
+                    .set(access_keys::deleted_at.eq(Some(at)))
+                    .execute(conn)?;
                 }
                 for audit in &audits {
                     insert_audit(conn, audit)?;

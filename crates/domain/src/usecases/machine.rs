@@ -158,6 +158,55 @@ impl UseCases {
         Ok(entries.into_iter().map(|e| e.account).collect())
     }
 
+    /// Soft-deletes accounts for a machine caller, all or nothing: their identifiers become free for new
+    /// accounts, their sessions and access keys stop at once; each deletion is audited.
+    ///
+    /// # Errors
+    /// `Forbidden` unless the caller administers accounts, or for the super admin and the caller's own account;
+    /// `Invalid` for an empty or oversized list; `UnknownAccounts` listing unknown or deleted uids;
+    /// `OwnsWorkspace` (a workspace is never orphaned).
+    pub async fn machine_delete_accounts(&self, caller: Actor<'_>, uids: Vec<Uuid>) -> DomainResult<()> {
+        require_admin(caller.account)?;
+        let mut uids = uids;
+        uids.sort_unstable();
+        uids.dedup();
+        if uids.is_empty() || uids.len() > MAX_BATCH {
+            return Err(DomainError::invalid("accountUids", format!("Between 1 and {MAX_BATCH} uids are required.")));
+        }
+        let mut unknown = Vec::new();
+        for uid in &uids {
+            match self.ports.accounts.get(*uid).await?.filter(Account::is_live) {
+                None => unknown.push(*uid),
+                Some(a) if a.system_role == Some(SystemRole::SuperAdmin) => {
+                    return Err(DomainError::Forbidden("The super admin account cannot be deleted."));
+                }
+                Some(a) if a.id == caller.account.id => {
+                    return Err(DomainError::Forbidden("An access key cannot delete its own account."));
+                }
+                Some(_) => {}
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(DomainError::UnknownAccounts(unknown));
+        }
+        let now = self.ports.clock.now();
+        let audits: Vec<AuditEvent> = uids
+            .iter()
+            .map(|uid| AuditEvent {
+                id: self.ports.ids.new_id(),
+                at: now,
+                actor_account_id: Some(caller.account.id),
+                actor_access_key_id: caller.access_key_id,
+                action: "account.delete".into(),
+                target_type: "account".into(),
+                target_id: Some(uid.to_string()),
+                request_id: caller.request_id.map(str::to_owned),
+                changes: serde_json::json!({"deleted": true}),
+            })
+            .collect();
+        self.ports.accounts.soft_delete(&uids, now, &audits).await
+    }
+
     /// Hashes the given passwords in parallel (the hasher bounds the concurrency), keeping their order.
     async fn hash_all(&self, passwords: Vec<Option<Password>>) -> DomainResult<Vec<Option<String>>> {
         let mut out = vec![None; passwords.len()];

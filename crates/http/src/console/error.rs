@@ -178,6 +178,12 @@ impl From<DomainError> for ConsoleError {
                 "access_key_limit",
                 "An account has at most two active access keys. Disable or delete one first.",
             ),
+            DomainError::UnknownAccounts(_) => Self::standard(S::NOT_FOUND, "not_found", "The account does not exist."),
+            DomainError::OwnsWorkspace { .. } => Self::standard(
+                S::CONFLICT,
+                "conflict",
+                "The account owns a workspace; transfer the workspace first.",
+            ),
             DomainError::Internal(source) => {
                 tracing::error!(error = %source, "internal error");
                 Self::Body { status: S::INTERNAL_SERVER_ERROR, body: json!({"message": "Internal Server Error", "code": "unknown"}) }

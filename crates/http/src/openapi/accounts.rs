@@ -270,6 +270,41 @@ pub(super) async fn create_batch(
     Ok(success(Value::Array(created.iter().map(user).collect())))
 }
 
+/// `DELETE {uid}/`: soft delete → `data: null`.
+pub(super) async fn delete(
+    state: web::Data<AppState>,
+    caller: KeyAccount,
+    path: web::Path<String>,
+) -> Result<HttpResponse, OpenApiError> {
+    let uid = uuid::Uuid::parse_str(path.trim())
+        .map_err(|_| OpenApiError::new(StatusCode::NOT_FOUND, format!("Unknown accounts: {}.", path.trim())))?;
+    state.use_cases.machine_delete_accounts(caller.actor(), vec![uid]).await?;
+    Ok(success(Value::Null))
+}
+
+#[derive(Deserialize)]
+pub(super) struct DeleteBatchBody {
+    #[serde(rename = "accountUids")]
+    account_uids: Vec<String>,
+}
+
+/// `DELETE delete-accounts/ {"accountUids": […]}`: all or nothing; unknown uids answer 404 listing them.
+pub(super) async fn delete_batch(
+    state: web::Data<AppState>,
+    caller: KeyAccount,
+    body: web::Bytes,
+) -> Result<HttpResponse, OpenApiError> {
+    let body: DeleteBatchBody = crate::json::parse(&body)?;
+    let malformed: Vec<&str> =
+        body.account_uids.iter().map(String::as_str).filter(|u| uuid::Uuid::parse_str(u.trim()).is_err()).collect();
+    if !malformed.is_empty() {
+        return Err(OpenApiError::new(StatusCode::NOT_FOUND, format!("Unknown accounts: {}.", malformed.join(", "))));
+    }
+    let uids = body.account_uids.iter().filter_map(|u| uuid::Uuid::parse_str(u.trim()).ok()).collect();
+    state.use_cases.machine_delete_accounts(caller.actor(), uids).await?;
+    Ok(success(Value::Null))
+}
+
 #[derive(Deserialize)]
 pub(super) struct FetchBody {
     username: String,

@@ -60,6 +60,14 @@ impl From<DomainError> for OpenApiError {
             DomainError::Conflict { field } => Self::new(S::CONFLICT, format!("{field} is already in use.")),
             DomainError::Forbidden(why) => Self::new(S::FORBIDDEN, why),
             DomainError::Unauthenticated(why) => Self::new(S::UNAUTHORIZED, why),
+            DomainError::UnknownAccounts(ids) => {
+                let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+                Self::new(S::NOT_FOUND, format!("Unknown accounts: {}.", ids.join(", ")))
+            }
+            DomainError::OwnsWorkspace { account_id } => Self::new(
+                S::CONFLICT,
+                format!("{account_id} is the only owner of a workspace; transfer the workspace before deleting it."),
+            ),
             DomainError::Internal(source) => {
                 tracing::error!(error = %source, "internal error");
                 Self::new(S::INTERNAL_SERVER_ERROR, "Internal server error.")

@@ -2,7 +2,8 @@
 //! <access_key>.<secret>`, the envelope `{errcode, errmsg, data}` with the HTTP status as `errcode`, integer
 //! codes for status and role. Trailing slashes are optional.
 //!
-//! Served so far: `GET /?q&offset&limit&count`, `POST /`, `POST create-accounts/`, `GET {uid}/`, `POST fetch/`.
+//! Served so far: `GET /?q&offset&limit&count`, `POST /`, `POST create-accounts/`, `GET {uid}/`, `DELETE {uid}/`,
+//! `DELETE delete-accounts/`, `POST fetch/`.
 
 mod accounts;
 mod auth;
@@ -23,7 +24,10 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     for fetch in ["/fetch", "/fetch/"] {
         cfg.route(fetch, web::post().to(accounts::fetch));
     }
+    for batch in ["/delete-accounts", "/delete-accounts/"] {
+        cfg.route(batch, web::delete().to(accounts::delete_batch));
+    }
     for one in ["/{uid}", "/{uid}/"] {
-        cfg.route(one, web::get().to(accounts::get));
+        cfg.route(one, web::get().to(accounts::get)).route(one, web::delete().to(accounts::delete));
     }
 }
