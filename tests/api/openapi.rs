@@ -311,4 +311,55 @@ http_test! {
         assert_envelope_error(&r, 409);
         assert_eq!(call(&app, Method::GET, &format!("/openapi/v1/accounts/{owner}/"), Some(&bearer), None).await.status, StatusCode::OK);
     }
+
+    async fn updates_only_the_fields_sent(kind) {
+        let app = spawn_app(kind).await;
+        let admin = app.admin().await;
+        let (_, bearer) = key_for(&app, &admin, None).await;
+        let put = |uid: String, body: Value| {
+            let (app, bearer) = (&app, bearer.clone());
+            async move { call(app, Method::PUT, &format!("/openapi/v1/accounts/{uid}/"), Some(&bearer), Some(body)).await }
+        };
+        let r = call(&app, Method::POST, "/openapi/v1/accounts/", Some(&bearer), Some(json!({"username": "li.si", "phone": "13900139000", "email": "li@example.com", "nickname": "Li", "desc": "ops", "password": "partner123"}))).await;
+        let uid = r.body["data"]["uid"].as_str().unwrap().to_owned();
+        call(&app, Method::POST, "/openapi/v1/accounts/", Some(&bearer), Some(json!({"email": "taken@example.com"}))).await;
+
+        let r = put(uid.clone(), json!({"nickname": "Li Si", "phone": "", "tier": 2})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let data = &r.body["data"];
+        assert_eq!((data["nickname"].clone(), data["phone"].clone(), data["tier"].clone()), (json!("Li Si"), Value::Null, json!(2)));
+        assert_eq!((data["username"].clone(), data["email"].clone(), data["desc"].clone(), data["type"].clone()), (json!("li.si"), json!("li@example.com"), json!("ops"), json!(1)), "untouched fields stay");
+        let r = put(uid.clone(), json!({"desc": null, "role": 3})).await;
+        assert_eq!((r.body["data"]["desc"].clone(), r.body["data"]["role"].clone()), (Value::Null, json!(3)));
+
+        // a conflict names the field; bad values name the field; nothing changes
+        let r = put(uid.clone(), json!({"email": "TAKEN@example.com", "nickname": "Never"})).await;
+        assert_envelope_error(&r, 409);
+        assert!(r.body["errmsg"].as_str().unwrap().starts_with("email"), "{}", r.body);
+        for (body, field) in [(json!({"username": ""}), "username"), (json!({"status": 0}), "status"), (json!({"phone": "x"}), "phone"), (json!({"tier": "2"}), "tier")] {
+            let r = put(uid.clone(), body).await;
+            assert_envelope_error(&r, 400);
+            assert!(r.body["errmsg"].as_str().unwrap().contains(field), "{}", r.body);
+        }
+        assert_eq!(call(&app, Method::GET, &format!("/openapi/v1/accounts/{uid}/"), Some(&bearer), None).await.body["data"]["nickname"], "Li Si");
+
+        // a new password ends the sessions; so does a ban
+        let (access, _) = app.tokens("li@example.com", "partner123").await;
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(1000)).await;
+        assert_eq!(put(uid.clone(), json!({"password": "changed123"})).await.status, StatusCode::OK);
+        assert_eq!(app.get("/console/api/account/profile", Some(&access)).await.status, StatusCode::UNAUTHORIZED);
+        let (access, _) = app.tokens("li@example.com", "changed123").await;
+        let r = put(uid.clone(), json!({"status": 4})).await;
+        assert_eq!(r.body["data"]["status"], 4);
+        assert_eq!(app.get("/console/api/account/profile", Some(&access)).await.status, StatusCode::UNAUTHORIZED);
+
+        // the super admin and the key's own role are out of reach; unknown accounts are 404
+        let admin_id = app.get("/console/api/account/profile", Some(&admin)).await.body["id"].as_str().unwrap().to_owned();
+        let (_, sys_key) = key_for(&app, &admin, Some(&uid)).await;
+        put(uid.clone(), json!({"status": 1})).await;
+        let r = call(&app, Method::PUT, &format!("/openapi/v1/accounts/{admin_id}/"), Some(&sys_key), Some(json!({"nickname": "Owned"}))).await;
+        assert_envelope_error(&r, 403);
+        assert_envelope_error(&put(admin_id.clone(), json!({"role": 1})).await, 403);
+        assert_envelope_error(&put(uuid::Uuid::new_v4().to_string(), json!({"nickname": "x"})).await, 404);
+    }
 }

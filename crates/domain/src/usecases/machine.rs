@@ -63,6 +63,31 @@ impl ProvisionedAccount {
     }
 }
 
+/// Changes to an account through a machine dialect; `None` leaves a field alone, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct PartnerUpdate {
+    /// Login name.
+    pub username: Option<String>,
+    /// Phone number.
+    pub phone: Option<Option<String>>,
+    /// Email.
+    pub email: Option<Option<EmailAddress>>,
+    /// Display name.
+    pub name: Option<DisplayName>,
+    /// Description.
+    pub description: Option<Option<String>>,
+    /// New password (ends the account's sessions).
+    pub password: Option<Password>,
+    /// Platform role.
+    pub system_role: Option<SystemRole>,
+    /// Tier.
+    pub tier: Option<i16>,
+    /// Type.
+    pub kind: Option<i16>,
+    /// Status (banning ends the account's sessions).
+    pub status: Option<AccountStatus>,
+}
+
 fn require_admin(caller: &Account) -> DomainResult<()> {
     if caller.system_role.is_some_and(|r| r.can_administer()) {
         Ok(())
@@ -156,6 +181,99 @@ impl UseCases {
         }
         self.ports.accounts.insert_batch(&entries, &audits).await?;
         Ok(entries.into_iter().map(|e| e.account).collect())
+    }
+
+    /// Changes an account for a machine caller, in one transaction with an optimistic version check; a new
+    /// password or a ban ends the account's sessions. Returns the account as stored.
+    ///
+    /// # Errors
+    /// `Forbidden` unless the caller administers accounts, for the super admin (unless the caller is it), and
+    /// for the caller's own role or status; `NotFound`; `Conflict` naming a taken identifier; `Stale`.
+    pub async fn machine_update_account(
+        &self,
+        caller: Actor<'_>,
+        uid: Uuid,
+        update: PartnerUpdate,
+    ) -> DomainResult<Account> {
+        require_admin(caller.account)?;
+        let mut target = self.machine_get_account(caller.account, uid).await?;
+        let caller_is_super = caller.account.system_role == Some(SystemRole::SuperAdmin);
+        if target.system_role == Some(SystemRole::SuperAdmin) && !caller_is_super {
+            return Err(DomainError::Forbidden("The super admin account cannot be changed."));
+        }
+        let is_self = target.id == caller.account.id;
+        if is_self && (update.system_role.is_some() || update.status.is_some()) {
+            return Err(DomainError::Forbidden("An access key cannot change its own account's role or status."));
+        }
+        if target.system_role == Some(SystemRole::SuperAdmin) && update.system_role.is_some() {
+            return Err(DomainError::Forbidden("The super admin role cannot be changed."));
+        }
+        let hash = match &update.password {
+            Some(p) => Some(self.ports.hasher.hash(p).await?),
+            None => None,
+        };
+        let now = self.ports.clock.now();
+        let expected_updated_at = target.updated_at;
+        let mut revoke_sessions_at = None;
+        if let Some(username) = update.username {
+            target.username = Some(username);
+        }
+        if let Some(phone) = update.phone {
+            target.phone = phone;
+        }
+        if let Some(email) = update.email {
+            target.email = email.map(|e| e.as_str().to_owned());
+        }
+        if let Some(name) = update.name {
+            target.name = name.into_inner();
+        }
+        if let Some(description) = update.description {
+            target.description = description;
+        }
+        if let Some(hash) = hash {
+            target.password_hash = Some(hash);
+            target.password_changed_at = Some(now);
+            target.password_changed_by = Some(caller.account.id);
+            target.tokens_not_before = Some(now);
+            revoke_sessions_at = Some(now);
+        }
+        if let Some(role) = update.system_role {
+            let stored = (role != SystemRole::Normal).then_some(role);
+            if stored != target.system_role {
+                target.system_role = stored;
+                target.system_role_assigned_by = Some(caller.account.id);
+            }
+            target.partner.role = match role {
+                SystemRole::SuperAdmin | SystemRole::SystemAdmin => 3,
+                SystemRole::Auditor => 2,
+                SystemRole::Normal => 1,
+            };
+        }
+        if let Some(tier) = update.tier {
+            target.partner.tier = tier;
+        }
+        if let Some(kind) = update.kind {
+            target.partner.kind = kind;
+        }
+        if let Some(status) = update.status.filter(|s| *s != target.status) {
+            if matches!(status, AccountStatus::Banned | AccountStatus::Closed) {
+                target.tokens_not_before = Some(now);
+                revoke_sessions_at = Some(now);
+            }
+            target.status = status;
+            target.status_changed_by = Some(caller.account.id);
+        }
+        target.updated_at = now.max(expected_updated_at + time::Duration::microseconds(1));
+        self.ports
+            .accounts
+            .update(&crate::ports::AccountChange {
+                account: target.clone(),
+                expected_updated_at,
+                group_role: None,
+                revoke_sessions_at,
+            })
+            .await?;
+        Ok(target)
     }
 
     /// Soft-deletes accounts for a machine caller, all or nothing: their identifiers become free for new

@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::model::{Account, AccountStatus, PartnerClass, SystemRole};
-use domain::usecases::{ProvisionedAccount, MAX_BATCH};
+use domain::usecases::{PartnerUpdate, ProvisionedAccount, MAX_BATCH};
 use domain::values::{DisplayName, EmailAddress, Password};
 use domain::DomainError;
 use serde::Deserialize;
@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use super::auth::KeyAccount;
 use super::error::OpenApiError;
+use crate::console::dto::double_option;
 use crate::console::extract::QueryParams;
 use crate::AppState;
 
@@ -268,6 +269,80 @@ pub(super) async fn create_batch(
         .collect::<Result<Vec<_>, _>>()?;
     let created = state.use_cases.machine_create_accounts(caller.actor(), items).await.map_err(batch_error)?;
     Ok(success(Value::Array(created.iter().map(user).collect())))
+}
+
+/// The fields `PUT {uid}/` may change; absent leaves a field alone, `null` or `""` clears the clearable ones.
+#[derive(Deserialize)]
+pub(super) struct UpdateInput {
+    username: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    email: Option<Option<String>>,
+    nickname: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    desc: Option<Option<String>>,
+    password: Option<String>,
+    role: Option<i64>,
+    tier: Option<i64>,
+    #[serde(rename = "type")]
+    kind: Option<i64>,
+    status: Option<i64>,
+}
+
+/// Checks the fields of an update with the rules of [`parse_user`]: each present field is run through them.
+fn parse_update(input: UpdateInput) -> Result<PartnerUpdate, OpenApiError> {
+    let cleared =
+        |v: &Option<Option<String>>| matches!(v, Some(None)) || matches!(v, Some(Some(s)) if s.trim().is_empty());
+    if input.username.as_ref().is_some_and(|u| u.trim().is_empty()) {
+        return Err(bad("username", "cannot be empty."));
+    }
+    if input.nickname.as_ref().is_some_and(|n| n.trim().is_empty()) {
+        return Err(bad("nickname", "cannot be empty."));
+    }
+    let checked = parse_user(
+        UserInput {
+            uid: None,
+            username: input.username.clone(),
+            phone: input.phone.clone().flatten(),
+            email: input.email.clone().flatten(),
+            nickname: input.nickname.clone(),
+            desc: input.desc.clone().flatten(),
+            password: input.password.clone(),
+            role: input.role,
+            tier: input.tier,
+            kind: input.kind,
+            status: input.status,
+        },
+        "",
+    )?;
+    Ok(PartnerUpdate {
+        username: checked.username,
+        phone: input.phone.as_ref().map(|_| if cleared(&input.phone) { None } else { checked.phone.clone() }),
+        email: input.email.as_ref().map(|_| if cleared(&input.email) { None } else { checked.email.clone() }),
+        name: checked.name,
+        description: input.desc.as_ref().map(|_| if cleared(&input.desc) { None } else { checked.description.clone() }),
+        password: checked.password,
+        system_role: input.role.map(|_| checked.system_role),
+        tier: input.tier.map(|_| checked.partner.tier),
+        kind: input.kind.map(|_| checked.partner.kind),
+        status: input.status.map(|_| checked.status),
+    })
+}
+
+/// `PUT {uid}/` with any user fields: changes them → `data` = the user.
+pub(super) async fn update(
+    state: web::Data<AppState>,
+    caller: KeyAccount,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, OpenApiError> {
+    let uid = uuid::Uuid::parse_str(path.trim())
+        .map_err(|_| OpenApiError::from(DomainError::NotFound { entity: "account" }))?;
+    let input: UpdateInput = crate::json::parse(&body)?;
+    let update = parse_update(input)?;
+    let account = state.use_cases.machine_update_account(caller.actor(), uid, update).await?;
+    Ok(success(user(&account)))
 }
 
 /// `DELETE {uid}/`: soft delete → `data: null`.

@@ -2,7 +2,7 @@
 //! <access_key>.<secret>`, the envelope `{errcode, errmsg, data}` with the HTTP status as `errcode`, integer
 //! codes for status and role. Trailing slashes are optional.
 //!
-//! Served so far: `GET /?q&offset&limit&count`, `POST /`, `POST create-accounts/`, `GET {uid}/`, `DELETE {uid}/`,
+//! Served so far: `GET /?q&offset&limit&count`, `POST /`, `POST create-accounts/`, `GET {uid}/`, `PUT {uid}/`, `DELETE {uid}/`,
 //! `DELETE delete-accounts/`, `POST fetch/`.
 
 mod accounts;
@@ -28,6 +28,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         cfg.route(batch, web::delete().to(accounts::delete_batch));
     }
     for one in ["/{uid}", "/{uid}/"] {
-        cfg.route(one, web::get().to(accounts::get)).route(one, web::delete().to(accounts::delete));
+        cfg.route(one, web::get().to(accounts::get))
+            .route(one, web::put().to(accounts::update))
+            .route(one, web::delete().to(accounts::delete));
     }
 }
