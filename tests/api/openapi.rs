@@ -362,4 +362,36 @@ http_test! {
         assert_envelope_error(&put(admin_id.clone(), json!({"role": 1})).await, 403);
         assert_envelope_error(&put(uuid::Uuid::new_v4().to_string(), json!({"nickname": "x"})).await, 404);
     }
+
+    async fn lists_an_accounts_workspaces(kind) {
+        let app = spawn_app(kind).await;
+        let admin = app.admin().await;
+        let (_, bearer) = key_for(&app, &admin, None).await;
+        let admin_id = app.get("/console/api/account/profile", Some(&admin)).await.body["id"].as_str().unwrap().to_owned();
+        let get = |path: String| {
+            let (app, bearer) = (&app, bearer.clone());
+            async move { call(app, Method::GET, &path, Some(&bearer), None).await }
+        };
+        let r = get(format!("/openapi/v1/accounts/{admin_id}/projects/?count=1")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["total"], 1, "the group's shadow workspace is not listed: {}", r.body);
+        let ws = &r.body["data"][0];
+        assert_eq!((ws["name"].clone(), ws["locked"].clone(), ws["desc"].clone()), (json!("Admin's Workspace"), json!(false), Value::Null));
+        assert!(ws["id"].is_i64(), "the sequential number: {ws}");
+        assert_eq!(ws["owner"], json!({"uid": admin_id, "email": ADMIN_EMAIL, "nickname": "Admin", "desc": null, "status": 1}));
+        assert_eq!(get(format!("/openapi/v1/accounts/{admin_id}/projects?role=1")).await.body["data"].as_array().unwrap().len(), 1);
+        assert!(get(format!("/openapi/v1/accounts/{admin_id}/projects/?role=4")).await.body["data"].as_array().unwrap().is_empty());
+        assert!(get(format!("/openapi/v1/accounts/{admin_id}/projects/?offset=1")).await.body["data"].as_array().unwrap().is_empty());
+        assert_envelope_error(&get(format!("/openapi/v1/accounts/{admin_id}/projects/?role=9")).await, 400);
+        assert_envelope_error(&get(format!("/openapi/v1/accounts/{admin_id}/projects/?limit=0")).await, 400);
+        assert_envelope_error(&get(format!("/openapi/v1/accounts/{}/projects/", uuid::Uuid::new_v4())).await, 404);
+
+        // a member sees the workspace with its owner, filtered by its own role
+        let r = call(&app, Method::POST, "/openapi/v1/accounts/", Some(&bearer), Some(json!({"email": "member@example.com"}))).await;
+        let member = r.body["data"]["uid"].as_str().unwrap().to_owned();
+        assert!(get(format!("/openapi/v1/accounts/{member}/projects/")).await.body["data"].as_array().unwrap().is_empty());
+        app.post("/console/api/workspaces/current/members/invite-email", Some(&admin), json!({"emails": ["member@example.com"], "role": "editor"})).await;
+        let r = get(format!("/openapi/v1/accounts/{member}/projects/?role=3")).await;
+        assert_eq!(r.body["data"][0]["owner"]["uid"], admin_id.as_str(), "{}", r.body);
+    }
 }

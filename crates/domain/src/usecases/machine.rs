@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult};
-use crate::model::{Account, AccountStatus, AuditEvent, PartnerClass, SystemRole};
+use crate::model::{Account, AccountStatus, AuditEvent, PartnerClass, SystemRole, Tenant, WorkspaceRole};
 use crate::ports::{NewAccountEntry, WantedIdentifiers};
 use crate::values::{DisplayName, EmailAddress, Password};
 
@@ -366,6 +366,45 @@ impl UseCases {
         require_reader(caller)?;
         let query = query.map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
         self.ports.accounts.search(query, offset, limit).await
+    }
+
+    /// The workspaces of account `uid` (shadow workspaces of groups excluded), optionally only those where it
+    /// has `role`, oldest first, `limit` from `offset`, each with its owner; and the total.
+    ///
+    /// # Errors
+    /// `Forbidden` unless the caller reads all accounts; `NotFound` for unknown or deleted accounts.
+    pub async fn machine_account_workspaces(
+        &self,
+        caller: &Account,
+        uid: Uuid,
+        role: Option<WorkspaceRole>,
+        offset: usize,
+        limit: usize,
+    ) -> DomainResult<(Vec<(Tenant, Option<Account>)>, usize)> {
+        let account = self.machine_get_account(caller, uid).await?;
+        let joined: Vec<Tenant> = self
+            .ports
+            .directory
+            .account_tenants(account.id)
+            .await?
+            .into_iter()
+            .filter(|(t, m)| t.group_id != Some(t.id) && role.is_none_or(|r| m.role == r))
+            .map(|(t, _)| t)
+            .collect();
+        let total = joined.len();
+        let mut page = Vec::new();
+        for tenant in joined.into_iter().skip(offset).take(limit) {
+            let owner = self
+                .ports
+                .directory
+                .tenant_members(tenant.id)
+                .await?
+                .into_iter()
+                .find(|(a, m)| m.role == WorkspaceRole::Owner && a.is_live())
+                .map(|(a, _)| a);
+            page.push((tenant, owner));
+        }
+        Ok((page, total))
     }
 
     /// The live account whose login name, phone or email is `identifier` (`None` when there is none).

@@ -2,7 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use domain::model::{Account, AccountStatus, PartnerClass, SystemRole};
+use domain::model::{Account, AccountStatus, PartnerClass, SystemRole, WorkspaceRole};
 use domain::usecases::{PartnerUpdate, ProvisionedAccount, MAX_BATCH};
 use domain::values::{DisplayName, EmailAddress, Password};
 use domain::DomainError;
@@ -82,6 +82,15 @@ fn int_param(query: &QueryParams, name: &str, min: i64, max: i64, default: i64) 
             format!("{name}: must be an integer from {min} to {max}, not {raw:?}."),
         )
     })
+}
+
+/// `count=1` (or `true`) asks for the total.
+fn count_param(query: &QueryParams) -> Result<bool, OpenApiError> {
+    match query.get("count").map(str::trim).unwrap_or_default() {
+        "" | "0" | "false" => Ok(false),
+        "1" | "true" => Ok(true),
+        other => Err(bad("count", format!("must be 0, 1, true or false, not {other:?}."))),
+    }
 }
 
 /// `GET /?q=&offset=&limit=&count=`: `data` is the array of users; with `count=1` (or `true`) the envelope also
@@ -378,6 +387,64 @@ pub(super) async fn delete_batch(
     let uids = body.account_uids.iter().filter_map(|u| uuid::Uuid::parse_str(u.trim()).ok()).collect();
     state.use_cases.machine_delete_accounts(caller.actor(), uids).await?;
     Ok(success(Value::Null))
+}
+
+/// Workspace role codes of the dialect: 1 owner, 2 admin, 3 editor, 4 normal, 5 dataset operator.
+const ROLE_CODES: [(i64, WorkspaceRole); 5] = [
+    (1, WorkspaceRole::Owner),
+    (2, WorkspaceRole::Admin),
+    (3, WorkspaceRole::Editor),
+    (4, WorkspaceRole::Normal),
+    (5, WorkspaceRole::DatasetOperator),
+];
+
+/// `GET {uid}/projects/?role=&count=&offset=&limit=`: the account's workspaces `{id (sequential number), name,
+/// desc, owner{uid, email, nickname, desc, status}, locked}`.
+pub(super) async fn projects(
+    state: web::Data<AppState>,
+    KeyAccount(caller, _): KeyAccount,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, OpenApiError> {
+    let uid = uuid::Uuid::parse_str(path.trim())
+        .map_err(|_| OpenApiError::from(DomainError::NotFound { entity: "account" }))?;
+    let query = QueryParams::of(&req);
+    let offset = int_param(&query, "offset", 0, i64::from(i32::MAX), 0)?;
+    let limit = int_param(&query, "limit", 1, MAX_LIMIT, DEFAULT_LIMIT)?;
+    let count = count_param(&query)?;
+    let role = match query.get("role").filter(|r| !r.is_empty()) {
+        None => None,
+        Some(raw) => Some(
+            raw.trim()
+                .parse::<i64>()
+                .ok()
+                .and_then(|code| ROLE_CODES.iter().find(|(c, _)| *c == code).map(|(_, r)| *r))
+                .ok_or_else(|| {
+                    bad("role", "must be 1 (owner), 2 (admin), 3 (editor), 4 (normal) or 5 (dataset operator).")
+                })?,
+        ),
+    };
+    let (offset, limit) = (usize::try_from(offset).unwrap_or(0), usize::try_from(limit).unwrap_or(0));
+    let (workspaces, total) = state.use_cases.machine_account_workspaces(&caller, uid, role, offset, limit).await?;
+    let data: Vec<Value> = workspaces
+        .iter()
+        .map(|(t, owner)| {
+            json!({
+                "id": t.number,
+                "name": t.name,
+                "desc": t.description,
+                "owner": owner.as_ref().map(|o| json!({
+                    "uid": o.id, "email": o.email, "nickname": o.name, "desc": o.description, "status": status_code(o),
+                })),
+                "locked": t.locked,
+            })
+        })
+        .collect();
+    let mut body = json!({"errcode": 200, "errmsg": "success", "data": data});
+    if count {
+        body["total"] = json!(total);
+    }
+    Ok(HttpResponse::Ok().json(body))
 }
 
 #[derive(Deserialize)]

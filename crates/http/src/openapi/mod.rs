@@ -3,7 +3,7 @@
 //! codes for status and role. Trailing slashes are optional.
 //!
 //! Served so far: `GET /?q&offset&limit&count`, `POST /`, `POST create-accounts/`, `GET {uid}/`, `PUT {uid}/`, `DELETE {uid}/`,
-//! `DELETE delete-accounts/`, `POST fetch/`.
+//! `DELETE delete-accounts/`, `POST fetch/`, `GET {uid}/projects/`.
 
 mod accounts;
 mod auth;
@@ -26,6 +26,9 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     }
     for batch in ["/delete-accounts", "/delete-accounts/"] {
         cfg.route(batch, web::delete().to(accounts::delete_batch));
+    }
+    for projects in ["/{uid}/projects", "/{uid}/projects/"] {
+        cfg.route(projects, web::get().to(accounts::projects));
     }
     for one in ["/{uid}", "/{uid}/"] {
         cfg.route(one, web::get().to(accounts::get))
