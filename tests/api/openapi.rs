@@ -394,4 +394,46 @@ http_test! {
         let r = get(format!("/openapi/v1/accounts/{member}/projects/?role=3")).await;
         assert_eq!(r.body["data"][0]["owner"]["uid"], admin_id.as_str(), "{}", r.body);
     }
+
+    async fn updates_batches_all_or_nothing(kind) {
+        let app = spawn_app(kind).await;
+        let admin = app.admin().await;
+        let (_, bearer) = key_for(&app, &admin, None).await;
+        let mut uids = Vec::new();
+        for i in 0..3 {
+            let r = call(&app, Method::POST, "/openapi/v1/accounts/", Some(&bearer), Some(json!({"email": format!("m{i}@example.com"), "nickname": "Old"}))).await;
+            uids.push(r.body["data"]["uid"].as_str().unwrap().to_owned());
+        }
+        let put = |body: Value| {
+            let (app, bearer) = (&app, bearer.clone());
+            async move { call(app, Method::PUT, "/openapi/v1/accounts/update-accounts/", Some(&bearer), Some(body)).await }
+        };
+        let nickname = |uid: String| {
+            let (app, bearer) = (&app, bearer.clone());
+            async move { call(app, Method::GET, &format!("/openapi/v1/accounts/{uid}/"), Some(&bearer), None).await.body["data"]["nickname"].clone() }
+        };
+        // item 2 is bad: nothing changes
+        let r = put(json!({"accounts": [{"uid": uids[0], "nickname": "New"}, {"uid": uids[1], "nickname": "New"}, {"uid": uids[2], "tier": 7}]})).await;
+        assert_envelope_error(&r, 400);
+        assert!(r.body["errmsg"].as_str().unwrap().starts_with("accounts[2].tier"), "{}", r.body);
+        assert_eq!(nickname(uids[0].clone()).await, "Old");
+        // two items taking one address, or naming one account twice
+        let r = put(json!({"accounts": [{"uid": uids[0], "email": "same@example.com"}, {"uid": uids[1], "email": "SAME@example.com"}]})).await;
+        assert_envelope_error(&r, 409);
+        assert!(r.body["errmsg"].as_str().unwrap().starts_with("accounts[1].email"), "{}", r.body);
+        let r = put(json!({"accounts": [{"uid": uids[0]}, {"uid": uids[0]}]})).await;
+        assert!(r.body["errmsg"].as_str().unwrap().starts_with("accounts[1].uid"), "{}", r.body);
+        // an address taken by an account outside the batch: the transaction rolls back
+        let r = put(json!({"accounts": [{"uid": uids[0], "nickname": "New"}, {"uid": uids[1], "email": "m2@example.com"}]})).await;
+        assert_envelope_error(&r, 409);
+        assert_eq!(nickname(uids[0].clone()).await, "Old");
+        assert_envelope_error(&put(json!({"accounts": [{"uid": uuid::Uuid::new_v4(), "nickname": "x"}]})).await, 404);
+        assert_envelope_error(&put(json!({"accounts": [{"uid": "nope"}]})).await, 400);
+        assert_envelope_error(&put(json!({"accounts": []})).await, 400);
+
+        let r = put(json!({"accounts": [{"uid": uids[0], "nickname": "New", "phone": "13700137000"}, {"uid": uids[1], "nickname": "Newer", "type": 0}]})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!((r.body["data"][0]["phone"].clone(), r.body["data"][1]["type"].clone()), (json!("13700137000"), json!(0)));
+        assert_eq!((nickname(uids[0].clone()).await, nickname(uids[1].clone()).await, nickname(uids[2].clone()).await), (json!("New"), json!("Newer"), json!("Old")));
+    }
 }

@@ -74,6 +74,10 @@ pub trait AccountRepository: Send + Sync {
     /// [`DomainError::Conflict`] naming the field when a live account took an identifier meanwhile.
     async fn insert_batch(&self, entries: &[NewAccountEntry], audits: &[AuditEvent]) -> DomainResult<()>;
 
+    /// Saves several account changes (as [`AccountRepository::update`] does for one) and their audit events in
+    /// one transaction: all or none.
+    async fn update_batch(&self, changes: &[AccountChange], audits: &[AuditEvent]) -> DomainResult<()>;
+
     /// Soft-deletes accounts in one transaction: `deleted_at` (which frees their identifiers), every session
     /// revoked, every access key deleted, tokens issued before `at` refused, and the audit events.
     ///

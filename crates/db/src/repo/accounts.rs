@@ -13,6 +13,37 @@ use crate::rows::{id_to_db, to_db, AccountRow, GroupMemberRow, TenantMemberRow};
 use crate::schema::{access_keys, accounts, group_members, login_sessions, tenant_members, throttles};
 use crate::Database;
 
+/// Saves one account change inside the caller's transaction (see [`AccountRepository::update`]).
+fn apply_change(conn: &mut crate::DbConnection, change: &AccountChange) -> Result<(), RepoError> {
+    let row = AccountRow::from(&change.account);
+    let expected = to_db(change.expected_updated_at);
+    let changed = diesel::update(accounts::table.find(&row.id).filter(accounts::updated_at.eq(expected)))
+        .set(&row)
+        .execute(conn)?;
+    if changed == 0 {
+        let exists = accounts::table.find(&row.id).count().get_result::<i64>(conn)? > 0;
+        return Err(if exists { DomainError::Stale } else { DomainError::NotFound { entity: "account" } }.into());
+    }
+    if let Some((group_id, role)) = change.group_role {
+        let n = diesel::update(group_members::table.find((id_to_db(group_id), &row.id)))
+            .set((group_members::role.eq(role.as_str()), group_members::updated_at.eq(row.updated_at)))
+            .execute(conn)?;
+        if n == 0 {
+            return Err(DomainError::NotFound { entity: "group member" }.into());
+        }
+    }
+    if let Some(at) = change.revoke_sessions_at {
+        diesel::update(
+            login_sessions::table
+                .filter(login_sessions::account_id.eq(&row.id))
+                .filter(login_sessions::revoked_at.is_null()),
+        )
+        .set(login_sessions::revoked_at.eq(Some(to_db(at))))
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// What `q` is matched against, followed by `LIKE <pattern>`; the same expression as the trigram index of
 /// migration `2026-11-24-000003_account_search`.
 const SEARCH_EXPRESSION: &str =
@@ -263,37 +294,19 @@ impl AccountRepository for DieselAccounts {
     }
 
     async fn update(&self, change: &AccountChange) -> DomainResult<()> {
-        let row = AccountRow::from(&change.account);
-        let expected = to_db(change.expected_updated_at);
-        let group_role = change.group_role;
-        let revoke_at = change.revoke_sessions_at;
+        let change = change.clone();
+        self.db.write(move |conn| apply_change(conn, &change)).await
+    }
+
+    async fn update_batch(&self, changes: &[AccountChange], audits: &[AuditEvent]) -> DomainResult<()> {
+        let (changes, audits) = (changes.to_vec(), audits.to_vec());
         self.db
             .write(move |conn| {
-                let changed = diesel::update(accounts::table.find(&row.id).filter(accounts::updated_at.eq(expected)))
-                    .set(&row)
-                    .execute(conn)?;
-                if changed == 0 {
-                    let exists = accounts::table.find(&row.id).count().get_result::<i64>(conn)? > 0;
-                    return Err(
-                        if exists { DomainError::Stale } else { DomainError::NotFound { entity: "account" } }.into()
-                    );
+                for change in &changes {
+                    apply_change(conn, change)?;
                 }
-                if let Some((group_id, role)) = group_role {
-                    let n = diesel::update(group_members::table.find((id_to_db(group_id), &row.id)))
-                        .set((group_members::role.eq(role.as_str()), group_members::updated_at.eq(row.updated_at)))
-                        .execute(conn)?;
-                    if n == 0 {
-                        return Err(DomainError::NotFound { entity: "group member" }.into());
-                    }
-                }
-                if let Some(at) = revoke_at {
-                    diesel::update(
-                        login_sessions::table
-                            .filter(login_sessions::account_id.eq(&row.id))
-                            .filter(login_sessions::revoked_at.is_null()),
-                    )
-                    .set(login_sessions::revoked_at.eq(Some(to_db(at))))
-                    .execute(conn)?;
+                for audit in &audits {
+                    insert_audit(conn, audit)?;
                 }
                 Ok(())
             })

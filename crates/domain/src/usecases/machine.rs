@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult};
 use crate::model::{Account, AccountStatus, AuditEvent, PartnerClass, SystemRole, Tenant, WorkspaceRole};
-use crate::ports::{NewAccountEntry, WantedIdentifiers};
+use crate::ports::{AccountChange, NewAccountEntry, WantedIdentifiers};
 use crate::values::{DisplayName, EmailAddress, Password};
 
 use super::access_keys::Actor;
@@ -195,8 +195,69 @@ impl UseCases {
         uid: Uuid,
         update: PartnerUpdate,
     ) -> DomainResult<Account> {
+        let mut changed = self.machine_update_accounts(caller, vec![(uid, update)]).await?;
+        Ok(changed.remove(0))
+    }
+
+    /// Changes several accounts for a machine caller, all or nothing, in one transaction (see
+    /// [`UseCases::machine_update_account`]); an account may appear once.
+    ///
+    /// # Errors
+    /// As for one account, with `ConflictAt { index, field }` for an account or identifier that two items
+    /// name, and `Invalid` for an empty or oversized batch.
+    pub async fn machine_update_accounts(
+        &self,
+        caller: Actor<'_>,
+        items: Vec<(Uuid, PartnerUpdate)>,
+    ) -> DomainResult<Vec<Account>> {
         require_admin(caller.account)?;
-        let mut target = self.machine_get_account(caller.account, uid).await?;
+        if items.is_empty() || items.len() > MAX_BATCH {
+            return Err(DomainError::invalid("accounts", format!("Between 1 and {MAX_BATCH} accounts are required.")));
+        }
+        let mut seen: HashMap<(&'static str, String), usize> = HashMap::new();
+        for (index, (uid, update)) in items.iter().enumerate() {
+            let mut keys = vec![("uid", uid.to_string())];
+            keys.extend(update.username.clone().map(|u| ("username", u)));
+            keys.extend(update.phone.clone().flatten().map(|p| ("phone", p)));
+            keys.extend(update.email.clone().flatten().map(|e| ("email", e.key())));
+            for key in keys {
+                if let Some(field) = seen.insert(key.clone(), index).map(|_| key.0) {
+                    return Err(DomainError::ConflictAt { index, field });
+                }
+            }
+        }
+        let now = self.ports.clock.now();
+        let mut changes = Vec::with_capacity(items.len());
+        for (uid, update) in items {
+            let target = self.machine_get_account(caller.account, uid).await?;
+            changes.push(self.plan_update(&caller, target, update, now).await?);
+        }
+        let audits: Vec<AuditEvent> = changes
+            .iter()
+            .map(|c| AuditEvent {
+                id: self.ports.ids.new_id(),
+                at: now,
+                actor_account_id: Some(caller.account.id),
+                actor_access_key_id: caller.access_key_id,
+                action: "account.update".into(),
+                target_type: "account".into(),
+                target_id: Some(c.account.id.to_string()),
+                request_id: caller.request_id.map(str::to_owned),
+                changes: serde_json::json!({"username": c.account.username, "email": c.account.email, "phone": c.account.phone, "status": c.account.status.to_string(), "sessions_ended": c.revoke_sessions_at.is_some()}),
+            })
+            .collect();
+        self.ports.accounts.update_batch(&changes, &audits).await?;
+        Ok(changes.into_iter().map(|c| c.account).collect())
+    }
+
+    /// The stored form of `update` applied to `target`, after the permission rules.
+    async fn plan_update(
+        &self,
+        caller: &Actor<'_>,
+        mut target: Account,
+        update: PartnerUpdate,
+        now: time::OffsetDateTime,
+    ) -> DomainResult<AccountChange> {
         let caller_is_super = caller.account.system_role == Some(SystemRole::SuperAdmin);
         if target.system_role == Some(SystemRole::SuperAdmin) && !caller_is_super {
             return Err(DomainError::Forbidden("The super admin account cannot be changed."));
@@ -212,7 +273,6 @@ impl UseCases {
             Some(p) => Some(self.ports.hasher.hash(p).await?),
             None => None,
         };
-        let now = self.ports.clock.now();
         let expected_updated_at = target.updated_at;
         let mut revoke_sessions_at = None;
         if let Some(username) = update.username {
@@ -264,16 +324,7 @@ impl UseCases {
             target.status_changed_by = Some(caller.account.id);
         }
         target.updated_at = now.max(expected_updated_at + time::Duration::microseconds(1));
-        self.ports
-            .accounts
-            .update(&crate::ports::AccountChange {
-                account: target.clone(),
-                expected_updated_at,
-                group_role: None,
-                revoke_sessions_at,
-            })
-            .await?;
-        Ok(target)
+        Ok(AccountChange { account: target, expected_updated_at, group_role: None, revoke_sessions_at })
     }
 
     /// Soft-deletes accounts for a machine caller, all or nothing: their identifiers become free for new

@@ -354,6 +354,43 @@ pub(super) async fn update(
     Ok(success(user(&account)))
 }
 
+#[derive(Deserialize)]
+pub(super) struct UpdateBatchItem {
+    uid: String,
+    #[serde(flatten)]
+    fields: UpdateInput,
+}
+
+#[derive(Deserialize)]
+pub(super) struct UpdateBatchBody {
+    accounts: Vec<UpdateBatchItem>,
+}
+
+/// `PUT update-accounts/ {"accounts": [{uid, …fields}, …]}` (1–1000): every item changed, or none.
+pub(super) async fn update_batch(
+    state: web::Data<AppState>,
+    caller: KeyAccount,
+    body: web::Bytes,
+) -> Result<HttpResponse, OpenApiError> {
+    let batch: UpdateBatchBody = crate::json::parse(&body)?;
+    if batch.accounts.is_empty() || batch.accounts.len() > MAX_BATCH {
+        return Err(bad("accounts", format!("between 1 and {MAX_BATCH} accounts are required.")));
+    }
+    let items = batch
+        .accounts
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let uid = uuid::Uuid::parse_str(item.uid.trim())
+                .map_err(|_| bad(&format!("accounts[{i}].uid"), "must be a UUID."))?;
+            let update = parse_update(item.fields).map_err(|e| e.prefixed(&format!("accounts[{i}].")))?;
+            Ok((uid, update))
+        })
+        .collect::<Result<Vec<_>, OpenApiError>>()?;
+    let changed = state.use_cases.machine_update_accounts(caller.actor(), items).await.map_err(batch_error)?;
+    Ok(success(Value::Array(changed.iter().map(user).collect())))
+}
+
 /// `DELETE {uid}/`: soft delete → `data: null`.
 pub(super) async fn delete(
     state: web::Data<AppState>,

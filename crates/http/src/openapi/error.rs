@@ -16,6 +16,11 @@ pub struct OpenApiError {
 }
 
 impl OpenApiError {
+    /// The same error with `prefix` in front of its text (naming the batch item).
+    pub fn prefixed(self, prefix: &str) -> Self {
+        Self { message: format!("{prefix}{}", self.message), ..self }
+    }
+
     /// An error with this status and text.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self { status, message: message.into() }

@@ -2,7 +2,7 @@
 //! <access_key>.<secret>`, the envelope `{errcode, errmsg, data}` with the HTTP status as `errcode`, integer
 //! codes for status and role. Trailing slashes are optional.
 //!
-//! Served so far: `GET /?q&offset&limit&count`, `POST /`, `POST create-accounts/`, `GET {uid}/`, `PUT {uid}/`, `DELETE {uid}/`,
+//! Served so far: `GET /?q&offset&limit&count`, `POST /`, `POST create-accounts/`, `GET {uid}/`, `PUT {uid}/`, `PUT update-accounts/`, `DELETE {uid}/`,
 //! `DELETE delete-accounts/`, `POST fetch/`, `GET {uid}/projects/`.
 
 mod accounts;
@@ -23,6 +23,9 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     }
     for fetch in ["/fetch", "/fetch/"] {
         cfg.route(fetch, web::post().to(accounts::fetch));
+    }
+    for batch in ["/update-accounts", "/update-accounts/"] {
+        cfg.route(batch, web::put().to(accounts::update_batch));
     }
     for batch in ["/delete-accounts", "/delete-accounts/"] {
         cfg.route(batch, web::delete().to(accounts::delete_batch));
