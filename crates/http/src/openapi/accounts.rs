@@ -255,9 +255,22 @@ pub(super) async fn create(
     Ok(success(user(&created[0])))
 }
 
+/// `{"accounts": [item, …]}` of the batch endpoints.
 #[derive(Deserialize)]
-pub(super) struct BatchBody {
-    accounts: Vec<UserInput>,
+pub(super) struct BatchBody<T> {
+    accounts: Vec<T>,
+}
+
+/// Parses a batch body of 1–1000 items, checking each with `check(index, item)`.
+fn parse_batch<T: serde::de::DeserializeOwned, U>(
+    body: &[u8],
+    check: impl Fn(usize, T) -> Result<U, OpenApiError>,
+) -> Result<Vec<U>, OpenApiError> {
+    let batch: BatchBody<T> = crate::json::parse(body)?;
+    if batch.accounts.is_empty() || batch.accounts.len() > MAX_BATCH {
+        return Err(bad("accounts", format!("between 1 and {MAX_BATCH} accounts are required.")));
+    }
+    batch.accounts.into_iter().enumerate().map(|(i, item)| check(i, item)).collect()
 }
 
 /// `POST create-accounts/ {"accounts": [user, …]}` (1–1000): all or nothing → `data` = the users.
@@ -266,16 +279,7 @@ pub(super) async fn create_batch(
     caller: KeyAccount,
     body: web::Bytes,
 ) -> Result<HttpResponse, OpenApiError> {
-    let batch: BatchBody = crate::json::parse(&body)?;
-    if batch.accounts.is_empty() || batch.accounts.len() > MAX_BATCH {
-        return Err(bad("accounts", format!("between 1 and {MAX_BATCH} accounts are required.")));
-    }
-    let items = batch
-        .accounts
-        .into_iter()
-        .enumerate()
-        .map(|(i, input)| parse_user(input, &format!("accounts[{i}].")))
-        .collect::<Result<Vec<_>, _>>()?;
+    let items = parse_batch(&body, |i, input: UserInput| parse_user(input, &format!("accounts[{i}].")))?;
     let created = state.use_cases.machine_create_accounts(caller.actor(), items).await.map_err(batch_error)?;
     Ok(success(Value::Array(created.iter().map(user).collect())))
 }
@@ -361,32 +365,18 @@ pub(super) struct UpdateBatchItem {
     fields: UpdateInput,
 }
 
-#[derive(Deserialize)]
-pub(super) struct UpdateBatchBody {
-    accounts: Vec<UpdateBatchItem>,
-}
-
 /// `PUT update-accounts/ {"accounts": [{uid, …fields}, …]}` (1–1000): every item changed, or none.
 pub(super) async fn update_batch(
     state: web::Data<AppState>,
     caller: KeyAccount,
     body: web::Bytes,
 ) -> Result<HttpResponse, OpenApiError> {
-    let batch: UpdateBatchBody = crate::json::parse(&body)?;
-    if batch.accounts.is_empty() || batch.accounts.len() > MAX_BATCH {
-        return Err(bad("accounts", format!("between 1 and {MAX_BATCH} accounts are required.")));
-    }
-    let items = batch
-        .accounts
-        .into_iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let uid = uuid::Uuid::parse_str(item.uid.trim())
-                .map_err(|_| bad(&format!("accounts[{i}].uid"), "must be a UUID."))?;
-            let update = parse_update(item.fields).map_err(|e| e.prefixed(&format!("accounts[{i}].")))?;
-            Ok((uid, update))
-        })
-        .collect::<Result<Vec<_>, OpenApiError>>()?;
+    let items = parse_batch(&body, |i, item: UpdateBatchItem| {
+        let uid = uuid::Uuid::parse_str(item.uid.trim())
+            .map_err(|_| bad(&format!("accounts[{i}].uid"), "must be a UUID."))?;
+        let update = parse_update(item.fields).map_err(|e| e.prefixed(&format!("accounts[{i}].")))?;
+        Ok((uid, update))
+    })?;
     let changed = state.use_cases.machine_update_accounts(caller.actor(), items).await.map_err(batch_error)?;
     Ok(success(Value::Array(changed.iter().map(user).collect())))
 }
