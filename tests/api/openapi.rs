@@ -114,6 +114,11 @@ http_test! {
         app.put(&format!("/console/api/account-ex/id?id={bob_id}"), Some(&admin), json!({"status": "banned"})).await;
         assert_envelope_error(&call(&app, Method::GET, &path, Some(&issued_for_bob), None).await, 401);
         assert_eq!(call(&app, Method::GET, &path, Some(&admin_key), None).await.status, StatusCode::OK);
+        // so does the key of an account that is not active (here: provisioned as not activated)
+        let r = call(&app, Method::POST, "/openapi/v1/accounts/", Some(&admin_key), Some(json!({"email": "pending@example.com", "status": 2, "role": 3}))).await;
+        let pending = r.body["data"]["uid"].as_str().unwrap().to_owned();
+        let (_, pending_key) = key_for(&app, &admin, Some(&pending)).await;
+        assert_envelope_error(&call(&app, Method::GET, &path, Some(&pending_key), None).await, 401);
     }
 
     async fn lists_and_searches_with_offset_limit_and_count(kind) {
@@ -198,6 +203,8 @@ http_test! {
         for (body, field) in [
             (json!({"uid": "not-a-uuid"}), "uid"),
             (json!({"username": "has space"}), "username"),
+            (json!({"username": "13800138001"}), "username"),
+            (json!({"username": "looks@like.mail"}), "username"),
             (json!({"username": "x".repeat(65)}), "username"),
             (json!({"phone": "12ab"}), "phone"),
             (json!({"email": "nope"}), "email"),
@@ -360,6 +367,24 @@ http_test! {
         let r = call(&app, Method::PUT, &format!("/openapi/v1/accounts/{admin_id}/"), Some(&sys_key), Some(json!({"nickname": "Owned"}))).await;
         assert_envelope_error(&r, 403);
         assert_envelope_error(&put(admin_id.clone(), json!({"role": 1})).await, 403);
+        let r = call(&app, Method::DELETE, &format!("/openapi/v1/accounts/{admin_id}/"), Some(&sys_key), None).await;
+        assert_envelope_error(&r, 403);
+        // changes made with a key are audited with the key and the request id
+        let db = db::Database::connect(app.db.url(), &db::DbOptions { pool_size: 1, ..Default::default() }).unwrap();
+        let audited: i64 = {
+            use diesel::prelude::*;
+            #[derive(QueryableByName)]
+            struct N {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            let sql = format!(
+                "SELECT COUNT(*) AS n FROM audit_events WHERE target_id = '{uid}' AND action IN ('account.create', 'account.update') \
+                 AND actor_access_key_id IS NOT NULL AND request_id IS NOT NULL AND changes LIKE '%system_admin%'"
+            );
+            diesel::sql_query(sql).get_result::<N>(&mut *db.get().unwrap()).unwrap().n
+        };
+        assert!(audited >= 1, "the role change is in the audit trail");
         assert_envelope_error(&put(uuid::Uuid::new_v4().to_string(), json!({"nickname": "x"})).await, 404);
     }
 

@@ -173,7 +173,8 @@ impl UseCases {
     }
 
     /// Authenticates a machine request by access key and secret (compared in constant time). The key must be
-    /// active and its account live, usable and open-API enabled. The use is recorded (last use, audit event).
+    /// active and its account live, active (not pending, dormant, banned or closed), unexpired and open-API
+    /// enabled. The use is recorded (last use, audit event).
     ///
     /// # Errors
     /// [`DomainError::Unauthenticated`] for every failure, with the same text whether the key is unknown or
@@ -185,8 +186,18 @@ impl UseCases {
         request_id: Option<&str>,
     ) -> DomainResult<(Account, AccessKey)> {
         const REFUSED: DomainError = DomainError::Unauthenticated("Invalid access key or secret.");
-        let Some(key) = self.ports.access_keys.find_by_access_key(access_key).await? else { return Err(REFUSED) };
-        let stored = self.ports.cipher.open(&key.id.to_string(), &key.secret_ciphertext)?;
+        let Some(key) = self.ports.access_keys.find_by_access_key(access_key).await? else {
+            // spend the decryption an existing key costs, so timing does not tell unknown keys apart
+            let _ = self.ports.cipher.open("unknown", &[0u8; 52]);
+            return Err(REFUSED);
+        };
+        let stored = match self.ports.cipher.open(&key.id.to_string(), &key.secret_ciphertext) {
+            Ok(stored) => stored,
+            Err(error) => {
+                tracing::error!(key = %key.id, %error, "access key secret does not open: was the encryption key changed?");
+                return Err(REFUSED);
+            }
+        };
         if !self.ports.secrets.secrets_equal(&stored, secret) {
             return Err(REFUSED);
         }
@@ -199,7 +210,7 @@ impl UseCases {
             .accounts
             .get(key.account_id)
             .await?
-            .filter(|a| a.is_live() && a.is_usable_at(now))
+            .filter(|a| a.is_live() && a.is_usable_at(now) && a.status == crate::model::AccountStatus::Active)
             .ok_or(DomainError::Unauthenticated("The account of this access key is disabled."))?;
         if !account.open_api_access {
             return Err(DomainError::Unauthenticated("Open API access is disabled for this account."));
@@ -289,7 +300,13 @@ mod tests {
         let owner = person(None);
         let key = key_of(&owner, AccessKeyStatus::Active);
         m.access_keys.expect_find_by_access_key().returning(move |k| Ok((k == "AK1").then(|| key.clone())));
-        m.cipher.expect_open().returning(|_, _| Ok("right".into()));
+        m.cipher.expect_open().returning(|context, _| {
+            if context == "unknown" {
+                Err(DomainError::internal_msg("dummy"))
+            } else {
+                Ok("right".into())
+            }
+        });
         m.secrets.expect_secrets_equal().returning(|a, b| a == b);
         m.access_keys.expect_record_use().never();
         let uc = m.build();
@@ -300,12 +317,17 @@ mod tests {
 
     #[tokio::test]
     async fn keys_stop_with_their_account_or_its_open_api_switch() {
-        for (banned, open_api, disabled_key) in [(true, true, false), (false, false, false), (false, true, true)] {
+        use crate::model::AccountStatus::{Active, Banned, Dormant, Pending};
+        for (status, open_api, disabled_key) in [
+            (Banned, true, false),
+            (Pending, true, false),
+            (Dormant, true, false),
+            (Active, false, false),
+            (Active, true, true),
+        ] {
             let mut m = Mocks::new();
             let mut owner = person(None);
-            if banned {
-                owner.status = crate::model::AccountStatus::Banned;
-            }
+            owner.status = status;
             owner.open_api_access = open_api;
             let status = if disabled_key { AccessKeyStatus::Disabled } else { AccessKeyStatus::Active };
             let key = key_of(&owner, status);

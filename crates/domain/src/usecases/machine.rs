@@ -150,7 +150,8 @@ impl UseCases {
         let mut audits = Vec::with_capacity(items.len());
         for (item, hash) in items.into_iter().zip(hashes) {
             let id = item.id.unwrap_or_else(|| self.ports.ids.new_id());
-            let username = item.username.unwrap_or_else(|| format!("u{}", &id.simple().to_string()[..12]));
+            let username =
+                item.username.unwrap_or_else(|| format!("u{}", &self.ports.ids.new_id().simple().to_string()[..12]));
             let name = item
                 .name
                 .map_or_else(|| username.chars().take(DisplayName::MAX_CHARS).collect(), DisplayName::into_inner);
@@ -175,7 +176,11 @@ impl UseCases {
                 target_type: "account".into(),
                 target_id: Some(id.to_string()),
                 request_id: caller.request_id.map(str::to_owned),
-                changes: serde_json::json!({"username": account.username, "email": account.email, "phone": account.phone, "status": account.status.to_string()}),
+                changes: serde_json::json!({
+                    "username": account.username, "email": account.email, "phone": account.phone,
+                    "status": account.status.to_string(), "system_role": account.system_role.map(|r| r.to_string()),
+                    "tier": account.partner.tier, "type": account.partner.kind, "password_set": account.password_hash.is_some(),
+                }),
             });
             entries.push(NewAccountEntry { account, groups, tenants });
         }
@@ -226,11 +231,12 @@ impl UseCases {
                 }
             }
         }
+        let hashes = self.hash_all(items.iter().map(|(_, u)| u.password.clone()).collect()).await?;
         let now = self.ports.clock.now();
         let mut changes = Vec::with_capacity(items.len());
-        for (uid, update) in items {
+        for ((uid, update), hash) in items.into_iter().zip(hashes) {
             let target = self.machine_get_account(caller.account, uid).await?;
-            changes.push(self.plan_update(&caller, target, update, now).await?);
+            changes.push(self.plan_update(&caller, target, update, hash, now)?);
         }
         let audits: Vec<AuditEvent> = changes
             .iter()
@@ -243,19 +249,27 @@ impl UseCases {
                 target_type: "account".into(),
                 target_id: Some(c.account.id.to_string()),
                 request_id: caller.request_id.map(str::to_owned),
-                changes: serde_json::json!({"username": c.account.username, "email": c.account.email, "phone": c.account.phone, "status": c.account.status.to_string(), "sessions_ended": c.revoke_sessions_at.is_some()}),
+                changes: serde_json::json!({
+                    "username": c.account.username, "email": c.account.email, "phone": c.account.phone,
+                    "status": c.account.status.to_string(), "system_role": c.account.system_role.map(|r| r.to_string()),
+                    "tier": c.account.partner.tier, "type": c.account.partner.kind,
+                    "password_changed": c.account.password_changed_at == Some(now),
+                    "sessions_ended": c.revoke_sessions_at.is_some(),
+                }),
             })
             .collect();
         self.ports.accounts.update_batch(&changes, &audits).await?;
         Ok(changes.into_iter().map(|c| c.account).collect())
     }
 
-    /// The stored form of `update` applied to `target`, after the permission rules.
-    async fn plan_update(
+    /// The stored form of `update` (its new password already hashed as `hash`) applied to `target`, after the
+    /// permission rules.
+    fn plan_update(
         &self,
         caller: &Actor<'_>,
         mut target: Account,
         update: PartnerUpdate,
+        hash: Option<String>,
         now: time::OffsetDateTime,
     ) -> DomainResult<AccountChange> {
         let caller_is_super = caller.account.system_role == Some(SystemRole::SuperAdmin);
@@ -269,10 +283,6 @@ impl UseCases {
         if target.system_role == Some(SystemRole::SuperAdmin) && update.system_role.is_some() {
             return Err(DomainError::Forbidden("The super admin role cannot be changed."));
         }
-        let hash = match &update.password {
-            Some(p) => Some(self.ports.hasher.hash(p).await?),
-            None => None,
-        };
         let expected_updated_at = target.updated_at;
         let mut revoke_sessions_at = None;
         if let Some(username) = update.username {

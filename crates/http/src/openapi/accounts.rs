@@ -159,9 +159,14 @@ fn parse_user(input: UserInput, at: &str) -> Result<ProvisionedAccount, OpenApiE
         .transpose()?;
     let username = non_empty(input.username);
     if let Some(u) = &username {
-        let valid_chars = u.chars().all(|c| c.is_ascii_alphanumeric() || "._@+-".contains(c));
-        if u.chars().count() > MAX_USERNAME_CHARS || !valid_chars {
-            return Err(bad(&field("username"), format!("at most {MAX_USERNAME_CHARS} letters, digits or . _ @ + -.")));
+        // no `@` and not only digits: `fetch/` takes a login name, phone or email, so they must not look alike
+        let valid_chars = u.chars().all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c));
+        let phone_like = u.trim_start_matches('+').bytes().all(|b| b.is_ascii_digit());
+        if u.chars().count() > MAX_USERNAME_CHARS || !valid_chars || phone_like {
+            return Err(bad(
+                &field("username"),
+                format!("at most {MAX_USERNAME_CHARS} letters, digits or . _ + -, not only digits."),
+            ));
         }
     }
     let phone = non_empty(input.phone);

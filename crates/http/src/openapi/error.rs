@@ -64,6 +64,9 @@ impl From<DomainError> for OpenApiError {
             DomainError::NotFound { entity } => Self::new(S::NOT_FOUND, format!("The {entity} does not exist.")),
             DomainError::Conflict { field } => Self::new(S::CONFLICT, format!("{field} is already in use.")),
             DomainError::Forbidden(why) => Self::new(S::FORBIDDEN, why),
+            DomainError::Stale => {
+                Self::new(S::CONFLICT, "The account was changed by someone else at the same time. Please try again.")
+            }
             DomainError::Unauthenticated(why) => Self::new(S::UNAUTHORIZED, why),
             DomainError::UnknownAccounts(ids) => {
                 let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
