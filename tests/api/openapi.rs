@@ -251,6 +251,11 @@ http_test! {
         let too_many: Vec<Value> = (0..1001).map(|_| json!({})).collect();
         assert_envelope_error(&post("/openapi/v1/accounts/create-accounts/", json!({"accounts": too_many})).await, 400);
         assert_envelope_error(&post("/openapi/v1/accounts/create-accounts/", json!({})).await, 400);
+        // an oversized body is refused in the envelope too, and malformed JSON is a 400
+        assert_envelope_error(&post("/openapi/v1/accounts/", json!({"desc": "x".repeat(70 * 1024)})).await, 413);
+        let auth = format!("Bearer {bearer}");
+        let r = app.request(Method::POST, "/openapi/v1/accounts/", None, Some(b"{not json"), &[("Authorization", auth.as_str())]).await;
+        assert_envelope_error(&r, 400);
 
         // only platform admins create; an auditor's key reads but does not write
         let auditor = app.create_user(&admin, "auditor@example.com").await;

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::KeyAccount;
-use super::error::OpenApiError;
+use super::error::{Body, OpenApiError};
 use crate::console::dto::double_option;
 use crate::console::extract::QueryParams;
 use crate::AppState;
@@ -247,7 +247,7 @@ fn batch_error(e: DomainError) -> OpenApiError {
 pub(super) async fn create(
     state: web::Data<AppState>,
     caller: KeyAccount,
-    body: web::Bytes,
+    Body(body): Body,
 ) -> Result<HttpResponse, OpenApiError> {
     let input: UserInput = crate::json::parse(&body)?;
     let item = parse_user(input, "")?;
@@ -282,7 +282,7 @@ fn parse_batch<T: serde::de::DeserializeOwned, U>(
 pub(super) async fn create_batch(
     state: web::Data<AppState>,
     caller: KeyAccount,
-    body: web::Bytes,
+    Body(body): Body,
 ) -> Result<HttpResponse, OpenApiError> {
     let items = parse_batch(&body, |i, input: UserInput| parse_user(input, &format!("accounts[{i}].")))?;
     let created = state.use_cases.machine_create_accounts(caller.actor(), items).await.map_err(batch_error)?;
@@ -353,7 +353,7 @@ pub(super) async fn update(
     state: web::Data<AppState>,
     caller: KeyAccount,
     path: web::Path<String>,
-    body: web::Bytes,
+    Body(body): Body,
 ) -> Result<HttpResponse, OpenApiError> {
     let uid = uuid::Uuid::parse_str(path.trim())
         .map_err(|_| OpenApiError::from(DomainError::NotFound { entity: "account" }))?;
@@ -374,7 +374,7 @@ pub(super) struct UpdateBatchItem {
 pub(super) async fn update_batch(
     state: web::Data<AppState>,
     caller: KeyAccount,
-    body: web::Bytes,
+    Body(body): Body,
 ) -> Result<HttpResponse, OpenApiError> {
     let items = parse_batch(&body, |i, item: UpdateBatchItem| {
         let uid = uuid::Uuid::parse_str(item.uid.trim())
@@ -408,7 +408,7 @@ pub(super) struct DeleteBatchBody {
 pub(super) async fn delete_batch(
     state: web::Data<AppState>,
     caller: KeyAccount,
-    body: web::Bytes,
+    Body(body): Body,
 ) -> Result<HttpResponse, OpenApiError> {
     let body: DeleteBatchBody = crate::json::parse(&body)?;
     let malformed: Vec<&str> =
@@ -488,7 +488,7 @@ pub(super) struct FetchBody {
 pub(super) async fn fetch(
     state: web::Data<AppState>,
     KeyAccount(caller, _): KeyAccount,
-    body: web::Bytes,
+    Body(body): Body,
 ) -> Result<HttpResponse, OpenApiError> {
     let body: FetchBody = crate::json::parse(&body)?;
     let found = state.use_cases.machine_find_account(&caller, &body.username).await?;

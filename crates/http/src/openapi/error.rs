@@ -1,8 +1,12 @@
 //! The openapi/v1 error envelope: `{"errcode": <HTTP status>, "errmsg": "<text naming the field>", "data":
 //! null}`, with the same HTTP status.
 
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use domain::DomainError;
 use serde_json::json;
 
@@ -41,6 +45,27 @@ impl ResponseError for OpenApiError {
     fn error_response(&self) -> HttpResponse {
         HttpResponse::build(self.status)
             .json(json!({"errcode": self.status.as_u16(), "errmsg": self.message, "data": null}))
+    }
+}
+
+/// The raw request body, with payload failures (too large, broken stream) in this dialect's envelope.
+pub struct Body(pub web::Bytes);
+
+impl FromRequest for Body {
+    type Error = OpenApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, OpenApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            bytes.await.map(Body).map_err(|e| {
+                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    OpenApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "The body is larger than the 64 KiB allowed.")
+                } else {
+                    OpenApiError::new(StatusCode::BAD_REQUEST, "The body could not be read.")
+                }
+            })
+        })
     }
 }
 
