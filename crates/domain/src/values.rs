@@ -168,6 +168,27 @@ pub fn optional_text(field: &'static str, raw: Option<&str>, max: usize) -> Doma
     }
 }
 
+/// Longest login name.
+pub const MAX_USERNAME_CHARS: usize = 64;
+
+/// A login name: trimmed, 1 to 64 letters, digits or `. _ + -`, and not only digits. Login names never look
+/// like an email (no `@`) or a phone number, so a lookup by "login name, phone or email" is unambiguous.
+///
+/// # Errors
+/// [`DomainError::Invalid`] naming `field` otherwise.
+pub fn parse_username(field: &'static str, raw: &str) -> DomainResult<String> {
+    let name = raw.trim();
+    let valid_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c));
+    let phone_like = name.trim_start_matches('+').bytes().all(|b| b.is_ascii_digit());
+    if name.is_empty() || name.chars().count() > MAX_USERNAME_CHARS || !valid_chars || phone_like {
+        return Err(DomainError::invalid(
+            field,
+            format!("at most {MAX_USERNAME_CHARS} letters, digits or . _ + -, not only digits."),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
 static TIMEZONE_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+\-]+){1,2})$").expect("static regex"));
 
@@ -228,6 +249,16 @@ pub fn parse_language(field: &'static str, raw: &str) -> DomainResult<&'static s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn usernames_never_look_like_a_phone_or_an_email() {
+        assert_eq!(parse_username("username", " zhang.san_1+x-y ").unwrap(), "zhang.san_1+x-y");
+        for bad in ["", "13800138000", "+8613800138000", "a@b.com", "has space", "名字", &"x".repeat(65)] {
+            let err = parse_username("username", bad).unwrap_err();
+            assert!(matches!(err, DomainError::Invalid { field: "username", .. }), "{bad:?}");
+        }
+        assert!(parse_username("username", "007bond").is_ok(), "digits with letters are fine");
+    }
 
     #[test]
     fn email_is_trimmed_and_keyed_case_insensitively() {

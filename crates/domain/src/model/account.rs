@@ -46,6 +46,15 @@ impl SystemRole {
     pub fn can_administer(self) -> bool {
         matches!(self, Self::SuperAdmin | Self::SystemAdmin)
     }
+
+    /// The role code of the partner dialect (openapi/v1): 1 business user, 2 auditor, 3 system admin.
+    pub fn partner_code(self) -> i16 {
+        match self {
+            Self::SuperAdmin | Self::SystemAdmin => 3,
+            Self::Auditor => 2,
+            Self::Normal => 1,
+        }
+    }
 }
 
 wire_enum! {
@@ -240,6 +249,21 @@ impl Account {
     /// Not soft-deleted.
     pub fn is_live(&self) -> bool {
         self.deleted_at.is_none()
+    }
+
+    /// Sets the status on behalf of `by`. Returns true when the account's sessions and tokens must end (a ban or
+    /// a closure), in which case tokens issued before `now` are refused from now on.
+    pub fn change_status(&mut self, status: AccountStatus, by: Uuid, now: OffsetDateTime) -> bool {
+        if status == self.status {
+            return false;
+        }
+        self.status = status;
+        self.status_changed_by = Some(by);
+        let ends_sessions = matches!(status, AccountStatus::Banned | AccountStatus::Closed);
+        if ends_sessions {
+            self.tokens_not_before = Some(now);
+        }
+        ends_sessions
     }
 
     /// Can present tokens and sign in (live, not banned or closed, not expired at `now`).

@@ -280,13 +280,8 @@ impl UseCases {
             }
         }
         if let Some(status) = update.status {
-            if status != target.status {
-                if matches!(status, AccountStatus::Banned | AccountStatus::Closed) {
-                    target.tokens_not_before = Some(now);
-                    revoke_sessions_at = Some(now);
-                }
-                target.status = status;
-                target.status_changed_by = Some(actor.id);
+            if target.change_status(status, actor.id, now) {
+                revoke_sessions_at = Some(now);
             }
         }
         if let Some(role) = update.system_role {

@@ -37,8 +37,10 @@ pub struct ProvisionedAccount {
     pub password: Option<Password>,
     /// Platform role: normal, auditor or system admin.
     pub system_role: SystemRole,
-    /// Partner tier and type.
-    pub partner: PartnerClass,
+    /// Partner tier (1–3).
+    pub tier: i16,
+    /// Partner type (0 temporary, 1 regular).
+    pub kind: i16,
     /// Initial status.
     pub status: AccountStatus,
 }
@@ -159,7 +161,7 @@ impl UseCases {
             account.username = Some(username);
             account.phone = item.phone;
             account.description = item.description;
-            account.partner = item.partner;
+            account.partner = PartnerClass { role: item.system_role.partner_code(), tier: item.tier, kind: item.kind };
             account.status = item.status;
             account.system_role = (item.system_role != SystemRole::Normal).then_some(item.system_role);
             account.system_role_assigned_by = account.system_role.map(|_| caller.account.id);
@@ -313,11 +315,7 @@ impl UseCases {
                 target.system_role = stored;
                 target.system_role_assigned_by = Some(caller.account.id);
             }
-            target.partner.role = match role {
-                SystemRole::SuperAdmin | SystemRole::SystemAdmin => 3,
-                SystemRole::Auditor => 2,
-                SystemRole::Normal => 1,
-            };
+            target.partner.role = role.partner_code();
         }
         if let Some(tier) = update.tier {
             target.partner.tier = tier;
@@ -325,13 +323,10 @@ impl UseCases {
         if let Some(kind) = update.kind {
             target.partner.kind = kind;
         }
-        if let Some(status) = update.status.filter(|s| *s != target.status) {
-            if matches!(status, AccountStatus::Banned | AccountStatus::Closed) {
-                target.tokens_not_before = Some(now);
+        if let Some(status) = update.status {
+            if target.change_status(status, caller.account.id, now) {
                 revoke_sessions_at = Some(now);
             }
-            target.status = status;
-            target.status_changed_by = Some(caller.account.id);
         }
         target.updated_at = now.max(expected_updated_at + time::Duration::microseconds(1));
         Ok(AccountChange { account: target, expected_updated_at, group_role: None, revoke_sessions_at })

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::dto::SUCCESS;
 use super::error::ConsoleError;
-use super::extract::{one_of, path_id, Authenticated, ConsoleJson, QueryParams};
+use super::extract::{one_of, path_id, value_id, Authenticated, ConsoleJson, QueryParams};
 use crate::request_id::RequestId;
 use crate::AppState;
 
@@ -54,14 +54,7 @@ async fn create(
     req: HttpRequest,
     ConsoleJson(body): ConsoleJson<CreateBody>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let account_id = body
-        .account_id
-        .filter(|a| !a.is_empty())
-        .map(|a| {
-            uuid::Uuid::parse_str(a.trim())
-                .map_err(|_| ConsoleError::param("account_id", format!("{a} is not a valid id.")))
-        })
-        .transpose()?;
+    let account_id = body.account_id.filter(|a| !a.is_empty()).map(|a| value_id("account_id", &a)).transpose()?;
     let request_id = RequestId::of(&req);
     let (view, secret) = state.use_cases.create_access_key(actor(&me, &request_id), account_id, body.name).await?;
     let mut out = item(&view);

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::dto::{double_option, Paginated};
 use super::error::ConsoleError;
-use super::extract::{one_of, path_id, Authenticated, ConsoleJson, QueryParams};
+use super::extract::{one_of, path_id, value_id, Authenticated, ConsoleJson, QueryParams};
 use crate::AppState;
 
 /// Registers the routes (under `/console/api`).
@@ -175,8 +175,7 @@ fn input(body: DatasetBody) -> Result<DatasetInput, ConsoleError> {
                     let raw = match m {
                         PartialMember::Id(id) | PartialMember::Object { user_id: id } => id,
                     };
-                    Uuid::parse_str(raw.trim())
-                        .map_err(|_| ConsoleError::param("partial_member_list", format!("{raw} is not a valid id.")))
+                    value_id("partial_member_list", &raw)
                 })
                 .collect::<Result<Vec<_>, _>>()
         })

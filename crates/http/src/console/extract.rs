@@ -38,6 +38,14 @@ pub fn one_of<E: WireEnum>(field: &str, raw: &str, allowed: &[E]) -> Result<E, C
     })
 }
 
+/// An id sent as a value (body field, query parameter).
+///
+/// # Errors
+/// `invalid_param` naming `field` when `raw` is not a UUID.
+pub fn value_id(field: &str, raw: &str) -> Result<uuid::Uuid, ConsoleError> {
+    uuid::Uuid::parse_str(raw.trim()).map_err(|_| ConsoleError::param(field, format!("{raw} is not a valid id.")))
+}
+
 /// An id from the path; anything that is not a UUID names nothing (`404` for `entity`).
 ///
 /// # Errors
@@ -152,13 +160,7 @@ impl QueryParams {
     /// # Errors
     /// `invalid_param` naming it when malformed.
     pub fn uuid(&self, name: &str) -> Result<Option<uuid::Uuid>, ConsoleError> {
-        self.get(name)
-            .filter(|v| !v.is_empty())
-            .map(|v| {
-                uuid::Uuid::parse_str(v.trim())
-                    .map_err(|_| ConsoleError::param(name, format!("{v} is not a valid id.")))
-            })
-            .transpose()
+        self.get(name).filter(|v| !v.is_empty()).map(|v| value_id(name, v)).transpose()
     }
 }
 

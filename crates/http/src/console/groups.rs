@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::dto::{Paginated, Render};
 use super::error::ConsoleError;
-use super::extract::{one_of, path_id, Authenticated, ConsoleJson, QueryParams};
+use super::extract::{one_of, path_id, value_id, Authenticated, ConsoleJson, QueryParams};
 use crate::AppState;
 
 /// Registers the routes (under `/console/api`).
@@ -185,7 +185,7 @@ pub(super) async fn update(
     Authenticated(me): Authenticated,
     ConsoleJson(body): ConsoleJson<UpdateBody>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let id = Uuid::parse_str(body.id.trim()).map_err(|_| ConsoleError::param("id", "id is not a valid id."))?;
+    let id = value_id("id", &body.id)?;
     state
         .use_cases
         .rename_group(&me, id, &body.name, body.short_name.as_deref())
@@ -205,7 +205,7 @@ pub(super) async fn delete(
     Authenticated(me): Authenticated,
     ConsoleJson(body): ConsoleJson<DeleteBody>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let id = Uuid::parse_str(body.id.trim()).map_err(|_| ConsoleError::param("id", "id is not a valid id."))?;
+    let id = value_id("id", &body.id)?;
     state.use_cases.archive_group(&me, id).await?;
     my_groups_page(&state, &me).await
 }

@@ -133,7 +133,9 @@ pub(super) struct RedemptionBody {
 }
 
 impl RedemptionBody {
-    fn into_command(self, req: &HttpRequest, state: &AppState) -> Result<CodeRedemption, ConsoleError> {
+    /// After the setup check: the redemption command.
+    async fn into_command(self, req: &HttpRequest, state: &AppState) -> Result<CodeRedemption, ConsoleError> {
+        state.use_cases.require_setup().await?;
         let (field, raw): (&'static str, String) = match (self.new_password, self.password) {
             (Some(p), _) => ("new_password", p),
             (None, Some(p)) => ("password", p),
@@ -156,8 +158,7 @@ async fn forgot_password_resets(
     req: HttpRequest,
     ConsoleJson(body): ConsoleJson<RedemptionBody>,
 ) -> Result<HttpResponse, ConsoleError> {
-    state.use_cases.require_setup().await?;
-    let command = body.into_command(&req, &state)?;
+    let command = body.into_command(&req, &state).await?;
     Ok(tokens(state.use_cases.reset_password_with_code(command).await?))
 }
 
@@ -167,8 +168,7 @@ async fn register_finish(
     req: HttpRequest,
     ConsoleJson(body): ConsoleJson<RedemptionBody>,
 ) -> Result<HttpResponse, ConsoleError> {
-    state.use_cases.require_setup().await?;
-    let command = body.into_command(&req, &state)?;
+    let command = body.into_command(&req, &state).await?;
     Ok(tokens(state.use_cases.finish_registration(command).await?))
 }
 

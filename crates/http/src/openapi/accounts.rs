@@ -2,9 +2,9 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use domain::model::{Account, AccountStatus, PartnerClass, SystemRole, WorkspaceRole};
+use domain::model::{Account, AccountStatus, SystemRole, WorkspaceRole};
 use domain::usecases::{PartnerUpdate, ProvisionedAccount, MAX_BATCH};
-use domain::values::{DisplayName, EmailAddress, Password};
+use domain::values::{optional_text, parse_username, DisplayName, EmailAddress, Password};
 use domain::DomainError;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -28,15 +28,6 @@ fn status_code(account: &Account) -> i32 {
     }
 }
 
-/// The role code: 1 business user, 2 auditor, 3 system admin.
-fn role_code(account: &Account) -> i32 {
-    match account.system_role {
-        Some(SystemRole::SuperAdmin | SystemRole::SystemAdmin) => 3,
-        Some(SystemRole::Auditor) => 2,
-        Some(SystemRole::Normal) | None => 1,
-    }
-}
-
 /// The user object.
 pub(super) fn user(account: &Account) -> Value {
     json!({
@@ -47,7 +38,7 @@ pub(super) fn user(account: &Account) -> Value {
         "email": account.email,
         "nickname": account.name,
         "desc": account.description,
-        "role": role_code(account),
+        "role": account.system_role.unwrap_or(SystemRole::Normal).partner_code(),
         "tier": account.partner.tier,
         "type": account.partner.kind,
     })
@@ -140,8 +131,6 @@ pub(super) struct UserInput {
 
 /// Longest description.
 const MAX_DESC_CHARS: usize = 255;
-/// Longest login name.
-const MAX_USERNAME_CHARS: usize = 64;
 
 fn bad(field: &str, message: impl std::fmt::Display) -> OpenApiError {
     OpenApiError::new(StatusCode::BAD_REQUEST, format!("{field}: {message}"))
@@ -151,24 +140,21 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
+/// A domain value check, its field named with the prefix `at` (`accounts[3].` in a batch).
+fn checked<T>(at: &str, result: domain::DomainResult<T>) -> Result<T, OpenApiError> {
+    result.map_err(|e| match e {
+        DomainError::Invalid { field, message } => bad(&format!("{at}{field}"), message),
+        other => other.into(),
+    })
+}
+
 /// Checks a user object field by field; `at` prefixes field names (`accounts[3].` in a batch).
 fn parse_user(input: UserInput, at: &str) -> Result<ProvisionedAccount, OpenApiError> {
     let field = |name: &str| format!("{at}{name}");
     let id = non_empty(input.uid)
         .map(|u| uuid::Uuid::parse_str(&u).map_err(|_| bad(&field("uid"), "must be a UUID.")))
         .transpose()?;
-    let username = non_empty(input.username);
-    if let Some(u) = &username {
-        // no `@` and not only digits: `fetch/` takes a login name, phone or email, so they must not look alike
-        let valid_chars = u.chars().all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c));
-        let phone_like = u.trim_start_matches('+').bytes().all(|b| b.is_ascii_digit());
-        if u.chars().count() > MAX_USERNAME_CHARS || !valid_chars || phone_like {
-            return Err(bad(
-                &field("username"),
-                format!("at most {MAX_USERNAME_CHARS} letters, digits or . _ + -, not only digits."),
-            ));
-        }
-    }
+    let username = non_empty(input.username).map(|u| checked(at, parse_username("username", &u))).transpose()?;
     let phone = non_empty(input.phone);
     if let Some(p) = &phone {
         let digits = p.strip_prefix('+').unwrap_or(p);
@@ -176,27 +162,18 @@ fn parse_user(input: UserInput, at: &str) -> Result<ProvisionedAccount, OpenApiE
             return Err(bad(&field("phone"), "3 to 20 digits, optionally after a +."));
         }
     }
-    let email = non_empty(input.email)
-        .map(|e| {
-            EmailAddress::parse("email", &e).map_err(|_| bad(&field("email"), format!("{e} is not a valid email.")))
-        })
-        .transpose()?;
-    let name = non_empty(input.nickname)
-        .map(|n| DisplayName::parse("nickname", &n).map_err(|e| bad(&field("nickname"), e.to_string())))
-        .transpose()?;
-    let description = non_empty(input.desc);
-    if description.as_ref().is_some_and(|d| d.chars().count() > MAX_DESC_CHARS) {
-        return Err(bad(&field("desc"), format!("at most {MAX_DESC_CHARS} characters.")));
-    }
+    let email = non_empty(input.email).map(|e| checked(at, EmailAddress::parse("email", &e))).transpose()?;
+    let name = non_empty(input.nickname).map(|n| checked(at, DisplayName::parse("nickname", &n))).transpose()?;
+    let description = checked(at, optional_text("desc", input.desc.as_deref(), MAX_DESC_CHARS))?;
     let password = input
         .password
         .filter(|p| !p.is_empty())
-        .map(|p| Password::parse_console("password", &p).map_err(|e| bad(&field("password"), e.to_string())))
+        .map(|p| checked(at, Password::parse_console("password", &p)))
         .transpose()?;
-    let code = |name: &str, value: Option<i64>, allowed: &[i64], default: i64| -> Result<i64, OpenApiError> {
+    let code = |name: &str, value: Option<i64>, allowed: &[i64], default: i64| -> Result<i16, OpenApiError> {
         let v = value.unwrap_or(default);
         if allowed.contains(&v) {
-            Ok(v)
+            Ok(i16::try_from(v).expect("allowed codes are small"))
         } else {
             Err(bad(&field(name), format!("must be one of {allowed:?}.")))
         }
@@ -214,23 +191,7 @@ fn parse_user(input: UserInput, at: &str) -> Result<ProvisionedAccount, OpenApiE
         4 => AccountStatus::Banned,
         _ => AccountStatus::Active,
     };
-    let role_code = match system_role {
-        SystemRole::SystemAdmin | SystemRole::SuperAdmin => 3,
-        SystemRole::Auditor => 2,
-        SystemRole::Normal => 1,
-    };
-    Ok(ProvisionedAccount {
-        id,
-        username,
-        phone,
-        email,
-        name,
-        description,
-        password,
-        system_role,
-        partner: PartnerClass { role: role_code, tier: tier as i16, kind: kind as i16 },
-        status,
-    })
+    Ok(ProvisionedAccount { id, username, phone, email, name, description, password, system_role, tier, kind, status })
 }
 
 /// Field names of the domain's batch errors, with the item index, in the dialect's words.
@@ -342,8 +303,8 @@ fn parse_update(input: UpdateInput) -> Result<PartnerUpdate, OpenApiError> {
         description: input.desc.as_ref().map(|_| if cleared(&input.desc) { None } else { checked.description.clone() }),
         password: checked.password,
         system_role: input.role.map(|_| checked.system_role),
-        tier: input.tier.map(|_| checked.partner.tier),
-        kind: input.kind.map(|_| checked.partner.kind),
+        tier: input.tier.map(|_| checked.tier),
+        kind: input.kind.map(|_| checked.kind),
         status: input.status.map(|_| checked.status),
     })
 }
