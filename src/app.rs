@@ -108,6 +108,7 @@ pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Re
             mail_max_attempts: settings.mail_max_attempts,
             mail_retry_base: Duration::seconds(settings.mail_retry_base_secs),
             access_key_rotation_days: settings.access_key_rotation_days,
+            signature_window: Duration::seconds(settings.signature_window_secs),
             ..Default::default()
         },
     ))

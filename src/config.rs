@@ -97,6 +97,9 @@ pub struct Settings {
     pub access_key_encryption_key: Option<SecretString>,
     /// `ACCESS_KEY_ROTATION_DAYS`: keys older than this are advised to be renewed.
     pub access_key_rotation_days: i64,
+    /// `SIGNATURE_TIMESTAMP_WINDOW_SECONDS`: how far a signed account-modify request's `X-Df-Timestamp` may be
+    /// from the server's clock (its nonce is remembered for twice as long).
+    pub signature_window_secs: i64,
 }
 
 fn parse_bool(key: &str, raw: &str) -> Result<bool> {
@@ -200,6 +203,8 @@ impl Settings {
             access_key_encryption_key: get("ACCESS_KEY_ENCRYPTION_KEY").map(SecretString::from),
             access_key_rotation_days: get("ACCESS_KEY_ROTATION_DAYS")
                 .map_or(Ok(90), |v| parse_num("ACCESS_KEY_ROTATION_DAYS", &v))?,
+            signature_window_secs: get("SIGNATURE_TIMESTAMP_WINDOW_SECONDS")
+                .map_or(Ok(60), |v| parse_num("SIGNATURE_TIMESTAMP_WINDOW_SECONDS", &v))?,
         };
         settings.check()?;
         Ok(settings)
@@ -209,8 +214,9 @@ impl Settings {
         if !(4..=31).contains(&self.bcrypt_cost) {
             bail!("BCRYPT_COST must be between 4 and 31");
         }
-        let ranges: [(&str, i64, i64, i64); 14] = [
+        let ranges: [(&str, i64, i64, i64); 15] = [
             ("ACCESS_KEY_ROTATION_DAYS", self.access_key_rotation_days, 1, 3650),
+            ("SIGNATURE_TIMESTAMP_WINDOW_SECONDS", self.signature_window_secs, 1, 3600),
             ("EMAIL_RESEND_INTERVAL_SECONDS", self.email_resend_interval_secs, 1, 86_400),
             ("MAIL_POLL_INTERVAL_MS", i64::try_from(self.mail_poll_interval_ms).unwrap_or(i64::MAX), 10, 3_600_000),
             ("MAIL_MAX_ATTEMPTS", i64::from(self.mail_max_attempts), 1, 100),

@@ -85,6 +85,7 @@ pub async fn spawn_app_with(kind: Kind, extra: &[(&str, &str)]) -> TestApp {
 
 /// Another server instance on the same database (two instances behind one load balancer).
 pub async fn spawn_on(db: std::sync::Arc<TestDb>, extra: &[(&str, &str)]) -> TestApp {
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let app = Application::build(settings(db.url(), extra)).await.expect("build app");
     let (port, server) = app.into_parts();
     actix_web::rt::spawn(server);

@@ -2,6 +2,7 @@
 //! SQLite and on Postgres.
 
 mod access_keys;
+mod account_modify;
 mod accounts;
 mod auth;
 mod cli;

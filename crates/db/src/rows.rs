@@ -98,6 +98,7 @@ pub struct AccountRow {
     pub wechat: Option<String>,
     pub address: Option<String>,
     pub gender: Option<String>,
+    pub extend: String,
 }
 
 impl From<&Account> for AccountRow {
@@ -149,6 +150,7 @@ impl From<&Account> for AccountRow {
             wechat: a.extension.wechat.clone(),
             address: a.extension.address.clone(),
             gender: a.extension.gender.clone(),
+            extend: serde_json::Value::Object(a.extend.clone()).to_string(),
         }
     }
 }
@@ -207,6 +209,7 @@ impl AccountRow {
                 address: self.address,
                 gender: self.gender,
             },
+            extend: json_map(&self.extend),
         })
     }
 }

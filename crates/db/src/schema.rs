@@ -57,6 +57,7 @@ diesel::table! {
         wechat -> Nullable<Text>,
         address -> Nullable<Text>,
         gender -> Nullable<Text>,
+        extend -> Text,
     }
 }
 

@@ -99,6 +99,10 @@ pub enum DomainError {
     /// The account already has the most active access keys allowed (two: one in use, one being rotated in).
     #[error("too many active access keys")]
     ActiveKeyLimit,
+    /// A machine request's access key was refused; the reason is safe to show (unknown keys and wrong
+    /// secrets or signatures share one).
+    #[error("access key refused: {}", .0.message())]
+    KeyRefused(KeyRefusal),
     /// Unexpected failure in an adapter; details are logged, never sent to clients.
     #[error("internal error: {0}")]
     Internal(InternalError),
@@ -118,6 +122,34 @@ impl DomainError {
     /// Wraps an adapter failure described by text only.
     pub fn internal_msg(message: impl Into<String>) -> Self {
         Self::Internal(InternalError(message.into().into()))
+    }
+}
+
+/// Why an access key did not authenticate a machine request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRefusal {
+    /// Unknown key, wrong secret or wrong signature (one answer, so keys cannot be probed).
+    BadCredentials,
+    /// The key is disabled.
+    KeyDisabled,
+    /// The key's account is deleted, not active, banned or expired.
+    AccountUnusable,
+    /// The key's account has open-API access switched off.
+    OpenApiDisabled,
+    /// The request's nonce was already used within the signature window (a replay).
+    ReplayedNonce,
+}
+
+impl KeyRefusal {
+    /// Text for the client.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::BadCredentials => "Invalid access key or secret.",
+            Self::KeyDisabled => "The access key is disabled.",
+            Self::AccountUnusable => "The account of this access key is disabled.",
+            Self::OpenApiDisabled => "Open API access is disabled for this account.",
+            Self::ReplayedNonce => "This nonce was already used: every request needs a new one.",
+        }
     }
 }
 

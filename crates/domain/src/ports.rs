@@ -93,6 +93,9 @@ pub trait AccountRepository: Send + Sync {
     /// The live account whose username or phone is `identifier`, or whose email key is its lower case.
     async fn find_live_by_login(&self, identifier: &str) -> DomainResult<Option<Account>>;
 
+    /// The live account with this id in the external directory.
+    async fn find_live_by_external_id(&self, external_id: &str) -> DomainResult<Option<Account>>;
+
     /// Stores a new account with its group and workspace memberships, all or nothing.
     ///
     /// # Errors
@@ -157,6 +160,8 @@ pub struct WantedIdentifiers {
     pub phones: Vec<String>,
     /// Email keys (lower-cased addresses).
     pub email_keys: Vec<String>,
+    /// Ids in the external directory.
+    pub external_ids: Vec<String>,
 }
 
 /// A password set by someone who proved control of the address, or by an admin.
@@ -508,6 +513,10 @@ pub trait ThrottleRepository: Send + Sync {
 
     /// Removes the counter.
     async fn clear(&self, key: &str) -> DomainResult<()>;
+
+    /// Records `key` as used until `expires_at`; false when it is already recorded and not yet expired at
+    /// `now` (request nonces: each is accepted once, across every instance).
+    async fn use_once(&self, key: &str, now: OffsetDateTime, expires_at: OffsetDateTime) -> DomainResult<bool>;
 }
 
 /// One-time codes mailed to addresses (forgot-password, registration).
@@ -656,8 +665,9 @@ pub struct AccessClaims {
 /// Console access tokens (HS256 JWT `{user_id, exp, iss, sub}`).
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait AccessTokenCodec: Send + Sync {
-    /// A token for the account, issued at `now`.
-    fn issue(&self, account_id: Uuid, now: OffsetDateTime) -> DomainResult<String>;
+    /// A token for the account, issued at `now`, expiring after the configured lifetime or at `not_after`
+    /// (the end of its session), whichever comes first.
+    fn issue(&self, account_id: Uuid, now: OffsetDateTime, not_after: OffsetDateTime) -> DomainResult<String>;
 
     /// Verifies signature, algorithm, issuer, subject and expiry at `now`.
     ///
@@ -683,6 +693,8 @@ pub trait SecretTokens: Send + Sync {
     fn code_digest(&self, token_digest: &str, code: &str) -> String;
     /// Whether `code` matches `digest`, compared in constant time.
     fn code_matches(&self, token_digest: &str, code: &str, digest: &str) -> bool;
+    /// Whether `signature` is the HMAC-SHA256 of `message` under `secret`, compared in constant time.
+    fn signature_matches(&self, secret: &str, message: &[u8], signature: &[u8]) -> bool;
 }
 
 /// Signs links to uploaded files (avatars).

@@ -131,6 +131,17 @@ impl DisplayName {
         Ok(Self(trimmed.to_owned()))
     }
 
+    /// Longest name in characters through the signed machine dialects (account-modify, iam).
+    pub const MAX_MACHINE_CHARS: usize = 64;
+
+    /// A name from a signed machine dialect: trimmed, 1 to 64 characters.
+    ///
+    /// # Errors
+    /// [`DomainError::Invalid`] naming `field` when empty or too long.
+    pub fn parse_machine(field: &'static str, raw: &str) -> DomainResult<Self> {
+        required_text(field, raw, Self::MAX_MACHINE_CHARS).map(Self)
+    }
+
     /// The name.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -140,6 +151,32 @@ impl DisplayName {
     pub fn into_inner(self) -> String {
         self.0
     }
+}
+
+/// A phone number (local part): 3 to 20 digits, optionally after a `+`.
+///
+/// # Errors
+/// [`DomainError::Invalid`] naming `field` otherwise.
+pub fn parse_phone(field: &'static str, raw: &str) -> DomainResult<String> {
+    let phone = raw.trim();
+    let digits = phone.strip_prefix('+').unwrap_or(phone);
+    if !(3..=20).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(DomainError::invalid(field, "3 to 20 digits, optionally after a +."));
+    }
+    Ok(phone.to_owned())
+}
+
+/// A phone country code: 1 to 4 digits, optionally after a `+` (stored without it).
+///
+/// # Errors
+/// [`DomainError::Invalid`] naming `field` otherwise.
+pub fn parse_country_code(field: &'static str, raw: &str) -> DomainResult<String> {
+    let code = raw.trim();
+    let digits = code.strip_prefix('+').unwrap_or(code);
+    if !(1..=4).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(DomainError::invalid(field, "1 to 4 digits, optionally after a +."));
+    }
+    Ok(digits.to_owned())
 }
 
 /// Trimmed, non-empty text of at most `max` characters.

@@ -1,7 +1,36 @@
 //! JSON bodies for every dialect: parsed with the path of the offending field, so each dialect can name it in
 //! its own envelope. Unknown fields are ignored.
 
+use std::future::Future;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
+
+/// Why a request body could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadError {
+    /// Larger than [`crate::MAX_BODY_BYTES`].
+    TooLarge,
+    /// The stream broke or was not acceptable.
+    Broken,
+}
+
+/// Reads the whole request body within the payload limit, for dialects that answer failures in their own
+/// envelope.
+pub fn read_body(req: &HttpRequest, payload: &mut Payload) -> impl Future<Output = Result<web::Bytes, ReadError>> {
+    let bytes = web::Bytes::from_request(req, payload);
+    async move {
+        bytes.await.map_err(|e| {
+            if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                ReadError::TooLarge
+            } else {
+                ReadError::Broken
+            }
+        })
+    }
+}
 
 /// Why a body did not parse.
 #[derive(Debug, Clone, PartialEq, Eq)]

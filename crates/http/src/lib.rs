@@ -4,9 +4,11 @@
 //! its DTOs, calls one shared use case from [`domain::usecases::UseCases`], and renders the result in its own
 //! envelope; it holds no business rules. This crate depends on the domain crate only.
 //!
-//! Dialects: [`console`] (`/console/api`), [`openapi`] (`/openapi/v1/accounts`, read side so far). Operations: [`ops`] (`/healthz`, `/readyz`). Every response
+//! Dialects: [`console`] (`/console/api`), [`openapi`] (`/openapi/v1/accounts`), [`account_modify`]
+//! (`/api/v1/account`). Operations: [`ops`] (`/healthz`, `/readyz`). Every response
 //! carries the request id of [`request_id`].
 
+pub mod account_modify;
 pub mod console;
 pub mod json;
 pub mod openapi;
@@ -85,6 +87,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             .configure(ops::config)
             .service(web::scope("/console/api").configure(console::config))
             .service(web::scope("/openapi/v1/accounts").configure(openapi::config))
+            .service(account_modify::scope())
             .default_service(web::to(not_found));
     }
 }

@@ -15,9 +15,14 @@ struct Claims {
     exp: i64,
     iss: String,
     sub: String,
+    /// Issue time, present only when the session ends before the configured lifetime does; without it a
+    /// token was issued one lifetime before `exp`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    iat: Option<i64>,
 }
 
-/// Console access tokens: HS256 JWT `{user_id, exp, iss, sub}` signed with the secret key.
+/// Console access tokens: HS256 JWT `{user_id, exp, iss, sub}` signed with the secret key (plus the standard
+/// `iat` when the account's session policy ends the token early).
 pub struct JwtCodec {
     encoding: EncodingKey,
     decoding: DecodingKey,
@@ -38,12 +43,15 @@ impl JwtCodec {
 }
 
 impl AccessTokenCodec for JwtCodec {
-    fn issue(&self, account_id: Uuid, now: OffsetDateTime) -> DomainResult<String> {
+    fn issue(&self, account_id: Uuid, now: OffsetDateTime, not_after: OffsetDateTime) -> DomainResult<String> {
+        let full = (now + self.ttl).unix_timestamp();
+        let exp = full.min(not_after.unix_timestamp());
         let claims = Claims {
             user_id: account_id.to_string(),
-            exp: (now + self.ttl).unix_timestamp(),
+            exp,
             iss: self.issuer.clone(),
             sub: SUBJECT.into(),
+            iat: (exp < full).then_some(now.unix_timestamp()),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(DomainError::internal)
     }
@@ -68,7 +76,13 @@ impl AccessTokenCodec for JwtCodec {
         }
         let account_id =
             Uuid::parse_str(&data.claims.user_id).map_err(|_| DomainError::Unauthenticated("Invalid token."))?;
-        Ok(AccessClaims { account_id, issued_at: expires_at - self.ttl, expires_at })
+        let issued_at = match data.claims.iat {
+            Some(iat) => {
+                OffsetDateTime::from_unix_timestamp(iat).map_err(|_| DomainError::Unauthenticated("Invalid token."))?
+            }
+            None => expires_at - self.ttl,
+        };
+        Ok(AccessClaims { account_id, issued_at, expires_at })
     }
 }
 
@@ -92,9 +106,9 @@ mod tests {
     }
 
     #[test]
-    fn round_trip_has_exactly_the_four_claims() {
+    fn round_trip_has_exactly_the_four_console_claims() {
         let id = Uuid::new_v4();
-        let token = codec().issue(id, NOW).unwrap();
+        let token = codec().issue(id, NOW, NOW + Duration::days(1)).unwrap();
         let payload = token.split('.').nth(1).unwrap();
         let json: serde_json::Value =
             serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
@@ -109,8 +123,29 @@ mod tests {
     }
 
     #[test]
+    fn a_token_ends_with_its_session_and_then_says_when_it_was_issued() {
+        let token = codec().issue(Uuid::new_v4(), NOW, NOW + Duration::minutes(5)).unwrap();
+        let claims = codec().verify(&token, NOW + Duration::minutes(4)).unwrap();
+        assert_eq!((claims.issued_at, claims.expires_at), (NOW, NOW + Duration::minutes(5)));
+        assert_eq!(msg(codec().verify(&token, NOW + Duration::minutes(5))), "Token has expired.");
+    }
+
+    #[test]
+    fn tokens_without_an_issue_time_were_issued_one_lifetime_before_expiry() {
+        let full = codec().issue(Uuid::new_v4(), NOW, NOW + Duration::days(1)).unwrap();
+        assert_eq!(codec().verify(&full, NOW).unwrap().issued_at, NOW);
+        let claims = serde_json::json!({
+            "user_id": Uuid::new_v4().to_string(), "exp": (NOW + Duration::minutes(30)).unix_timestamp(),
+            "iss": "SELF_HOSTED", "sub": "Console API Passport",
+        });
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(b"secret"))
+            .unwrap();
+        assert_eq!(codec().verify(&token, NOW).unwrap().issued_at, NOW - Duration::minutes(30));
+    }
+
+    #[test]
     fn rejections() {
-        let token = codec().issue(Uuid::new_v4(), NOW).unwrap();
+        let token = codec().issue(Uuid::new_v4(), NOW, NOW + Duration::days(1)).unwrap();
         assert_eq!(msg(codec().verify(&token, NOW + Duration::minutes(60))), "Token has expired.");
         let other = JwtCodec::new(b"other", Duration::minutes(60), "SELF_HOSTED");
         assert_eq!(msg(other.verify(&token, NOW)), "Invalid token signature.");

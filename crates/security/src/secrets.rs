@@ -75,6 +75,12 @@ impl SecretTokens for RandomSecrets {
         let Ok(expected) = hex::decode(digest) else { return false };
         bool::from(self.code_mac(token_digest, code.trim()).ct_eq(&expected))
     }
+
+    fn signature_matches(&self, secret: &str, message: &[u8], signature: &[u8]) -> bool {
+        let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC accepts keys of any length");
+        mac.update(message);
+        mac.verify_slice(signature).is_ok()
+    }
 }
 
 #[cfg(test)]
@@ -102,6 +108,17 @@ mod tests {
         assert_ne!(s.new_access_key(), (id, secret.clone()));
         assert!(s.secrets_equal(&secret, &secret.clone()));
         assert!(!s.secrets_equal(&secret, "x"));
+    }
+
+    #[test]
+    fn signatures_are_hmac_sha256_of_the_message_under_the_secret() {
+        let s = RandomSecrets::new(b"k");
+        // RFC 4231 test case 2
+        let expected = hex::decode("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843").unwrap();
+        assert!(s.signature_matches("Jefe", b"what do ya want for nothing?", &expected));
+        assert!(!s.signature_matches("Jefe", b"what do ya want for nothing!", &expected));
+        assert!(!s.signature_matches("jefe", b"what do ya want for nothing?", &expected));
+        assert!(!s.signature_matches("Jefe", b"what do ya want for nothing?", &expected[..31]));
     }
 
     #[test]

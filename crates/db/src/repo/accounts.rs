@@ -222,6 +222,14 @@ impl AccountRepository for DieselAccounts {
                         .load(conn)?;
                     taken.extend(found.into_iter().flatten().map(|v| ("email", v)));
                 }
+                for chunk in wanted.external_ids.chunks(500) {
+                    let found: Vec<Option<String>> = accounts::table
+                        .filter(accounts::deleted_at.is_null())
+                        .filter(accounts::external_id.eq_any(chunk))
+                        .select(accounts::external_id)
+                        .load(conn)?;
+                    taken.extend(found.into_iter().flatten().map(|v| ("external_id", v)));
+                }
                 Ok(taken)
             })
             .await
@@ -269,6 +277,22 @@ impl AccountRepository for DieselAccounts {
                     .filter(accounts::deleted_at.is_null())
                     .filter(accounts::username.eq(&raw).or(accounts::phone.eq(&raw)).or(accounts::email_key.eq(&key)))
                     .order((accounts::created_at.asc(), accounts::id.asc()))
+                    .select(AccountRow::as_select())
+                    .first(conn)
+                    .optional()?)
+            })
+            .await?;
+        row.map(AccountRow::into_domain).transpose()
+    }
+
+    async fn find_live_by_external_id(&self, external_id: &str) -> DomainResult<Option<Account>> {
+        let external_id = external_id.to_owned();
+        let row = self
+            .db
+            .run(move |conn| {
+                Ok(accounts::table
+                    .filter(accounts::deleted_at.is_null())
+                    .filter(accounts::external_id.eq(external_id))
                     .select(AccountRow::as_select())
                     .first(conn)
                     .optional()?)

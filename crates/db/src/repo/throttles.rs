@@ -5,23 +5,36 @@ use domain::ports::ThrottleRepository;
 use domain::DomainResult;
 use time::{Duration, OffsetDateTime};
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use super::for_backend;
 use crate::rows::to_db;
-use crate::schema::throttles;
+use crate::schema::{request_nonces, throttles};
 use crate::Database;
 
-/// Windowed counters in the database.
+/// Windowed counters and used request nonces in the database.
 #[derive(Debug, Clone)]
 pub struct DieselThrottles {
     db: Database,
+    /// Nonces recorded by this instance; every [`PURGE_EVERY`]th also purges expired ones.
+    nonces_used: Arc<AtomicU64>,
 }
 
 impl DieselThrottles {
     /// Repository over `db`.
     pub fn new(db: Database) -> Self {
-        Self { db }
+        Self { db, nonces_used: Arc::default() }
     }
 }
+
+/// Expired nonces are purged once per this many recorded.
+const PURGE_EVERY: u64 = 256;
+
+/// Records a nonce unless a live record exists (an expired one is taken over); returns a row when recorded.
+const USE_ONCE_SQL: &str = "INSERT INTO request_nonces (nonce_key, expires_at) VALUES ($1, $2) \
+     ON CONFLICT (nonce_key) DO UPDATE SET expires_at = $2 WHERE request_nonces.expires_at <= $3 \
+     RETURNING CAST(1 AS BIGINT) AS count";
 
 #[derive(QueryableByName)]
 struct Count {
@@ -63,6 +76,26 @@ impl ThrottleRepository for DieselThrottles {
                     .first(conn)
                     .optional()?
                     .unwrap_or(0))
+            })
+            .await
+    }
+
+    async fn use_once(&self, key: &str, now: OffsetDateTime, expires_at: OffsetDateTime) -> DomainResult<bool> {
+        let key = key.to_owned();
+        let purge = self.nonces_used.fetch_add(1, Ordering::Relaxed) % PURGE_EVERY == PURGE_EVERY - 1;
+        self.db
+            .run(move |conn| {
+                let recorded: Option<Count> = diesel::sql_query(for_backend(conn, USE_ONCE_SQL))
+                    .bind::<Text, _>(key)
+                    .bind::<Timestamp, _>(to_db(expires_at))
+                    .bind::<Timestamp, _>(to_db(now))
+                    .get_result(conn)
+                    .optional()?;
+                if purge {
+                    diesel::delete(request_nonces::table.filter(request_nonces::expires_at.le(to_db(now))))
+                        .execute(conn)?;
+                }
+                Ok(recorded.is_some())
             })
             .await
     }

@@ -198,6 +198,8 @@ pub struct Account {
     pub system_role_assigned_by: Option<Uuid>,
     /// Contact details.
     pub extension: AccountExtension,
+    /// Free metadata set through the account-modify dialect (`extend`).
+    pub extend: Map<String, Value>,
 }
 
 impl Account {
@@ -243,6 +245,7 @@ impl Account {
             system_role: None,
             system_role_assigned_by: None,
             extension: AccountExtension::default(),
+            extend: Map::new(),
         }
     }
 

@@ -172,37 +172,43 @@ impl UseCases {
         self.ports.access_keys.delete(id, now, &self.audit(&actor, "access_key.delete", &key, now)).await
     }
 
-    /// Authenticates a machine request by access key and secret (compared in constant time). The key must be
-    /// active and its account live, active (not pending, dormant, banned or closed), unexpired and open-API
-    /// enabled. The use is recorded (last use, audit event).
+    /// Authenticates a machine request by access key and `proof` of its secret (compared in constant time). The
+    /// key must be active and its account live, active (not pending, dormant, banned or closed), unexpired and
+    /// open-API enabled; a signed request's nonce must be new. The use is recorded (last use, audit event).
     ///
     /// # Errors
-    /// [`DomainError::Unauthenticated`] for every failure, with the same text whether the key is unknown or
-    /// the secret wrong.
+    /// [`DomainError::KeyRefused`] for every failure, with one reason whether the key is unknown or the secret
+    /// or signature wrong.
     pub async fn authenticate_access_key(
         &self,
         access_key: &str,
-        secret: &str,
+        proof: KeyProof<'_>,
         request_id: Option<&str>,
     ) -> DomainResult<(Account, AccessKey)> {
-        const REFUSED: DomainError = DomainError::Unauthenticated("Invalid access key or secret.");
+        use crate::error::KeyRefusal::{AccountUnusable, BadCredentials, KeyDisabled, OpenApiDisabled, ReplayedNonce};
         let Some(key) = self.ports.access_keys.find_by_access_key(access_key).await? else {
             // spend the decryption an existing key costs, so timing does not tell unknown keys apart
             let _ = self.ports.cipher.open("unknown", &[0u8; 52]);
-            return Err(REFUSED);
+            return Err(DomainError::KeyRefused(BadCredentials));
         };
         let stored = match self.ports.cipher.open(&key.id.to_string(), &key.secret_ciphertext) {
             Ok(stored) => stored,
             Err(error) => {
                 tracing::error!(key = %key.id, %error, "access key secret does not open: was the encryption key changed?");
-                return Err(REFUSED);
+                return Err(DomainError::KeyRefused(BadCredentials));
             }
         };
-        if !self.ports.secrets.secrets_equal(&stored, secret) {
-            return Err(REFUSED);
+        let proven = match &proof {
+            KeyProof::Secret(secret) => self.ports.secrets.secrets_equal(&stored, secret),
+            KeyProof::Signature { message, signature, .. } => {
+                self.ports.secrets.signature_matches(&stored, message, signature)
+            }
+        };
+        if !proven {
+            return Err(DomainError::KeyRefused(BadCredentials));
         }
         if key.status != AccessKeyStatus::Active {
-            return Err(DomainError::Unauthenticated("The access key is disabled."));
+            return Err(DomainError::KeyRefused(KeyDisabled));
         }
         let now = self.ports.clock.now();
         let account = self
@@ -211,14 +217,45 @@ impl UseCases {
             .get(key.account_id)
             .await?
             .filter(|a| a.is_live() && a.is_usable_at(now) && a.status == crate::model::AccountStatus::Active)
-            .ok_or(DomainError::Unauthenticated("The account of this access key is disabled."))?;
+            .ok_or(DomainError::KeyRefused(AccountUnusable))?;
         if !account.open_api_access {
-            return Err(DomainError::Unauthenticated("Open API access is disabled for this account."));
+            return Err(DomainError::KeyRefused(OpenApiDisabled));
+        }
+        if let KeyProof::Signature { nonce: Some(nonce), .. } = proof {
+            let nonce_key = format!("nonce:{}:{}", key.id, nonce.value);
+            if !self.ports.throttles.use_once(&nonce_key, now, nonce.kept_until).await? {
+                return Err(DomainError::KeyRefused(ReplayedNonce));
+            }
         }
         let actor = Actor { account: &account, access_key_id: Some(key.id), request_id };
         self.ports.access_keys.record_use(key.id, now, &self.audit(&actor, "access_key.use", &key, now)).await?;
         Ok((account, key))
     }
+}
+
+/// How a machine request proves that it holds a key's secret.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyProof<'a> {
+    /// The secret itself (the openapi/v1 bearer credential).
+    Secret(&'a str),
+    /// An HMAC-SHA256 `signature` of the request's canonical `message`, built by the dialect.
+    Signature {
+        /// What the client signed.
+        message: &'a [u8],
+        /// The decoded signature.
+        signature: &'a [u8],
+        /// The request's nonce, accepted once; `None` for dialects without nonces.
+        nonce: Option<RequestNonce<'a>>,
+    },
+}
+
+/// A signed request's nonce and how long it must be remembered (until its timestamp leaves the window).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestNonce<'a> {
+    /// The nonce as sent.
+    pub value: &'a str,
+    /// Remembered until then.
+    pub kept_until: OffsetDateTime,
 }
 
 #[cfg(test)]
@@ -310,8 +347,8 @@ mod tests {
         m.secrets.expect_secrets_equal().returning(|a, b| a == b);
         m.access_keys.expect_record_use().never();
         let uc = m.build();
-        let wrong = uc.authenticate_access_key("AK1", "wrong", None).await.unwrap_err().to_string();
-        let unknown = uc.authenticate_access_key("AK2", "right", None).await.unwrap_err().to_string();
+        let wrong = uc.authenticate_access_key("AK1", KeyProof::Secret("wrong"), None).await.unwrap_err().to_string();
+        let unknown = uc.authenticate_access_key("AK2", KeyProof::Secret("right"), None).await.unwrap_err().to_string();
         assert_eq!(wrong, unknown);
     }
 
@@ -336,8 +373,8 @@ mod tests {
             m.secrets.expect_secrets_equal().returning(|a, b| a == b);
             m.accounts.expect_get().returning(move |_| Ok(Some(owner.clone())));
             m.access_keys.expect_record_use().never();
-            let err = m.build().authenticate_access_key("AK1", "right", None).await.unwrap_err();
-            assert!(matches!(err, DomainError::Unauthenticated(_)), "{err:?}");
+            let err = m.build().authenticate_access_key("AK1", KeyProof::Secret("right"), None).await.unwrap_err();
+            assert!(matches!(err, DomainError::KeyRefused(_)), "{err:?}");
         }
     }
 
@@ -357,7 +394,7 @@ mod tests {
             .times(1)
             .returning(|_, _, _| Ok(()));
         let uc = m.build();
-        let (account, key) = uc.authenticate_access_key("AK1", "right", Some("r")).await.unwrap();
+        let (account, key) = uc.authenticate_access_key("AK1", KeyProof::Secret("right"), Some("r")).await.unwrap();
         assert_eq!(account.id, owner.id);
         assert!(uc.view(key, NOW).advice_renew, "91 days old");
     }

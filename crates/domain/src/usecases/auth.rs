@@ -138,7 +138,7 @@ impl UseCases {
         let refresh_token = self.ports.secrets.new_refresh_token();
         let expires = (now + self.idle_timeout(account)).min(session.absolute_expires_at);
         self.ports.sessions.start(&session, &self.ports.secrets.digest(&refresh_token), expires).await?;
-        let access_token = self.ports.tokens.issue(account.id, now)?;
+        let access_token = self.ports.tokens.issue(account.id, now, expires)?;
         Ok(TokenPair { access_token, refresh_token })
     }
 
@@ -162,9 +162,10 @@ impl UseCases {
             .min(session.absolute_expires_at)
             .min(session.created_at + self.max_lifetime(&account));
         match self.ports.sessions.rotate(&digest, &self.ports.secrets.digest(&new_token), expires, now).await? {
-            RefreshOutcome::Rotated { .. } => {
-                Ok(TokenPair { access_token: self.ports.tokens.issue(account.id, now)?, refresh_token: new_token })
-            }
+            RefreshOutcome::Rotated { .. } => Ok(TokenPair {
+                access_token: self.ports.tokens.issue(account.id, now, expires)?,
+                refresh_token: new_token,
+            }),
             RefreshOutcome::Reused | RefreshOutcome::Invalid => Err(DomainError::InvalidRefreshToken),
         }
     }
@@ -310,10 +311,99 @@ mod tests {
             })
             .times(1)
             .returning(|_, _, _| Ok(()));
-        m.tokens.expect_issue().returning(|_, _| Ok("jwt".into()));
+        m.tokens.expect_issue().returning(|_, _, _| Ok("jwt".into()));
         let pair = m.build().login(cmd("alice@example.com")).await.unwrap();
         assert_eq!(pair.access_token, "jwt");
         assert_eq!(pair.refresh_token.len(), 128);
+    }
+
+    /// The ends a login gives the session of an account with `policy`: (refresh token, session, access token).
+    async fn session_ends_at_login(
+        policy: crate::model::SessionPolicy,
+    ) -> (OffsetDateTime, OffsetDateTime, OffsetDateTime) {
+        use std::sync::{Arc, Mutex};
+        let mut m = Mocks::new();
+        let mut account = alice();
+        account.session_policy = policy;
+        m.throttles.expect_hit().returning(|_, _, _| Ok(1));
+        m.accounts.expect_find_live_by_email().returning(move |_| Ok(Some(account.clone())));
+        m.hasher.expect_verify().returning(|_, _| Ok(PasswordCheck::Match { needs_rehash: false }));
+        m.directory.expect_current_tenant().returning(|_| {
+            let t = crate::model::Tenant::new(Uuid::new_v4(), "w".into(), None, NOW);
+            let j = crate::model::TenantMembership::new(t.id, Uuid::nil(), crate::model::WorkspaceRole::Owner, NOW);
+            Ok(Some((t, j)))
+        });
+        m.accounts.expect_record_login().returning(|_, _, _| Ok(()));
+        m.throttles.expect_clear().returning(|_| Ok(()));
+        m.secrets.expect_new_refresh_token().returning(|| "r".into());
+        m.secrets.expect_digest().returning(|t| t.to_owned());
+        let seen = Arc::new(Mutex::new((NOW, NOW, NOW)));
+        let (s1, s2) = (seen.clone(), seen.clone());
+        m.sessions.expect_start().returning(move |s, _, refresh_ends| {
+            let mut seen = s1.lock().unwrap();
+            (seen.0, seen.1) = (refresh_ends, s.absolute_expires_at);
+            Ok(())
+        });
+        m.tokens.expect_issue().returning(move |_, _, not_after| {
+            s2.lock().unwrap().2 = not_after;
+            Ok("jwt".into())
+        });
+        m.build().login(cmd("alice@example.com")).await.unwrap();
+        let ends = *seen.lock().unwrap();
+        ends
+    }
+
+    #[tokio::test]
+    async fn the_account_session_policy_bounds_refresh_and_access_tokens() {
+        use crate::model::SessionPolicy;
+        // idle 30 min, absolute 1 h: the first refresh token and the access token end after 30 min
+        let policy = SessionPolicy { idle_timeout_secs: Some(1800), max_lifetime_secs: Some(3600) };
+        let ends = session_ends_at_login(policy).await;
+        assert_eq!(ends, (NOW + Duration::minutes(30), NOW + Duration::hours(1), NOW + Duration::minutes(30)));
+        // absolute 60 s beats idle 30 min: the whole session, access token included, ends after a minute
+        let policy = SessionPolicy { idle_timeout_secs: Some(1800), max_lifetime_secs: Some(60) };
+        let ends = session_ends_at_login(policy).await;
+        assert_eq!(ends, (NOW + Duration::minutes(1), NOW + Duration::minutes(1), NOW + Duration::minutes(1)));
+        // unset: the system defaults (30 days both; the access token keeps its own 60 min lifetime)
+        let ends = session_ends_at_login(SessionPolicy::default()).await;
+        assert_eq!(ends, (NOW + Duration::days(30), NOW + Duration::days(30), NOW + Duration::days(30)));
+    }
+
+    #[tokio::test]
+    async fn a_refresh_extends_by_the_idle_timeout_but_never_past_the_absolute_end() {
+        use crate::model::SessionPolicy;
+        for (started_ago, stored_end, expected_end) in [
+            // an hour-old session of an account with idle 30 min / absolute 2 h: extended by 30 min
+            (Duration::hours(1), NOW + Duration::hours(1), NOW + Duration::minutes(30)),
+            // 1 h 50 min old: only 10 min remain
+            (Duration::minutes(110), NOW + Duration::minutes(10), NOW + Duration::minutes(10)),
+            // the policy was shortened to 2 h after this session began with a 3 h absolute end: the new policy wins
+            (Duration::minutes(100), NOW + Duration::minutes(80), NOW + Duration::minutes(20)),
+        ] {
+            let mut m = Mocks::new();
+            let mut a = alice();
+            a.session_policy = SessionPolicy { idle_timeout_secs: Some(1800), max_lifetime_secs: Some(7200) };
+            let id = a.id;
+            m.secrets.expect_digest().returning(|t| format!("d:{t}"));
+            m.secrets.expect_new_refresh_token().returning(|| "n".into());
+            m.sessions.expect_find_by_token().returning(move |_| {
+                Ok(Some(LoginSession {
+                    id: Uuid::new_v4(),
+                    account_id: id,
+                    created_at: NOW - started_ago,
+                    absolute_expires_at: stored_end,
+                    ip: None,
+                }))
+            });
+            m.accounts.expect_get().returning(move |_| Ok(Some(a.clone())));
+            m.sessions
+                .expect_rotate()
+                .withf(move |_, _, ends, at| *ends == expected_end && *at == NOW)
+                .times(1)
+                .returning(|_, _, _, _| Ok(RefreshOutcome::Invalid));
+            m.tokens.expect_issue().never();
+            assert!(matches!(m.build().refresh("old").await, Err(DomainError::InvalidRefreshToken)));
+        }
     }
 
     #[tokio::test]

@@ -7,7 +7,11 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult};
-use crate::model::{Account, AccountStatus, AuditEvent, PartnerClass, SystemRole, Tenant, WorkspaceRole};
+use serde_json::{Map, Value};
+
+use crate::model::{
+    Account, AccountSource, AccountStatus, AuditEvent, PartnerClass, SessionPolicy, SystemRole, Tenant, WorkspaceRole,
+};
 use crate::ports::{AccountChange, NewAccountEntry, WantedIdentifiers};
 use crate::values::{DisplayName, EmailAddress, Password};
 
@@ -43,6 +47,63 @@ pub struct ProvisionedAccount {
     pub kind: i16,
     /// Initial status.
     pub status: AccountStatus,
+    /// Phone country code.
+    pub country_code: Option<String>,
+    /// Id in the external directory (unique among live accounts).
+    pub external_id: Option<String>,
+    /// Identity origin; `None` means `local` without an external id and `unknown` with one.
+    pub source: Option<AccountSource>,
+    /// Interface language tag (the console default when absent).
+    pub language: Option<String>,
+    /// IdP-owned attributes.
+    pub attributes: Map<String, Value>,
+    /// Application-owned attributes.
+    pub custom_attributes: Map<String, Value>,
+    /// Free metadata (`extend`).
+    pub extend: Map<String, Value>,
+    /// Session limits.
+    pub session_policy: SessionPolicy,
+}
+
+impl Default for ProvisionedAccount {
+    fn default() -> Self {
+        Self {
+            id: None,
+            username: None,
+            phone: None,
+            email: None,
+            name: None,
+            description: None,
+            password: None,
+            system_role: SystemRole::Normal,
+            tier: PartnerClass::default().tier,
+            kind: PartnerClass::default().kind,
+            status: AccountStatus::Active,
+            country_code: None,
+            external_id: None,
+            source: None,
+            language: None,
+            attributes: Map::new(),
+            custom_attributes: Map::new(),
+            extend: Map::new(),
+            session_policy: SessionPolicy::default(),
+        }
+    }
+}
+
+/// The source an account may have given its external id: `local` exactly when it has none.
+fn checked_source(source: Option<AccountSource>, has_external_id: bool) -> DomainResult<AccountSource> {
+    match (source, has_external_id) {
+        (None, false) => Ok(AccountSource::Local),
+        (None, true) => Ok(AccountSource::Unknown),
+        (Some(AccountSource::Local), true) => {
+            Err(DomainError::invalid("source", "An account with an external id cannot have the source local."))
+        }
+        (Some(s), false) if s != AccountSource::Local => {
+            Err(DomainError::invalid("source", "An account without an external id has the source local."))
+        }
+        (Some(s), _) => Ok(s),
+    }
 }
 
 impl ProvisionedAccount {
@@ -60,6 +121,9 @@ impl ProvisionedAccount {
         }
         if let Some(e) = &self.email {
             out.push(("email", e.key()));
+        }
+        if let Some(x) = &self.external_id {
+            out.push(("external_id", x.clone()));
         }
         out
     }
@@ -88,6 +152,18 @@ pub struct PartnerUpdate {
     pub kind: Option<i16>,
     /// Status (banning ends the account's sessions).
     pub status: Option<AccountStatus>,
+    /// Phone country code.
+    pub country_code: Option<Option<String>>,
+    /// Identity origin; `Some(None)` resets it to the default for the account's external id.
+    pub source: Option<Option<AccountSource>>,
+    /// IdP-owned attributes (replaced whole).
+    pub attributes: Option<Map<String, Value>>,
+    /// Application-owned attributes (replaced whole).
+    pub custom_attributes: Option<Map<String, Value>>,
+    /// Idle timeout of the account's console sessions, in seconds.
+    pub idle_timeout_secs: Option<i64>,
+    /// Absolute lifetime of the account's console sessions, in seconds.
+    pub max_lifetime_secs: Option<i64>,
 }
 
 fn require_admin(caller: &Account) -> DomainResult<()> {
@@ -135,6 +211,7 @@ impl UseCases {
                     "uid" => wanted.ids.extend(item.id),
                     "username" => wanted.usernames.push(value),
                     "phone" => wanted.phones.push(value),
+                    "external_id" => wanted.external_ids.push(value),
                     _ => wanted.email_keys.push(value),
                 }
             }
@@ -145,12 +222,16 @@ impl UseCases {
         {
             return Err(DomainError::ConflictAt { index, field });
         }
+        let sources = items
+            .iter()
+            .map(|i| checked_source(i.source, i.external_id.is_some()))
+            .collect::<DomainResult<Vec<_>>>()?;
         let hashes = self.hash_all(items.iter().map(|i| i.password.clone()).collect()).await?;
         let now = self.ports.clock.now();
         let group_id = self.current_group_id(caller.account.id).await?;
         let mut entries = Vec::with_capacity(items.len());
         let mut audits = Vec::with_capacity(items.len());
-        for (item, hash) in items.into_iter().zip(hashes) {
+        for ((item, hash), source) in items.into_iter().zip(hashes).zip(sources) {
             let id = item.id.unwrap_or_else(|| self.ports.ids.new_id());
             let username =
                 item.username.unwrap_or_else(|| format!("u{}", &self.ports.ids.new_id().simple().to_string()[..12]));
@@ -160,9 +241,19 @@ impl UseCases {
             let mut account = Account::new(id, name, item.email.map(|e| e.as_str().to_owned()), now);
             account.username = Some(username);
             account.phone = item.phone;
+            account.country_code = item.country_code;
+            account.external_id = item.external_id;
+            account.source = source;
+            account.attributes = item.attributes;
+            account.custom_attributes = item.custom_attributes;
+            account.extend = item.extend;
+            account.session_policy = item.session_policy;
+            if let Some(language) = item.language {
+                account.interface_language = language;
+            }
             account.description = item.description;
             account.partner = PartnerClass { role: item.system_role.partner_code(), tier: item.tier, kind: item.kind };
-            account.status = item.status;
+            account.change_status(item.status, caller.account.id, now);
             account.system_role = (item.system_role != SystemRole::Normal).then_some(item.system_role);
             account.system_role_assigned_by = account.system_role.map(|_| caller.account.id);
             account.password_changed_at = hash.as_ref().map(|_| now);
@@ -301,6 +392,24 @@ impl UseCases {
         }
         if let Some(description) = update.description {
             target.description = description;
+        }
+        if let Some(country_code) = update.country_code {
+            target.country_code = country_code;
+        }
+        if let Some(source) = update.source {
+            target.source = checked_source(source, target.external_id.is_some())?;
+        }
+        if let Some(attributes) = update.attributes {
+            target.attributes = attributes;
+        }
+        if let Some(custom_attributes) = update.custom_attributes {
+            target.custom_attributes = custom_attributes;
+        }
+        if let Some(secs) = update.idle_timeout_secs {
+            target.session_policy.idle_timeout_secs = Some(secs);
+        }
+        if let Some(secs) = update.max_lifetime_secs {
+            target.session_policy.max_lifetime_secs = Some(secs);
         }
         if let Some(hash) = hash {
             target.password_hash = Some(hash);
@@ -461,6 +570,19 @@ impl UseCases {
             page.push((tenant, owner));
         }
         Ok((page, total))
+    }
+
+    /// The live account with this id in the external directory (`None` when there is none).
+    ///
+    /// # Errors
+    /// `Forbidden` unless the caller reads all accounts.
+    pub async fn machine_find_by_external_id(
+        &self,
+        caller: &Account,
+        external_id: &str,
+    ) -> DomainResult<Option<Account>> {
+        require_reader(caller)?;
+        self.ports.accounts.find_live_by_external_id(external_id).await
     }
 
     /// The live account whose login name, phone or email is `identifier` (`None` when there is none).

@@ -26,7 +26,7 @@ use crate::ports::{
     SessionRepository, ThrottleRepository,
 };
 
-pub use access_keys::{AccessKeyView, Actor, MAX_ACTIVE_KEYS};
+pub use access_keys::{AccessKeyView, Actor, KeyProof, RequestNonce, MAX_ACTIVE_KEYS};
 pub use accounts::{AccountUpdate, NewAccount};
 pub use auth::LoginCommand;
 pub use codes::{CodeRedemption, CodeRequest};
@@ -114,6 +114,8 @@ pub struct Settings {
     pub mail_retry_base: Duration,
     /// Access keys older than this many days are advised to be renewed.
     pub access_key_rotation_days: i64,
+    /// How far a signed request's timestamp may be from the server's clock (account-modify).
+    pub signature_window: Duration,
     /// Version recorded by setup.
     pub version: String,
 }
@@ -140,6 +142,7 @@ impl Default for Settings {
             mail_max_attempts: 8,
             mail_retry_base: Duration::seconds(30),
             access_key_rotation_days: 90,
+            signature_window: Duration::seconds(60),
             version: env!("CARGO_PKG_VERSION").into(),
         }
     }

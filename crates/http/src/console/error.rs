@@ -111,6 +111,7 @@ impl From<DomainError> for ConsoleError {
             ),
             DomainError::Forbidden(why) => Self::standard(S::FORBIDDEN, "forbidden", why),
             DomainError::Unauthenticated(why) => Self::standard(S::UNAUTHORIZED, "unauthorized", why),
+            DomainError::KeyRefused(why) => Self::standard(S::UNAUTHORIZED, "unauthorized", why.message()),
             DomainError::AlreadySetup => Self::standard(
                 S::FORBIDDEN,
                 "already_setup",

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::model::{Account, AccountStatus, SystemRole, WorkspaceRole};
 use domain::usecases::{PartnerUpdate, ProvisionedAccount, MAX_BATCH};
-use domain::values::{optional_text, parse_username, DisplayName, EmailAddress, Password};
+use domain::values::{optional_text, parse_phone, parse_username, DisplayName, EmailAddress, Password};
 use domain::DomainError;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -155,13 +155,7 @@ fn parse_user(input: UserInput, at: &str) -> Result<ProvisionedAccount, OpenApiE
         .map(|u| uuid::Uuid::parse_str(&u).map_err(|_| bad(&field("uid"), "must be a UUID.")))
         .transpose()?;
     let username = non_empty(input.username).map(|u| checked(at, parse_username("username", &u))).transpose()?;
-    let phone = non_empty(input.phone);
-    if let Some(p) = &phone {
-        let digits = p.strip_prefix('+').unwrap_or(p);
-        if !(3..=20).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad(&field("phone"), "3 to 20 digits, optionally after a +."));
-        }
-    }
+    let phone = non_empty(input.phone).map(|p| checked(at, parse_phone("phone", &p))).transpose()?;
     let email = non_empty(input.email).map(|e| checked(at, EmailAddress::parse("email", &e))).transpose()?;
     let name = non_empty(input.nickname).map(|n| checked(at, DisplayName::parse("nickname", &n))).transpose()?;
     let description = checked(at, optional_text("desc", input.desc.as_deref(), MAX_DESC_CHARS))?;
@@ -191,7 +185,20 @@ fn parse_user(input: UserInput, at: &str) -> Result<ProvisionedAccount, OpenApiE
         4 => AccountStatus::Banned,
         _ => AccountStatus::Active,
     };
-    Ok(ProvisionedAccount { id, username, phone, email, name, description, password, system_role, tier, kind, status })
+    Ok(ProvisionedAccount {
+        id,
+        username,
+        phone,
+        email,
+        name,
+        description,
+        password,
+        system_role,
+        tier,
+        kind,
+        status,
+        ..ProvisionedAccount::default()
+    })
 }
 
 /// Field names of the domain's batch errors, with the item index, in the dialect's words.
@@ -306,6 +313,7 @@ fn parse_update(input: UpdateInput) -> Result<PartnerUpdate, OpenApiError> {
         tier: input.tier.map(|_| checked.tier),
         kind: input.kind.map(|_| checked.kind),
         status: input.status.map(|_| checked.status),
+        ..PartnerUpdate::default()
     })
 }
 

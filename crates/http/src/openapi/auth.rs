@@ -7,7 +7,7 @@ use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest};
 use domain::model::Account;
-use domain::usecases::Actor;
+use domain::usecases::{Actor, KeyProof};
 
 use super::error::OpenApiError;
 use crate::request_id::RequestId;
@@ -55,7 +55,8 @@ impl FromRequest for KeyAccount {
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| OpenApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error."))?;
             let request_id = RequestId::of(&req);
-            let (account, key) = state.use_cases.authenticate_access_key(&key, &secret, Some(&request_id)).await?;
+            let (account, key) =
+                state.use_cases.authenticate_access_key(&key, KeyProof::Secret(&secret), Some(&request_id)).await?;
             Ok(KeyAccount(account, Caller { key_id: key.id, request_id }))
         })
     }

@@ -10,7 +10,7 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use domain::DomainError;
 use serde_json::json;
 
-use crate::json::BodyError;
+use crate::json::{read_body, BodyError, ReadError};
 
 /// An openapi/v1 error answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,14 +56,13 @@ impl FromRequest for Body {
     type Future = Pin<Box<dyn Future<Output = Result<Self, OpenApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let bytes = web::Bytes::from_request(req, payload);
+        let bytes = read_body(req, payload);
         Box::pin(async move {
-            bytes.await.map(Body).map_err(|e| {
-                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+            bytes.await.map(Body).map_err(|e| match e {
+                ReadError::TooLarge => {
                     OpenApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "The body is larger than the 64 KiB allowed.")
-                } else {
-                    OpenApiError::new(StatusCode::BAD_REQUEST, "The body could not be read.")
                 }
+                ReadError::Broken => OpenApiError::new(StatusCode::BAD_REQUEST, "The body could not be read."),
             })
         })
     }
@@ -93,6 +92,7 @@ impl From<DomainError> for OpenApiError {
                 Self::new(S::CONFLICT, "The account was changed by someone else at the same time. Please try again.")
             }
             DomainError::Unauthenticated(why) => Self::new(S::UNAUTHORIZED, why),
+            DomainError::KeyRefused(why) => Self::new(S::UNAUTHORIZED, why.message()),
             DomainError::UnknownAccounts(ids) => {
                 let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
                 Self::new(S::NOT_FOUND, format!("Unknown accounts: {}.", ids.join(", ")))

@@ -1,0 +1,420 @@
+//! The account endpoints: `POST add`, `GET get`, `GET list`, `POST delete`, `POST set-disable` and
+//! `POST {account_uuid}/modify`, with the field rules of the dialect.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use domain::model::{Account, AccountSource, AccountStatus, WireEnum};
+use domain::usecases::{PartnerUpdate, ProvisionedAccount};
+use domain::values::{
+    parse_country_code, parse_language, parse_phone, parse_username, required_text, DisplayName, EmailAddress, Password,
+};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use super::auth::SignedCall;
+use super::envelope::{field_name, success, ModifyError};
+use crate::console::dto::double_option;
+use crate::console::extract::QueryParams;
+use crate::AppState;
+
+/// `acnt_<32 hex>`.
+pub fn render_id(id: Uuid) -> String {
+    format!("acnt_{}", id.simple())
+}
+
+/// An account id as `acnt_<32 hex>` or a dashed UUID.
+fn parse_id(raw: &str) -> Option<Uuid> {
+    let raw = raw.trim();
+    let hex = raw.strip_prefix("acnt_");
+    match hex {
+        Some(hex) if hex.len() == 32 => Uuid::try_parse(hex).ok(),
+        Some(_) => None,
+        None if raw.len() == 36 => Uuid::try_parse(raw).ok(),
+        None => None,
+    }
+}
+
+/// Seconds of a session limit: the account's own, or the system default.
+fn effective_secs(own: Option<i64>, default: time::Duration) -> i64 {
+    own.unwrap_or_else(|| default.whole_seconds())
+}
+
+/// The account object.
+fn account_object(state: &AppState, a: &Account) -> Value {
+    let settings = state.use_cases.settings();
+    let disabled = matches!(a.status, AccountStatus::Banned | AccountStatus::Closed);
+    json!({
+        "uuid": render_id(a.id),
+        "username": a.username.clone().unwrap_or_default(),
+        "name": a.name,
+        "email": a.email.clone().unwrap_or_default(),
+        "mobile": a.phone.clone().unwrap_or_default(),
+        "countryCode": a.country_code.clone().unwrap_or_default(),
+        "exterId": a.external_id.clone().unwrap_or_default(),
+        "source": a.source.as_str(),
+        "extend": a.extend,
+        "attributes": a.attributes,
+        "customAttributes": a.custom_attributes,
+        "language": if a.interface_language.starts_with("zh") { "zh" } else { "en" },
+        "timezone": a.timezone,
+        "status": i32::from(disabled),
+        "isDisable": disabled,
+        "isUsed": i32::from(a.last_login_at.is_some()),
+        "enableMFA": a.mfa_enabled,
+        "tokenHoldTime": effective_secs(a.session_policy.idle_timeout_secs, settings.refresh_token_ttl),
+        "tokenMaxValidDuration": effective_secs(a.session_policy.max_lifetime_secs, settings.session_max_lifetime),
+        "createAt": a.created_at.unix_timestamp(),
+        "updateAt": a.updated_at.unix_timestamp(),
+        "deleteAt": a.deleted_at.map_or(-1, time::OffsetDateTime::unix_timestamp),
+    })
+}
+
+/// The fields of `add` and `modify`. `None` is absent, `Some(None)` an explicit `null`.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct AccountInput {
+    #[serde(default, deserialize_with = "double_option")]
+    username: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    password: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    mobile: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    country_code: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    source: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    token_hold_time: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    token_max_valid_duration: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    attributes: Option<Option<Map<String, Value>>>,
+    #[serde(default, deserialize_with = "double_option")]
+    custom_attributes: Option<Option<Map<String, Value>>>,
+    // `add` only
+    #[serde(default, deserialize_with = "double_option")]
+    exter_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    extend: Option<Option<Map<String, Value>>>,
+    #[serde(default, deserialize_with = "double_option")]
+    language: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    is_disable: Option<Option<bool>>,
+}
+
+/// Longest email (seed rule; addresses are further held to RFC 5321's 254).
+const MAX_EMAIL_CHARS: usize = 256;
+/// Longest external id.
+const MAX_EXTER_ID_CHARS: usize = 128;
+/// `tokenHoldTime` range, seconds.
+const HOLD_TIME: std::ops::RangeInclusive<i64> = 1800..=604_800;
+/// `tokenMaxValidDuration` range, seconds.
+const MAX_VALID: std::ops::RangeInclusive<i64> = 60..=2_592_000;
+
+/// A domain value check, its field named in the dialect's words.
+fn checked<T>(result: domain::DomainResult<T>) -> Result<T, ModifyError> {
+    result.map_err(ModifyError::from)
+}
+
+/// A field that may be absent but not `null`.
+fn not_null<T>(field: &str, value: Option<Option<T>>) -> Result<Option<T>, ModifyError> {
+    match value {
+        Some(None) => Err(ModifyError::param(field, "must not be null.")),
+        Some(Some(v)) => Ok(Some(v)),
+        None => Ok(None),
+    }
+}
+
+/// A field that must be present and not `null`.
+fn required<T>(field: &str, value: Option<Option<T>>) -> Result<T, ModifyError> {
+    not_null(field, value)?.ok_or_else(|| ModifyError::param(field, "is required."))
+}
+
+/// `""` clears, other text is parsed by `parse`.
+fn clearable<T>(
+    value: Option<String>,
+    parse: impl FnOnce(&str) -> Result<T, ModifyError>,
+) -> Result<Option<Option<T>>, ModifyError> {
+    value.map(|v| if v.trim().is_empty() { Ok(None) } else { parse(&v).map(Some) }).transpose()
+}
+
+fn session_secs(
+    field: &str,
+    value: Option<i64>,
+    range: &std::ops::RangeInclusive<i64>,
+) -> Result<Option<i64>, ModifyError> {
+    match value {
+        Some(v) if !range.contains(&v) => {
+            Err(ModifyError::param(field, format!("must be from {} to {} seconds.", range.start(), range.end())))
+        }
+        other => Ok(other),
+    }
+}
+
+/// The fields `add` and `modify` share, checked.
+struct Common {
+    name: Option<DisplayName>,
+    username: Option<String>,
+    email: Option<Option<EmailAddress>>,
+    mobile: Option<Option<String>>,
+    country_code: Option<Option<String>>,
+    source: Option<Option<AccountSource>>,
+    hold_time: Option<i64>,
+    max_valid: Option<i64>,
+    attributes: Option<Map<String, Value>>,
+    custom_attributes: Option<Map<String, Value>>,
+}
+
+fn parse_common(input: &mut AccountInput) -> Result<Common, ModifyError> {
+    let name =
+        not_null("name", input.name.take())?.map(|n| checked(DisplayName::parse_machine("name", &n))).transpose()?;
+    let username =
+        not_null("username", input.username.take())?.map(|u| checked(parse_username("username", &u))).transpose()?;
+    let email = clearable(not_null("email", input.email.take())?, |e| {
+        if e.chars().count() > MAX_EMAIL_CHARS {
+            return Err(ModifyError::param("email", format!("must be at most {MAX_EMAIL_CHARS} characters.")));
+        }
+        checked(EmailAddress::parse("email", e))
+    })?;
+    let mobile = clearable(not_null("mobile", input.mobile.take())?, |m| checked(parse_phone("mobile", m)))?;
+    let mut country_code = clearable(not_null("countryCode", input.country_code.take())?, |c| {
+        checked(parse_country_code("countryCode", c))
+    })?;
+    // legacy 11-digit mainland numbers without a country code are +86
+    if country_code.is_none() && mobile.as_ref().is_some_and(|m| m.as_deref().is_some_and(is_legacy_cn_mobile)) {
+        country_code = Some(Some("86".into()));
+    }
+    let source = match input.source.take() {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(s)) if s.trim().is_empty() => Some(None),
+        Some(Some(s)) => Some(Some(
+            AccountSource::parse(s.trim())
+                .ok_or_else(|| ModifyError::param("source", "must be one of local, unknown, oidc, ldap."))?,
+        )),
+    };
+    let hold_time =
+        session_secs("tokenHoldTime", not_null("tokenHoldTime", input.token_hold_time.take())?, &HOLD_TIME)?;
+    let max_valid = session_secs(
+        "tokenMaxValidDuration",
+        not_null("tokenMaxValidDuration", input.token_max_valid_duration.take())?,
+        &MAX_VALID,
+    )?;
+    Ok(Common {
+        name,
+        username,
+        email,
+        mobile,
+        country_code,
+        source,
+        hold_time,
+        max_valid,
+        attributes: not_null("attributes", input.attributes.take())?,
+        custom_attributes: not_null("customAttributes", input.custom_attributes.take())?,
+    })
+}
+
+/// 11 digits starting with 1: a mainland China mobile number written without its country code.
+fn is_legacy_cn_mobile(mobile: &str) -> bool {
+    mobile.len() == 11 && mobile.starts_with('1') && mobile.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A JSON object body (serde would also read a struct from an array).
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ModifyError> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ModifyError::param("body", "must be a JSON object."));
+    }
+    Ok(crate::json::parse::<T>(body)?)
+}
+
+/// `POST add`: creates an account → `content` = the account.
+pub(super) async fn add(state: web::Data<AppState>, call: SignedCall) -> Result<HttpResponse, ModifyError> {
+    let mut input: AccountInput = parse_body(&call.body)?;
+    required("username", input.username.clone())?;
+    required("name", input.name.clone())?;
+    required("email", input.email.clone())?;
+    let password = required("password", input.password.take())?;
+    let common = parse_common(&mut input)?;
+    let external_id = not_null("exterId", input.exter_id.take())?
+        .map(|x| checked(required_text("exterId", &x, MAX_EXTER_ID_CHARS)))
+        .transpose()?;
+    let password = if password.is_empty() {
+        if external_id.is_none() {
+            return Err(ModifyError::param("password", "may be empty only for accounts with an exterId."));
+        }
+        None
+    } else {
+        Some(checked(Password::parse_console("password", &password))?)
+    };
+    let language = not_null("language", input.language.take())?
+        .map(|l| match l.trim() {
+            "zh" => Ok("zh-Hans"),
+            "en" => Ok("en-US"),
+            other => checked(parse_language("language", other))
+                .map_err(|_| ModifyError::param("language", "must be zh or en.")),
+        })
+        .transpose()?;
+    let disabled = not_null("isDisable", input.is_disable.take())?.unwrap_or(false);
+    let item = ProvisionedAccount {
+        username: common.username,
+        phone: common.mobile.flatten(),
+        email: common.email.flatten(),
+        name: common.name,
+        password,
+        status: if disabled { AccountStatus::Banned } else { AccountStatus::Active },
+        country_code: common.country_code.flatten(),
+        external_id,
+        source: common.source.flatten(),
+        language: language.map(str::to_owned),
+        attributes: common.attributes.unwrap_or_default(),
+        custom_attributes: common.custom_attributes.unwrap_or_default(),
+        extend: not_null("extend", input.extend.take())?.unwrap_or_default(),
+        session_policy: domain::model::SessionPolicy {
+            idle_timeout_secs: common.hold_time,
+            max_lifetime_secs: common.max_valid,
+        },
+        ..ProvisionedAccount::default()
+    };
+    let mut created = state.use_cases.machine_create_accounts(call.actor(), vec![item]).await?;
+    Ok(success(&call.trace_id, account_object(&state, &created.remove(0)), None))
+}
+
+/// `POST {account_uuid}/modify`: changes the given fields → `content` = the account.
+pub(super) async fn modify(
+    state: web::Data<AppState>,
+    call: SignedCall,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ModifyError> {
+    let id = parse_id(&path).ok_or_else(ModifyError::account_not_found)?;
+    let mut input: AccountInput = parse_body(&call.body)?;
+    let password = not_null("password", input.password.take())?
+        .map(|p| checked(Password::parse_console("password", &p)))
+        .transpose()?;
+    let common = parse_common(&mut input)?;
+    for (field, present) in [
+        ("exterId", input.exter_id.is_some()),
+        ("extend", input.extend.is_some()),
+        ("language", input.language.is_some()),
+        ("isDisable", input.is_disable.is_some()),
+    ] {
+        if present {
+            return Err(ModifyError::param(field, "cannot be changed by modify."));
+        }
+    }
+    let update = PartnerUpdate {
+        username: common.username,
+        phone: common.mobile,
+        email: common.email,
+        name: common.name,
+        password,
+        country_code: common.country_code,
+        source: common.source,
+        attributes: common.attributes,
+        custom_attributes: common.custom_attributes,
+        idle_timeout_secs: common.hold_time,
+        max_lifetime_secs: common.max_valid,
+        ..PartnerUpdate::default()
+    };
+    let account = state.use_cases.machine_update_account(call.actor(), id, update).await?;
+    Ok(success(&call.trace_id, account_object(&state, &account), None))
+}
+
+/// `GET get?accountUUID=|exterId=` → `content` = the account; 404 when none matches.
+pub(super) async fn get(
+    state: web::Data<AppState>,
+    call: SignedCall,
+    req: HttpRequest,
+) -> Result<HttpResponse, ModifyError> {
+    let query = QueryParams::of(&req);
+    let use_cases = &state.use_cases;
+    let account = match (query.get("accountUUID").filter(|v| !v.trim().is_empty()), query.get("exterId")) {
+        (Some(raw), _) => {
+            let id = parse_id(raw).ok_or_else(ModifyError::account_not_found)?;
+            use_cases.machine_get_account(&call.account, id).await?
+        }
+        (None, Some(external_id)) if !external_id.trim().is_empty() => use_cases
+            .machine_find_by_external_id(&call.account, external_id.trim())
+            .await?
+            .ok_or_else(ModifyError::account_not_found)?,
+        _ => return Err(ModifyError::param("accountUUID", "accountUUID or exterId is required.")),
+    };
+    Ok(success(&call.trace_id, account_object(&state, &account), None))
+}
+
+/// Largest `pageSize`, and its default.
+const MAX_PAGE_SIZE: i64 = 100;
+const DEFAULT_PAGE_SIZE: i64 = 10;
+
+fn page_param(query: &QueryParams, name: &str, max: i64, default: i64) -> Result<i64, ModifyError> {
+    let Some(raw) = query.get(name).map(str::trim).filter(|v| !v.is_empty()) else { return Ok(default) };
+    raw.parse::<i64>()
+        .ok()
+        .filter(|v| (1..=max).contains(v))
+        .ok_or_else(|| ModifyError::param(name, format!("must be an integer from 1 to {max}.")))
+}
+
+/// `GET list?search=&pageIndex=&pageSize=` → `content.data` and `pageInfo`.
+pub(super) async fn list(
+    state: web::Data<AppState>,
+    call: SignedCall,
+    req: HttpRequest,
+) -> Result<HttpResponse, ModifyError> {
+    let query = QueryParams::of(&req);
+    let page_index = page_param(&query, "pageIndex", i64::from(i32::MAX), 1)?;
+    let page_size = page_param(&query, "pageSize", MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)?;
+    let (accounts, total) = state
+        .use_cases
+        .machine_search_accounts(&call.account, query.get("search"), (page_index - 1) * page_size, page_size)
+        .await?;
+    let data: Vec<Value> = accounts.iter().map(|a| account_object(&state, a)).collect();
+    let page_info = json!({"count": data.len(), "pageIndex": page_index, "pageSize": page_size, "totalCount": total});
+    Ok(success(&call.trace_id, json!({"data": data}), Some(page_info)))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IdsInput {
+    #[serde(rename = "accountUUIDs")]
+    account_uuids: Vec<String>,
+    is_disable: Option<bool>,
+}
+
+fn parse_ids(raw: &[String]) -> Result<Vec<Uuid>, ModifyError> {
+    if raw.is_empty() || raw.len() > domain::usecases::MAX_BATCH {
+        return Err(ModifyError::param(
+            field_name("accounts"),
+            format!("between 1 and {} ids are required.", domain::usecases::MAX_BATCH),
+        ));
+    }
+    raw.iter()
+        .enumerate()
+        .map(|(i, id)| {
+            parse_id(id).ok_or_else(|| ModifyError::param(&format!("accountUUIDs[{i}]"), "is not an account id."))
+        })
+        .collect()
+}
+
+/// `POST delete {"accountUUIDs": […]}`: soft-deletes all or none → `content: true`.
+pub(super) async fn delete(state: web::Data<AppState>, call: SignedCall) -> Result<HttpResponse, ModifyError> {
+    let input: IdsInput = parse_body(&call.body)?;
+    let ids = parse_ids(&input.account_uuids)?;
+    state.use_cases.machine_delete_accounts(call.actor(), ids).await?;
+    Ok(success(&call.trace_id, json!(true), None))
+}
+
+/// `POST set-disable {"accountUUIDs": […], "isDisable": bool}`: bans or re-activates all or none →
+/// `content: {}`.
+pub(super) async fn set_disable(state: web::Data<AppState>, call: SignedCall) -> Result<HttpResponse, ModifyError> {
+    let input: IdsInput = parse_body(&call.body)?;
+    let disable = input.is_disable.ok_or_else(|| ModifyError::param("isDisable", "is required."))?;
+    let ids = parse_ids(&input.account_uuids)?;
+    let status = if disable { AccountStatus::Banned } else { AccountStatus::Active };
+    let items =
+        ids.into_iter().map(|id| (id, PartnerUpdate { status: Some(status), ..PartnerUpdate::default() })).collect();
+    state.use_cases.machine_update_accounts(call.actor(), items).await?;
+    Ok(success(&call.trace_id, json!({}), None))
+}

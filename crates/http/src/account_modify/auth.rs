@@ -1,0 +1,128 @@
+//! Request signing of the account-modify dialect: `X-Df-Access-Key`, `X-Df-Timestamp` (unix seconds within the
+//! configured window), `X-Df-Nonce` (accepted once), `X-Df-SVersion: v20240417` and `X-Df-Signature` = hex
+//! HMAC-SHA256(secret, `"{METHOD} {nonce} {path_with_query} {timestamp} {body}"`).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest};
+use domain::model::Account;
+use domain::usecases::{Actor, KeyProof, RequestNonce};
+
+use super::envelope::ModifyError;
+use crate::json::{read_body, ReadError};
+use crate::request_id::RequestId;
+use crate::AppState;
+
+/// The signature version this server speaks.
+const SIGNATURE_VERSION: &str = "v20240417";
+
+/// Longest nonce accepted.
+const MAX_NONCE_CHARS: usize = 128;
+
+/// A verified request: the key's account, the key, the request id and the raw body that was signed.
+pub struct SignedCall {
+    /// The key's account.
+    pub account: Account,
+    /// The key's id.
+    pub key_id: uuid::Uuid,
+    /// The request id (the envelope's `traceId`).
+    pub trace_id: String,
+    /// The body as received.
+    pub body: web::Bytes,
+}
+
+impl SignedCall {
+    /// As the domain's actor.
+    pub fn actor(&self) -> Actor<'_> {
+        Actor { account: &self.account, access_key_id: Some(self.key_id), request_id: Some(&self.trace_id) }
+    }
+}
+
+fn header<'r>(req: &'r HttpRequest, name: &str) -> Result<&'r str, ModifyError> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ModifyError::auth_header(format!("The {name} header is required.")))
+}
+
+/// Hex (as documented) or base64 (as one documentation example shows) signature bytes.
+fn signature_bytes(raw: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    if raw.len() == 64 {
+        if let Ok(bytes) = hex::decode(raw) {
+            return Some(bytes);
+        }
+    }
+    base64::engine::general_purpose::STANDARD.decode(raw).ok().filter(|b| b.len() == 32)
+}
+
+async fn verify(req: HttpRequest, body: web::Bytes) -> Result<SignedCall, ModifyError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ModifyError::new(StatusCode::INTERNAL_SERVER_ERROR, "ft.InternalError", "Internal error."))?;
+    let access_key = header(&req, "X-Df-Access-Key")?;
+    let timestamp = header(&req, "X-Df-Timestamp")?;
+    let nonce = header(&req, "X-Df-Nonce")?;
+    let signature = header(&req, "X-Df-Signature")?;
+    if let Some(version) = req.headers().get("X-Df-SVersion") {
+        if version.to_str().map(str::trim).ok() != Some(SIGNATURE_VERSION) {
+            return Err(ModifyError::auth_header(format!("X-Df-SVersion must be {SIGNATURE_VERSION}.")));
+        }
+    }
+    if nonce.chars().count() > MAX_NONCE_CHARS || !nonce.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ModifyError::auth_header(format!(
+            "X-Df-Nonce must be 1 to {MAX_NONCE_CHARS} visible ASCII characters."
+        )));
+    }
+    let signature = signature_bytes(signature)
+        .ok_or_else(|| ModifyError::auth_header("X-Df-Signature must be a hex HMAC-SHA256 digest."))?;
+    let use_cases = &state.use_cases;
+    let now = use_cases.ports().clock.now();
+    let window = use_cases.settings().signature_window;
+    let sent_at = timestamp
+        .parse::<i64>()
+        .ok()
+        .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+        .ok_or_else(|| ModifyError::auth_header("X-Df-Timestamp must be unix seconds."))?;
+    if (now - sent_at).abs() > window {
+        return Err(ModifyError::auth_header(format!(
+            "X-Df-Timestamp is more than {} seconds from the server's clock.",
+            window.whole_seconds()
+        )));
+    }
+    let path = req.uri().path_and_query().map_or_else(|| req.path(), |p| p.as_str());
+    let mut message = format!("{} {nonce} {path} {timestamp} ", req.method()).into_bytes();
+    message.extend_from_slice(&body);
+    let trace_id = RequestId::of(&req);
+    // a nonce must be remembered until its timestamp has left the window
+    let nonce = RequestNonce { value: nonce, kept_until: sent_at.max(now) + window };
+    let proof = KeyProof::Signature { message: &message, signature: &signature, nonce: Some(nonce) };
+    let (account, key) = use_cases.authenticate_access_key(access_key, proof, Some(&trace_id)).await?;
+    Ok(SignedCall { account, key_id: key.id, trace_id, body })
+}
+
+impl FromRequest for SignedCall {
+    type Error = ModifyError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ModifyError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_body(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let body = body.await.map_err(|e| match e {
+                ReadError::TooLarge => ModifyError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "ft.BodyTooLarge",
+                    "The body is larger than the 64 KiB allowed.",
+                ),
+                ReadError::Broken => ModifyError::param("body", "could not be read."),
+            })?;
+            verify(req, body).await
+        })
+    }
+}

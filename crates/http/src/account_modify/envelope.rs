@@ -1,0 +1,176 @@
+//! The account-modify envelope: `{code, content, pageInfo?, errorCode, message, success, traceId}` with `code`
+//! equal to the HTTP status, and the `ft.*` error catalogue.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, ResponseError};
+use domain::{DomainError, KeyRefusal};
+use serde_json::{json, Value};
+
+use crate::json::BodyError;
+use crate::request_id::RequestId;
+
+/// A successful answer: `content`, and `pageInfo` for lists.
+pub fn success(trace_id: &str, content: Value, page_info: Option<Value>) -> HttpResponse {
+    let mut body = json!({
+        "code": 200, "content": content, "errorCode": "", "message": "", "success": true, "traceId": trace_id,
+    });
+    if let Some(page_info) = page_info {
+        body["pageInfo"] = page_info;
+    }
+    HttpResponse::Ok().json(body)
+}
+
+/// An account-modify error answer; the trace id is added by [`with_trace_id`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModifyError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ModifyError {
+    /// An error with this status, `ft.*` code and text.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into() }
+    }
+
+    /// `400 ft.ParamError` naming `field`.
+    pub fn param(field: &str, message: impl std::fmt::Display) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "ft.ParamError", format!("{field}: {message}"))
+    }
+
+    /// `401 ft.MissingAuthHeaderInfo`: a signing header is missing or malformed, or the timestamp is stale.
+    pub fn auth_header(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "ft.MissingAuthHeaderInfo", message)
+    }
+
+    /// `404 ft.AccountNotFound`.
+    pub fn account_not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "ft.AccountNotFound", "The account does not exist.")
+    }
+
+    /// The error code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    fn render(&self, trace_id: &str) -> HttpResponse {
+        HttpResponse::build(self.status).json(json!({
+            "code": self.status.as_u16(), "content": null, "errorCode": self.code, "message": self.message,
+            "success": false, "traceId": trace_id,
+        }))
+    }
+}
+
+impl std::fmt::Display for ModifyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+    }
+}
+
+impl ResponseError for ModifyError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.render("")
+    }
+}
+
+/// Middleware of the dialect's scope: renders its errors again with the request id as `traceId`.
+pub async fn with_trace_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let rendered = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<ModifyError>())
+        .map(|e| e.render(&RequestId::of(res.request())));
+    Ok(match rendered {
+        Some(response) => res.into_response(response),
+        None => res.map_into_boxed_body(),
+    })
+}
+
+/// Paths and methods the dialect does not serve.
+pub async fn unknown_route() -> Result<HttpResponse, ModifyError> {
+    Err(ModifyError::new(StatusCode::NOT_FOUND, "ft.NotFound", "No such account-modify endpoint."))
+}
+
+/// The dialect's name of a domain field.
+pub fn field_name(field: &str) -> &str {
+    match field {
+        "external_id" => "exterId",
+        "phone" => "mobile",
+        "country_code" => "countryCode",
+        "accounts" | "accountUids" => "accountUUIDs",
+        other => other,
+    }
+}
+
+impl From<BodyError> for ModifyError {
+    fn from(e: BodyError) -> Self {
+        match e {
+            BodyError::Syntax => Self::param("body", "must be a JSON object."),
+            BodyError::Field { field, message, .. } => Self::param(&field, message),
+        }
+    }
+}
+
+impl From<DomainError> for ModifyError {
+    fn from(e: DomainError) -> Self {
+        use StatusCode as S;
+        match e {
+            DomainError::Invalid { field, message } => Self::param(field_name(field), message),
+            DomainError::NotFound { entity: "account" } => Self::account_not_found(),
+            DomainError::NotFound { entity } => {
+                Self::new(S::NOT_FOUND, "ft.NotFound", format!("The {entity} does not exist."))
+            }
+            DomainError::Conflict { field } | DomainError::ConflictAt { field, .. } => {
+                Self::new(S::CONFLICT, "ft.AccountConflict", format!("{} is already in use.", field_name(field)))
+            }
+            DomainError::Stale => Self::new(
+                S::CONFLICT,
+                "ft.AccountConflict",
+                "The account was changed by someone else at the same time. Please try again.",
+            ),
+            DomainError::UnknownAccounts(ids) => {
+                let ids: Vec<String> = ids.iter().map(|id| super::accounts::render_id(*id)).collect();
+                Self::new(S::NOT_FOUND, "ft.AccountNotFound", format!("Unknown accounts: {}.", ids.join(", ")))
+            }
+            DomainError::OwnsWorkspace { account_id } => Self::new(
+                S::CONFLICT,
+                "ft.AccountOwnsWorkspace",
+                format!(
+                    "{} is the only owner of a workspace; transfer the workspace before deleting it.",
+                    super::accounts::render_id(account_id)
+                ),
+            ),
+            DomainError::Forbidden(why) => Self::new(S::FORBIDDEN, "ft.PermissionDenied", why),
+            DomainError::KeyRefused(why) => Self::new(S::UNAUTHORIZED, refusal_code(why), why.message()),
+            DomainError::Unauthenticated(why) => Self::new(S::UNAUTHORIZED, "ft.InvalidSignature", why),
+            DomainError::Internal(source) => {
+                tracing::error!(error = %source, "internal error");
+                Self::new(S::INTERNAL_SERVER_ERROR, "ft.InternalError", "Internal server error.")
+            }
+            other => Self::new(S::BAD_REQUEST, "ft.ParamError", other.to_string()),
+        }
+    }
+}
+
+/// The `ft.*` code of each access-key refusal.
+fn refusal_code(why: KeyRefusal) -> &'static str {
+    match why {
+        KeyRefusal::BadCredentials => "ft.InvalidSignature",
+        KeyRefusal::KeyDisabled => "ft.AccessKeyDisabled",
+        KeyRefusal::AccountUnusable => "ft.AccountDisabled",
+        KeyRefusal::OpenApiDisabled => "ft.OpenApiDisabled",
+        KeyRefusal::ReplayedNonce => "ft.NonceUsed",
+    }
+}
