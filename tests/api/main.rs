@@ -9,6 +9,7 @@ mod cli;
 mod datasets;
 mod groups;
 mod helpers;
+mod iam;
 mod invitations;
 mod mail;
 mod matrix;

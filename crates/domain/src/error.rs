@@ -63,6 +63,10 @@ pub enum DomainError {
     /// Too many failed logins for this address; wait or ask an admin to unlock.
     #[error("login locked")]
     LoginLocked,
+    /// The right password was given, but the account must set a new one before it may sign in; `token` is
+    /// accepted only by [`crate::usecases::UseCases::change_required_password`].
+    #[error("password change required")]
+    PasswordChangeRequired { token: String },
     /// The account has no active workspace to enter.
     #[error("no workspace")]
     NoWorkspace,

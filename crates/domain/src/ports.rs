@@ -13,10 +13,10 @@ use uuid::Uuid;
 use crate::error::DomainError;
 use crate::error::DomainResult;
 use crate::model::{
-    AccessKey, AccessKeyStatus, Account, AuditEvent, Dataset, DatasetView, EnterpriseGroup, GroupMembership, GroupRole,
-    GroupStatus, Installation, Invitation, InvitationBatch, LoginSession, Mail, OutboxMail, OutboxState, Page,
-    PageRequest, RefreshOutcome, Registration, Tenant, TenantMembership, TenantStatus, VerificationCode,
-    WorkspacePermission, WorkspaceRole,
+    AccessKey, AccessKeyStatus, Account, AccountFilter, AccountOrder, AuditEvent, Dataset, DatasetView,
+    EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Installation, Invitation, InvitationBatch, LoginSession,
+    Mail, OutboxMail, OutboxState, Page, PageRequest, RefreshOutcome, Registration, Tenant, TenantMembership,
+    TenantStatus, VerificationCode, WorkspacePermission, WorkspaceRole,
 };
 use crate::values::Password;
 
@@ -67,6 +67,15 @@ pub trait AccountRepository: Send + Sync {
     /// Live accounts whose login name, name, description, phone or email contains `query` (case-insensitive;
     /// all live accounts without a query), oldest first, `limit` from `offset`, with the total.
     async fn search(&self, query: Option<String>, offset: i64, limit: i64) -> DomainResult<(Vec<Account>, i64)>;
+
+    /// Live accounts matching `filter` (all without one) in `order`, `limit` from `offset`, with the total.
+    async fn filter(
+        &self,
+        filter: Option<AccountFilter>,
+        order: AccountOrder,
+        offset: i64,
+        limit: i64,
+    ) -> DomainResult<(Vec<Account>, i64)>;
 
     /// Stores several new accounts with their memberships and audit events in one transaction: all or none.
     ///
@@ -173,7 +182,8 @@ pub struct PasswordReset {
     pub password_hash: String,
     /// When.
     pub at: OffsetDateTime,
-    /// The admin who set it; `None` when the account holder did.
+    /// The admin who set it; `None` when the account holder did (which also clears the demands for a password
+    /// change at the next or first login).
     pub changed_by: Option<Uuid>,
     /// The code token's digest, redeemed in the same transaction.
     pub code: Option<String>,
@@ -248,6 +258,9 @@ pub trait DirectoryRepository: Send + Sync {
 
     /// The workspace with this id.
     async fn get_tenant(&self, id: Uuid) -> DomainResult<Option<Tenant>>;
+
+    /// The workspace with this code.
+    async fn find_tenant_by_code(&self, code: &str) -> DomainResult<Option<Tenant>>;
 
     /// Creates a workspace with its owner's membership, in one transaction.
     ///
@@ -674,6 +687,15 @@ pub trait AccessTokenCodec: Send + Sync {
     /// # Errors
     /// [`DomainError::Unauthenticated`] with "Invalid token signature.", "Token has expired." or "Invalid token.".
     fn verify(&self, token: &str, now: OffsetDateTime) -> DomainResult<AccessClaims>;
+
+    /// A short-lived token that only the password-change step of a login accepts (never an access token).
+    fn issue_password_change(&self, account_id: Uuid, now: OffsetDateTime) -> DomainResult<String>;
+
+    /// Verifies a password-change token, as [`Self::verify`] does an access token.
+    ///
+    /// # Errors
+    /// [`DomainError::Unauthenticated`].
+    fn verify_password_change(&self, token: &str, now: OffsetDateTime) -> DomainResult<AccessClaims>;
 }
 
 /// Opaque secrets handed to clients and stored only as digests.

@@ -5,11 +5,12 @@
 //! envelope; it holds no business rules. This crate depends on the domain crate only.
 //!
 //! Dialects: [`console`] (`/console/api`), [`openapi`] (`/openapi/v1/accounts`), [`account_modify`]
-//! (`/api/v1/account`). Operations: [`ops`] (`/healthz`, `/readyz`). Every response
+//! (`/api/v1/account`), [`iam`] (`/iam/idp/v1`). Operations: [`ops`] (`/healthz`, `/readyz`). Every response
 //! carries the request id of [`request_id`].
 
 pub mod account_modify;
 pub mod console;
+pub mod iam;
 pub mod json;
 pub mod openapi;
 pub mod ops;
@@ -88,6 +89,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             .service(web::scope("/console/api").configure(console::config))
             .service(web::scope("/openapi/v1/accounts").configure(openapi::config))
             .service(account_modify::scope())
+            .service(iam::scope())
             .default_service(web::to(not_found));
     }
 }

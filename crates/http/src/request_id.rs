@@ -49,3 +49,23 @@ pub async fn middleware(
     span.in_scope(|| tracing::info!(status, elapsed_ms, "handled"));
     Ok(res)
 }
+
+/// An error whose body names the request id (`traceId`, `request_id`).
+pub trait TracedError: actix_web::ResponseError + 'static {
+    /// The error response naming `request_id`.
+    fn render_traced(&self, request_id: &str) -> actix_web::HttpResponse;
+}
+
+/// Middleware of a dialect's scope: renders the dialect's errors `E` again with the request id in the body.
+pub async fn trace_errors<E: TracedError>(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, Error> {
+    let res = next.call(req).await?;
+    let rendered =
+        res.response().error().and_then(|e| e.as_error::<E>()).map(|e| e.render_traced(&RequestId::of(res.request())));
+    Ok(match rendered {
+        Some(response) => res.into_response(response),
+        None => res.map_into_boxed_body(),
+    })
+}

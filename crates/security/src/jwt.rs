@@ -42,27 +42,20 @@ impl JwtCodec {
     }
 }
 
-impl AccessTokenCodec for JwtCodec {
-    fn issue(&self, account_id: Uuid, now: OffsetDateTime, not_after: OffsetDateTime) -> DomainResult<String> {
-        let full = (now + self.ttl).unix_timestamp();
-        let exp = full.min(not_after.unix_timestamp());
-        let claims = Claims {
-            user_id: account_id.to_string(),
-            exp,
-            iss: self.issuer.clone(),
-            sub: SUBJECT.into(),
-            iat: (exp < full).then_some(now.unix_timestamp()),
-        };
+impl JwtCodec {
+    fn encode(&self, account_id: Uuid, exp: i64, sub: &str, iat: Option<i64>) -> DomainResult<String> {
+        let claims = Claims { user_id: account_id.to_string(), exp, iss: self.issuer.clone(), sub: sub.into(), iat };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(DomainError::internal)
     }
 
-    fn verify(&self, token: &str, now: OffsetDateTime) -> DomainResult<AccessClaims> {
+    /// Verifies a token with subject `sub`; without `iat` it was issued `ttl` before it expires.
+    fn decode(&self, token: &str, now: OffsetDateTime, sub: &str, ttl: Duration) -> DomainResult<AccessClaims> {
         let mut validation = Validation::new(Algorithm::HS256);
         // Expiry is checked against the injected clock below.
         validation.validate_exp = false;
         validation.required_spec_claims.clear();
         validation.set_issuer(&[&self.issuer]);
-        validation.sub = Some(SUBJECT.into());
+        validation.sub = Some(sub.into());
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).map_err(|e| {
             DomainError::Unauthenticated(match e.kind() {
                 ErrorKind::InvalidSignature => "Invalid token signature.",
@@ -80,9 +73,36 @@ impl AccessTokenCodec for JwtCodec {
             Some(iat) => {
                 OffsetDateTime::from_unix_timestamp(iat).map_err(|_| DomainError::Unauthenticated("Invalid token."))?
             }
-            None => expires_at - self.ttl,
+            None => expires_at - ttl,
         };
         Ok(AccessClaims { account_id, issued_at, expires_at })
+    }
+}
+
+/// JWT `sub` of the tokens that only the password-change step of a login accepts.
+const PASSWORD_CHANGE_SUBJECT: &str = "Password Change";
+
+/// Lifetime of a password-change token.
+const PASSWORD_CHANGE_TTL: Duration = Duration::minutes(10);
+
+impl AccessTokenCodec for JwtCodec {
+    fn issue(&self, account_id: Uuid, now: OffsetDateTime, not_after: OffsetDateTime) -> DomainResult<String> {
+        let full = (now + self.ttl).unix_timestamp();
+        let exp = full.min(not_after.unix_timestamp());
+        self.encode(account_id, exp, SUBJECT, (exp < full).then_some(now.unix_timestamp()))
+    }
+
+    fn verify(&self, token: &str, now: OffsetDateTime) -> DomainResult<AccessClaims> {
+        self.decode(token, now, SUBJECT, self.ttl)
+    }
+
+    fn issue_password_change(&self, account_id: Uuid, now: OffsetDateTime) -> DomainResult<String> {
+        let exp = (now + PASSWORD_CHANGE_TTL).unix_timestamp();
+        self.encode(account_id, exp, PASSWORD_CHANGE_SUBJECT, Some(now.unix_timestamp()))
+    }
+
+    fn verify_password_change(&self, token: &str, now: OffsetDateTime) -> DomainResult<AccessClaims> {
+        self.decode(token, now, PASSWORD_CHANGE_SUBJECT, PASSWORD_CHANGE_TTL)
     }
 }
 
@@ -141,6 +161,17 @@ mod tests {
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(b"secret"))
             .unwrap();
         assert_eq!(codec().verify(&token, NOW).unwrap().issued_at, NOW - Duration::minutes(30));
+    }
+
+    #[test]
+    fn password_change_tokens_and_access_tokens_do_not_stand_in_for_each_other() {
+        let id = Uuid::new_v4();
+        let change = codec().issue_password_change(id, NOW).unwrap();
+        assert_eq!(codec().verify_password_change(&change, NOW + Duration::minutes(9)).unwrap().account_id, id);
+        assert_eq!(msg(codec().verify_password_change(&change, NOW + Duration::minutes(10))), "Token has expired.");
+        assert_eq!(msg(codec().verify(&change, NOW)), "Invalid token.");
+        let access = codec().issue(id, NOW, NOW + Duration::days(1)).unwrap();
+        assert_eq!(msg(codec().verify_password_change(&access, NOW)), "Invalid token.");
     }
 
     #[test]

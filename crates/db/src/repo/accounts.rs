@@ -1,6 +1,10 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
-use domain::model::{Account, AuditEvent, GroupMembership, GroupRole, Page, PageRequest, TenantMembership, WireEnum};
+use diesel::sql_types::{Bool, Text};
+use domain::model::{
+    Account, AccountFilter, AccountOrder, AccountSortKey, AuditEvent, GroupMembership, GroupRole, Page, PageRequest,
+    TenantMembership, WireEnum,
+};
 use domain::ports::{AccountChange, AccountRepository, NewAccountEntry, PasswordReset, WantedIdentifiers};
 use domain::{DomainError, DomainResult};
 use time::OffsetDateTime;
@@ -10,8 +14,100 @@ use crate::error::RepoError;
 use crate::repo::access_keys::insert_audit;
 use crate::repo::codes::redeem_code;
 use crate::rows::{id_to_db, to_db, AccountRow, GroupMemberRow, TenantMemberRow};
-use crate::schema::{access_keys, accounts, group_members, login_sessions, tenant_members, throttles};
+use crate::schema::{access_keys, accounts, group_members, login_sessions, tenant_members, tenants, throttles};
 use crate::Database;
+
+/// The backend of [`crate::DbConnection`].
+type Backend = <crate::DbConnection as diesel::Connection>::Backend;
+
+/// A condition on the `accounts` table.
+type Condition = Box<dyn BoxableExpression<accounts::table, Backend, SqlType = Bool>>;
+
+/// A nullable text column as text, absent values as `''` (so that a negated comparison includes them).
+fn text_or_empty(column: &'static str) -> diesel::expression::SqlLiteral<Text> {
+    diesel::dsl::sql::<Text>(match column {
+        "username" => "COALESCE(accounts.username, '')",
+        "email_key" => "COALESCE(accounts.email_key, '')",
+        _ => "COALESCE(accounts.phone, '')",
+    })
+}
+
+/// Compiles a domain filter to SQL.
+fn condition(filter: &AccountFilter) -> Condition {
+    match filter {
+        AccountFilter::All(parts) => parts
+            .iter()
+            .map(condition)
+            .reduce(|a, b| Box::new(a.and(b)))
+            .unwrap_or_else(|| Box::new(diesel::dsl::sql::<Bool>("1 = 1"))),
+        AccountFilter::Any(parts) => parts
+            .iter()
+            .map(condition)
+            .reduce(|a, b| Box::new(a.or(b)))
+            .unwrap_or_else(|| Box::new(diesel::dsl::sql::<Bool>("1 = 0"))),
+        AccountFilter::Not(inner) => Box::new(diesel::dsl::not(condition(inner))),
+        AccountFilter::Id(id) => Box::new(accounts::id.eq(id_to_db(*id))),
+        AccountFilter::Username(v) => Box::new(text_or_empty("username").eq(v.clone())),
+        AccountFilter::Name(v) => Box::new(accounts::name.eq(v.clone())),
+        AccountFilter::EmailKey(v) => Box::new(text_or_empty("email_key").eq(v.clone())),
+        AccountFilter::Phone(v) => Box::new(text_or_empty("phone").eq(v.clone())),
+        AccountFilter::Status(statuses) => {
+            Box::new(accounts::status.eq_any(statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()))
+        }
+        AccountFilter::TenantCode(code) => Box::new(
+            accounts::id.eq_any(
+                tenant_members::table
+                    .inner_join(tenants::table)
+                    .filter(tenants::code.eq(code.clone()))
+                    .filter(tenant_members::is_current.eq(true))
+                    .select(tenant_members::account_id),
+            ),
+        ),
+    }
+}
+
+impl DieselAccounts {
+    /// Live accounts meeting `condition` (built anew for the count and the page) in `order`, with the total.
+    async fn list_where(
+        &self,
+        order: AccountOrder,
+        offset: i64,
+        limit: i64,
+        condition: impl Fn() -> Condition + Send + 'static,
+    ) -> DomainResult<(Vec<Account>, i64)> {
+        let (rows, total) = self
+            .db
+            .run(move |conn| {
+                let total: i64 = accounts::table
+                    .filter(accounts::deleted_at.is_null())
+                    .filter(condition())
+                    .count()
+                    .get_result(conn)?;
+                let mut query = accounts::table
+                    .filter(accounts::deleted_at.is_null())
+                    .filter(condition())
+                    .select(AccountRow::as_select())
+                    .into_boxed();
+                for (key, descending) in &order.0 {
+                    query = match (key, descending) {
+                        (AccountSortKey::CreatedAt, false) => query.then_order_by(accounts::created_at.asc()),
+                        (AccountSortKey::CreatedAt, true) => query.then_order_by(accounts::created_at.desc()),
+                        (AccountSortKey::UpdatedAt, false) => query.then_order_by(accounts::updated_at.asc()),
+                        (AccountSortKey::UpdatedAt, true) => query.then_order_by(accounts::updated_at.desc()),
+                        (AccountSortKey::Name, false) => query.then_order_by(accounts::name.asc()),
+                        (AccountSortKey::Name, true) => query.then_order_by(accounts::name.desc()),
+                        (AccountSortKey::Username, false) => query.then_order_by(accounts::username.asc()),
+                        (AccountSortKey::Username, true) => query.then_order_by(accounts::username.desc()),
+                    };
+                }
+                let rows: Vec<AccountRow> =
+                    query.then_order_by(accounts::id.asc()).offset(offset).limit(limit).load(conn)?;
+                Ok((rows, total))
+            })
+            .await?;
+        Ok((rows.into_iter().map(AccountRow::into_domain).collect::<DomainResult<_>>()?, total))
+    }
+}
 
 /// Saves one account change inside the caller's transaction (see [`AccountRepository::update`]).
 fn apply_change(conn: &mut crate::DbConnection, change: &AccountChange) -> Result<(), RepoError> {
@@ -240,32 +336,25 @@ impl AccountRepository for DieselAccounts {
             let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
             format!("%{escaped}%")
         });
-        let (rows, total) = self
-            .db
-            .run(move |conn| {
-                let query = || {
-                    let q = accounts::table.filter(accounts::deleted_at.is_null()).into_boxed();
-                    match &pattern {
-                        // the expression of the trigram index `accounts_search_trgm`
-                        Some(p) => q.filter(
-                            diesel::dsl::sql::<diesel::sql_types::Bool>(SEARCH_EXPRESSION)
-                                .bind::<diesel::sql_types::Text, _>(p.clone())
-                                .sql(" ESCAPE '\\'"),
-                        ),
-                        None => q,
-                    }
-                };
-                let total: i64 = query().count().get_result(conn)?;
-                let rows: Vec<AccountRow> = query()
-                    .order((accounts::created_at.asc(), accounts::id.asc()))
-                    .offset(offset)
-                    .limit(limit)
-                    .select(AccountRow::as_select())
-                    .load(conn)?;
-                Ok((rows, total))
-            })
-            .await?;
-        Ok((rows.into_iter().map(AccountRow::into_domain).collect::<DomainResult<_>>()?, total))
+        self.list_where(AccountOrder::default(), offset, limit, move || match &pattern {
+            // the expression of the trigram index `accounts_search_trgm`
+            Some(p) => {
+                Box::new(diesel::dsl::sql::<Bool>(SEARCH_EXPRESSION).bind::<Text, _>(p.clone()).sql(" ESCAPE '\\'"))
+            }
+            None => Box::new(diesel::dsl::sql::<Bool>("1 = 1")),
+        })
+        .await
+    }
+
+    async fn filter(
+        &self,
+        filter: Option<AccountFilter>,
+        order: AccountOrder,
+        offset: i64,
+        limit: i64,
+    ) -> DomainResult<(Vec<Account>, i64)> {
+        let filter = filter.unwrap_or(AccountFilter::All(Vec::new()));
+        self.list_where(order, offset, limit, move || condition(&filter)).await
     }
 
     async fn find_live_by_login(&self, identifier: &str) -> DomainResult<Option<Account>> {
@@ -359,6 +448,15 @@ impl AccountRepository for DieselAccounts {
                     .execute(conn)?;
                 if changed == 0 {
                     return Err(DomainError::NotFound { entity: "account" }.into());
+                }
+                if reset.changed_by.is_none() {
+                    // the holder chose this password: no further change is demanded
+                    diesel::update(accounts::table.find(&id))
+                        .set((
+                            accounts::password_change_on_first_login.eq(false),
+                            accounts::password_change_on_next_login.eq(false),
+                        ))
+                        .execute(conn)?;
                 }
                 diesel::update(
                     login_sessions::table

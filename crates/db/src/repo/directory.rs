@@ -258,6 +258,21 @@ impl DirectoryRepository for DieselDirectory {
         row.map(TenantRow::into_domain).transpose()
     }
 
+    async fn find_tenant_by_code(&self, code: &str) -> DomainResult<Option<Tenant>> {
+        let code = code.to_owned();
+        let row = self
+            .db
+            .run(move |conn| {
+                Ok(tenants::table
+                    .filter(tenants::code.eq(code))
+                    .select(TenantRow::as_select())
+                    .first(conn)
+                    .optional()?)
+            })
+            .await?;
+        row.map(TenantRow::into_domain).transpose()
+    }
+
     async fn create_tenant(&self, tenant: &Tenant, owner: &TenantMembership) -> DomainResult<()> {
         let (tenant, owner) = (NewTenantRow::from(tenant), owner.clone());
         self.db

@@ -8,6 +8,7 @@ mod dataset;
 mod directory;
 mod mail;
 mod page;
+mod query;
 mod session;
 
 pub use access_key::{AccessKey, AccessKeyStatus};
@@ -20,6 +21,7 @@ pub use directory::{
 };
 pub use mail::{CodePurpose, Mail, MailMessage, OutboxMail, OutboxState, VerificationCode};
 pub use page::{Page, PageRequest};
+pub use query::{AccountFilter, AccountOrder, AccountSortKey};
 pub use session::{LoginSession, RefreshOutcome, TokenPair};
 
 /// Parses the wire name of an enumeration, the inverse of its `as_str`.

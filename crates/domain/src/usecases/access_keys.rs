@@ -52,7 +52,7 @@ impl UseCases {
         }
     }
 
-    fn view(&self, key: AccessKey, now: OffsetDateTime) -> AccessKeyView {
+    pub(super) fn view(&self, key: AccessKey, now: OffsetDateTime) -> AccessKeyView {
         let advice_renew = now - key.created_at > Duration::days(self.settings.access_key_rotation_days);
         AccessKeyView { key, advice_renew }
     }

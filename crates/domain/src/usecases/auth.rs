@@ -30,6 +30,11 @@ fn session_secs(secs: i64) -> Duration {
     Duration::seconds(secs.clamp(60, 10 * 365 * 24 * 3600))
 }
 
+/// A new password is demanded: at the next login, or at the first one.
+fn must_change_password(account: &Account) -> bool {
+    account.password_change_on_next_login || (account.password_change_on_first_login && account.last_login_at.is_none())
+}
+
 pub(super) fn lockout_key(email_key: &str) -> String {
     format!("login_error:{email_key}")
 }
@@ -77,7 +82,51 @@ impl UseCases {
             self.ports.accounts.replace_password_hash(account.id, old, fresh).await?;
         }
         self.ports.throttles.clear(&key).await?;
+        if must_change_password(&account) {
+            let token = self.ports.tokens.issue_password_change(account.id, now)?;
+            return Err(DomainError::PasswordChangeRequired { token });
+        }
         self.enter_console(&account, now, cmd.ip).await
+    }
+
+    /// The second step of a login that answered [`DomainError::PasswordChangeRequired`]: sets the new password
+    /// (which clears the demand and ends every other session) and signs in.
+    ///
+    /// # Errors
+    /// `Unauthenticated` for a bad, expired or already used token, or when no change is demanded any more;
+    /// `Invalid` naming `new_password` when it equals the current one; `AccountBanned`,
+    /// `ConsoleLoginDisabled`, `NoWorkspace`.
+    pub async fn change_required_password(
+        &self,
+        token: &str,
+        new_password: &Password,
+        ip: Option<String>,
+    ) -> DomainResult<TokenPair> {
+        const USED: DomainError = DomainError::Unauthenticated("The password-change token is invalid or was used.");
+        let now = self.ports.clock.now();
+        let claims = self.ports.tokens.verify_password_change(token, now)?;
+        let account = self.ports.accounts.get(claims.account_id).await?.filter(Account::is_live).ok_or(USED)?;
+        let revoked = account.tokens_not_before.is_some_and(|t| claims.issued_at.unix_timestamp() < t.unix_timestamp());
+        if revoked || !must_change_password(&account) {
+            return Err(USED);
+        }
+        self.check_console_entry(&account, now).await?;
+        if let PasswordCheck::Match { .. } =
+            self.ports.hasher.verify(new_password, account.password_hash.clone()).await?
+        {
+            return Err(DomainError::invalid("new_password", "The new password must differ from the current one."));
+        }
+        let email_key = account.email_key().unwrap_or_default();
+        let reset = crate::ports::PasswordReset {
+            account_id: account.id,
+            password_hash: self.ports.hasher.hash(new_password).await?,
+            at: now,
+            changed_by: None,
+            code: None,
+            lockout_key: lockout_key(&email_key),
+        };
+        self.ports.accounts.reset_password(&reset).await?;
+        self.enter_console(&account, now, ip).await
     }
 
     /// Refuses accounts that may not enter the console now.
@@ -403,6 +452,43 @@ mod tests {
                 .returning(|_, _, _, _| Ok(RefreshOutcome::Invalid));
             m.tokens.expect_issue().never();
             assert!(matches!(m.build().refresh("old").await, Err(DomainError::InvalidRefreshToken)));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_demanded_password_change_answers_a_change_token_instead_of_a_session() {
+        for (first, next, logged_in_before, demanded) in [
+            (true, false, false, true),
+            (true, false, true, false),
+            (false, true, true, true),
+            (false, false, false, false),
+        ] {
+            let mut m = Mocks::new();
+            let mut a = alice();
+            a.password_change_on_first_login = first;
+            a.password_change_on_next_login = next;
+            a.last_login_at = logged_in_before.then_some(NOW - Duration::days(1));
+            m.throttles.expect_hit().returning(|_, _, _| Ok(1));
+            m.accounts.expect_find_live_by_email().returning(move |_| Ok(Some(a.clone())));
+            m.hasher.expect_verify().returning(|_, _| Ok(PasswordCheck::Match { needs_rehash: false }));
+            m.directory.expect_current_tenant().returning(|_| {
+                let t = crate::model::Tenant::new(Uuid::new_v4(), "w".into(), None, NOW);
+                let j = crate::model::TenantMembership::new(t.id, Uuid::nil(), crate::model::WorkspaceRole::Owner, NOW);
+                Ok(Some((t, j)))
+            });
+            m.throttles.expect_clear().returning(|_| Ok(()));
+            m.tokens.expect_issue_password_change().returning(|_, _| Ok("change".into()));
+            m.accounts.expect_record_login().times(usize::from(!demanded)).returning(|_, _, _| Ok(()));
+            m.sessions.expect_start().times(usize::from(!demanded)).returning(|_, _, _| Ok(()));
+            m.secrets.expect_new_refresh_token().returning(|| "r".into());
+            m.secrets.expect_digest().returning(|t| t.to_owned());
+            m.tokens.expect_issue().returning(|_, _, _| Ok("jwt".into()));
+            let result = m.build().login(cmd("alice@example.com")).await;
+            match result {
+                Err(DomainError::PasswordChangeRequired { token }) => assert!(demanded && token == "change"),
+                Ok(_) => assert!(!demanded),
+                Err(other) => panic!("{other:?}"),
+            }
         }
     }
 

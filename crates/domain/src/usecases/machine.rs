@@ -10,12 +10,13 @@ use crate::error::{DomainError, DomainResult};
 use serde_json::{Map, Value};
 
 use crate::model::{
-    Account, AccountSource, AccountStatus, AuditEvent, PartnerClass, SessionPolicy, SystemRole, Tenant, WorkspaceRole,
+    Account, AccountFilter, AccountOrder, AccountSource, AccountStatus, AuditEvent, PartnerClass, SessionPolicy,
+    SystemRole, Tenant, TenantMembership, WorkspaceRole,
 };
 use crate::ports::{AccountChange, NewAccountEntry, WantedIdentifiers};
 use crate::values::{DisplayName, EmailAddress, Password};
 
-use super::access_keys::Actor;
+use super::access_keys::{AccessKeyView, Actor};
 use super::accounts::new_member_joins;
 use super::UseCases;
 
@@ -63,6 +64,27 @@ pub struct ProvisionedAccount {
     pub extend: Map<String, Value>,
     /// Session limits.
     pub session_policy: SessionPolicy,
+    /// The workspace to make the account's current one (besides its group's shadow workspace).
+    pub home_tenant: Option<TenantRef>,
+    /// Console login allowed.
+    pub console_access: bool,
+    /// Access keys usable.
+    pub open_api_access: bool,
+    /// Multi-factor authentication required (stored and reported; not enforced yet).
+    pub mfa_enabled: bool,
+    /// A new password must be set at the first login.
+    pub password_change_on_first_login: bool,
+    /// A new password must be set at the next login.
+    pub password_change_on_next_login: bool,
+}
+
+/// A workspace named by id or by code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TenantRef {
+    /// By id.
+    Id(Uuid),
+    /// By its unique code.
+    Code(String),
 }
 
 impl Default for ProvisionedAccount {
@@ -87,6 +109,12 @@ impl Default for ProvisionedAccount {
             custom_attributes: Map::new(),
             extend: Map::new(),
             session_policy: SessionPolicy::default(),
+            home_tenant: None,
+            console_access: true,
+            open_api_access: true,
+            mfa_enabled: false,
+            password_change_on_first_login: false,
+            password_change_on_next_login: false,
         }
     }
 }
@@ -164,6 +192,16 @@ pub struct PartnerUpdate {
     pub idle_timeout_secs: Option<i64>,
     /// Absolute lifetime of the account's console sessions, in seconds.
     pub max_lifetime_secs: Option<i64>,
+    /// Console login allowed (switching it off ends console sessions at their next request).
+    pub console_access: Option<bool>,
+    /// Access keys usable.
+    pub open_api_access: Option<bool>,
+    /// Multi-factor authentication required.
+    pub mfa_enabled: Option<bool>,
+    /// A new password must be set at the first login.
+    pub password_change_on_first_login: Option<bool>,
+    /// A new password must be set at the next login.
+    pub password_change_on_next_login: Option<bool>,
 }
 
 fn require_admin(caller: &Account) -> DomainResult<()> {
@@ -226,12 +264,32 @@ impl UseCases {
             .iter()
             .map(|i| checked_source(i.source, i.external_id.is_some()))
             .collect::<DomainResult<Vec<_>>>()?;
+        let mut homes = Vec::with_capacity(items.len());
+        for item in &items {
+            homes.push(match &item.home_tenant {
+                None => None,
+                Some(TenantRef::Id(id)) => Some(
+                    self.ports
+                        .directory
+                        .get_tenant(*id)
+                        .await?
+                        .ok_or_else(|| DomainError::invalid("tenant_id", "No workspace has this id."))?,
+                ),
+                Some(TenantRef::Code(code)) => Some(
+                    self.ports
+                        .directory
+                        .find_tenant_by_code(code)
+                        .await?
+                        .ok_or_else(|| DomainError::invalid("tenant_code", "No workspace has this code."))?,
+                ),
+            });
+        }
         let hashes = self.hash_all(items.iter().map(|i| i.password.clone()).collect()).await?;
         let now = self.ports.clock.now();
         let group_id = self.current_group_id(caller.account.id).await?;
         let mut entries = Vec::with_capacity(items.len());
         let mut audits = Vec::with_capacity(items.len());
-        for ((item, hash), source) in items.into_iter().zip(hashes).zip(sources) {
+        for (((item, hash), source), home) in items.into_iter().zip(hashes).zip(sources).zip(homes) {
             let id = item.id.unwrap_or_else(|| self.ports.ids.new_id());
             let username =
                 item.username.unwrap_or_else(|| format!("u{}", &self.ports.ids.new_id().simple().to_string()[..12]));
@@ -248,6 +306,11 @@ impl UseCases {
             account.custom_attributes = item.custom_attributes;
             account.extend = item.extend;
             account.session_policy = item.session_policy;
+            account.console_access = item.console_access;
+            account.open_api_access = item.open_api_access;
+            account.mfa_enabled = item.mfa_enabled;
+            account.password_change_on_first_login = item.password_change_on_first_login;
+            account.password_change_on_next_login = item.password_change_on_next_login;
             if let Some(language) = item.language {
                 account.interface_language = language;
             }
@@ -259,7 +322,16 @@ impl UseCases {
             account.password_changed_at = hash.as_ref().map(|_| now);
             account.password_changed_by = hash.as_ref().map(|_| caller.account.id);
             account.password_hash = hash;
-            let (groups, tenants) = new_member_joins(group_id, id, caller.account.id, now);
+            let (groups, mut tenants) = new_member_joins(group_id, id, caller.account.id, now);
+            if let Some(home) = home {
+                tenants.retain(|t| t.tenant_id != home.id);
+                tenants.iter_mut().for_each(|t| t.current = false);
+                tenants.push(TenantMembership {
+                    current: true,
+                    invited_by: Some(caller.account.id),
+                    ..TenantMembership::new(home.id, id, WorkspaceRole::Normal, now)
+                });
+            }
             audits.push(AuditEvent {
                 id: self.ports.ids.new_id(),
                 at: now,
@@ -347,6 +419,10 @@ impl UseCases {
                     "status": c.account.status.to_string(), "system_role": c.account.system_role.map(|r| r.to_string()),
                     "tier": c.account.partner.tier, "type": c.account.partner.kind,
                     "password_changed": c.account.password_changed_at == Some(now),
+                    "console_access": c.account.console_access, "open_api_access": c.account.open_api_access,
+                    "mfa_enabled": c.account.mfa_enabled,
+                    "password_change_on_first_login": c.account.password_change_on_first_login,
+                    "password_change_on_next_login": c.account.password_change_on_next_login,
                     "sessions_ended": c.revoke_sessions_at.is_some(),
                 }),
             })
@@ -410,6 +486,21 @@ impl UseCases {
         }
         if let Some(secs) = update.max_lifetime_secs {
             target.session_policy.max_lifetime_secs = Some(secs);
+        }
+        if let Some(on) = update.console_access {
+            target.console_access = on;
+        }
+        if let Some(on) = update.open_api_access {
+            target.open_api_access = on;
+        }
+        if let Some(on) = update.mfa_enabled {
+            target.mfa_enabled = on;
+        }
+        if let Some(on) = update.password_change_on_first_login {
+            target.password_change_on_first_login = on;
+        }
+        if let Some(on) = update.password_change_on_next_login {
+            target.password_change_on_next_login = on;
         }
         if let Some(hash) = hash {
             target.password_hash = Some(hash);
@@ -570,6 +661,41 @@ impl UseCases {
             page.push((tenant, owner));
         }
         Ok((page, total))
+    }
+
+    /// Live accounts matching `filter` in `order`, `limit` from `offset`, with the total.
+    ///
+    /// # Errors
+    /// `Forbidden` unless the caller reads all accounts.
+    pub async fn machine_list_accounts(
+        &self,
+        caller: &Account,
+        filter: Option<AccountFilter>,
+        order: AccountOrder,
+        offset: i64,
+        limit: i64,
+    ) -> DomainResult<(Vec<Account>, i64)> {
+        require_reader(caller)?;
+        self.ports.accounts.filter(filter, order, offset, limit).await
+    }
+
+    /// The access keys of account `uid`, oldest first, without secrets, for a machine caller.
+    ///
+    /// # Errors
+    /// `Forbidden` unless the caller reads all accounts.
+    pub async fn machine_access_keys(&self, caller: &Account, uid: Uuid) -> DomainResult<Vec<AccessKeyView>> {
+        require_reader(caller)?;
+        let now = self.ports.clock.now();
+        Ok(self.ports.access_keys.list(uid).await?.into_iter().map(|k| self.view(k, now)).collect())
+    }
+
+    /// The current workspace of account `uid` (its home), for a machine caller.
+    ///
+    /// # Errors
+    /// `Forbidden` unless the caller reads all accounts.
+    pub async fn machine_home_workspace(&self, caller: &Account, uid: Uuid) -> DomainResult<Option<Tenant>> {
+        require_reader(caller)?;
+        Ok(self.ports.directory.current_tenant(uid).await?.map(|(tenant, _)| tenant))
     }
 
     /// The live account with this id in the external directory (`None` when there is none).

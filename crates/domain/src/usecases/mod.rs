@@ -32,7 +32,7 @@ pub use auth::LoginCommand;
 pub use codes::{CodeRedemption, CodeRequest};
 pub use datasets::DatasetInput;
 pub use invitations::{Activation, InviteOutcome};
-pub use machine::{PartnerUpdate, ProvisionedAccount, MAX_BATCH};
+pub use machine::{PartnerUpdate, ProvisionedAccount, TenantRef, MAX_BATCH};
 pub use mail::DeliveryReport;
 pub use repairs::{parse_workspace_defaults, RepairReport};
 pub use setup::SetupCommand;

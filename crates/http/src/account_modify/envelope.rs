@@ -1,16 +1,13 @@
 //! The account-modify envelope: `{code, content, pageInfo?, errorCode, message, success, traceId}` with `code`
 //! equal to the HTTP status, and the `ft.*` error catalogue.
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 use domain::{DomainError, KeyRefusal};
 use serde_json::{json, Value};
 
 use crate::json::BodyError;
-use crate::request_id::RequestId;
+use crate::request_id::TracedError;
 
 /// A successful answer: `content`, and `pageInfo` for lists.
 pub fn success(trace_id: &str, content: Value, page_info: Option<Value>) -> HttpResponse {
@@ -23,7 +20,7 @@ pub fn success(trace_id: &str, content: Value, page_info: Option<Value>) -> Http
     HttpResponse::Ok().json(body)
 }
 
-/// An account-modify error answer; the trace id is added by [`with_trace_id`].
+/// An account-modify error answer; the trace id is added by [`crate::request_id::trace_errors`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModifyError {
     status: StatusCode,
@@ -71,6 +68,12 @@ impl std::fmt::Display for ModifyError {
     }
 }
 
+impl TracedError for ModifyError {
+    fn render_traced(&self, request_id: &str) -> HttpResponse {
+        self.render(request_id)
+    }
+}
+
 impl ResponseError for ModifyError {
     fn status_code(&self) -> StatusCode {
         self.status
@@ -79,23 +82,6 @@ impl ResponseError for ModifyError {
     fn error_response(&self) -> HttpResponse {
         self.render("")
     }
-}
-
-/// Middleware of the dialect's scope: renders its errors again with the request id as `traceId`.
-pub async fn with_trace_id(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let res = next.call(req).await?;
-    let rendered = res
-        .response()
-        .error()
-        .and_then(|e| e.as_error::<ModifyError>())
-        .map(|e| e.render(&RequestId::of(res.request())));
-    Ok(match rendered {
-        Some(response) => res.into_response(response),
-        None => res.map_into_boxed_body(),
-    })
 }
 
 /// Paths and methods the dialect does not serve.

@@ -12,6 +12,8 @@ mod envelope;
 use actix_web::middleware::from_fn;
 use actix_web::web;
 
+use crate::request_id::trace_errors;
+
 pub use envelope::ModifyError;
 
 /// The dialect's scope, mounted at `/api/v1/account`.
@@ -25,7 +27,7 @@ pub fn scope() -> actix_web::Scope<
     >,
 > {
     web::scope("/api/v1/account")
-        .wrap(from_fn(envelope::with_trace_id))
+        .wrap(from_fn(trace_errors::<ModifyError>))
         .route("/add", web::post().to(accounts::add))
         .route("/get", web::get().to(accounts::get))
         .route("/list", web::get().to(accounts::list))

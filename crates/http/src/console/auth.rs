@@ -55,6 +55,29 @@ pub(super) async fn login(
 }
 
 #[derive(Deserialize)]
+pub(super) struct PasswordChangeBody {
+    change_token: String,
+    new_password: String,
+    password_confirm: Option<String>,
+}
+
+/// `POST /login/password-change {change_token, new_password, password_confirm?}`: the second step of a login
+/// that answered `password_change_required` → the tokens of a new session.
+pub(super) async fn change_required_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ConsoleJson(body): ConsoleJson<PasswordChangeBody>,
+) -> Result<HttpResponse, ConsoleError> {
+    let password = Password::parse_console("new_password", &body.new_password)?;
+    if body.password_confirm.as_ref().is_some_and(|c| *c != body.new_password) {
+        return Err(DomainError::PasswordMismatch.into());
+    }
+    let ip = client_ip(&req, state.trust_forwarded_headers);
+    let pair = state.use_cases.change_required_password(&body.change_token, &password, ip).await?;
+    Ok(HttpResponse::Ok().json(tokens(pair)))
+}
+
+#[derive(Deserialize)]
 pub(super) struct RefreshBody {
     refresh_token: String,
 }

@@ -135,6 +135,15 @@ impl From<DomainError> for ConsoleError {
                 "email_code_login_limit",
                 "Too many incorrect password attempts. Please try again later.",
             ),
+            DomainError::PasswordChangeRequired { token } => Self::Body {
+                status: S::FORBIDDEN,
+                body: json!({
+                    "code": "password_change_required",
+                    "message": "A new password must be set before signing in.",
+                    "status": 403,
+                    "change_token": token,
+                }),
+            },
             DomainError::NoWorkspace => Self::standard(
                 S::BAD_REQUEST,
                 "not_allowed_create_workspace",

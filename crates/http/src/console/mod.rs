@@ -22,6 +22,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/setup", web::post().to(setup::setup))
         .route("/system-features", web::get().to(setup::system_features))
         .route("/login", web::post().to(auth::login))
+        .route("/login/password-change", web::post().to(auth::change_required_password))
         .route("/refresh-token", web::post().to(auth::refresh))
         .route("/logout", web::get().to(auth::logout))
         .route("/logout", web::post().to(auth::logout))

@@ -13,6 +13,7 @@ use super::auth::KeyAccount;
 use super::error::{Body, OpenApiError};
 use crate::console::dto::double_option;
 use crate::console::extract::QueryParams;
+use crate::json::RawBody;
 use crate::AppState;
 
 /// The status code of the dialect: 0 deregistered, 1 normal, 2 not activated, 3 dormant, 4 disabled.
@@ -215,7 +216,7 @@ fn batch_error(e: DomainError) -> OpenApiError {
 pub(super) async fn create(
     state: web::Data<AppState>,
     caller: KeyAccount,
-    Body(body): Body,
+    RawBody(body, _): Body,
 ) -> Result<HttpResponse, OpenApiError> {
     let input: UserInput = crate::json::parse(&body)?;
     let item = parse_user(input, "")?;
@@ -250,7 +251,7 @@ fn parse_batch<T: serde::de::DeserializeOwned, U>(
 pub(super) async fn create_batch(
     state: web::Data<AppState>,
     caller: KeyAccount,
-    Body(body): Body,
+    RawBody(body, _): Body,
 ) -> Result<HttpResponse, OpenApiError> {
     let items = parse_batch(&body, |i, input: UserInput| parse_user(input, &format!("accounts[{i}].")))?;
     let created = state.use_cases.machine_create_accounts(caller.actor(), items).await.map_err(batch_error)?;
@@ -322,7 +323,7 @@ pub(super) async fn update(
     state: web::Data<AppState>,
     caller: KeyAccount,
     path: web::Path<String>,
-    Body(body): Body,
+    RawBody(body, _): Body,
 ) -> Result<HttpResponse, OpenApiError> {
     let uid = uuid::Uuid::parse_str(path.trim())
         .map_err(|_| OpenApiError::from(DomainError::NotFound { entity: "account" }))?;
@@ -343,7 +344,7 @@ pub(super) struct UpdateBatchItem {
 pub(super) async fn update_batch(
     state: web::Data<AppState>,
     caller: KeyAccount,
-    Body(body): Body,
+    RawBody(body, _): Body,
 ) -> Result<HttpResponse, OpenApiError> {
     let items = parse_batch(&body, |i, item: UpdateBatchItem| {
         let uid = uuid::Uuid::parse_str(item.uid.trim())
@@ -377,7 +378,7 @@ pub(super) struct DeleteBatchBody {
 pub(super) async fn delete_batch(
     state: web::Data<AppState>,
     caller: KeyAccount,
-    Body(body): Body,
+    RawBody(body, _): Body,
 ) -> Result<HttpResponse, OpenApiError> {
     let body: DeleteBatchBody = crate::json::parse(&body)?;
     let malformed: Vec<&str> =
@@ -457,7 +458,7 @@ pub(super) struct FetchBody {
 pub(super) async fn fetch(
     state: web::Data<AppState>,
     KeyAccount(caller, _): KeyAccount,
-    Body(body): Body,
+    RawBody(body, _): Body,
 ) -> Result<HttpResponse, OpenApiError> {
     let body: FetchBody = crate::json::parse(&body)?;
     let found = state.use_cases.machine_find_account(&caller, &body.username).await?;

@@ -1,16 +1,12 @@
 //! The openapi/v1 error envelope: `{"errcode": <HTTP status>, "errmsg": "<text naming the field>", "data":
 //! null}`, with the same HTTP status.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{HttpResponse, ResponseError};
 use domain::DomainError;
 use serde_json::json;
 
-use crate::json::{read_body, BodyError, ReadError};
+use crate::json::{BodyError, RawBody, ReadError};
 
 /// An openapi/v1 error answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,22 +45,16 @@ impl ResponseError for OpenApiError {
 }
 
 /// The raw request body, with payload failures (too large, broken stream) in this dialect's envelope.
-pub struct Body(pub web::Bytes);
+pub type Body = RawBody<OpenApiError>;
 
-impl FromRequest for Body {
-    type Error = OpenApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, OpenApiError>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let bytes = read_body(req, payload);
-        Box::pin(async move {
-            bytes.await.map(Body).map_err(|e| match e {
-                ReadError::TooLarge => {
-                    OpenApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "The body is larger than the 64 KiB allowed.")
-                }
-                ReadError::Broken => OpenApiError::new(StatusCode::BAD_REQUEST, "The body could not be read."),
-            })
-        })
+impl From<ReadError> for OpenApiError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::TooLarge => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "The body is larger than the 64 KiB allowed.")
+            }
+            ReadError::Broken => Self::new(StatusCode::BAD_REQUEST, "The body could not be read."),
+        }
     }
 }
 
