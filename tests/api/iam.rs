@@ -201,7 +201,20 @@ http_test! {
             u.as_object_mut().unwrap().remove(missing);
             assert_violation(&create(&app, &key, vec![u]).await, &format!("user[0].{missing}"));
         }
-        assert_violation(&create(&app, &key, vec![]).await, "user");
+        for (field, value) in [
+            ("name", json!("")), ("name", json!("n".repeat(65))), ("username", json!("u".repeat(65))), ("username", json!("123456")),
+            ("phone", json!("12ab")), ("email", json!("x")), ("region_code", json!("12345")), ("remark", json!("r".repeat(256))),
+            ("password", json!("p1".repeat(17))), ("open_api_state", json!("maybe")), ("mfa_state", json!(3)), ("tenant_id", json!("nope")),
+            ("tenant_code", json!("no-such-code")),
+        ] {
+            let mut u = user("b2");
+            u[field] = value;
+            if field == "password" {
+                u["confirm_password"] = u["password"].clone();
+            }
+            assert_violation(&create(&app, &key, vec![u]).await, &format!("user[0].{field}"));
+        }
+                assert_violation(&create(&app, &key, vec![]).await, "user");
         assert_violation(&create(&app, &key, (0..101).map(|i| user(&format!("u{i}x"))).collect()).await, "user");
         let r = create(&app, &key, vec![user("a1"), user("a1")]).await;
         assert_status(&r, 409, 6, "alreadyExists");
@@ -248,6 +261,14 @@ http_test! {
         assert_violation(&call(&app, &key, Method::GET, &list("page_token=abc"), None).await, "page_token");
         assert_violation(&call(&app, &key, Method::GET, &list(&format!("filter={}", enc("nickname=x"))), None).await, "filter");
         assert_violation(&call(&app, &key, Method::GET, &list("order_by=email"), None).await, "order_by");
+
+        // status is derived: banned accounts are forbidden, pending ones invalid
+        sql(&app, &format!("UPDATE accounts SET status = 'banned' WHERE id = '{b2}'"));
+        let r = call(&app, &key, Method::GET, &list(&format!("filter={}", enc(r#"status="forbidden""#))), None).await;
+        assert_eq!((ids(&r), r.body["users"][0]["status"].clone()), (vec![b2.clone()], json!("forbidden")));
+        sql(&app, &format!("UPDATE accounts SET status = 'pending' WHERE id = '{b2}'"));
+        let r = call(&app, &key, Method::GET, &list(&format!("filter={}", enc(r#"status="invalid""#))), None).await;
+        assert_eq!(ids(&r), vec![b2.clone()]);
 
         // get
         let one = format!("/iam/idp/v1/users/{a1}");

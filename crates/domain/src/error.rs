@@ -15,6 +15,9 @@ pub enum DomainError {
     /// The entity does not exist (or the caller may not know it exists).
     #[error("{entity} not found")]
     NotFound { entity: &'static str },
+    /// Item `index` of a batch failed a rule.
+    #[error("item {index}: invalid {field}: {message}")]
+    InvalidAt { index: usize, field: &'static str, message: String },
     /// A unique value is already taken by a live row; `field` names it.
     #[error("{field} already exists")]
     Conflict { field: &'static str },

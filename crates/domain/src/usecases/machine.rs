@@ -265,7 +265,8 @@ impl UseCases {
             .map(|i| checked_source(i.source, i.external_id.is_some()))
             .collect::<DomainResult<Vec<_>>>()?;
         let mut homes = Vec::with_capacity(items.len());
-        for item in &items {
+        for (index, item) in items.iter().enumerate() {
+            let unknown = |field, message: &str| DomainError::InvalidAt { index, field, message: message.into() };
             homes.push(match &item.home_tenant {
                 None => None,
                 Some(TenantRef::Id(id)) => Some(
@@ -273,14 +274,14 @@ impl UseCases {
                         .directory
                         .get_tenant(*id)
                         .await?
-                        .ok_or_else(|| DomainError::invalid("tenant_id", "No workspace has this id."))?,
+                        .ok_or_else(|| unknown("tenant_id", "No workspace has this id."))?,
                 ),
                 Some(TenantRef::Code(code)) => Some(
                     self.ports
                         .directory
                         .find_tenant_by_code(code)
                         .await?
-                        .ok_or_else(|| DomainError::invalid("tenant_code", "No workspace has this code."))?,
+                        .ok_or_else(|| unknown("tenant_code", "No workspace has this code."))?,
                 ),
             });
         }

@@ -113,7 +113,9 @@ impl From<DomainError> for ModifyError {
     fn from(e: DomainError) -> Self {
         use StatusCode as S;
         match e {
-            DomainError::Invalid { field, message } => Self::param(field_name(field), message),
+            DomainError::Invalid { field, message } | DomainError::InvalidAt { field, message, .. } => {
+                Self::param(field_name(field), message)
+            }
             DomainError::NotFound { entity: "account" } => Self::account_not_found(),
             DomainError::NotFound { entity } => {
                 Self::new(S::NOT_FOUND, "ft.NotFound", format!("The {entity} does not exist."))

@@ -91,7 +91,9 @@ impl From<DomainError> for ConsoleError {
     fn from(e: DomainError) -> Self {
         use StatusCode as S;
         match e {
-            DomainError::Invalid { field, message } => Self::param(field, message),
+            DomainError::Invalid { field, message } | DomainError::InvalidAt { field, message, .. } => {
+                Self::param(field, message)
+            }
             DomainError::NotFound { entity } => Self::standard(S::NOT_FOUND, "not_found", format!("The {entity} does not exist.")),
             DomainError::Conflict { field } | DomainError::ConflictAt { field, .. } => {
                 Self::standard(S::CONFLICT, "conflict", format!("The {field} is already in use."))

@@ -167,6 +167,7 @@ impl From<DomainError> for IamError {
     fn from(e: DomainError) -> Self {
         match e {
             DomainError::Invalid { field, message } => Self::field(field, message),
+            DomainError::InvalidAt { index, field, message } => Self::field(format!("user[{index}].{field}"), message),
             DomainError::NotFound { entity: "account" } => Self::user_not_found(),
             DomainError::NotFound { entity } => {
                 Self::new(Code::NotFound, "notFound", format!("The {entity} does not exist."))

@@ -208,6 +208,9 @@ fn batch_error(e: DomainError) -> OpenApiError {
         DomainError::ConflictAt { index, field } => {
             OpenApiError::new(StatusCode::CONFLICT, format!("accounts[{index}].{field}: already in use."))
         }
+        DomainError::InvalidAt { index, field, message } => {
+            OpenApiError::new(StatusCode::BAD_REQUEST, format!("accounts[{index}].{field}: {message}"))
+        }
         other => other.into(),
     }
 }

@@ -74,7 +74,9 @@ impl From<DomainError> for OpenApiError {
     fn from(e: DomainError) -> Self {
         use StatusCode as S;
         match e {
-            DomainError::Invalid { field, message } => Self::new(S::BAD_REQUEST, format!("{field}: {message}")),
+            DomainError::Invalid { field, message } | DomainError::InvalidAt { field, message, .. } => {
+                Self::new(S::BAD_REQUEST, format!("{field}: {message}"))
+            }
             DomainError::NotFound { entity } => Self::new(S::NOT_FOUND, format!("The {entity} does not exist.")),
             DomainError::Conflict { field } => Self::new(S::CONFLICT, format!("{field} is already in use.")),
             DomainError::Forbidden(why) => Self::new(S::FORBIDDEN, why),
