@@ -9,23 +9,6 @@ use sha2::Sha256;
 use crate::helpers::*;
 use crate::http_test;
 
-/// An access key as issued: public id and secret.
-struct Key {
-    id: String,
-    access_key: String,
-    secret: String,
-}
-
-async fn issue_key(app: &TestApp, token: &str) -> Key {
-    let r = app.post("/console/api/access-keys", Some(token), json!({})).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    Key {
-        id: r.body["id"].as_str().unwrap().to_owned(),
-        access_key: r.body["access_key"].as_str().unwrap().to_owned(),
-        secret: r.body["secret_key"].as_str().unwrap().to_owned(),
-    }
-}
-
 fn hex_hmac(secret: &str, message: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(message.as_bytes());
@@ -120,12 +103,6 @@ fn assert_fails(r: &Reply, status: u16, code: &str) {
 fn assert_param_error(r: &Reply, field: &str) {
     assert_fails(r, 400, "ft.ParamError");
     assert!(r.body["message"].as_str().unwrap().starts_with(&format!("{field}:")), "{field}: {}", r.body);
-}
-
-fn sql(app: &TestApp, statement: &str) {
-    use diesel::RunQueryDsl;
-    let db = db::Database::connect(app.db.url(), &db::DbOptions { pool_size: 1, ..Default::default() }).unwrap();
-    diesel::sql_query(statement).execute(&mut *db.get().unwrap()).unwrap();
 }
 
 http_test! {

@@ -196,3 +196,28 @@ pub fn assert_param(r: &Reply, field: &str) {
     assert_eq!(r.body["code"], "invalid_param", "{}", r.body);
     assert_eq!(r.body["params"], field, "{}", r.body);
 }
+
+/// An access key as issued: its id, public key and secret.
+pub struct Key {
+    pub id: String,
+    pub access_key: String,
+    pub secret: String,
+}
+
+/// Issues an access key through the console for the account of `token`.
+pub async fn issue_key(app: &TestApp, token: &str) -> Key {
+    let r = app.post("/console/api/access-keys", Some(token), json!({})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    Key {
+        id: r.body["id"].as_str().unwrap().to_owned(),
+        access_key: r.body["access_key"].as_str().unwrap().to_owned(),
+        secret: r.body["secret_key"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// Runs one SQL statement on the app's database (to set up states no endpoint reaches).
+pub fn sql(app: &TestApp, statement: &str) {
+    use diesel::RunQueryDsl;
+    let db = db::Database::connect(app.db.url(), &db::DbOptions { pool_size: 1, ..Default::default() }).unwrap();
+    diesel::sql_query(statement).execute(&mut *db.get().unwrap()).unwrap();
+}

@@ -10,22 +10,6 @@ use sha2::Sha256;
 use crate::helpers::*;
 use crate::http_test;
 
-struct Key {
-    id: String,
-    access_key: String,
-    secret: String,
-}
-
-async fn console_key(app: &TestApp, token: &str) -> Key {
-    let r = app.post("/console/api/access-keys", Some(token), json!({})).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    Key {
-        id: r.body["id"].as_str().unwrap().to_owned(),
-        access_key: r.body["access_key"].as_str().unwrap().to_owned(),
-        secret: r.body["secret_key"].as_str().unwrap().to_owned(),
-    }
-}
-
 /// An RFC 1123 date `offset_secs` from now.
 fn http_date(offset_secs: i64) -> String {
     let t = time::OffsetDateTime::now_utc() + time::Duration::seconds(offset_secs);
@@ -124,17 +108,11 @@ async fn create(app: &TestApp, key: &Key, users: Vec<Value>) -> Reply {
     call(app, key, Method::POST, "/iam/idp/v1/users", Some(json!({"user": users}))).await
 }
 
-fn sql(app: &TestApp, statement: &str) {
-    use diesel::RunQueryDsl;
-    let db = db::Database::connect(app.db.url(), &db::DbOptions { pool_size: 1, ..Default::default() }).unwrap();
-    diesel::sql_query(statement).execute(&mut *db.get().unwrap()).unwrap();
-}
-
 http_test! {
     async fn signatures_are_checked_as_documented(kind) {
         let app = spawn_app(kind).await;
         let admin = app.admin().await;
-        let key = console_key(&app, &admin).await;
+        let key = issue_key(&app, &admin).await;
         let list = "/iam/idp/v1/users?page_size=5";
 
         let r = call(&app, &key, Method::GET, list, None).await;
@@ -183,7 +161,7 @@ http_test! {
     async fn users_follow_the_field_rules(kind) {
         let app = spawn_app(kind).await;
         let admin = app.admin().await;
-        let key = console_key(&app, &admin).await;
+        let key = issue_key(&app, &admin).await;
         sql(&app, "UPDATE tenants SET code = 'ailabdev' WHERE group_id IS NULL OR group_id <> id");
 
         // all or nothing: one bad item writes nothing and is named with its index
@@ -301,7 +279,7 @@ http_test! {
     async fn access_keys_are_issued_per_user_at_most_two(kind) {
         let app = spawn_app(kind).await;
         let admin = app.admin().await;
-        let key = console_key(&app, &admin).await;
+        let key = issue_key(&app, &admin).await;
         let id = create(&app, &key, vec![user("keyed")]).await.body["user"][0]["id"].as_str().unwrap().to_owned();
         let keys = format!("/iam/idp/v1/users/{id}/accessKeys");
 
@@ -332,7 +310,7 @@ http_test! {
     async fn a_demanded_password_change_comes_before_the_console(kind) {
         let app = spawn_app(kind).await;
         let admin = app.admin().await;
-        let key = console_key(&app, &admin).await;
+        let key = issue_key(&app, &admin).await;
         let mut u = user("fresh");
         u["set_password_first_login"] = json!("enable");
         let id = create(&app, &key, vec![u]).await.body["user"][0]["id"].as_str().unwrap().to_owned();

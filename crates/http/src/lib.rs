@@ -88,8 +88,8 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             .configure(ops::config)
             .service(web::scope("/console/api").configure(console::config))
             .service(web::scope("/openapi/v1/accounts").configure(openapi::config))
-            .service(account_modify::scope())
-            .service(iam::scope())
+            .configure(account_modify::config)
+            .configure(iam::config)
             .default_service(web::to(not_found));
     }
 }

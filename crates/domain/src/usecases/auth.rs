@@ -283,6 +283,37 @@ mod tests {
         }
     }
 
+    /// Every account has a current workspace.
+    fn has_workspace(m: &mut Mocks) {
+        m.directory.expect_current_tenant().returning(|_| {
+            let t = crate::model::Tenant::new(Uuid::new_v4(), "w".into(), None, NOW);
+            let j = crate::model::TenantMembership::new(t.id, Uuid::nil(), crate::model::WorkspaceRole::Owner, NOW);
+            Ok(Some((t, j)))
+        });
+    }
+
+    /// A refresh token of `account`'s session started at `created_at`, ending at `absolute_end`, is presented.
+    fn presents_refresh_token(
+        m: &mut Mocks,
+        account: Account,
+        created_at: OffsetDateTime,
+        absolute_end: OffsetDateTime,
+    ) {
+        let id = account.id;
+        m.secrets.expect_digest().returning(|t| format!("d:{t}"));
+        m.secrets.expect_new_refresh_token().returning(|| "n".into());
+        m.sessions.expect_find_by_token().returning(move |_| {
+            Ok(Some(LoginSession {
+                id: Uuid::new_v4(),
+                account_id: id,
+                created_at,
+                absolute_expires_at: absolute_end,
+                ip: None,
+            }))
+        });
+        m.accounts.expect_get().returning(move |_| Ok(Some(account.clone())));
+    }
+
     fn alice() -> Account {
         let mut a = Account::new(Uuid::new_v4(), "alice".into(), Some("alice@example.com".into()), NOW);
         a.password_hash = Some("h".into());
@@ -377,11 +408,7 @@ mod tests {
         m.throttles.expect_hit().returning(|_, _, _| Ok(1));
         m.accounts.expect_find_live_by_email().returning(move |_| Ok(Some(account.clone())));
         m.hasher.expect_verify().returning(|_, _| Ok(PasswordCheck::Match { needs_rehash: false }));
-        m.directory.expect_current_tenant().returning(|_| {
-            let t = crate::model::Tenant::new(Uuid::new_v4(), "w".into(), None, NOW);
-            let j = crate::model::TenantMembership::new(t.id, Uuid::nil(), crate::model::WorkspaceRole::Owner, NOW);
-            Ok(Some((t, j)))
-        });
+        has_workspace(&mut m);
         m.accounts.expect_record_login().returning(|_, _, _| Ok(()));
         m.throttles.expect_clear().returning(|_| Ok(()));
         m.secrets.expect_new_refresh_token().returning(|| "r".into());
@@ -432,19 +459,7 @@ mod tests {
             let mut m = Mocks::new();
             let mut a = alice();
             a.session_policy = SessionPolicy { idle_timeout_secs: Some(1800), max_lifetime_secs: Some(7200) };
-            let id = a.id;
-            m.secrets.expect_digest().returning(|t| format!("d:{t}"));
-            m.secrets.expect_new_refresh_token().returning(|| "n".into());
-            m.sessions.expect_find_by_token().returning(move |_| {
-                Ok(Some(LoginSession {
-                    id: Uuid::new_v4(),
-                    account_id: id,
-                    created_at: NOW - started_ago,
-                    absolute_expires_at: stored_end,
-                    ip: None,
-                }))
-            });
-            m.accounts.expect_get().returning(move |_| Ok(Some(a.clone())));
+            presents_refresh_token(&mut m, a, NOW - started_ago, stored_end);
             m.sessions
                 .expect_rotate()
                 .withf(move |_, _, ends, at| *ends == expected_end && *at == NOW)
@@ -471,11 +486,7 @@ mod tests {
             m.throttles.expect_hit().returning(|_, _, _| Ok(1));
             m.accounts.expect_find_live_by_email().returning(move |_| Ok(Some(a.clone())));
             m.hasher.expect_verify().returning(|_, _| Ok(PasswordCheck::Match { needs_rehash: false }));
-            m.directory.expect_current_tenant().returning(|_| {
-                let t = crate::model::Tenant::new(Uuid::new_v4(), "w".into(), None, NOW);
-                let j = crate::model::TenantMembership::new(t.id, Uuid::nil(), crate::model::WorkspaceRole::Owner, NOW);
-                Ok(Some((t, j)))
-            });
+            has_workspace(&mut m);
             m.throttles.expect_clear().returning(|_| Ok(()));
             m.tokens.expect_issue_password_change().returning(|_, _| Ok("change".into()));
             m.accounts.expect_record_login().times(usize::from(!demanded)).returning(|_, _, _| Ok(()));
@@ -514,20 +525,7 @@ mod tests {
     #[tokio::test]
     async fn reused_refresh_token_fails() {
         let mut m = Mocks::new();
-        let a = alice();
-        let id = a.id;
-        m.secrets.expect_digest().returning(|t| format!("d:{t}"));
-        m.secrets.expect_new_refresh_token().returning(|| "n".into());
-        m.sessions.expect_find_by_token().returning(move |_| {
-            Ok(Some(LoginSession {
-                id: Uuid::new_v4(),
-                account_id: id,
-                created_at: NOW,
-                absolute_expires_at: NOW + Duration::days(1),
-                ip: None,
-            }))
-        });
-        m.accounts.expect_get().returning(move |_| Ok(Some(a.clone())));
+        presents_refresh_token(&mut m, alice(), NOW, NOW + Duration::days(1));
         m.sessions.expect_rotate().returning(|_, _, _, _| Ok(RefreshOutcome::Reused));
         assert!(matches!(m.build().refresh("old").await, Err(DomainError::InvalidRefreshToken)));
     }

@@ -16,23 +16,17 @@ use crate::request_id::trace_errors;
 
 pub use envelope::ModifyError;
 
-/// The dialect's scope, mounted at `/api/v1/account`.
-pub fn scope() -> actix_web::Scope<
-    impl actix_web::dev::ServiceFactory<
-        actix_web::dev::ServiceRequest,
-        Config = (),
-        Response = actix_web::dev::ServiceResponse<actix_web::body::BoxBody>,
-        Error = actix_web::Error,
-        InitError = (),
-    >,
-> {
-    web::scope("/api/v1/account")
-        .wrap(from_fn(trace_errors::<ModifyError>))
-        .route("/add", web::post().to(accounts::add))
-        .route("/get", web::get().to(accounts::get))
-        .route("/list", web::get().to(accounts::list))
-        .route("/delete", web::post().to(accounts::delete))
-        .route("/set-disable", web::post().to(accounts::set_disable))
-        .route("/{account_uuid}/modify", web::post().to(accounts::modify))
-        .default_service(web::to(envelope::unknown_route))
+/// Registers the dialect's scope, `/api/v1/account`.
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1/account")
+            .wrap(from_fn(trace_errors::<ModifyError>))
+            .route("/add", web::post().to(accounts::add))
+            .route("/get", web::get().to(accounts::get))
+            .route("/list", web::get().to(accounts::list))
+            .route("/delete", web::post().to(accounts::delete))
+            .route("/set-disable", web::post().to(accounts::set_disable))
+            .route("/{account_uuid}/modify", web::post().to(accounts::modify))
+            .default_service(web::to(envelope::unknown_route)),
+    );
 }

@@ -14,26 +14,20 @@ pub use status::IamError;
 
 use crate::request_id::trace_errors;
 
-/// The dialect's scope, mounted at `/iam/idp/v1`.
-pub fn scope() -> actix_web::Scope<
-    impl actix_web::dev::ServiceFactory<
-        actix_web::dev::ServiceRequest,
-        Config = (),
-        Response = actix_web::dev::ServiceResponse<actix_web::body::BoxBody>,
-        Error = actix_web::Error,
-        InitError = (),
-    >,
-> {
-    web::scope("/iam/idp/v1")
-        .wrap(from_fn(trace_errors::<IamError>))
-        .route("/users", web::post().to(users::create))
-        .route("/users", web::get().to(users::list))
-        .route("/users/{id}", web::get().to(users::get))
-        .route("/users/{id}", web::patch().to(users::update))
-        .route("/users/{id}", web::put().to(users::update))
-        .route("/users/{id}", web::delete().to(users::delete))
-        .route("/users/{id}/accessKeys", web::post().to(users::create_key))
-        .route("/users/{id}/accessKeys", web::get().to(users::list_keys))
-        .route("/users/{id}/accessKeys/{ak_id}", web::delete().to(users::delete_key))
-        .default_service(web::to(status::unknown_route))
+/// Registers the dialect's scope, `/iam/idp/v1`.
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/iam/idp/v1")
+            .wrap(from_fn(trace_errors::<IamError>))
+            .route("/users", web::post().to(users::create))
+            .route("/users", web::get().to(users::list))
+            .route("/users/{id}", web::get().to(users::get))
+            .route("/users/{id}", web::patch().to(users::update))
+            .route("/users/{id}", web::put().to(users::update))
+            .route("/users/{id}", web::delete().to(users::delete))
+            .route("/users/{id}/accessKeys", web::post().to(users::create_key))
+            .route("/users/{id}/accessKeys", web::get().to(users::list_keys))
+            .route("/users/{id}/accessKeys/{ak_id}", web::delete().to(users::delete_key))
+            .default_service(web::to(status::unknown_route)),
+    );
 }
