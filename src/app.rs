@@ -175,6 +175,7 @@ impl Application {
             },
             console_web_url: settings.console_web_url.clone(),
             trust_forwarded_headers: settings.trust_forwarded_headers,
+            iam_allow_date_only_writes: settings.iam_allow_date_only_writes,
         });
         let mut server = HttpServer::new(move || {
             App::new().wrap(from_fn(http::request_id::middleware)).configure(http::configure(state.clone()))

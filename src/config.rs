@@ -69,6 +69,9 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// `TRUST_FORWARDED_HEADERS`: take client addresses from proxy headers.
     pub trust_forwarded_headers: bool,
+    /// `IAM_ALLOW_DATE_ONLY_WRITES`: accept iam writes signed with `headers="x-date"` alone (replayable against any
+    /// path within five minutes); otherwise writes need `headers="x-date request-line"`.
+    pub iam_allow_date_only_writes: bool,
     /// `DANGER_REVEAL_UNKNOWN_ACCOUNTS`: Dify's `account_not_found` answers (reveals which emails exist).
     pub reveal_unknown_accounts: bool,
     /// `SMTP_URL`: `smtp://host:25`, `smtp://host:587?tls=starttls`, `smtps://user:pass@host:465`; unset → mails
@@ -183,6 +186,7 @@ impl Settings {
                 other => bail!("LOG_FORMAT must be text or json, not {other:?}"),
             },
             trust_forwarded_headers: flag("TRUST_FORWARDED_HEADERS", false)?,
+            iam_allow_date_only_writes: flag("IAM_ALLOW_DATE_ONLY_WRITES", false)?,
             reveal_unknown_accounts: flag("DANGER_REVEAL_UNKNOWN_ACCOUNTS", false)?,
             smtp_url: get("SMTP_URL").map(SecretString::from),
             mail_from: text("MAIL_FROM", ""),

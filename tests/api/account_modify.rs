@@ -190,7 +190,8 @@ http_test! {
         assert_eq!((created["language"].clone(), created["isDisable"].clone(), created["deleteAt"].clone()), (json!("zh"), json!(false), json!(-1)));
         assert_eq!(created["extend"], json!({"dept": "ops"}));
         assert_eq!(created["attributes"], json!({"部门": "A部门"}));
-        assert_eq!(created["tokenHoldTime"], 30 * 86400, "the system default");
+        // the system defaults (30 days both), the idle one brought into its 1800..604800 range
+        assert_eq!((created["tokenHoldTime"].clone(), created["tokenMaxValidDuration"].clone()), (json!(604_800), json!(30 * 86400)));
 
         // get by acnt id, by dashed UUID, by exterId
         let dashed = uuid::Uuid::parse_str(&uuid[5..]).unwrap().to_string();
@@ -317,6 +318,9 @@ http_test! {
         assert_eq!((a["tokenHoldTime"].clone(), a["tokenMaxValidDuration"].clone()), (json!(604_800), json!(2_592_000)));
         let a = assert_ok(&post(&app, &key, &modify(&local), json!({"countryCode": "+44", "source": ""})).await).clone();
         assert_eq!(a["countryCode"], "44");
+        // a legacy-looking mobile does not override a stored code
+        let a = assert_ok(&post(&app, &key, &modify(&local), json!({"mobile": "13900002222"})).await).clone();
+        assert_eq!((a["mobile"].clone(), a["countryCode"].clone()), (json!("13900002222"), json!("44")));
 
         // the source rule for accounts with an external id
         assert_param_error(&post(&app, &key, &modify(&external), json!({"source": "local"})).await, "source");

@@ -35,6 +35,7 @@ enum Signing<'a> {
 }
 
 /// The signing part of a request: the variant, the `X-Date` and the secret used.
+#[derive(Clone)]
 struct Sig<'a> {
     signing: Signing<'a>,
     date: String,
@@ -72,7 +73,7 @@ async fn send(app: &TestApp, key: &Key, method: Method, path: &str, body: Option
 }
 
 async fn call(app: &TestApp, key: &Key, method: Method, path: &str, body: Option<Value>) -> Reply {
-    send(app, key, method, path, body, Sig::new(Signing::Date, 0, &key.secret)).await
+    send(app, key, method, path, body, Sig::new(Signing::RequestLine(None), 0, &key.secret)).await
 }
 
 #[track_caller]
@@ -115,9 +116,22 @@ http_test! {
         let key = issue_key(&app, &admin).await;
         let list = "/iam/idp/v1/users?page_size=5";
 
-        let r = call(&app, &key, Method::GET, list, None).await;
+        let r = send(&app, &key, Method::GET, list, None, Sig::new(Signing::Date, 0, &key.secret)).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(r.body["total_size"], 1);
+        // writes must bind their request line, and each write signature works once
+        let body = json!({"user": [user("once")]});
+        let date_only = send(&app, &key, Method::POST, "/iam/idp/v1/users", Some(body.clone()), Sig::new(Signing::Date, 0, &key.secret)).await;
+        assert_status(&date_only, 401, 16, "requestLineRequired");
+        let sig = Sig::new(Signing::RequestLine(None), 0, &key.secret);
+        let first = send(&app, &key, Method::POST, "/iam/idp/v1/users", Some(body.clone()), sig.clone()).await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+        assert_status(&send(&app, &key, Method::POST, "/iam/idp/v1/users", Some(body), sig).await, 401, 16, "replayedSignature");
+        // an instance configured for clients that sign writes over the date alone
+        let lenient = spawn_on(app.db.clone(), &[("IAM_ALLOW_DATE_ONLY_WRITES", "true")]).await;
+        let body = json!({"user": [user("lenient")]});
+        let r = send(&lenient, &key, Method::POST, "/iam/idp/v1/users", Some(body), Sig::new(Signing::Date, 0, &key.secret)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let good = send(&app, &key, Method::GET, list, None, Sig::new(Signing::RequestLine(None), -240, &key.secret)).await;
         assert_eq!(good.status, StatusCode::OK, "{}", good.body);
 
@@ -287,7 +301,11 @@ http_test! {
         assert_eq!(first.status, StatusCode::OK, "{}", first.body);
         assert_eq!((first.body["user_id"].clone(), first.body["status"].clone(), first.body["advice_renew"].clone()), (json!(id), json!("enable"), json!(false)));
         assert_eq!(first.body["secret_key"].as_str().unwrap().len(), 40);
-        call(&app, &key, Method::POST, &keys, None).await;
+        // identical writes need distinct X-Date seconds: a write's signature is accepted once
+        let one_second = || std::thread::sleep(std::time::Duration::from_millis(1050));
+        one_second();
+        assert_eq!(call(&app, &key, Method::POST, &keys, None).await.status, StatusCode::OK);
+        one_second();
         assert_status(&call(&app, &key, Method::POST, &keys, None).await, 400, 9, "activeKeyLimit");
 
         let r = call(&app, &key, Method::GET, &keys, None).await;
@@ -299,6 +317,7 @@ http_test! {
 
         let first_id = first.body["id"].as_str().unwrap();
         assert_eq!(call(&app, &key, Method::DELETE, &format!("{keys}/{first_id}"), None).await.body, json!({}));
+        one_second();
         assert_status(&call(&app, &key, Method::DELETE, &format!("{keys}/{first_id}"), None).await, 404, 5, "accessKeyNotFound");
         assert_eq!(call(&app, &key, Method::GET, &keys, None).await.body["access_keys"].as_array().unwrap().len(), 1);
         // a key of another user is not reachable through this one

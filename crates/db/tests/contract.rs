@@ -615,6 +615,12 @@ fn membership_by_id(
     }
 }
 
+/// Runs a statement with plain Diesel (a state no repository call sets up on its own).
+fn sql_exec(db: &db::Database, statement: &str) {
+    use diesel::connection::SimpleConnection;
+    db.get().unwrap().batch_execute(statement).unwrap();
+}
+
 /// Adds workspace memberships with plain Diesel (the repositories add them as part of larger operations).
 fn add_memberships(db: &db::Database, joins: &[TenantMembership]) {
     use diesel::connection::SimpleConnection;
@@ -810,6 +816,7 @@ both_backends! {
             changed_by: None,
             code: Some("t".into()),
             lockout_key: "login_error:ann@example.com".into(),
+            replaces_hash: None,
         };
         assert!(!accounts.reset_password(&reset).await.unwrap(), "not before the code was entered");
         assert_eq!(accounts.get(ann.id).await.unwrap().unwrap().password_hash, ann.password_hash);
@@ -821,6 +828,15 @@ both_backends! {
         assert_eq!(stored.tokens_not_before, Some(at));
         assert_eq!(sessions.find_by_token("refresh").await.unwrap(), None);
         assert_eq!(throttles.count("login_error:ann@example.com", at).await.unwrap(), 0);
+
+        // a one-time step conditioned on the hash it replaces happens once, and clears the change demands
+        sql_exec(&db, &format!("UPDATE accounts SET password_change_on_next_login = true WHERE id = '{}'", ann.id));
+        let step = PasswordReset { code: None, password_hash: "$2b$04$newer".into(), replaces_hash: Some("$2b$04$new".into()), ..reset };
+        assert!(accounts.reset_password(&step).await.unwrap());
+        assert!(!accounts.reset_password(&step).await.unwrap(), "the hash it replaces is gone");
+        let stored = accounts.get(ann.id).await.unwrap().unwrap();
+        assert_eq!(stored.password_hash.as_deref(), Some("$2b$04$newer"));
+        assert!(!stored.password_change_on_next_login);
     }
 
     async fn a_registration_founds_its_group_and_redeems_its_code_once(tdb) {

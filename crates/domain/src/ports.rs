@@ -143,7 +143,8 @@ pub trait AccountRepository: Send + Sync {
     /// Sets a new password in one transaction: redeems the code (when the reset comes from one), stores the
     /// hash, revokes every session of the account, and clears the login lockout counter.
     ///
-    /// Returns `false`, writing nothing, when the code was already redeemed (two resets racing with one code).
+    /// Returns `false`, writing nothing, when the code was already redeemed (two resets racing with one code)
+    /// or the stored hash is no longer `replaces_hash`.
     async fn reset_password(&self, reset: &PasswordReset) -> DomainResult<bool>;
 }
 
@@ -189,6 +190,8 @@ pub struct PasswordReset {
     pub code: Option<String>,
     /// The login lockout counter to clear.
     pub lockout_key: String,
+    /// Change only while this is still the stored hash (a one-time step racing with itself); `None`: always.
+    pub replaces_hash: Option<String>,
 }
 
 /// A change to an account, written in one transaction by [`AccountRepository::update`].

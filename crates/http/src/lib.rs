@@ -75,6 +75,8 @@ pub struct AppState {
     pub console_web_url: String,
     /// Take the client address from `CF-Connecting-IP` / `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_headers: bool,
+    /// Accept iam writes signed over the date alone (`IAM_ALLOW_DATE_ONLY_WRITES`).
+    pub iam_allow_date_only_writes: bool,
 }
 
 /// Largest accepted request body.

@@ -59,6 +59,7 @@ fn condition(filter: &AccountFilter) -> Condition {
                 tenant_members::table
                     .inner_join(tenants::table)
                     .filter(tenants::code.eq(code.clone()))
+                    .filter(tenants::status.eq(domain::model::TenantStatus::Normal.as_str()))
                     .filter(tenant_members::is_current.eq(true))
                     .select(tenant_members::account_id),
             ),
@@ -437,16 +438,23 @@ impl AccountRepository for DieselAccounts {
                         return Ok(false);
                     }
                 }
-                let changed = diesel::update(accounts::table.find(&id))
-                    .set((
-                        accounts::password_hash.eq(Some(&reset.password_hash)),
-                        accounts::password_changed_at.eq(Some(at)),
-                        accounts::password_changed_by.eq(reset.changed_by.map(id_to_db)),
-                        accounts::tokens_not_before.eq(Some(at)),
-                        accounts::updated_at.eq(at),
-                    ))
-                    .execute(conn)?;
+                let changes = (
+                    accounts::password_hash.eq(Some(reset.password_hash.clone())),
+                    accounts::password_changed_at.eq(Some(at)),
+                    accounts::password_changed_by.eq(reset.changed_by.map(id_to_db)),
+                    accounts::tokens_not_before.eq(Some(at)),
+                    accounts::updated_at.eq(at),
+                );
+                let changed = match &reset.replaces_hash {
+                    Some(old) => diesel::update(accounts::table.find(&id).filter(accounts::password_hash.eq(old)))
+                        .set(changes)
+                        .execute(conn)?,
+                    None => diesel::update(accounts::table.find(&id)).set(changes).execute(conn)?,
+                };
                 if changed == 0 {
+                    if reset.replaces_hash.is_some() {
+                        return Ok(false);
+                    }
                     return Err(DomainError::NotFound { entity: "account" }.into());
                 }
                 if reset.changed_by.is_none() {

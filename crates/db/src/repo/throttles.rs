@@ -92,8 +92,13 @@ impl ThrottleRepository for DieselThrottles {
                     .get_result(conn)
                     .optional()?;
                 if purge {
-                    diesel::delete(request_nonces::table.filter(request_nonces::expires_at.le(to_db(now))))
-                        .execute(conn)?;
+                    // housekeeping: a failure here must not fail the request whose nonce was just recorded
+                    let purged =
+                        diesel::delete(request_nonces::table.filter(request_nonces::expires_at.le(to_db(now))))
+                            .execute(conn);
+                    if let Err(error) = purged {
+                        tracing::warn!(%error, "purging expired request nonces failed");
+                    }
                 }
                 Ok(recorded.is_some())
             })

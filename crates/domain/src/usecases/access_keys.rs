@@ -222,7 +222,7 @@ impl UseCases {
             return Err(DomainError::KeyRefused(OpenApiDisabled));
         }
         if let KeyProof::Signature { nonce: Some(nonce), .. } = proof {
-            let nonce_key = format!("nonce:{}:{}", key.id, nonce.value);
+            let nonce_key = format!("nonce:{}:{}", key.id, self.ports.secrets.digest(nonce.value));
             if !self.ports.throttles.use_once(&nonce_key, now, nonce.kept_until).await? {
                 return Err(DomainError::KeyRefused(ReplayedNonce));
             }
@@ -252,7 +252,7 @@ pub enum KeyProof<'a> {
 /// A signed request's nonce and how long it must be remembered (until its timestamp leaves the window).
 #[derive(Debug, Clone, Copy)]
 pub struct RequestNonce<'a> {
-    /// The nonce as sent.
+    /// What makes the request unique (stored as a digest, per key).
     pub value: &'a str,
     /// Remembered until then.
     pub kept_until: OffsetDateTime,

@@ -124,8 +124,11 @@ impl UseCases {
             changed_by: None,
             code: None,
             lockout_key: lockout_key(&email_key),
+            replaces_hash: account.password_hash.clone(),
         };
-        self.ports.accounts.reset_password(&reset).await?;
+        if !self.ports.accounts.reset_password(&reset).await? {
+            return Err(USED);
+        }
         self.enter_console(&account, now, ip).await
     }
 

@@ -261,6 +261,7 @@ impl UseCases {
             changed_by,
             code,
             lockout_key: lockout_key(&email_key(account.email.as_deref().unwrap_or_default())),
+            replaces_hash: None,
         };
         if self.ports.accounts.reset_password(&reset).await? {
             Ok(())

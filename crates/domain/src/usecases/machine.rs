@@ -182,6 +182,8 @@ pub struct PartnerUpdate {
     pub status: Option<AccountStatus>,
     /// Phone country code.
     pub country_code: Option<Option<String>>,
+    /// Phone country code to set only when the account has none (after `country_code`).
+    pub country_code_if_unset: Option<String>,
     /// Identity origin; `Some(None)` resets it to the default for the account's external id.
     pub source: Option<Option<AccountSource>>,
     /// IdP-owned attributes (replaced whole).
@@ -472,6 +474,9 @@ impl UseCases {
         }
         if let Some(country_code) = update.country_code {
             target.country_code = country_code;
+        }
+        if target.country_code.is_none() {
+            target.country_code = update.country_code_if_unset;
         }
         if let Some(source) = update.source {
             target.source = checked_source(source, target.external_id.is_some())?;

@@ -34,9 +34,10 @@ fn parse_id(raw: &str) -> Option<Uuid> {
     }
 }
 
-/// Seconds of a session limit: the account's own, or the system default.
-fn effective_secs(own: Option<i64>, default: time::Duration) -> i64 {
-    own.unwrap_or_else(|| default.whole_seconds())
+/// Seconds of a session limit: the account's own, or the system default brought into the field's range (so that
+/// an account read and written back stays valid).
+fn effective_secs(own: Option<i64>, default: time::Duration, range: &std::ops::RangeInclusive<i64>) -> i64 {
+    own.unwrap_or_else(|| default.whole_seconds().clamp(*range.start(), *range.end()))
 }
 
 /// The account object.
@@ -61,8 +62,12 @@ fn account_object(state: &AppState, a: &Account) -> Value {
         "isDisable": disabled,
         "isUsed": i32::from(a.last_login_at.is_some()),
         "enableMFA": a.mfa_enabled,
-        "tokenHoldTime": effective_secs(a.session_policy.idle_timeout_secs, settings.refresh_token_ttl),
-        "tokenMaxValidDuration": effective_secs(a.session_policy.max_lifetime_secs, settings.session_max_lifetime),
+        "tokenHoldTime": effective_secs(a.session_policy.idle_timeout_secs, settings.refresh_token_ttl, &HOLD_TIME),
+        "tokenMaxValidDuration": effective_secs(
+            a.session_policy.max_lifetime_secs,
+            settings.session_max_lifetime,
+            &MAX_VALID,
+        ),
         "createAt": a.created_at.unix_timestamp(),
         "updateAt": a.updated_at.unix_timestamp(),
         "deleteAt": a.deleted_at.map_or(-1, time::OffsetDateTime::unix_timestamp),
@@ -162,6 +167,8 @@ struct Common {
     email: Option<Option<EmailAddress>>,
     mobile: Option<Option<String>>,
     country_code: Option<Option<String>>,
+    /// The mobile is a legacy mainland number and no country code was sent.
+    legacy_cn_mobile: bool,
     source: Option<Option<AccountSource>>,
     hold_time: Option<i64>,
     max_valid: Option<i64>,
@@ -181,13 +188,12 @@ fn parse_common(input: &mut AccountInput) -> Result<Common, ModifyError> {
         checked(EmailAddress::parse("email", e))
     })?;
     let mobile = clearable(not_null("mobile", input.mobile.take())?, |m| checked(parse_phone("mobile", m)))?;
-    let mut country_code = clearable(not_null("countryCode", input.country_code.take())?, |c| {
+    let country_code = clearable(not_null("countryCode", input.country_code.take())?, |c| {
         checked(parse_country_code("countryCode", c))
     })?;
-    // legacy 11-digit mainland numbers without a country code are +86
-    if country_code.is_none() && mobile.as_ref().is_some_and(|m| m.as_deref().is_some_and(is_legacy_cn_mobile)) {
-        country_code = Some(Some("86".into()));
-    }
+    // a legacy 11-digit mainland number sent without a country code is +86 (unless the account has a code)
+    let legacy_cn_mobile =
+        country_code.is_none() && mobile.as_ref().is_some_and(|m| m.as_deref().is_some_and(is_legacy_cn_mobile));
     let source = match input.source.take() {
         None => None,
         Some(None) => Some(None),
@@ -210,6 +216,7 @@ fn parse_common(input: &mut AccountInput) -> Result<Common, ModifyError> {
         email,
         mobile,
         country_code,
+        legacy_cn_mobile,
         source,
         hold_time,
         max_valid,
@@ -266,7 +273,7 @@ pub(super) async fn add(state: web::Data<AppState>, call: SignedCall) -> Result<
         name: common.name,
         password,
         status: if disabled { AccountStatus::Banned } else { AccountStatus::Active },
-        country_code: common.country_code.flatten(),
+        country_code: common.country_code.flatten().or_else(|| common.legacy_cn_mobile.then(|| "86".to_owned())),
         external_id,
         source: common.source.flatten(),
         language: language.map(str::to_owned),
@@ -312,6 +319,7 @@ pub(super) async fn modify(
         name: common.name,
         password,
         country_code: common.country_code,
+        country_code_if_unset: common.legacy_cn_mobile.then(|| "86".to_owned()),
         source: common.source,
         attributes: common.attributes,
         custom_attributes: common.custom_attributes,
@@ -390,12 +398,16 @@ fn parse_ids(raw: &[String]) -> Result<Vec<Uuid>, ModifyError> {
             format!("between 1 and {} ids are required.", domain::usecases::MAX_BATCH),
         ));
     }
-    raw.iter()
+    let mut ids = raw
+        .iter()
         .enumerate()
         .map(|(i, id)| {
             parse_id(id).ok_or_else(|| ModifyError::param(&format!("accountUUIDs[{i}]"), "is not an account id."))
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
 }
 
 /// `POST delete {"accountUUIDs": […]}`: soft-deletes all or none → `content: true`.

@@ -7,19 +7,21 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
+use actix_web::http::Method;
 use actix_web::{web, FromRequest, HttpRequest};
 use domain::model::Account;
-use domain::usecases::{Actor, KeyProof};
+use domain::usecases::{Actor, KeyProof, RequestNonce};
 use time::{Duration, OffsetDateTime};
 
 use super::status::{Code, IamError};
+use crate::json::read_body;
 use crate::request_id::RequestId;
 use crate::AppState;
 
 /// How far `X-Date` may be from the server's clock.
 pub const DATE_SKEW: Duration = Duration::minutes(5);
 
-/// A verified request: the key's account, the key and the request id.
+/// A verified request: the key's account, the key, the request id and the body.
 pub struct HmacCall {
     /// The key's account.
     pub account: Account,
@@ -27,6 +29,8 @@ pub struct HmacCall {
     pub key_id: uuid::Uuid,
     /// The request id.
     pub request_id: String,
+    /// The body as received.
+    pub body: web::Bytes,
 }
 
 impl HmacCall {
@@ -60,7 +64,7 @@ fn parse_http_date(raw: &str) -> Option<OffsetDateTime> {
     time::PrimitiveDateTime::parse(raw.trim(), &format).ok().map(time::PrimitiveDateTime::assume_utc)
 }
 
-async fn verify(req: HttpRequest) -> Result<HmacCall, IamError> {
+async fn verify(req: HttpRequest, body: web::Bytes) -> Result<HmacCall, IamError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| IamError::new(Code::Internal, "internal", "Internal error."))?;
@@ -101,22 +105,34 @@ async fn verify(req: HttpRequest) -> Result<HmacCall, IamError> {
     if (now - sent_at).abs() > DATE_SKEW {
         return Err(IamError::unauthenticated("dateSkew", "X-Date is more than five minutes from the server's clock."));
     }
+    let write = !matches!(*req.method(), Method::GET | Method::HEAD);
+    if write && !with_request_line && !state.iam_allow_date_only_writes {
+        return Err(IamError::unauthenticated(
+            "requestLineRequired",
+            "Writes must be signed with headers=\"x-date request-line\".",
+        ));
+    }
     let mut message = format!("x-date: {date}");
     if with_request_line {
         let path = req.uri().path_and_query().map_or_else(|| req.path(), |p| p.as_str());
         message.push_str(&format!("\n{} {path} HTTP/1.1", req.method()));
     }
     let request_id = RequestId::of(&req);
-    let proof = KeyProof::Signature { message: message.as_bytes(), signature: &signature, nonce: None };
+    // a write is accepted once: the same signature with the same body again within the window is a replay
+    let write_id = format!("{} {}", param("signature").unwrap_or_default(), String::from_utf8_lossy(&body));
+    let once = write.then_some(RequestNonce { value: &write_id, kept_until: sent_at.max(now) + DATE_SKEW });
+    let proof = KeyProof::Signature { message: message.as_bytes(), signature: &signature, nonce: once };
     let (account, key) = use_cases.authenticate_access_key(access_key, proof, Some(&request_id)).await?;
-    Ok(HmacCall { account, key_id: key.id, request_id })
+    Ok(HmacCall { account, key_id: key.id, request_id, body })
 }
 
 impl FromRequest for HmacCall {
     type Error = IamError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, IamError>>>>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        Box::pin(verify(req.clone()))
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_body(req, payload);
+        let req = req.clone();
+        Box::pin(async move { verify(req, body.await?).await })
     }
 }

@@ -195,6 +195,10 @@ impl From<DomainError> for IamError {
                 "The user already has two active access keys; disable or delete one first.",
             ),
             DomainError::Forbidden(why) => Self::new(Code::PermissionDenied, "permissionDenied", why),
+            DomainError::KeyRefused(KeyRefusal::ReplayedNonce) => Self::unauthenticated(
+                "replayedSignature",
+                "This signature was already used; sign the request again with a new X-Date.",
+            ),
             DomainError::KeyRefused(why) => Self::unauthenticated(refusal_reason(why), why.message()),
             DomainError::Unauthenticated(why) => Self::unauthenticated("unauthenticated", why),
             DomainError::Internal(source) => {
@@ -213,6 +217,6 @@ fn refusal_reason(why: KeyRefusal) -> &'static str {
         KeyRefusal::KeyDisabled => "accessKeyDisabled",
         KeyRefusal::AccountUnusable => "userDisabled",
         KeyRefusal::OpenApiDisabled => "openApiDisabled",
-        KeyRefusal::ReplayedNonce => "replayedRequest",
+        KeyRefusal::ReplayedNonce => "replayedSignature",
     }
 }

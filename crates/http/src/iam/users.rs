@@ -18,11 +18,7 @@ use super::filter;
 use super::status::{Code, IamError};
 use crate::console::dto::double_option;
 use crate::console::extract::QueryParams;
-use crate::json::RawBody;
 use crate::AppState;
-
-/// The raw body, read failures as code 3.
-type Body = RawBody<IamError>;
 
 /// Most users in one create request.
 const MAX_CREATE: usize = 100;
@@ -169,10 +165,8 @@ fn new_password(input: &UserInput) -> Result<Password, IamError> {
         return Err(IamError::field("password", "must be 8 to 32 characters."));
     }
     let password = checked(Password::parse_console("password", raw))?;
-    if let Some(confirm) = input.confirm_password.as_ref().and_then(Option::as_deref) {
-        if confirm != raw {
-            return Err(IamError::field("confirm_password", "must equal password."));
-        }
+    if input.confirm_password.as_ref().and_then(Option::as_deref) != Some(raw) {
+        return Err(IamError::field("confirm_password", "must be sent with password and equal it."));
     }
     Ok(password)
 }
@@ -235,13 +229,10 @@ struct CreateInput {
 }
 
 /// `POST /users {"user": [User…]}` (1–100, all or nothing) → `{"user": [User…]}`.
-pub(super) async fn create(
-    state_: web::Data<AppState>,
-    call: HmacCall,
-    RawBody(body, _): Body,
-) -> Result<HttpResponse, IamError> {
-    parse_body(&body)?;
-    let input: CreateInput = crate::json::parse(&body)?;
+pub(super) async fn create(state_: web::Data<AppState>, call: HmacCall) -> Result<HttpResponse, IamError> {
+    let body = &call.body;
+    parse_body(body)?;
+    let input: CreateInput = crate::json::parse(body)?;
     if input.user.is_empty() || input.user.len() > MAX_CREATE {
         return Err(IamError::field("user", format!("between 1 and {MAX_CREATE} users are required.")));
     }
@@ -399,6 +390,17 @@ fn mask_paths(mask: &str, body: &serde_json::Map<String, Value>) -> Result<Vec<S
 
 /// The change the masked fields ask for; only they are checked.
 fn parse_update(paths: &[String], input: &UserInput) -> Result<PartnerUpdate, IamError> {
+    if paths.iter().any(|p| p == "set_password_first_login") && paths.iter().any(|p| p == "set_password_at_login") {
+        let same = match (&input.set_password_first_login, &input.set_password_at_login) {
+            (Some(Some(a)), Some(Some(b))) => {
+                switch("set_password_first_login", a)? == switch("set_password_at_login", b)?
+            }
+            _ => false,
+        };
+        if !same {
+            return Err(IamError::field("set_password_at_login", "names set_password_first_login; the two differ."));
+        }
+    }
     let mut update = PartnerUpdate::default();
     let required_switch = |field: &str, value: &Option<Option<Value>>| match value {
         Some(Some(v)) => switch(field, v),
@@ -456,10 +458,10 @@ pub(super) async fn update(
     call: HmacCall,
     path: web::Path<String>,
     req: HttpRequest,
-    RawBody(body, _): Body,
 ) -> Result<HttpResponse, IamError> {
+    let body = &call.body;
     let id = user_id(&path)?;
-    let map = parse_body(&body)?;
+    let map = parse_body(body)?;
     let query = QueryParams::of(&req);
     let mask = query.get("update_mask").or_else(|| query.get("updateMask")).unwrap_or_default();
     let paths = mask_paths(mask, &map)?;
@@ -490,11 +492,11 @@ pub(super) async fn create_key(
     state_: web::Data<AppState>,
     call: HmacCall,
     path: web::Path<String>,
-    RawBody(body, _): Body,
 ) -> Result<HttpResponse, IamError> {
+    let body = &call.body;
     let id = user_id(&path)?;
     let input: KeyInput =
-        if body.iter().all(u8::is_ascii_whitespace) { KeyInput::default() } else { crate::json::parse(&body)? };
+        if body.iter().all(u8::is_ascii_whitespace) { KeyInput::default() } else { crate::json::parse(body)? };
     let (view, secret) = state_.use_cases.create_access_key(call.actor(), Some(id), input.name).await?;
     Ok(HttpResponse::Ok().json(ak_object(&view, Some(&secret))))
 }
