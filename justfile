@@ -29,6 +29,10 @@ guard:
 smtp-sink:
     python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet aiosmtpd
 
+# Benchmarks against local Postgres (BENCH_ACCOUNTS=10000 for a quick run); appends to docs/BENCHMARKS.md.
+bench:
+    bash bench/run.sh
+
 # Format the code.
 fmt:
     cargo fmt --all

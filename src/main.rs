@@ -1,4 +1,5 @@
-//! The `accountd` binary: `serve` (default), `migrate`, `create-admin`, `reset-password`, `unlock`.
+//! The `accountd` binary: `serve` (default), `migrate`, `create-admin`, `reset-password`, `unlock`,
+//! `access-key create`, and the benchmark helpers `seed` and `bench-hash`.
 
 use std::io::IsTerminal;
 
@@ -54,6 +55,26 @@ enum Command {
     AccessKey {
         #[command(subcommand)]
         command: AccessKeyCommand,
+    },
+    /// Fill an installed Postgres database with a benchmark population (accounts, groups, workspaces,
+    /// memberships, datasets), generated inside Postgres; the admin `--manager` administers every seeded group.
+    Seed {
+        /// Accounts to create; groups, workspaces and datasets follow in the proportions 10⁶ : 10³ : 10⁵ : 10⁵.
+        #[arg(long, default_value_t = 1_000_000)]
+        accounts: u64,
+        /// Password of every seeded account (hashed once, at the configured bcrypt cost).
+        #[arg(long, default_value = "bench1234")]
+        password: String,
+        /// Email of the installed admin who manages the seeded groups.
+        #[arg(long)]
+        manager: String,
+    },
+    /// Measure the bcrypt verify rate of this machine at the configured cost on the server's hashing pool
+    /// (the bound of the login benchmark) and print verifies per second.
+    BenchHash {
+        /// How long to measure.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
     },
 }
 
@@ -157,6 +178,60 @@ async fn main() -> Result<()> {
             println!("access_key: {}", view.key.access_key);
             println!("secret_key: {secret}");
             println!("(the secret is shown only now; openapi/v1 takes it as Authorization: Bearer <access_key>.<secret_key>)");
+        }
+        Command::Seed { accounts, password, manager } => {
+            let plan = db::seed::SeedPlan::scaled(accounts);
+            let manager = EmailAddress::parse("manager", &manager)?;
+            let password = Password::parse_console("password", &password)?;
+            let use_cases = offline_use_cases(&settings).await?;
+            let admin = use_cases
+                .ports()
+                .accounts
+                .find_live_by_email(&manager.key())
+                .await?
+                .context("the --manager account does not exist: set up the installation first")?;
+            let hash = use_cases.ports().hasher.hash(&password).await?;
+            let started = std::time::Instant::now();
+            tokio::task::spawn_blocking(move || {
+                let db = open_database(&settings, false)?;
+                let mut conn = db.get().map_err(anyhow::Error::msg)?;
+                db::seed::seed(&mut conn, &plan, &hash, &admin.id.to_string())
+                    .map_err(|e| anyhow::anyhow!("seeding failed: {e}"))
+            })
+            .await??;
+            println!(
+                "seeded {} accounts, {} groups, {} workspaces, {} datasets, {} memberships in {:.1} s",
+                plan.accounts,
+                plan.groups,
+                plan.workspaces,
+                plan.datasets,
+                3 * plan.accounts + plan.groups,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Command::BenchHash { seconds } => {
+            let hasher = std::sync::Arc::new(password_hasher(&settings).await?);
+            let password = Password::parse_console("password", "bench1234")?;
+            let hash = domain::ports::PasswordHasher::hash(&*hasher, &password).await?;
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+            let workers = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..workers {
+                let (hasher, password, hash) = (hasher.clone(), password.clone(), hash.clone());
+                tasks.spawn(async move {
+                    let mut done = 0u64;
+                    while std::time::Instant::now() < deadline {
+                        domain::ports::PasswordHasher::verify(&*hasher, &password, Some(hash.clone())).await?;
+                        done += 1;
+                    }
+                    Ok::<u64, domain::DomainError>(done)
+                });
+            }
+            let mut total = 0;
+            while let Some(done) = tasks.join_next().await {
+                total += done??;
+            }
+            println!("bcrypt verify rate at cost {}: {:.1}/s", settings.bcrypt_cost, total as f64 / seconds as f64);
         }
         Command::Unlock { email } => {
             let address = EmailAddress::parse("email", &email)?;

@@ -15,6 +15,7 @@ mod mail;
 mod matrix;
 mod openapi;
 mod repairs;
+mod seed;
 mod setup;
 mod smtp;
 mod wire_shapes;

@@ -12,6 +12,7 @@ mod migrate;
 pub mod repo;
 mod rows;
 pub mod schema;
+pub mod seed;
 
 pub use conn::{Backend, Database, DbConnection, DbOptions};
 pub use error::RepoError;

@@ -65,8 +65,15 @@ pub trait AccountRepository: Send + Sync {
     async fn find_live_by_email(&self, email_key: &str) -> DomainResult<Option<Account>>;
 
     /// Live accounts whose login name, name, description, phone or email contains `query` (case-insensitive;
-    /// all live accounts without a query), oldest first, `limit` from `offset`, with the total.
-    async fn search(&self, query: Option<String>, offset: i64, limit: i64) -> DomainResult<(Vec<Account>, i64)>;
+    /// all live accounts without a query), oldest first, `limit` from `offset`, with the total when `count` (a
+    /// count over a common term reads every match, so callers ask only when they show it).
+    async fn search(
+        &self,
+        query: Option<String>,
+        offset: i64,
+        limit: i64,
+        count: bool,
+    ) -> DomainResult<(Vec<Account>, Option<i64>)>;
 
     /// Live accounts matching `filter` (all without one) in `order`, `limit` from `offset`, with the total.
     async fn filter(

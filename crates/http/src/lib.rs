@@ -82,6 +82,9 @@ pub struct AppState {
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Largest body of the openapi/v1 dialect, whose batches carry up to 1000 accounts.
+pub const MAX_BATCH_BODY_BYTES: usize = 2 * 1024 * 1024;
+
 /// Registers every route and the shared state.
 pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
@@ -89,7 +92,11 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .configure(ops::config)
             .service(web::scope("/console/api").configure(console::config))
-            .service(web::scope("/openapi/v1/accounts").configure(openapi::config))
+            .service(
+                web::scope("/openapi/v1/accounts")
+                    .app_data(web::PayloadConfig::new(MAX_BATCH_BODY_BYTES))
+                    .configure(openapi::config),
+            )
             .configure(account_modify::config)
             .configure(iam::config)
             .default_service(web::to(not_found));

@@ -68,22 +68,25 @@ fn condition(filter: &AccountFilter) -> Condition {
 }
 
 impl DieselAccounts {
-    /// Live accounts meeting `condition` (built anew for the count and the page) in `order`, with the total.
+    /// Live accounts meeting `condition` (built anew for the count and the page) in `order`, with the total when
+    /// `count`.
     async fn list_where(
         &self,
         order: AccountOrder,
         offset: i64,
         limit: i64,
+        count: bool,
         condition: impl Fn() -> Condition + Send + 'static,
-    ) -> DomainResult<(Vec<Account>, i64)> {
+    ) -> DomainResult<(Vec<Account>, Option<i64>)> {
         let (rows, total) = self
             .db
             .run(move |conn| {
-                let total: i64 = accounts::table
-                    .filter(accounts::deleted_at.is_null())
-                    .filter(condition())
-                    .count()
-                    .get_result(conn)?;
+                let total = if count {
+                    let live = accounts::table.filter(accounts::deleted_at.is_null());
+                    Some(live.filter(condition()).count().get_result::<i64>(conn)?)
+                } else {
+                    None
+                };
                 let mut query = accounts::table
                     .filter(accounts::deleted_at.is_null())
                     .filter(condition())
@@ -332,12 +335,18 @@ impl AccountRepository for DieselAccounts {
             .await
     }
 
-    async fn search(&self, query: Option<String>, offset: i64, limit: i64) -> DomainResult<(Vec<Account>, i64)> {
+    async fn search(
+        &self,
+        query: Option<String>,
+        offset: i64,
+        limit: i64,
+        count: bool,
+    ) -> DomainResult<(Vec<Account>, Option<i64>)> {
         let pattern = query.map(|q| {
             let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
             format!("%{escaped}%")
         });
-        self.list_where(AccountOrder::default(), offset, limit, move || match &pattern {
+        self.list_where(AccountOrder::default(), offset, limit, count, move || match &pattern {
             // the expression of the trigram index `accounts_search_trgm`
             Some(p) => {
                 Box::new(diesel::dsl::sql::<Bool>(SEARCH_EXPRESSION).bind::<Text, _>(p.clone()).sql(" ESCAPE '\\'"))
@@ -355,7 +364,8 @@ impl AccountRepository for DieselAccounts {
         limit: i64,
     ) -> DomainResult<(Vec<Account>, i64)> {
         let filter = filter.unwrap_or(AccountFilter::All(Vec::new()));
-        self.list_where(order, offset, limit, move || condition(&filter)).await
+        let (rows, total) = self.list_where(order, offset, limit, true, move || condition(&filter)).await?;
+        Ok((rows, total.unwrap_or_default()))
     }
 
     async fn find_live_by_login(&self, identifier: &str) -> DomainResult<Option<Account>> {

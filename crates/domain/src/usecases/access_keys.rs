@@ -14,6 +14,9 @@ use super::UseCases;
 /// Active keys an account may hold at once.
 pub const MAX_ACTIVE_KEYS: i64 = 2;
 
+/// A key's use is recorded at most this often.
+pub const KEY_USE_RECORD_INTERVAL: Duration = Duration::minutes(1);
+
 /// Longest key label.
 pub const MAX_KEY_NAME_CHARS: usize = 64;
 
@@ -227,8 +230,12 @@ impl UseCases {
                 return Err(DomainError::KeyRefused(ReplayedNonce));
             }
         }
-        let actor = Actor { account: &account, access_key_id: Some(key.id), request_id };
-        self.ports.access_keys.record_use(key.id, now, &self.audit(&actor, "access_key.use", &key, now)).await?;
+        // A busy key is recorded (last use and audit event) at most once a minute: recording every request would
+        // make all of a key's concurrent requests queue on its row.
+        if key.last_used_at.is_none_or(|t| now - t >= KEY_USE_RECORD_INTERVAL) {
+            let actor = Actor { account: &account, access_key_id: Some(key.id), request_id };
+            self.ports.access_keys.record_use(key.id, now, &self.audit(&actor, "access_key.use", &key, now)).await?;
+        }
         Ok((account, key))
     }
 }

@@ -614,7 +614,7 @@ impl UseCases {
     }
 
     /// Live accounts matching `query` (substring of login name, nickname, description, phone or email,
-    /// case-insensitive), `limit` from `offset`, with the total.
+    /// case-insensitive), `limit` from `offset`, with the total when `count`.
     ///
     /// # Errors
     /// `Forbidden` unless the caller reads all accounts.
@@ -624,10 +624,11 @@ impl UseCases {
         query: Option<&str>,
         offset: i64,
         limit: i64,
-    ) -> DomainResult<(Vec<Account>, i64)> {
+        count: bool,
+    ) -> DomainResult<(Vec<Account>, Option<i64>)> {
         require_reader(caller)?;
         let query = query.map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
-        self.ports.accounts.search(query, offset, limit).await
+        self.ports.accounts.search(query, offset, limit, count).await
     }
 
     /// The workspaces of account `uid` (shadow workspaces of groups excluded), optionally only those where it

@@ -376,10 +376,10 @@ pub(super) async fn list(
     let page_size = page_param(&query, "pageSize", MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)?;
     let (accounts, total) = state
         .use_cases
-        .machine_search_accounts(&call.account, query.get("search"), (page_index - 1) * page_size, page_size)
+        .machine_search_accounts(&call.account, query.get("search"), (page_index - 1) * page_size, page_size, true)
         .await?;
     let data: Vec<Value> = accounts.iter().map(|a| account_object(&state, a)).collect();
-    let page_info = json!({"count": data.len(), "pageIndex": page_index, "pageSize": page_size, "totalCount": total});
+    let page_info = json!({"count": data.len(), "pageIndex": page_index, "pageSize": page_size, "totalCount": total.unwrap_or_default()});
     Ok(success(&call.trace_id, json!({"data": data}), Some(page_info)))
 }
 

@@ -95,19 +95,11 @@ pub(super) async fn list(
     let query = QueryParams::of(&req);
     let offset = int_param(&query, "offset", 0, i64::from(i32::MAX), 0)?;
     let limit = int_param(&query, "limit", 1, MAX_LIMIT, DEFAULT_LIMIT)?;
-    let count = match query.get("count").map(str::trim).unwrap_or_default() {
-        "" | "0" | "false" => false,
-        "1" | "true" => true,
-        other => {
-            return Err(OpenApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!("count: must be 0, 1, true or false, not {other:?}."),
-            ))
-        }
-    };
-    let (accounts, total) = state.use_cases.machine_search_accounts(&caller, query.get("q"), offset, limit).await?;
+    let count = count_param(&query)?;
+    let (accounts, total) =
+        state.use_cases.machine_search_accounts(&caller, query.get("q"), offset, limit, count).await?;
     let mut body = json!({"errcode": 200, "errmsg": "success", "data": accounts.iter().map(user).collect::<Vec<_>>()});
-    if count {
+    if let Some(total) = total {
         body["total"] = json!(total);
     }
     Ok(HttpResponse::Ok().json(body))

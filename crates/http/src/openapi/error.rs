@@ -51,7 +51,7 @@ impl From<ReadError> for OpenApiError {
     fn from(e: ReadError) -> Self {
         match e {
             ReadError::TooLarge => {
-                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "The body is larger than the 64 KiB allowed.")
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "The body is larger than the 2 MiB allowed.")
             }
             ReadError::Broken => Self::new(StatusCode::BAD_REQUEST, "The body could not be read."),
         }

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Turns the raw results of bench/run.sh into the table it prints and appends to docs/BENCHMARKS.md."""
+import datetime
+import os
+import platform
+import sys
+
+(results, pgbench_tps, bcrypt_rate, batch_secs, batch_code, idle_rss, peak_rss,
+ accounts, conns, secs, cores, record) = sys.argv[1:13]
+pgbench_tps, bcrypt_rate, batch_secs = float(pgbench_tps), float(bcrypt_rate), float(batch_secs)
+
+rows = {}
+for line in open(results):
+    parts = line.split()
+    name, c = parts[0], parts[1]
+    fields = dict(p.split("=", 1) for p in parts[3:])
+    rows[name] = dict(conns=int(c), **{k: float(v) for k, v in fields.items()})
+
+# scenario -> (bound name, bound value or None, ratio target, p99 target ms)
+targets = {
+    "profile": ("pgbench -S", pgbench_tps, 0.5, 25),
+    "login": ("bcrypt verify", bcrypt_rate, 0.9, None),
+    "profile-under-logins": (None, None, None, 50),
+    "account-ex-list-pages": (None, None, None, 25),
+    "openapi-q-3chars": (None, None, None, 50),
+    "openapi-q-short": (None, None, None, None),
+    "group-members": (None, None, None, 25),
+    "managed-tenants": (None, None, None, 25),
+    "joined-tenants": (None, None, None, 25),
+    "group-datasets": (None, None, None, 25),
+}
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+lines = [
+    "| scenario | conns | req/s | p50 ms | p99 ms | errors | RSS MiB | bound | ratio | target | result |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
+]
+for name, (bound_name, bound, ratio_target, p99_target) in targets.items():
+    r = rows.get(name)
+    if r is None:
+        continue
+    checks, target_text, ratio_text, bound_text = [], [], "", ""
+    if bound:
+        ratio = r["rps"] / bound
+        ratio_text = f"{ratio:.2f}"
+        bound_text = f"{bound_name} {bound:.0f}/s"
+        target_text.append(f"≥ {ratio_target} × bound")
+        checks.append(ratio >= ratio_target)
+    if p99_target:
+        target_text.append(f"p99 ≤ {p99_target} ms")
+        checks.append(r["p99_ms"] <= p99_target)
+    target_text.append("0 errors")
+    checks.append(r["errors"] == 0)
+    lines.append(
+        f"| {name} | {r['conns']} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']:.0f} | "
+        f"{r['rss_mb']:.1f} | {bound_text} | {ratio_text} | {', '.join(target_text)} | {verdict(all(checks))} |"
+    )
+
+batch_bound = 1000 / bcrypt_rate
+lines.append(
+    f"| openapi batch create, 1000 accounts with passwords | 1 | | | | {0 if batch_code == '200' else 1} | | "
+    f"1000 hashes on {cores} cores {batch_bound:.2f} s | {batch_secs / batch_bound:.2f} | ≤ 1.2 × bound "
+    f"({batch_secs:.2f} s, errcode {batch_code}) | {verdict(batch_secs <= 1.2 * batch_bound and batch_code == '200')} |"
+)
+idle, peak = float(idle_rss), float(peak_rss)
+lines.append(
+    f"| server memory | | | | | | idle {idle:.1f}, peak {peak:.1f} | | | idle ≤ 64, peak ≤ 256 MiB | "
+    f"{verdict(idle <= 64 and peak <= 256)} |"
+)
+
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
+mem_gib = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal")) / 1024 / 1024
+when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+header = (
+    f"### {when}: {int(accounts):,} accounts\n\n"
+    f"Machine: {cores} cores ({cpu}), {mem_gib:.0f} GiB, Postgres on loopback. Command: "
+    f"`BENCH_ACCOUNTS={accounts} BENCH_CONNECTIONS={conns} BENCH_SECONDS={secs} just bench`. Bounds measured in the "
+    f"same run: `pgbench -S -c {conns}` {pgbench_tps:.0f} TPS; bcrypt verify {bcrypt_rate:.1f}/s on all cores.\n"
+)
+report = header + "\n" + "\n".join(lines) + "\n"
+print()
+print(report)
+if record == "1":
+    with open(os.path.join("docs", "BENCHMARKS.md"), "a") as f:
+        f.write("\n" + report)
+    print("appended to docs/BENCHMARKS.md")

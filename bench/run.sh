@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# accountd benchmarks against local Postgres (see docs/BENCHMARKS.md). Prints a table per scenario with its ratio
+# to the bound measured in the same run, and appends the run to docs/BENCHMARKS.md.
+#
+#   BENCH_ACCOUNTS   population (default 1000000; 10000 for a quick run)
+#   BENCH_CONNECTIONS  concurrent connections of the load generator (default 64)
+#   BENCH_SECONDS    seconds per scenario (default 15)
+#   BENCH_PG         Postgres server URL without a database (default postgres://postgres@127.0.0.1:5432)
+#   BENCH_RECORD     append the run to docs/BENCHMARKS.md (default 1)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ACCOUNTS=${BENCH_ACCOUNTS:-1000000}
+CONNS=${BENCH_CONNECTIONS:-64}
+SECS=${BENCH_SECONDS:-15}
+PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
+RECORD=${BENCH_RECORD:-1}
+DB=accountd_bench_${ACCOUNTS}
+PORT=5099
+BASE=http://127.0.0.1:$PORT
+ADMIN=admin@bench.example
+ADMIN_PASSWORD=admin1234
+OUT=$(mktemp -d)
+trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$OUT"' EXIT
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need wrk; then
+  echo "installing wrk (Debian package)"; apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+fi
+need pgbench || { echo "pgbench is needed (it ships with Postgres)"; exit 1; }
+need psql || { echo "psql is needed"; exit 1; }
+
+echo "building the release binary"
+cargo build --release --quiet --bin accountd
+BIN=target/release/accountd
+
+# The server as the README recommends for production: one worker per core, a pool of 16 connections.
+export APP_ENV=development DATABASE_URL="$PG/$DB" SECRET_KEY=bench-secret-key-0123456789abcdef BIND_ADDR=127.0.0.1:$PORT \
+  DATA_DIR="$OUT/data" DATABASE_POOL_SIZE=${BENCH_POOL_SIZE:-16} LOG_LEVEL=warn RUST_LOG=warn AUTO_MIGRATE=true
+CORES=$(nproc)
+
+seeded=$(psql "$PG/$DB" -tAc "SELECT count(*) FROM accounts" 2>/dev/null || echo 0)
+if [ "${seeded:-0}" -lt "$ACCOUNTS" ]; then
+  echo "seeding $DB with $ACCOUNTS accounts"
+  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >/dev/null
+  $BIN migrate >/dev/null
+  $BIN create-admin --email $ADMIN --name Bench --password $ADMIN_PASSWORD >/dev/null
+  $BIN seed --accounts "$ACCOUNTS" --manager $ADMIN
+else
+  echo "reusing $DB ($seeded accounts)"
+fi
+
+# Bound 1: one indexed read on this Postgres at the same concurrency (pgbench -S).
+if ! psql "$PG/accountd_pgbench" -tAc "SELECT 1 FROM pgbench_accounts LIMIT 1" >/dev/null 2>&1; then
+  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS accountd_pgbench" -c "CREATE DATABASE accountd_pgbench" >/dev/null
+  pgbench -q -i -s 10 "$PG/accountd_pgbench" >/dev/null 2>&1
+fi
+PGBENCH_TPS=$(pgbench -S -n -c "$CONNS" -j "$CORES" -T "$SECS" "$PG/accountd_pgbench" 2>/dev/null | awk '/^tps/ {print $3; exit}')
+# Bound 2: bcrypt verifications per second at the configured cost on all cores.
+BCRYPT_RATE=$($BIN bench-hash --seconds 5 | awk '{print $NF}' | tr -d '/s')
+
+$BIN serve >"$OUT/server.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 1 100); do curl -fs "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+rss() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$SERVER/status"; }
+hwm() { awk '/^VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$SERVER/status"; }
+IDLE_RSS=$(rss)
+
+login() {
+  curl -fs -X POST "$BASE/console/api/login" -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$ADMIN\",\"password\":\"$ADMIN_PASSWORD\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["access_token"])'
+}
+TOKEN=$(login)
+KEY=$($BIN access-key create --email $ADMIN --name "bench $(date +%s)" | awk '/^access_key:/{a=$2} /^secret_key:/{s=$2} END{print a"."s}')
+GROUP1=$(psql "$PG/$DB" -tAc "SELECT md5('group1')::uuid::text")
+ACCOUNT7=$(psql "$PG/$DB" -tAc "SELECT md5('acct7')::uuid::text")
+MEMBERS=$(psql "$PG/$DB" -tAc "SELECT count(*) FROM group_members WHERE group_id = '$GROUP1'")
+
+RESULTS="$OUT/results"
+: >"$RESULTS"
+# scenario NAME CONNECTIONS [env assignments…]: runs wrk and records "name rps p50 p99 errors rss".
+scenario() {
+  local name=$1 conns=$2; shift 2
+  local line
+  line=$(env "$@" wrk -t "$CORES" -c "$conns" -d "${SECS}s" --timeout 10s -s bench/wrk/report.lua "$BASE" | grep '^RESULT')
+  echo "$name $conns $line rss_mb=$(rss)" | tee -a "$RESULTS"
+}
+
+bearer="Bearer $TOKEN"
+scenario profile "$CONNS" BENCH_PATH=/console/api/account/profile BENCH_AUTH="$bearer"
+# logins of seeded accounts drawn at random (one address would trip its own lockout under parallel attempts)
+LOGIN_BODY='{"email":"{email}","password":"bench1234"}'
+scenario login "$CONNS" BENCH_METHOD=POST BENCH_PATH=/console/api/login BENCH_BODY="$LOGIN_BODY" BENCH_USERS="$ACCOUNTS"
+# profile while logins saturate the hashing pool
+env BENCH_METHOD=POST BENCH_PATH=/console/api/login BENCH_BODY="$LOGIN_BODY" BENCH_USERS="$ACCOUNTS" \
+  wrk -t 1 -c 32 -d "$((SECS + 2))s" -s bench/wrk/report.lua "$BASE" >/dev/null &
+LOGINS=$!
+sleep 1
+scenario profile-under-logins 16 BENCH_PATH=/console/api/account/profile BENCH_AUTH="$bearer"
+wait $LOGINS || true
+TOKEN=$(login); bearer="Bearer $TOKEN"
+scenario account-ex-list-pages "$CONNS" BENCH_PATH="/console/api/account-ex/list?page={page}&limit=20" \
+  BENCH_PAGES=$(( (MEMBERS + 19) / 20 )) BENCH_AUTH="$bearer"
+scenario openapi-q-3chars "$CONNS" BENCH_PATH="/openapi/v1/accounts/?q={q}&limit=20" \
+  BENCH_QUERIES="wan,zha,ser9,12345,ample.org,nna,mül,r77" BENCH_AUTH="Bearer $KEY"
+scenario openapi-q-short "$CONNS" BENCH_PATH="/openapi/v1/accounts/?q={q}&limit=20" \
+  BENCH_QUERIES="a,z,%25,_,w,7" BENCH_AUTH="Bearer $KEY"
+scenario group-members "$CONNS" BENCH_PATH="/console/api/enterprise-groups/$GROUP1/members?page={page}&limit=20" \
+  BENCH_PAGES=$(( (MEMBERS + 19) / 20 )) BENCH_AUTH="$bearer"
+scenario managed-tenants "$CONNS" BENCH_PATH="/console/api/enterprise-groups/$GROUP1/managed-tenants" BENCH_AUTH="$bearer"
+scenario joined-tenants "$CONNS" BENCH_PATH="/console/api/enterprise-groups/$GROUP1/joined-tenants/$ACCOUNT7" BENCH_AUTH="$bearer"
+scenario group-datasets "$CONNS" BENCH_PATH="/console/api/enterprise-groups/$GROUP1/datasets?page=1&limit=20" BENCH_AUTH="$bearer"
+
+# Batch create: 1000 accounts with passwords in one request, against 1000 hashes spread over the cores.
+BATCH=$(python3 - "$(date +%s%N)" <<'PY'
+import json, sys
+run = sys.argv[1]
+print(json.dumps({"accounts": [{"username": f"b{run[-9:]}x{i}", "password": "bench1234", "email": f"b{run}.{i}@batch.example"} for i in range(1000)]}))
+PY
+)
+BATCH_SECS=$(curl -s -o "$OUT/batch.json" -w '%{time_total}' -X POST "$BASE/openapi/v1/accounts/create-accounts/" \
+  -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary "$BATCH")
+BATCH_CODE=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["errcode"])' "$OUT/batch.json")
+PEAK_RSS=$(hwm)
+
+python3 bench/report.py "$RESULTS" "$PGBENCH_TPS" "$BCRYPT_RATE" "$BATCH_SECS" "$BATCH_CODE" "$IDLE_RSS" "$PEAK_RSS" \
+  "$ACCOUNTS" "$CONNS" "$SECS" "$CORES" "$RECORD"
