@@ -283,9 +283,13 @@ http_test! {
         let gone = create("gone@example.com").await;
         let (access, refresh) = app.tokens("gone@example.com", "partner123").await;
         let (_, gone_key) = key_for(&app, &admin, Some(&gone)).await;
+        let members = || async { app.get("/console/api/account-ex/list?page=1&limit=50", Some(&admin)).await.body["total"].clone() };
+        let before = members().await;
 
         let r = call(&app, Method::DELETE, &format!("/openapi/v1/accounts/{gone}/"), Some(&bearer), None).await;
         assert_eq!(r.body, json!({"errcode": 200, "errmsg": "success", "data": null}), "{}", r.body);
+        // a deleted account leaves its group and workspaces
+        assert_eq!(members().await, json!(before.as_i64().unwrap() - 1));
         assert_envelope_error(&call(&app, Method::GET, &format!("/openapi/v1/accounts/{gone}/"), Some(&bearer), None).await, 404);
         let r = call(&app, Method::POST, "/openapi/v1/accounts/fetch/", Some(&bearer), Some(json!({"username": "gone@example.com"}))).await;
         assert_eq!(r.body["data"], Value::Null);

@@ -14,7 +14,9 @@ use crate::error::RepoError;
 use crate::repo::access_keys::insert_audit;
 use crate::repo::codes::redeem_code;
 use crate::rows::{id_to_db, to_db, AccountRow, GroupMemberRow, TenantMemberRow};
-use crate::schema::{access_keys, accounts, group_members, login_sessions, tenant_members, tenants, throttles};
+use crate::schema::{
+    access_keys, accounts, dataset_members, group_members, login_sessions, tenant_members, tenants, throttles,
+};
 use crate::Database;
 
 /// The backend of [`crate::DbConnection`].
@@ -277,6 +279,14 @@ impl AccountRepository for DieselAccounts {
                     )
                     .set(access_keys::deleted_at.eq(Some(at)))
                     .execute(conn)?;
+                    // a deleted account is nobody's member: member lists and their counts read the
+                    // membership tables alone
+                    diesel::delete(group_members::table.filter(group_members::account_id.eq_any(chunk)))
+                        .execute(conn)?;
+                    diesel::delete(tenant_members::table.filter(tenant_members::account_id.eq_any(chunk)))
+                        .execute(conn)?;
+                    diesel::delete(dataset_members::table.filter(dataset_members::account_id.eq_any(chunk)))
+                        .execute(conn)?;
                 }
                 for audit in &audits {
                     insert_audit(conn, audit)?;
@@ -535,17 +545,28 @@ impl AccountRepository for DieselAccounts {
             .db
             .run(move |conn| {
                 let gid = id_to_db(group_id);
-                let base = group_members::table
-                    .inner_join(accounts::table)
-                    .filter(group_members::group_id.eq(gid))
-                    .filter(accounts::deleted_at.is_null());
-                let total: i64 = base.clone().count().get_result(conn)?;
-                let rows: Vec<(AccountRow, String)> = base
+                // deleted accounts have no memberships: count and page on the membership index alone, then
+                // read the page's accounts by id
+                let members = group_members::table.filter(group_members::group_id.eq(&gid));
+                let total: i64 = members.count().get_result(conn)?;
+                let page_members: Vec<(String, String)> = members
                     .order((group_members::created_at.desc(), group_members::account_id.asc()))
                     .limit(i64::from(page.limit))
                     .offset(page.offset())
-                    .select((AccountRow::as_select(), group_members::role))
+                    .select((group_members::account_id, group_members::role))
                     .load(conn)?;
+                let ids: Vec<&String> = page_members.iter().map(|(id, _)| id).collect();
+                let mut accounts: std::collections::HashMap<String, AccountRow> = accounts::table
+                    .filter(accounts::id.eq_any(&ids))
+                    .select(AccountRow::as_select())
+                    .load::<AccountRow>(conn)?
+                    .into_iter()
+                    .map(|row| (row.id.clone(), row))
+                    .collect();
+                let rows: Vec<(AccountRow, String)> = page_members
+                    .into_iter()
+                    .filter_map(|(id, role)| accounts.remove(&id).map(|row| (row, role)))
+                    .collect();
                 Ok((rows, total))
             })
             .await?;

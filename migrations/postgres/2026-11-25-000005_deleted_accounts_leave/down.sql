@@ -1,0 +1,1 @@
+SELECT 1; -- the removed memberships of deleted accounts are not restored
