@@ -71,6 +71,8 @@ login() {
     -d "{\"email\":\"$ADMIN\",\"password\":\"$ADMIN_PASSWORD\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["access_token"])'
 }
 TOKEN=$(login)
+# one fresh key per run (an account holds at most two active keys)
+psql "$PG/$DB" -qc "UPDATE access_keys SET deleted_at = now() WHERE name LIKE 'bench %' AND deleted_at IS NULL" >/dev/null
 KEY=$($BIN access-key create --email $ADMIN --name "bench $(date +%s)" | awk '/^access_key:/{a=$2} /^secret_key:/{s=$2} END{print a"."s}')
 GROUP1=$(psql "$PG/$DB" -tAc "SELECT md5('group1')::uuid::text")
 ACCOUNT7=$(psql "$PG/$DB" -tAc "SELECT md5('acct7')::uuid::text")

@@ -57,7 +57,7 @@ enum Command {
         command: AccessKeyCommand,
     },
     /// Fill an installed Postgres database with a benchmark population (accounts, groups, workspaces,
-    /// memberships, datasets), generated inside Postgres; the admin `--manager` administers every seeded group.
+    /// memberships, datasets), generated inside Postgres; the admin `--manager` administers the first seeded group.
     Seed {
         /// Accounts to create; groups, workspaces and datasets follow in the proportions 10⁶ : 10³ : 10⁵ : 10⁵.
         #[arg(long, default_value_t = 1_000_000)]
