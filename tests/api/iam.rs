@@ -169,7 +169,6 @@ http_test! {
         let body = json!({"status": "disabled"}).to_string();
         app.request(Method::PATCH, &format!("/console/api/access-keys/{}", key.id), Some(&admin), Some(body.as_bytes()), &[]).await;
         assert_status(&call(&app, &key, Method::GET, list, None).await, 401, 16, "accessKeyDisabled");
-        let _ = plain.id;
     }
 
     async fn users_follow_the_field_rules(kind) {

@@ -79,7 +79,7 @@ pub struct ProvisionedAccount {
 }
 
 /// A workspace named by id or by code.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TenantRef {
     /// By id.
     Id(Uuid),
@@ -266,26 +266,27 @@ impl UseCases {
             .iter()
             .map(|i| checked_source(i.source, i.external_id.is_some()))
             .collect::<DomainResult<Vec<_>>>()?;
+        // each workspace named by the batch is looked up once
+        let mut found: HashMap<TenantRef, Option<Tenant>> = HashMap::new();
         let mut homes = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
-            let unknown = |field, message: &str| DomainError::InvalidAt { index, field, message: message.into() };
-            homes.push(match &item.home_tenant {
-                None => None,
-                Some(TenantRef::Id(id)) => Some(
-                    self.ports
-                        .directory
-                        .get_tenant(*id)
-                        .await?
-                        .ok_or_else(|| unknown("tenant_id", "No workspace has this id."))?,
-                ),
-                Some(TenantRef::Code(code)) => Some(
-                    self.ports
-                        .directory
-                        .find_tenant_by_code(code)
-                        .await?
-                        .ok_or_else(|| unknown("tenant_code", "No workspace has this code."))?,
-                ),
-            });
+            let Some(wanted) = &item.home_tenant else {
+                homes.push(None);
+                continue;
+            };
+            if !found.contains_key(wanted) {
+                let tenant = match wanted {
+                    TenantRef::Id(id) => self.ports.directory.get_tenant(*id).await?,
+                    TenantRef::Code(code) => self.ports.directory.find_tenant_by_code(code).await?,
+                };
+                found.insert(wanted.clone(), tenant);
+            }
+            let (field, message) = match wanted {
+                TenantRef::Id(_) => ("tenant_id", "No workspace has this id."),
+                TenantRef::Code(_) => ("tenant_code", "No workspace has this code."),
+            };
+            let home = found[wanted].clone().ok_or(DomainError::InvalidAt { index, field, message: message.into() })?;
+            homes.push(Some(home));
         }
         let hashes = self.hash_all(items.iter().map(|i| i.password.clone()).collect()).await?;
         let now = self.ports.clock.now();

@@ -12,7 +12,7 @@ use domain::model::Account;
 use domain::usecases::{Actor, KeyProof, RequestNonce};
 
 use super::envelope::ModifyError;
-use crate::json::{read_body, ReadError};
+use crate::json::read_body;
 use crate::request_id::RequestId;
 use crate::AppState;
 
@@ -113,16 +113,6 @@ impl FromRequest for SignedCall {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = read_body(req, payload);
         let req = req.clone();
-        Box::pin(async move {
-            let body = body.await.map_err(|e| match e {
-                ReadError::TooLarge => ModifyError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "ft.BodyTooLarge",
-                    "The body is larger than the 64 KiB allowed.",
-                ),
-                ReadError::Broken => ModifyError::param("body", "could not be read."),
-            })?;
-            verify(req, body).await
-        })
+        Box::pin(async move { verify(req, body.await?).await })
     }
 }

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, ResponseError};
 use domain::{DomainError, KeyRefusal};
 use serde_json::{json, Value};
 
-use crate::json::BodyError;
+use crate::json::{BodyError, ReadError};
 use crate::request_id::TracedError;
 
 /// A successful answer: `content`, and `pageInfo` for lists.
@@ -97,6 +97,19 @@ pub fn field_name(field: &str) -> &str {
         "country_code" => "countryCode",
         "accounts" | "accountUids" => "accountUUIDs",
         other => other,
+    }
+}
+
+impl From<ReadError> for ModifyError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::TooLarge => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "ft.BodyTooLarge",
+                "The body is larger than the 64 KiB allowed.",
+            ),
+            ReadError::Broken => Self::param("body", "could not be read."),
+        }
     }
 }
 
