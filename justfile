@@ -9,7 +9,7 @@ run *ARGS:
     cargo run --bin accountd -- serve {{ARGS}}
 
 # The whole test suite: dependency guard, unit, contract (SQLite + Postgres) and HTTP tests.
-test: guard smtp-sink
+test: guard smtp-sink oidc-provider
     if cargo nextest --version >/dev/null 2>&1; then \
         cargo test --workspace --doc --quiet; \
         cargo nextest run --workspace --no-fail-fast; \
@@ -28,6 +28,10 @@ guard:
 # The mail tests talk SMTP to Python's aiosmtpd on loopback: install it when missing.
 smtp-sink:
     python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet aiosmtpd
+
+# The sign-in tests run the npm package oidc-provider on loopback: install it (from the lock file) when missing.
+oidc-provider:
+    [ -d tests/oidc-provider/node_modules/oidc-provider ] || npm ci --prefix tests/oidc-provider --no-audit --no-fund --silent
 
 # Benchmarks against local Postgres (BENCH_ACCOUNTS=10000 for a quick run); appends to docs/BENCHMARKS.md.
 bench:

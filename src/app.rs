@@ -10,7 +10,7 @@ use db::{
     Database, DbOptions, DieselAccessKeys, DieselAccounts, DieselCodes, DieselDatasets, DieselDirectory, DieselOutbox,
     DieselSessions, DieselThrottles,
 };
-use domain::ports::{Mailer, RandomIds, SystemClock};
+use domain::ports::{Mailer, NoSignInProviders, RandomIds, SignInProviders, SystemClock};
 use domain::usecases::{Ports, Settings as UseCaseSettings, UseCases};
 use http::{AppState, SystemFeatures};
 use mail::{LogMailer, SmtpMailer};
@@ -58,6 +58,19 @@ pub fn mailer(settings: &Settings) -> Result<Arc<dyn Mailer>> {
     })
 }
 
+/// The sign-in providers of these settings.
+///
+/// # Errors
+/// A provider whose issuer or callback URL is malformed.
+pub fn sign_in_providers(settings: &Settings) -> Result<Arc<dyn SignInProviders>> {
+    if settings.sign_in_providers.is_empty() {
+        return Ok(Arc::new(NoSignInProviders));
+    }
+    let providers = oidc::Providers::new(&settings.console_api_url, settings.sign_in_providers.clone())
+        .map_err(anyhow::Error::msg)?;
+    Ok(Arc::new(providers))
+}
+
 /// The use cases over the Diesel repositories, security adapters and mailer.
 ///
 /// # Errors
@@ -74,6 +87,7 @@ pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Re
         outbox: Arc::new(DieselOutbox::new(db.clone())),
         mailer: mailer(settings)?,
         access_keys: Arc::new(DieselAccessKeys::new(db.clone())),
+        sign_in: sign_in_providers(settings)?,
         cipher: Arc::new(match settings.access_key_cipher_key()? {
             Some(key) => AccessKeyCipher::new(key),
             None => AccessKeyCipher::derived_from(secret),
@@ -109,6 +123,7 @@ pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Re
             mail_retry_base: Duration::seconds(settings.mail_retry_base_secs),
             access_key_rotation_days: settings.access_key_rotation_days,
             signature_window: Duration::seconds(settings.signature_window_secs),
+            sign_in_state_ttl: Duration::seconds(settings.oauth_state_ttl_secs),
             ..Default::default()
         },
     ))
@@ -171,9 +186,11 @@ impl Application {
                 allow_register: settings.allow_register,
                 allow_create_workspace: settings.allow_create_workspace,
                 is_public_deployment: settings.is_public_deployment,
+                enable_social_oauth_login: !settings.sign_in_providers.is_empty(),
                 ..SystemFeatures::default()
             },
             console_web_url: settings.console_web_url.clone(),
+            console_api_url: settings.console_api_url.clone(),
             trust_forwarded_headers: settings.trust_forwarded_headers,
             iam_allow_date_only_writes: settings.iam_allow_date_only_writes,
         });

@@ -103,6 +103,58 @@ pub struct Settings {
     /// `SIGNATURE_TIMESTAMP_WINDOW_SECONDS`: how far a signed account-modify request's `X-Df-Timestamp` may be
     /// from the server's clock (its nonce is remembered for twice as long).
     pub signature_window_secs: i64,
+    /// Sign-in providers: `GITHUB_CLIENT_ID`/`_SECRET`, `GOOGLE_CLIENT_ID`/`_SECRET`, and the OpenID Connect
+    /// providers named in `OIDC_PROVIDERS`, each with `OIDC_<NAME>_ISSUER`, `_CLIENT_ID`, `_CLIENT_SECRET` and
+    /// optional `_SCOPES`.
+    pub sign_in_providers: Vec<oidc::ProviderSettings>,
+    /// `OAUTH_STATE_TTL_SECONDS`: how long a browser has to come back from a sign-in provider.
+    pub oauth_state_ttl_secs: i64,
+}
+
+/// Provider names reserved for the built-in providers.
+const BUILT_IN_PROVIDERS: [&str; 2] = ["github", "google"];
+
+/// The sign-in providers configured through `get`.
+fn sign_in_providers(get: &impl Fn(&str) -> Option<String>) -> Result<Vec<oidc::ProviderSettings>> {
+    let pair = |prefix: &str| -> Result<Option<(String, String)>> {
+        match (get(&format!("{prefix}_CLIENT_ID")), get(&format!("{prefix}_CLIENT_SECRET"))) {
+            (Some(id), Some(secret)) => Ok(Some((id, secret))),
+            (None, None) => Ok(None),
+            _ => bail!("{prefix}_CLIENT_ID and {prefix}_CLIENT_SECRET must be set together"),
+        }
+    };
+    let mut providers = Vec::new();
+    if let Some((id, secret)) = pair("GITHUB")? {
+        providers.push(oidc::ProviderSettings::github(id, secret));
+    }
+    if let Some((id, secret)) = pair("GOOGLE")? {
+        providers.push(oidc::ProviderSettings::google(id, secret));
+    }
+    let names = get("OIDC_PROVIDERS").unwrap_or_default();
+    for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let well_formed = name.len() <= 32
+            && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        if !well_formed || BUILT_IN_PROVIDERS.contains(&name) {
+            bail!("OIDC_PROVIDERS: {name:?} must be 1-32 lower-case letters, digits, '-' or '_', and not github or google");
+        }
+        if providers.iter().any(|p: &oidc::ProviderSettings| p.name == name) {
+            bail!("OIDC_PROVIDERS names {name:?} twice");
+        }
+        let prefix = format!("OIDC_{}", name.to_ascii_uppercase().replace('-', "_"));
+        let issuer = get(&format!("{prefix}_ISSUER")).with_context(|| format!("{prefix}_ISSUER is required"))?;
+        let (id, secret) =
+            pair(&prefix)?.with_context(|| format!("{prefix}_CLIENT_ID and {prefix}_CLIENT_SECRET are required"))?;
+        let scopes = get(&format!("{prefix}_SCOPES")).map(|raw| {
+            let mut scopes: Vec<String> = raw.split([' ', ',']).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+            if !scopes.iter().any(|s| s == "openid") {
+                scopes.insert(0, "openid".into());
+            }
+            scopes
+        });
+        providers.push(oidc::ProviderSettings::openid_connect(name.to_owned(), issuer, id, secret, scopes));
+    }
+    Ok(providers)
 }
 
 fn parse_bool(key: &str, raw: &str) -> Result<bool> {
@@ -209,6 +261,9 @@ impl Settings {
                 .map_or(Ok(90), |v| parse_num("ACCESS_KEY_ROTATION_DAYS", &v))?,
             signature_window_secs: get("SIGNATURE_TIMESTAMP_WINDOW_SECONDS")
                 .map_or(Ok(60), |v| parse_num("SIGNATURE_TIMESTAMP_WINDOW_SECONDS", &v))?,
+            sign_in_providers: sign_in_providers(&get)?,
+            oauth_state_ttl_secs: get("OAUTH_STATE_TTL_SECONDS")
+                .map_or(Ok(600), |v| parse_num("OAUTH_STATE_TTL_SECONDS", &v))?,
         };
         settings.check()?;
         Ok(settings)
@@ -218,7 +273,8 @@ impl Settings {
         if !(4..=31).contains(&self.bcrypt_cost) {
             bail!("BCRYPT_COST must be between 4 and 31");
         }
-        let ranges: [(&str, i64, i64, i64); 15] = [
+        let ranges: [(&str, i64, i64, i64); 16] = [
+            ("OAUTH_STATE_TTL_SECONDS", self.oauth_state_ttl_secs, 1, 3600),
             ("ACCESS_KEY_ROTATION_DAYS", self.access_key_rotation_days, 1, 3650),
             ("SIGNATURE_TIMESTAMP_WINDOW_SECONDS", self.signature_window_secs, 1, 3600),
             ("EMAIL_RESEND_INTERVAL_SECONDS", self.email_resend_interval_secs, 1, 86_400),
@@ -251,6 +307,13 @@ impl Settings {
             bail!("WORKERS must be between 1 and 512");
         }
         self.access_key_cipher_key()?;
+        if !self.sign_in_providers.is_empty() {
+            for (key, url) in [("CONSOLE_API_URL", &self.console_api_url), ("CONSOLE_WEB_URL", &self.console_web_url)] {
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    bail!("{key} must be an http(s) URL when sign-in providers are configured");
+                }
+            }
+        }
         if self.smtp_url.is_some() && self.mail_from.is_empty() {
             bail!("MAIL_FROM is required when SMTP_URL is set");
         }
@@ -378,6 +441,43 @@ mod tests {
         assert!(!shown.contains("hunter2"));
         assert!(!shown.contains("pw@"));
         assert!(!shown.contains("smtppass"));
+    }
+
+    #[test]
+    fn sign_in_providers_come_in_complete_sets() {
+        let urls = [("CONSOLE_API_URL", "https://api.example.com"), ("CONSOLE_WEB_URL", "https://console.example.com")];
+        let with = |pairs: &[(&str, &str)]| from(&[&urls[..], pairs].concat());
+        assert!(with(&[]).unwrap().sign_in_providers.is_empty());
+        let s = with(&[
+            ("GITHUB_CLIENT_ID", "gh"),
+            ("GITHUB_CLIENT_SECRET", "ghsecretvalue"),
+            ("OIDC_PROVIDERS", "corp, okta-eu"),
+            ("OIDC_CORP_ISSUER", "https://id.corp.example"),
+            ("OIDC_CORP_CLIENT_ID", "c"),
+            ("OIDC_CORP_CLIENT_SECRET", "corpsecretvalue"),
+            ("OIDC_CORP_SCOPES", "email groups"),
+            ("OIDC_OKTA_EU_ISSUER", "https://okta.example"),
+            ("OIDC_OKTA_EU_CLIENT_ID", "o"),
+            ("OIDC_OKTA_EU_CLIENT_SECRET", "oktasecretvalue"),
+        ])
+        .unwrap();
+        let names: Vec<&str> = s.sign_in_providers.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["github", "corp", "okta-eu"]);
+        assert_eq!(s.sign_in_providers[1].scopes, ["openid", "email", "groups"]);
+        assert_eq!(s.sign_in_providers[2].scopes, ["openid", "email", "profile"]);
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("secretvalue"), "{shown}");
+
+        let err = with(&[("GOOGLE_CLIENT_ID", "g")]).unwrap_err().to_string();
+        assert!(err.contains("GOOGLE_CLIENT_SECRET"), "{err}");
+        let err = with(&[("OIDC_PROVIDERS", "corp")]).unwrap_err().to_string();
+        assert!(err.contains("OIDC_CORP_ISSUER"), "{err}");
+        for bad in ["github", "Corp", "a/b"] {
+            let err = with(&[("OIDC_PROVIDERS", bad)]).unwrap_err().to_string();
+            assert!(err.contains("OIDC_PROVIDERS"), "{bad}: {err}");
+        }
+        let err = from(&[("GITHUB_CLIENT_ID", "gh"), ("GITHUB_CLIENT_SECRET", "s")]).unwrap_err().to_string();
+        assert!(err.contains("CONSOLE_API_URL"), "{err}");
     }
 
     #[test]

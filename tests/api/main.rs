@@ -13,6 +13,7 @@ mod iam;
 mod invitations;
 mod mail;
 mod matrix;
+mod oauth;
 mod openapi;
 mod repairs;
 mod seed;

@@ -25,6 +25,7 @@ impl From<DomainError> for RepoError {
 /// The domain field a unique index protects, from the index name (Postgres) or message (SQLite).
 fn conflict_field(text: &str) -> &'static str {
     const FIELDS: &[(&str, &str)] = &[
+        ("account_identities", "identity"),
         ("email", "email"),
         ("username", "username"),
         ("phone", "phone"),

@@ -849,7 +849,7 @@ both_backends! {
         codes.issue(&code("r"), &notice_to("new@example.com", at)).await.unwrap();
         let mut founder = account("new@example.com");
         founder.name = "new".into();
-        let registration = Registration { founding: founding(founder.clone(), "new's group", at), code: "r".into() };
+        let registration = Registration { founding: founding(founder.clone(), "new's group", at), code: Some("r".into()), identity: None };
         assert!(!dir.register(&registration).await.unwrap(), "not before the code was confirmed");
         assert_eq!(accounts.get(founder.id).await.unwrap(), None);
         codes.mark_verified("r", at, at + Duration::minutes(5)).await.unwrap();
@@ -859,18 +859,69 @@ both_backends! {
         assert_eq!(dir.group_memberships(founder.id).await.unwrap()[0].role, GroupRole::SuperAdmin);
         // the code works once
         let other = account("other@example.com");
-        let again = Registration { founding: founding(other.clone(), "other's group", at), code: "r".into() };
+        let again = Registration { founding: founding(other.clone(), "other's group", at), code: Some("r".into()), identity: None };
         assert!(!dir.register(&again).await.unwrap());
         assert_eq!(accounts.get(other.id).await.unwrap(), None);
         // an address taken meanwhile: nothing written, the code not spent
         codes.issue(&code("r2"), &notice_to("new@example.com", at)).await.unwrap();
         codes.mark_verified("r2", at, at + Duration::minutes(5)).await.unwrap();
         let dup = account("NEW@example.com");
-        let taken = Registration { founding: founding(dup.clone(), "dup's group", at), code: "r2".into() };
+        let taken = Registration { founding: founding(dup.clone(), "dup's group", at), code: Some("r2".into()), identity: None };
         let err = dir.register(&taken).await.unwrap_err();
         assert!(matches!(err, DomainError::Conflict { field: "email" }), "{err:?}");
         assert!(codes.find("r2").await.unwrap().unwrap().consumed_at.is_none());
         assert_eq!(dir.group_memberships(dup.id).await.unwrap(), vec![]);
+    }
+
+    async fn identity_links_are_unique_carry_the_claims_and_leave_with_the_account(tdb) {
+        let db = tdb.connect();
+        let dir = DieselDirectory::new(db.clone());
+        let accounts = DieselAccounts::new(db.clone());
+        let at = now();
+        let link = |account_id, subject: &str| LinkedIdentity {
+            account_id,
+            provider: "corp".into(),
+            subject: subject.into(),
+            email: Some("ann@example.com".into()),
+            created_at: at,
+        };
+        // a registration links its identity in the same transaction
+        let mut ann = account("ann@example.com");
+        ann.source = AccountSource::Oidc;
+        let registration =
+            Registration { founding: founding(ann.clone(), "ann's group", at), code: None, identity: Some(link(ann.id, "s-ann")) };
+        assert!(dir.register(&registration).await.unwrap());
+        assert_eq!(accounts.find_live_by_identity("corp", "s-ann").await.unwrap().map(|a| a.id), Some(ann.id));
+        assert_eq!(accounts.find_live_by_identity("corp", "other").await.unwrap(), None);
+        assert_eq!(accounts.find_live_by_identity("github", "s-ann").await.unwrap(), None);
+
+        // a sign-in keeps the link and replaces the claims
+        let claims = serde_json::json!({"department": "R&D", "groups": ["a", "b"]});
+        let sign_in = |identity| IdentitySignIn { identity, attributes: claims.as_object().unwrap().clone(), at };
+        accounts.record_identity_sign_in(&sign_in(link(ann.id, "s-ann"))).await.unwrap();
+        let stored = accounts.get(ann.id).await.unwrap().unwrap();
+        assert_eq!(serde_json::Value::Object(stored.attributes), claims);
+        assert_eq!(stored.source, AccountSource::Oidc);
+
+        // one identity per account and provider, one account per identity
+        let bob = account("bob@example.com");
+        accounts.insert(&bob, &[], &[]).await.unwrap();
+        let err = accounts.record_identity_sign_in(&sign_in(link(bob.id, "s-ann"))).await.unwrap_err();
+        assert!(matches!(err, DomainError::Conflict { field: "identity" }), "{err:?}");
+        let err = accounts.record_identity_sign_in(&sign_in(link(ann.id, "s-second"))).await.unwrap_err();
+        assert!(matches!(err, DomainError::Conflict { field: "identity" }), "{err:?}");
+        assert_eq!(accounts.get(bob.id).await.unwrap().unwrap().source, AccountSource::Local, "nothing written");
+        accounts.record_identity_sign_in(&sign_in(link(bob.id, "s-bob"))).await.unwrap();
+        let listed = accounts.identities(bob.id).await.unwrap();
+        assert_eq!(listed.iter().map(|l| l.subject.as_str()).collect::<Vec<_>>(), ["s-bob"]);
+
+        // unlinking, and soft deletion, free the identity
+        assert!(accounts.unlink_identity(bob.id, "corp").await.unwrap());
+        assert!(!accounts.unlink_identity(bob.id, "corp").await.unwrap());
+        accounts.record_identity_sign_in(&sign_in(link(bob.id, "s-bob"))).await.unwrap();
+        accounts.soft_delete(&[bob.id], at, &[]).await.unwrap();
+        assert_eq!(accounts.find_live_by_identity("corp", "s-bob").await.unwrap(), None);
+        assert_eq!(accounts.identities(bob.id).await.unwrap(), vec![]);
     }
 
     async fn access_keys_round_trip_and_never_exceed_two_active(tdb) {

@@ -110,6 +110,10 @@ pub enum DomainError {
     /// secrets or signatures share one).
     #[error("access key refused: {}", .0.message())]
     KeyRefused(KeyRefusal),
+    /// A sign-in through an external provider (GitHub, Google, OpenID Connect) was refused; the reason is safe
+    /// to show.
+    #[error("sign-in refused: {}", .0.message())]
+    SignInRefused(SignInRefusal),
     /// Unexpected failure in an adapter; details are logged, never sent to clients.
     #[error("internal error: {0}")]
     Internal(InternalError),
@@ -156,6 +160,38 @@ impl KeyRefusal {
             Self::AccountUnusable => "The account of this access key is disabled.",
             Self::OpenApiDisabled => "Open API access is disabled for this account.",
             Self::ReplayedNonce => "This nonce was already used: every request needs a new one.",
+        }
+    }
+}
+
+/// Why a sign-in through an external provider did not go through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInRefusal {
+    /// No provider of this name is configured.
+    UnknownProvider,
+    /// The callback's state is missing, does not match the browser's, has expired or was already used.
+    InvalidState,
+    /// The provider refused the code, or its answer failed validation (issuer, audience, expiry, nonce,
+    /// signature), or the person cancelled at the provider.
+    ProviderFailed,
+    /// An account holds the provider's address, but the provider does not vouch for it: no link is made.
+    EmailUnverified,
+    /// The provider gave no email address, and a new account needs one.
+    NoEmail,
+    /// The account is already linked to another identity at this provider.
+    IdentityConflict,
+}
+
+impl SignInRefusal {
+    /// Text for the person signing in.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::UnknownProvider => "Invalid provider",
+            Self::InvalidState => "The sign-in request is invalid or has expired. Please try again.",
+            Self::ProviderFailed => "OAuth process failed.",
+            Self::EmailUnverified => "The provider has not verified this email address.",
+            Self::NoEmail => "The provider did not share an email address.",
+            Self::IdentityConflict => "This account is already linked to another identity at this provider.",
         }
     }
 }

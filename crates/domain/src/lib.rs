@@ -13,4 +13,4 @@ pub mod ports;
 pub mod usecases;
 pub mod values;
 
-pub use error::{DomainError, DomainResult, KeyRefusal};
+pub use error::{DomainError, DomainResult, KeyRefusal, SignInRefusal};

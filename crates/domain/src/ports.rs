@@ -14,9 +14,10 @@ use crate::error::DomainError;
 use crate::error::DomainResult;
 use crate::model::{
     AccessKey, AccessKeyStatus, Account, AccountFilter, AccountOrder, AuditEvent, Dataset, DatasetView,
-    EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Installation, Invitation, InvitationBatch, LoginSession,
-    Mail, OutboxMail, OutboxState, Page, PageRequest, RefreshOutcome, Registration, Tenant, TenantMembership,
-    TenantStatus, VerificationCode, WorkspacePermission, WorkspaceRole,
+    EnterpriseGroup, ExternalIdentity, GroupMembership, GroupRole, GroupStatus, IdentitySignIn, Installation,
+    Invitation, InvitationBatch, LinkedIdentity, LoginSession, Mail, OutboxMail, OutboxState, Page, PageRequest,
+    RefreshOutcome, Registration, Tenant, TenantMembership, TenantStatus, VerificationCode, WorkspacePermission,
+    WorkspaceRole,
 };
 use crate::values::Password;
 
@@ -153,6 +154,24 @@ pub trait AccountRepository: Send + Sync {
     /// Returns `false`, writing nothing, when the code was already redeemed (two resets racing with one code)
     /// or the stored hash is no longer `replaces_hash`.
     async fn reset_password(&self, reset: &PasswordReset) -> DomainResult<bool>;
+
+    /// The live account linked to this provider identity.
+    async fn find_live_by_identity(&self, provider: &str, subject: &str) -> DomainResult<Option<Account>>;
+
+    /// The provider identities linked to the account, oldest first.
+    async fn identities(&self, account_id: Uuid) -> DomainResult<Vec<LinkedIdentity>>;
+
+    /// Records a sign-in through a provider in one transaction: links the identity when the link is missing
+    /// (keeping its email current otherwise), replaces the account's `attributes` by the provider's claims and
+    /// sets its source to `oidc`.
+    ///
+    /// # Errors
+    /// [`DomainError::Conflict`] naming `identity` (nothing written) when the identity is linked to another
+    /// account, or the account to another identity at this provider.
+    async fn record_identity_sign_in(&self, sign_in: &IdentitySignIn) -> DomainResult<()>;
+
+    /// Removes the account's link to this provider; `false` when there was none.
+    async fn unlink_identity(&self, account_id: Uuid, provider: &str) -> DomainResult<bool>;
 }
 
 /// A new account with the memberships it starts with.
@@ -227,12 +246,13 @@ pub trait DirectoryRepository: Send + Sync {
     /// [`DomainError::AlreadySetup`] when setup has already run or a workspace exists.
     async fn install(&self, installation: &Installation) -> DomainResult<()>;
 
-    /// Writes a self-registration in one transaction, redeeming its code.
+    /// Writes a self-registration in one transaction, redeeming its code and linking its provider identity.
     ///
     /// Returns `false`, writing nothing, when the code was already redeemed.
     ///
     /// # Errors
-    /// [`DomainError::Conflict`] naming `email` when a live account took the address meanwhile.
+    /// [`DomainError::Conflict`] naming `email` when a live account took the address meanwhile, `identity` when
+    /// another account took the provider identity.
     async fn register(&self, registration: &Registration) -> DomainResult<bool>;
 
     /// The account's current workspace (status normal) and its membership. When none is marked current, the
@@ -755,4 +775,64 @@ pub trait Mailer: Send + Sync {
     /// # Errors
     /// [`DomainError::Internal`] carrying the transport's error text when the mail was not accepted.
     async fn send(&self, mail: &Mail) -> DomainResult<()>;
+}
+
+/// The secrets of one sign-in attempt at a provider, made when the browser is sent there and needed again when it
+/// comes back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationRequest {
+    /// The `state` parameter (the browser must come back with it).
+    pub state: String,
+    /// The OpenID Connect `nonce` the ID token must carry.
+    pub nonce: String,
+    /// The PKCE code verifier (its S256 challenge goes to the provider).
+    pub pkce_verifier: String,
+}
+
+/// The external sign-in providers: GitHub, Google and OpenID Connect providers configured by name.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait SignInProviders: Send + Sync {
+    /// Names of the configured providers, in configuration order.
+    fn names(&self) -> Vec<String>;
+
+    /// The provider's URL to send the browser to (with the request's state, nonce and PKCE challenge, and the
+    /// callback address); `None` when no provider has this name.
+    ///
+    /// # Errors
+    /// [`DomainError::SignInRefused`] with `ProviderFailed` when the provider's metadata cannot be loaded.
+    async fn authorization_url(&self, provider: &str, request: &AuthorizationRequest) -> DomainResult<Option<String>>;
+
+    /// Redeems an authorization code of `request` and says who signed in: the ID token validated (issuer,
+    /// audience, expiry, nonce, signature by the provider's published keys) or, for GitHub, the user read from
+    /// its API.
+    ///
+    /// # Errors
+    /// [`DomainError::SignInRefused`] with `ProviderFailed` when the provider refuses the code or its answer
+    /// fails validation; `UnknownProvider` for an unknown name.
+    async fn identify(
+        &self,
+        provider: &str,
+        code: &str,
+        request: &AuthorizationRequest,
+    ) -> DomainResult<ExternalIdentity>;
+}
+
+/// No sign-in provider configured.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoSignInProviders;
+
+#[async_trait]
+impl SignInProviders for NoSignInProviders {
+    fn names(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    async fn authorization_url(&self, _: &str, _: &AuthorizationRequest) -> DomainResult<Option<String>> {
+        Ok(None)
+    }
+
+    async fn identify(&self, _: &str, _: &str, _: &AuthorizationRequest) -> DomainResult<ExternalIdentity> {
+        Err(DomainError::SignInRefused(crate::SignInRefusal::UnknownProvider))
+    }
 }

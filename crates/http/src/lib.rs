@@ -73,6 +73,8 @@ pub struct AppState {
     pub features: SystemFeatures,
     /// Public URL of the console web UI (activation and sign-in links).
     pub console_web_url: String,
+    /// Public URL of this API (`CONSOLE_API_URL`: sign-in links and callbacks; the request's own when empty).
+    pub console_api_url: String,
     /// Take the client address from `CF-Connecting-IP` / `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_headers: bool,
     /// Accept iam writes signed over the date alone (`IAM_ALLOW_DATE_ONLY_WRITES`).

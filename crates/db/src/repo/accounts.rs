@@ -2,8 +2,8 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use domain::model::{
-    Account, AccountFilter, AccountOrder, AccountSortKey, AuditEvent, GroupMembership, GroupRole, Page, PageRequest,
-    TenantMembership, WireEnum,
+    Account, AccountFilter, AccountOrder, AccountSortKey, AuditEvent, GroupMembership, GroupRole, IdentitySignIn,
+    LinkedIdentity, Page, PageRequest, TenantMembership, WireEnum,
 };
 use domain::ports::{AccountChange, AccountRepository, NewAccountEntry, PasswordReset, WantedIdentifiers};
 use domain::{DomainError, DomainResult};
@@ -15,7 +15,8 @@ use crate::repo::access_keys::insert_audit;
 use crate::repo::codes::redeem_code;
 use crate::rows::{id_to_db, to_db, AccountRow, GroupMemberRow, TenantMemberRow};
 use crate::schema::{
-    access_keys, accounts, dataset_members, group_members, login_sessions, tenant_members, tenants, throttles,
+    access_keys, account_identities, accounts, dataset_members, group_members, login_sessions, tenant_members, tenants,
+    throttles,
 };
 use crate::Database;
 
@@ -286,6 +287,9 @@ impl AccountRepository for DieselAccounts {
                     diesel::delete(tenant_members::table.filter(tenant_members::account_id.eq_any(chunk)))
                         .execute(conn)?;
                     diesel::delete(dataset_members::table.filter(dataset_members::account_id.eq_any(chunk)))
+                        .execute(conn)?;
+                    // the provider identities are free to sign in to (or found) another account
+                    diesel::delete(account_identities::table.filter(account_identities::account_id.eq_any(chunk)))
                         .execute(conn)?;
                 }
                 for audit in &audits {
@@ -575,5 +579,52 @@ impl AccountRepository for DieselAccounts {
             .map(|(row, role)| Ok((row.into_domain()?, GroupRole::parse(&role).unwrap_or(GroupRole::Normal))))
             .collect::<DomainResult<_>>()?;
         Ok(Page { items, total, request: page })
+    }
+
+    async fn find_live_by_identity(&self, provider: &str, subject: &str) -> DomainResult<Option<Account>> {
+        let (provider, subject) = (provider.to_owned(), subject.to_owned());
+        let row = self
+            .db
+            .run(move |conn| {
+                Ok(accounts::table
+                    .filter(
+                        accounts::id.eq_any(
+                            account_identities::table
+                                .filter(account_identities::provider.eq(provider))
+                                .filter(account_identities::subject.eq(subject))
+                                .select(account_identities::account_id),
+                        ),
+                    )
+                    .filter(accounts::deleted_at.is_null())
+                    .select(AccountRow::as_select())
+                    .first(conn)
+                    .optional()?)
+            })
+            .await?;
+        row.map(AccountRow::into_domain).transpose()
+    }
+
+    async fn identities(&self, account_id: Uuid) -> DomainResult<Vec<LinkedIdentity>> {
+        self.db.run(move |conn| crate::repo::identities::identities_of(conn, &id_to_db(account_id))).await
+    }
+
+    async fn record_identity_sign_in(&self, sign_in: &IdentitySignIn) -> DomainResult<()> {
+        let sign_in = sign_in.clone();
+        self.db.write(move |conn| crate::repo::identities::record_sign_in(conn, &sign_in)).await
+    }
+
+    async fn unlink_identity(&self, account_id: Uuid, provider: &str) -> DomainResult<bool> {
+        let provider = provider.to_owned();
+        self.db
+            .write(move |conn| {
+                let removed = diesel::delete(
+                    account_identities::table
+                        .filter(account_identities::account_id.eq(id_to_db(account_id)))
+                        .filter(account_identities::provider.eq(provider)),
+                )
+                .execute(conn)?;
+                Ok(removed > 0)
+            })
+            .await
     }
 }

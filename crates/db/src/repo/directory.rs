@@ -106,10 +106,15 @@ impl DirectoryRepository for DieselDirectory {
         self.db
             .write(move |conn| {
                 let at = to_db(registration.founding.founder.created_at);
-                if !redeem_code(conn, &registration.code, at)? {
-                    return Ok(false);
+                if let Some(code) = &registration.code {
+                    if !redeem_code(conn, code, at)? {
+                        return Ok(false);
+                    }
                 }
                 insert_founding(conn, &registration.founding)?;
+                if let Some(identity) = &registration.identity {
+                    crate::repo::identities::insert_identity(conn, identity)?;
+                }
                 Ok(true)
             })
             .await

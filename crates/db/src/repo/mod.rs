@@ -5,6 +5,7 @@ mod accounts;
 mod codes;
 mod datasets;
 mod directory;
+mod identities;
 mod outbox;
 mod sessions;
 mod throttles;

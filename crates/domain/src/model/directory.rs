@@ -224,12 +224,14 @@ pub struct Installation {
     pub version: String,
 }
 
-/// What finishing a self-registration writes: the new account founding its own group, with the code that
-/// confirmed the address redeemed in the same transaction.
+/// What a self-registration writes: the new account founding its own group, with what proved the address in
+/// the same transaction (the redeemed code, or the sign-in provider identity that is linked).
 #[derive(Debug, Clone)]
 pub struct Registration {
     /// The new account's group.
     pub founding: GroupFounding,
-    /// Digest of the registration code's token.
-    pub code: String,
+    /// Digest of the registration code's token, redeemed with the registration.
+    pub code: Option<String>,
+    /// The provider identity linked to the new account.
+    pub identity: Option<crate::model::LinkedIdentity>,
 }

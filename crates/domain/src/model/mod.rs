@@ -6,6 +6,7 @@ mod account;
 mod audit;
 mod dataset;
 mod directory;
+mod identity;
 mod mail;
 mod page;
 mod query;
@@ -19,6 +20,7 @@ pub use directory::{
     EnterpriseGroup, GroupFounding, GroupMembership, GroupRole, GroupStatus, Installation, Invitation, InvitationBatch,
     Registration, Tenant, TenantMembership, TenantStatus, WorkspacePermission, WorkspaceRole,
 };
+pub use identity::{ExternalIdentity, IdentitySignIn, LinkedIdentity};
 pub use mail::{CodePurpose, Mail, MailMessage, OutboxMail, OutboxState, VerificationCode};
 pub use page::{Page, PageRequest};
 pub use query::{AccountFilter, AccountOrder, AccountSortKey};

@@ -387,7 +387,11 @@ impl UseCases {
         account.timezone = default_timezone(language).to_owned();
         let suffix = self.ports.ids.new_id().simple().to_string();
         let group_name = format!("{}'s group {}", account.name, &suffix[..8]);
-        let registration = Registration { founding: self.found_group(account.clone(), group_name, now), code: digest };
+        let registration = Registration {
+            founding: self.found_group(account.clone(), group_name, now),
+            code: Some(digest),
+            identity: None,
+        };
         match self.ports.directory.register(&registration).await {
             Ok(true) => {}
             Ok(false) => return Err(DomainError::InvalidCodeToken),

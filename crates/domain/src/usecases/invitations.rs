@@ -14,17 +14,6 @@ use crate::values::{default_timezone, DisplayName, EmailAddress};
 
 use super::UseCases;
 
-/// Percent-encodes a query parameter value (RFC 3986 unreserved characters stay).
-fn encode_query(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// Most addresses in one invitation request.
 pub const MAX_INVITES: usize = 100;
 
@@ -156,7 +145,8 @@ impl UseCases {
                     created_at: now,
                     expires_at: now + self.settings.invitation_ttl,
                 });
-                let url = format!("{base}/activate?email={}&token={token}", encode_query(email.as_str()));
+                let url =
+                    format!("{base}/activate?email={}&token={token}", crate::values::percent_encode(email.as_str()));
                 let message = MailMessage::Invitation {
                     inviter: actor.name.clone(),
                     workspace: tenant.name.clone(),
@@ -218,7 +208,7 @@ impl UseCases {
 
     /// The invitation, if `token` names a live one for a pending member of a normal workspace, matching
     /// `email` and `workspace_id` when given.
-    async fn live_invitation(
+    pub(super) async fn live_invitation(
         &self,
         token: Uuid,
         email: Option<&EmailAddress>,
@@ -287,12 +277,6 @@ impl UseCases {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn query_values_are_percent_encoded() {
-        assert_eq!(super::encode_query("a+b@example.com"), "a%2Bb%40example.com");
-        assert_eq!(super::encode_query("plain-._~"), "plain-._~");
-    }
-
     use super::*;
     use crate::usecases::test_support::*;
 

@@ -12,6 +12,7 @@ mod machine;
 mod mail;
 mod repairs;
 mod setup;
+mod social;
 mod workspaces;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,7 +24,7 @@ use crate::error::DomainResult;
 use crate::ports::{
     AccessKeyRepository, AccessTokenCodec, AccountRepository, Clock, CodeRepository, DatasetRepository,
     DirectoryRepository, IdGenerator, Mailer, OutboxRepository, PasswordHasher, SecretCipher, SecretTokens,
-    SessionRepository, ThrottleRepository,
+    SessionRepository, SignInProviders, ThrottleRepository,
 };
 
 pub use access_keys::{AccessKeyView, Actor, KeyProof, RequestNonce, MAX_ACTIVE_KEYS};
@@ -36,6 +37,7 @@ pub use machine::{PartnerUpdate, ProvisionedAccount, TenantRef, MAX_BATCH};
 pub use mail::DeliveryReport;
 pub use repairs::{parse_workspace_defaults, RepairReport};
 pub use setup::SetupCommand;
+pub use social::{SocialCallback, SocialLanding, SocialStart};
 
 /// The adapters the use cases run on.
 #[derive(Clone)]
@@ -58,6 +60,8 @@ pub struct Ports {
     pub mailer: Arc<dyn Mailer>,
     /// Access keys.
     pub access_keys: Arc<dyn AccessKeyRepository>,
+    /// External sign-in providers.
+    pub sign_in: Arc<dyn SignInProviders>,
     /// Sealing of access-key secrets.
     pub cipher: Arc<dyn SecretCipher>,
     /// Password hashing.
@@ -116,6 +120,8 @@ pub struct Settings {
     pub access_key_rotation_days: i64,
     /// How far a signed request's timestamp may be from the server's clock (account-modify).
     pub signature_window: Duration,
+    /// How long a browser has to come back from a sign-in provider.
+    pub sign_in_state_ttl: Duration,
     /// Version recorded by setup.
     pub version: String,
 }
@@ -143,6 +149,7 @@ impl Default for Settings {
             mail_retry_base: Duration::seconds(30),
             access_key_rotation_days: 90,
             signature_window: Duration::seconds(60),
+            sign_in_state_ttl: Duration::minutes(10),
             version: env!("CARGO_PKG_VERSION").into(),
         }
     }
@@ -215,6 +222,7 @@ pub(crate) mod test_support {
         pub outbox: MockOutboxRepository,
         pub mailer: MockMailer,
         pub access_keys: MockAccessKeyRepository,
+        pub sign_in: MockSignInProviders,
         pub cipher: MockSecretCipher,
         pub hasher: MockPasswordHasher,
         pub tokens: MockAccessTokenCodec,
@@ -235,6 +243,7 @@ pub(crate) mod test_support {
                 outbox: MockOutboxRepository::new(),
                 mailer: MockMailer::new(),
                 access_keys: MockAccessKeyRepository::new(),
+                sign_in: MockSignInProviders::new(),
                 cipher: MockSecretCipher::new(),
                 hasher: MockPasswordHasher::new(),
                 tokens: MockAccessTokenCodec::new(),
@@ -262,6 +271,7 @@ pub(crate) mod test_support {
                     outbox: Arc::new(self.outbox),
                     mailer: Arc::new(self.mailer),
                     access_keys: Arc::new(self.access_keys),
+                    sign_in: Arc::new(self.sign_in),
                     cipher: Arc::new(self.cipher),
                     hasher: Arc::new(self.hasher),
                     tokens: Arc::new(self.tokens),

@@ -46,6 +46,17 @@ impl ConsoleError {
         Self::Param { field: field.into(), message: message.into() }
     }
 
+    /// The human text of the error (for answers that carry it elsewhere than in a body, such as a redirect).
+    pub fn message(&self) -> String {
+        match self {
+            Self::Standard { message, .. } | Self::Param { message, .. } => message.clone(),
+            Self::Body { body, .. } => {
+                let text = body.get("message").or_else(|| body.get("error")).or_else(|| body.get("data"));
+                text.and_then(Value::as_str).unwrap_or("The request failed.").to_owned()
+            }
+        }
+    }
+
     /// `400 bad_request` for bodies that are not JSON.
     pub fn bad_json() -> Self {
         Self::standard(
@@ -196,6 +207,11 @@ impl From<DomainError> for ConsoleError {
                 "conflict",
                 "The account owns a workspace; transfer the workspace first.",
             ),
+            // Dify's non-standard body for unknown providers
+            DomainError::SignInRefused(domain::SignInRefusal::UnknownProvider) => {
+                Self::Body { status: S::BAD_REQUEST, body: json!({"error": "Invalid provider"}) }
+            }
+            DomainError::SignInRefused(why) => Self::standard(S::BAD_REQUEST, "oauth_failed", why.message()),
             DomainError::Internal(source) => {
                 tracing::error!(error = %source, "internal error");
                 Self::Body { status: S::INTERNAL_SERVER_ERROR, body: json!({"message": "Internal Server Error", "code": "unknown"}) }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 mod groups;
 mod invitations;
+mod oauth;
 mod recovery;
 mod setup;
 mod workspaces;
@@ -38,6 +39,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .configure(groups::config)
         .configure(workspaces::config)
         .configure(invitations::config)
+        .configure(oauth::config)
         .configure(recovery::config)
         .configure(access_keys::config);
 }

@@ -1,0 +1,83 @@
+//! Links between accounts and identities at external sign-in providers (`account_identities`).
+
+use diesel::prelude::*;
+use domain::model::{AccountSource, IdentitySignIn, LinkedIdentity, WireEnum};
+use domain::DomainError;
+
+use crate::conn::DbConnection;
+use crate::error::RepoError;
+use crate::rows::{from_db, id_from_db, id_to_db, to_db};
+use crate::schema::{account_identities, accounts};
+
+/// Stores a new link; a taken identity, or a second identity of the account at the provider, is a conflict on
+/// `identity`.
+pub(crate) fn insert_identity(conn: &mut DbConnection, link: &LinkedIdentity) -> Result<(), RepoError> {
+    diesel::insert_into(account_identities::table)
+        .values((
+            account_identities::provider.eq(&link.provider),
+            account_identities::subject.eq(&link.subject),
+            account_identities::account_id.eq(id_to_db(link.account_id)),
+            account_identities::email.eq(&link.email),
+            account_identities::created_at.eq(to_db(link.created_at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Links (or keeps linked) the identity, then gives the account the provider's claims and the `oidc` source.
+pub(crate) fn record_sign_in(conn: &mut DbConnection, sign_in: &IdentitySignIn) -> Result<(), RepoError> {
+    let link = &sign_in.identity;
+    let account_id = id_to_db(link.account_id);
+    let holder: Option<String> = account_identities::table
+        .find((&link.provider, &link.subject))
+        .select(account_identities::account_id)
+        .first(conn)
+        .optional()?;
+    match holder {
+        Some(holder) if holder != account_id => return Err(DomainError::Conflict { field: "identity" }.into()),
+        Some(_) => {
+            diesel::update(account_identities::table.find((&link.provider, &link.subject)))
+                .set(account_identities::email.eq(&link.email))
+                .execute(conn)?;
+        }
+        None => insert_identity(conn, link)?,
+    }
+    let attributes = serde_json::Value::Object(sign_in.attributes.clone()).to_string();
+    let updated = diesel::update(accounts::table.find(&account_id))
+        .set((
+            accounts::attributes.eq(attributes),
+            accounts::source.eq(AccountSource::Oidc.as_str()),
+            accounts::updated_at.eq(to_db(sign_in.at)),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        return Err(DomainError::NotFound { entity: "account" }.into());
+    }
+    Ok(())
+}
+
+/// The account's links, oldest first.
+pub(crate) fn identities_of(conn: &mut DbConnection, account_id: &str) -> Result<Vec<LinkedIdentity>, RepoError> {
+    let rows: Vec<(String, String, String, Option<String>, time::PrimitiveDateTime)> = account_identities::table
+        .filter(account_identities::account_id.eq(account_id))
+        .order((account_identities::created_at.asc(), account_identities::provider.asc()))
+        .select((
+            account_identities::provider,
+            account_identities::subject,
+            account_identities::account_id,
+            account_identities::email,
+            account_identities::created_at,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(provider, subject, account_id, email, created_at)| {
+            Ok(LinkedIdentity {
+                account_id: id_from_db(&account_id)?,
+                provider,
+                subject,
+                email,
+                created_at: from_db(created_at),
+            })
+        })
+        .collect()
+}

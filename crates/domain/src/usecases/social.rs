@@ -1,0 +1,420 @@
+//! Sign-in through external providers (GitHub, Google, OpenID Connect), and the links between provider
+//! identities and accounts.
+//!
+//! The browser is sent to the provider with a fresh `state`, `nonce` and PKCE verifier. Those three, the provider
+//! name, an optional invitation and an expiry are sealed into a cookie that binds the attempt to that browser;
+//! the state is also used up in the database when the browser comes back, so a callback works once.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::{DomainError, DomainResult, SignInRefusal};
+use crate::model::{Account, AccountSource, ExternalIdentity, IdentitySignIn, LinkedIdentity, Registration, TokenPair};
+use crate::ports::AuthorizationRequest;
+use crate::values::{default_timezone, email_key, DisplayName};
+
+use super::UseCases;
+
+/// Context of the sealed sign-in cookie (a sealed value opens only under the context it was sealed with).
+const COOKIE_CONTEXT: &str = "sign-in-state";
+
+/// Where to send the browser to sign in, and the cookie that binds the attempt to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocialStart {
+    /// The provider's authorization URL.
+    pub redirect_url: String,
+    /// The sealed attempt, to be kept by the browser until it comes back.
+    pub cookie: Vec<u8>,
+    /// How long the cookie is good for, in seconds.
+    pub max_age_secs: i64,
+}
+
+/// What the browser brought back from the provider.
+#[derive(Debug, Clone, Default)]
+pub struct SocialCallback {
+    /// The provider name in the callback path.
+    pub provider: String,
+    /// The authorization code (absent when the person cancelled).
+    pub code: Option<String>,
+    /// The `state` parameter.
+    pub state: Option<String>,
+    /// The sealed attempt from the browser's cookie.
+    pub cookie: Option<Vec<u8>>,
+    /// Interface language for a new account.
+    pub language: &'static str,
+    /// Client address.
+    pub ip: Option<String>,
+}
+
+/// Where a successful sign-in lands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SocialLanding {
+    /// Signed in.
+    Session(TokenPair),
+    /// The person came through an invitation for the address the provider vouches for: the identity is linked
+    /// to the invited account, which is activated on the console's invitation page.
+    Invitation {
+        /// The invitation token.
+        token: Uuid,
+    },
+}
+
+/// One sign-in attempt, as sealed in the browser's cookie.
+#[derive(Debug, Serialize, Deserialize)]
+struct PendingSignIn {
+    provider: String,
+    state: String,
+    nonce: String,
+    verifier: String,
+    invitation: Option<Uuid>,
+    expires: i64,
+}
+
+/// A provider's sign-in bound for an account: the link and the claims.
+fn sign_in_of(account_id: Uuid, identity: &ExternalIdentity, at: OffsetDateTime) -> IdentitySignIn {
+    IdentitySignIn {
+        identity: LinkedIdentity {
+            account_id,
+            provider: identity.provider.clone(),
+            subject: identity.subject.clone(),
+            email: identity.email.clone(),
+            created_at: at,
+        },
+        attributes: identity.attributes.clone(),
+        at,
+    }
+}
+
+fn refused(reason: SignInRefusal) -> DomainError {
+    DomainError::SignInRefused(reason)
+}
+
+/// A conflict on the identity link is the person's problem, not the server's.
+fn identity_conflict(error: DomainError) -> DomainError {
+    match error {
+        DomainError::Conflict { field: "identity" } => refused(SignInRefusal::IdentityConflict),
+        other => other,
+    }
+}
+
+impl UseCases {
+    /// Whether any sign-in provider is configured (`enable_social_oauth_login`).
+    pub fn social_sign_in_enabled(&self) -> bool {
+        !self.ports.sign_in.names().is_empty()
+    }
+
+    /// Starts a sign-in at `provider`: the URL to send the browser to and the sealed cookie that binds the
+    /// attempt to it. An invitation token that is a valid id rides along to the callback.
+    ///
+    /// # Errors
+    /// `SignInRefused` with `UnknownProvider`, or `ProviderFailed` when the provider's metadata cannot be read.
+    pub async fn begin_social_sign_in(&self, provider: &str, invitation: Option<&str>) -> DomainResult<SocialStart> {
+        let request = AuthorizationRequest {
+            state: self.ports.secrets.new_refresh_token(),
+            nonce: self.ports.secrets.new_refresh_token(),
+            pkce_verifier: self.ports.secrets.new_refresh_token(),
+        };
+        let redirect_url = self
+            .ports
+            .sign_in
+            .authorization_url(provider, &request)
+            .await?
+            .ok_or(refused(SignInRefusal::UnknownProvider))?;
+        let ttl = self.settings.sign_in_state_ttl;
+        let pending = PendingSignIn {
+            provider: provider.to_owned(),
+            state: request.state,
+            nonce: request.nonce,
+            verifier: request.pkce_verifier,
+            invitation: invitation.and_then(|t| Uuid::parse_str(t.trim()).ok()),
+            expires: (self.ports.clock.now() + ttl).unix_timestamp(),
+        };
+        let sealed = serde_json::to_string(&pending).map_err(DomainError::internal)?;
+        Ok(SocialStart {
+            redirect_url,
+            cookie: self.ports.cipher.seal(COOKIE_CONTEXT, &sealed)?,
+            max_age_secs: ttl.whole_seconds(),
+        })
+    }
+
+    /// Finishes a sign-in when the browser comes back from the provider.
+    ///
+    /// The account is the one linked to the provider identity; else the one holding the address the provider
+    /// vouches for (and the identity is linked to it); else a new one, founding its own group, when
+    /// registration is open. Each sign-in replaces the account's `attributes` by the provider's claims and sets
+    /// its source to `oidc`; a pending account becomes active.
+    ///
+    /// # Errors
+    /// `SignInRefused` (`UnknownProvider`, `InvalidState`, `ProviderFailed`, `EmailUnverified`, `NoEmail`,
+    /// `IdentityConflict`); `InvalidInvitation` when the attempt carried a valid invitation for another
+    /// address; `AccountNotFound` when registration is closed; `AccountBanned`, `ConsoleLoginDisabled`,
+    /// `NoWorkspace`.
+    pub async fn finish_social_sign_in(&self, callback: SocialCallback) -> DomainResult<SocialLanding> {
+        if !self.ports.sign_in.names().contains(&callback.provider) {
+            return Err(refused(SignInRefusal::UnknownProvider));
+        }
+        let now = self.ports.clock.now();
+        let pending = self.redeem_state(&callback, now).await?;
+        let code = callback.code.as_deref().filter(|c| !c.is_empty()).ok_or(refused(SignInRefusal::ProviderFailed))?;
+        let request =
+            AuthorizationRequest { state: pending.state, nonce: pending.nonce, pkce_verifier: pending.verifier };
+        let identity = self.ports.sign_in.identify(&callback.provider, code, &request).await?;
+        let verified_key = identity.email.as_deref().filter(|_| identity.email_verified).map(email_key);
+
+        if let Some(token) = pending.invitation {
+            if let Some((invitation, _, account)) = self.live_invitation(token, None, None).await? {
+                if verified_key.as_deref() != Some(email_key(&invitation.email).as_str()) {
+                    return Err(DomainError::InvalidInvitation);
+                }
+                self.ports
+                    .accounts
+                    .record_identity_sign_in(&sign_in_of(account.id, &identity, now))
+                    .await
+                    .map_err(identity_conflict)?;
+                return Ok(SocialLanding::Invitation { token });
+            }
+        }
+
+        let linked = self.ports.accounts.find_live_by_identity(&identity.provider, &identity.subject).await?;
+        let account = match (linked, &verified_key) {
+            (Some(account), _) => Some(account),
+            (None, Some(key)) => self.ports.accounts.find_live_by_email(key).await?,
+            (None, None) => {
+                let holder = match identity.email.as_deref() {
+                    Some(email) => self.ports.accounts.find_live_by_email(&email_key(email)).await?,
+                    None => None,
+                };
+                if holder.is_some() {
+                    return Err(refused(SignInRefusal::EmailUnverified));
+                }
+                None
+            }
+        };
+        let Some(account) = account else {
+            return self.register_social_account(&identity, &callback, now).await.map(SocialLanding::Session);
+        };
+        self.check_console_entry(&account, now).await?;
+        self.ports
+            .accounts
+            .record_identity_sign_in(&sign_in_of(account.id, &identity, now))
+            .await
+            .map_err(identity_conflict)?;
+        self.enter_console(&account, now, callback.ip).await.map(SocialLanding::Session)
+    }
+
+    /// Opens the browser's sealed attempt, checks it against the callback and uses its state up.
+    async fn redeem_state(&self, callback: &SocialCallback, now: OffsetDateTime) -> DomainResult<PendingSignIn> {
+        let invalid = || refused(SignInRefusal::InvalidState);
+        let sealed = callback.cookie.as_deref().ok_or_else(invalid)?;
+        let opened = self.ports.cipher.open(COOKIE_CONTEXT, sealed).map_err(|_| invalid())?;
+        let pending: PendingSignIn = serde_json::from_str(&opened).map_err(|_| invalid())?;
+        let state = callback.state.as_deref().ok_or_else(invalid)?;
+        let expires = OffsetDateTime::from_unix_timestamp(pending.expires).map_err(|_| invalid())?;
+        if pending.provider != callback.provider
+            || !self.ports.secrets.secrets_equal(&pending.state, state)
+            || now >= expires
+        {
+            return Err(invalid());
+        }
+        let key = format!("sign_in_state:{}", self.ports.secrets.digest(state));
+        if !self.ports.throttles.use_once(&key, now, expires).await? {
+            return Err(invalid());
+        }
+        Ok(pending)
+    }
+
+    /// Creates an account for a person the provider introduced, founding its own group as a self-registration
+    /// does, with the identity linked in the same transaction, and signs it in.
+    async fn register_social_account(
+        &self,
+        identity: &ExternalIdentity,
+        callback: &SocialCallback,
+        now: OffsetDateTime,
+    ) -> DomainResult<TokenPair> {
+        if !self.settings.allow_register {
+            return Err(DomainError::AccountNotFound);
+        }
+        let email = identity.email.clone().ok_or(refused(SignInRefusal::NoEmail))?;
+        let name: String = identity
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| email.split('@').next().unwrap_or_default())
+            .chars()
+            .take(DisplayName::MAX_CHARS)
+            .collect();
+        let mut account = Account::new(self.ports.ids.new_id(), name, Some(email), now);
+        account.source = AccountSource::Oidc;
+        account.attributes = identity.attributes.clone();
+        account.initialized_at = Some(now);
+        account.interface_language = callback.language.to_owned();
+        account.timezone = default_timezone(callback.language).to_owned();
+        let suffix = self.ports.ids.new_id().simple().to_string();
+        let group_name = format!("{}'s group {}", account.name, &suffix[..8]);
+        let link = sign_in_of(account.id, identity, now).identity;
+        let registration = Registration {
+            founding: self.found_group(account.clone(), group_name, now),
+            code: None,
+            identity: Some(link),
+        };
+        match self.ports.directory.register(&registration).await {
+            Ok(_) => {}
+            // someone took the address or the identity between the lookups and the write
+            Err(DomainError::Conflict { field: "email" }) => return Err(refused(SignInRefusal::EmailUnverified)),
+            Err(other) => return Err(identity_conflict(other)),
+        }
+        self.enter_console(&account, now, callback.ip.clone()).await
+    }
+
+    /// The provider identities linked to the account.
+    pub async fn linked_identities(&self, account: &Account) -> DomainResult<Vec<LinkedIdentity>> {
+        self.ports.accounts.identities(account.id).await
+    }
+
+    /// Names of the configured sign-in providers.
+    pub fn sign_in_providers(&self) -> Vec<String> {
+        self.ports.sign_in.names()
+    }
+
+    /// Removes the account's link to `provider`.
+    ///
+    /// # Errors
+    /// `NotFound` when the account has no link to it; `Invalid` naming `provider` when the link is the
+    /// account's only way to sign in (no password, no other identity).
+    pub async fn unlink_identity(&self, account: &Account, provider: &str) -> DomainResult<()> {
+        let links = self.ports.accounts.identities(account.id).await?;
+        if !links.iter().any(|l| l.provider == provider) {
+            return Err(DomainError::NotFound { entity: "identity" });
+        }
+        if account.password_hash.is_none() && links.len() == 1 {
+            return Err(DomainError::invalid(
+                "provider",
+                "This is the account's only way to sign in: set a password before removing it.",
+            ));
+        }
+        if !self.ports.accounts.unlink_identity(account.id, provider).await? {
+            return Err(DomainError::NotFound { entity: "identity" });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mockall::predicate::eq;
+    use time::Duration;
+
+    use super::*;
+    use crate::usecases::test_support::*;
+    use crate::usecases::Settings;
+
+    fn identity(email: &str, verified: bool) -> ExternalIdentity {
+        ExternalIdentity {
+            provider: "corp".into(),
+            subject: "sub-1".into(),
+            email: Some(email.into()),
+            email_verified: verified,
+            name: Some("Ann".into()),
+            attributes: serde_json::json!({"department": "R&D"}).as_object().unwrap().clone(),
+        }
+    }
+
+    /// A browser comes back with state `s` for `corp`, sealed to expire at `expires`, and the provider says
+    /// `who` signed in.
+    fn comes_back(m: &mut Mocks, expires: OffsetDateTime, who: ExternalIdentity) {
+        m.sign_in.expect_names().returning(|| vec!["corp".into()]);
+        let pending = serde_json::json!({
+            "provider": "corp", "state": "s", "nonce": "n", "verifier": "v", "invitation": null,
+            "expires": expires.unix_timestamp(),
+        });
+        m.cipher.expect_open().returning(move |_, _| Ok(pending.to_string()));
+        m.secrets.expect_secrets_equal().returning(|a, b| a == b);
+        m.secrets.expect_digest().returning(|t| format!("d:{t}"));
+        m.throttles.expect_use_once().returning(|_, _, _| Ok(true));
+        m.sign_in
+            .expect_identify()
+            .withf(|_, code, request| code == "c" && request.nonce == "n" && request.pkce_verifier == "v")
+            .returning(move |_, _, _| Ok(who.clone()));
+        m.accounts.expect_find_live_by_identity().returning(|_, _| Ok(None));
+    }
+
+    fn callback(state: &str) -> SocialCallback {
+        SocialCallback {
+            provider: "corp".into(),
+            code: Some("c".into()),
+            state: Some(state.into()),
+            cookie: Some(vec![1]),
+            language: "en-US",
+            ip: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_state_other_than_the_sealed_one_or_past_its_time_is_refused_before_the_provider_is_asked() {
+        for (state, expires) in [("forged", NOW + Duration::minutes(5)), ("s", NOW)] {
+            let mut m = Mocks::new();
+            m.sign_in.expect_names().returning(|| vec!["corp".into()]);
+            let pending = serde_json::json!({
+                "provider": "corp", "state": "s", "nonce": "n", "verifier": "v", "invitation": null,
+                "expires": expires.unix_timestamp(),
+            });
+            m.cipher.expect_open().returning(move |_, _| Ok(pending.to_string()));
+            m.secrets.expect_secrets_equal().returning(|a, b| a == b);
+            m.sign_in.expect_identify().never();
+            let err = m.build().finish_social_sign_in(callback(state)).await.unwrap_err();
+            assert!(matches!(err, DomainError::SignInRefused(SignInRefusal::InvalidState)), "{state}: {err:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unverified_address_held_by_an_account_is_neither_linked_nor_registered() {
+        let mut m = Mocks::new();
+        comes_back(&mut m, NOW + Duration::minutes(5), identity("Ann@Example.com", false));
+        let holder = Account::new(Uuid::new_v4(), "ann".into(), Some("ann@example.com".into()), NOW);
+        m.accounts.expect_find_live_by_email().with(eq("ann@example.com")).returning(move |_| Ok(Some(holder.clone())));
+        m.accounts.expect_record_identity_sign_in().never();
+        m.directory.expect_register().never();
+        let open = Settings { allow_register: true, ..Settings::default() };
+        let err = m.build_with(open).finish_social_sign_in(callback("s")).await.unwrap_err();
+        assert!(matches!(err, DomainError::SignInRefused(SignInRefusal::EmailUnverified)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_verified_address_links_its_account_with_the_claims_after_the_entry_checks() {
+        let mut m = Mocks::new();
+        comes_back(&mut m, NOW + Duration::minutes(5), identity("ann@example.com", true));
+        let ann = Account::new(Uuid::new_v4(), "ann".into(), Some("ann@example.com".into()), NOW);
+        let id = ann.id;
+        m.accounts.expect_find_live_by_email().returning(move |_| Ok(Some(ann.clone())));
+        m.directory.expect_current_tenant().returning(|_| {
+            let t = crate::model::Tenant::new(Uuid::new_v4(), "w".into(), None, NOW);
+            let j = crate::model::TenantMembership::new(t.id, Uuid::nil(), crate::model::WorkspaceRole::Owner, NOW);
+            Ok(Some((t, j)))
+        });
+        m.accounts
+            .expect_record_identity_sign_in()
+            .withf(move |s| {
+                s.identity.account_id == id && s.identity.subject == "sub-1" && s.attributes["department"] == "R&D"
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+        m.accounts.expect_record_login().returning(|_, _, _| Ok(()));
+        m.secrets.expect_new_refresh_token().returning(|| "r".repeat(128));
+        m.sessions.expect_start().returning(|_, _, _| Ok(()));
+        m.tokens.expect_issue().returning(|_, _, _| Ok("jwt".into()));
+        let landing = m.build().finish_social_sign_in(callback("s")).await.unwrap();
+        assert!(matches!(landing, SocialLanding::Session(ref pair) if pair.access_token == "jwt"), "{landing:?}");
+    }
+
+    #[tokio::test]
+    async fn strangers_get_in_only_while_registration_is_open() {
+        let mut m = Mocks::new();
+        comes_back(&mut m, NOW + Duration::minutes(5), identity("new@example.com", true));
+        m.accounts.expect_find_live_by_email().returning(|_| Ok(None));
+        m.directory.expect_register().never();
+        let err = m.build().finish_social_sign_in(callback("s")).await.unwrap_err();
+        assert!(matches!(err, DomainError::AccountNotFound), "{err:?}");
+    }
+}
