@@ -142,6 +142,9 @@ fn sign_in_providers(get: &impl Fn(&str) -> Option<String>) -> Result<Vec<oidc::
             bail!("OIDC_PROVIDERS names {name:?} twice");
         }
         let prefix = format!("OIDC_{}", name.to_ascii_uppercase().replace('-', "_"));
+        if providers.iter().any(|p| format!("OIDC_{}", p.name.to_ascii_uppercase().replace('-', "_")) == prefix) {
+            bail!("OIDC_PROVIDERS: {name:?} and another name share the keys {prefix}_*");
+        }
         let issuer = get(&format!("{prefix}_ISSUER")).with_context(|| format!("{prefix}_ISSUER is required"))?;
         let (id, secret) =
             pair(&prefix)?.with_context(|| format!("{prefix}_CLIENT_ID and {prefix}_CLIENT_SECRET are required"))?;
@@ -472,6 +475,8 @@ mod tests {
         assert!(err.contains("GOOGLE_CLIENT_SECRET"), "{err}");
         let err = with(&[("OIDC_PROVIDERS", "corp")]).unwrap_err().to_string();
         assert!(err.contains("OIDC_CORP_ISSUER"), "{err}");
+        let err = with(&[("OIDC_PROVIDERS", "okta-eu,okta_eu")]).unwrap_err().to_string();
+        assert!(err.contains("OIDC_OKTA_EU"), "{err}");
         for bad in ["github", "Corp", "a/b"] {
             let err = with(&[("OIDC_PROVIDERS", bad)]).unwrap_err().to_string();
             assert!(err.contains("OIDC_PROVIDERS"), "{bad}: {err}");

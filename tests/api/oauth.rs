@@ -36,6 +36,7 @@ fn people() -> Value {
         "bob": {"email": "Bob@Example.com", "email_verified": true, "name": "Bob"},
         "carol": {"email": "carol@example.com", "email_verified": true, "name": "Carol"},
         "mallory": {"email": "mallory@example.com", "email_verified": true, "name": "Mallory"},
+        "dave": {"email": "dave@example.com", "email_verified": true, "name": "Dave"},
     })
 }
 
@@ -104,6 +105,7 @@ struct Browser {
 struct Page {
     status: StatusCode,
     location: Option<String>,
+    set_cookie: Vec<String>,
     body: String,
 }
 
@@ -165,8 +167,9 @@ impl Browser {
         }
         .unwrap_or_else(|e| panic!("{url}: {e}"));
         let jar = self.jar.entry(origin(url)).or_default();
-        for set in res.headers().get_all("set-cookie") {
-            let set = set.to_str().unwrap();
+        let set_cookie: Vec<String> =
+            res.headers().get_all("set-cookie").map(|v| v.to_str().unwrap().to_owned()).collect();
+        for set in &set_cookie {
             let (name, value) = set.split(';').next().unwrap().split_once('=').unwrap();
             let removed = set.to_ascii_lowercase().contains("max-age=0") || value.is_empty();
             if removed {
@@ -178,7 +181,7 @@ impl Browser {
         let location = res.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
         let location = location.map(|l| if l.starts_with('/') { format!("http://{}{l}", origin(url)) } else { l });
         let body = String::from_utf8_lossy(&res.body().await.unwrap_or_default()).into_owned();
-        Page { status: res.status(), location, body }
+        Page { status: res.status(), location, set_cookie, body }
     }
 
     /// Starts a sign-in at the server and goes through the provider's login and consent pages as `login`;
@@ -257,6 +260,11 @@ http_test! {
         let admin = app.admin().await;
         assert_eq!(app.get("/console/api/system-features", None).await.body["enable_social_oauth_login"], true);
 
+        // an address the provider does not vouch for creates nothing, even with registration open
+        let mut stranger = Browser::new();
+        refused(&stranger.sign_in(&app, "bob-unverified", None).await, "The provider has not verified this email address.");
+        assert_error(&app.login("bob@example.com", "whatever1").await, 400, "email_or_password_mismatch");
+
         // the way out: the provider's authorization endpoint with PKCE, state and nonce; the attempt in a cookie
         let mut browser = Browser::new();
         let start = browser.send(&format!("{}/console/api/oauth/login/corp", app.base), None).await;
@@ -268,6 +276,11 @@ http_test! {
         assert!(param(&to, "state").is_some_and(|s| s.len() >= 64) && param(&to, "nonce").is_some(), "{to}");
         assert!(param(&to, "scope").unwrap().split(' ').any(|s| s == "email"), "{to}");
         assert!(browser.cookie(&app.base, "accountd_sign_in").is_some());
+        let set_cookie = start.set_cookie.join("\n");
+        for attribute in ["HttpOnly", "SameSite=Lax", "Path=/console/api/oauth/authorize", "Max-Age=600"] {
+            assert!(set_cookie.contains(attribute), "{set_cookie}");
+        }
+        assert!(!set_cookie.contains("Secure"), "plain http here: {set_cookie}");
 
         // the whole walk lands on the console with working tokens for a new account
         let token = landed(&browser.sign_in(&app, "alice", None).await);
@@ -351,14 +364,25 @@ http_test! {
         refused(&browser.callback(&callback).await, STATE_REFUSED);
     }
 
-    async fn an_id_token_for_another_audience_is_refused(kind) {
-        let (app, _provider) =
-            spawn_with_provider(kind, &[("ALLOW_REGISTER", "true")], json!({"id_token_audience": "someone-else"})).await;
-        app.admin().await;
-        let mut browser = Browser::new();
-        refused(&browser.sign_in(&app, "alice", None).await, "OAuth process failed.");
-        let r = app.login("alice@example.com", "whatever1").await;
-        assert_error(&r, 400, "email_or_password_mismatch");
+    async fn id_tokens_failing_validation_are_refused(kind) {
+        // each a correctly formed token the provider's endpoint hands out instead of the right one
+        let tampered = [
+            json!({"id_token_claims": {"aud": "someone-else"}}),
+            json!({"id_token_claims": {"nonce": "another-nonce"}}),
+            json!({"id_token_claims": {"iss": "http://127.0.0.1:9/evil"}}),
+            json!({"id_token_claims": {"exp": 1_000_000_000, "iat": 999_999_000}}),
+            json!({"id_token_foreign_key": true}),
+        ];
+        for provider_config in tampered {
+            let (app, _provider) = spawn_with_provider(kind, &[("ALLOW_REGISTER", "true")], provider_config.clone()).await;
+            app.admin().await;
+            let mut browser = Browser::new();
+            let landing = browser.sign_in(&app, "alice", None).await;
+            assert_eq!(landing, format!("{WEB}/signin?message=OAuth%20process%20failed."), "{provider_config}");
+            let admin = app.tokens(ADMIN_EMAIL, ADMIN_PASSWORD).await.0;
+            let listed = app.get("/console/api/account-ex/list?page=1&limit=100", Some(&admin)).await;
+            assert!(!listed.body.to_string().contains("alice@example.com"), "nothing created: {provider_config}");
+        }
     }
 
     async fn addresses_link_only_when_the_provider_vouches_for_them(kind) {
@@ -426,5 +450,9 @@ http_test! {
         // from then on the provider signs her in
         let token = landed(&browser.sign_in(&app, "carol", None).await);
         assert_eq!(app.get("/console/api/account/profile", Some(&token)).await.body["email"], "carol@example.com");
+        // an invited (pending) account whose verified address signs in without the link becomes active
+        let token = landed(&browser.sign_in(&app, "dave", None).await);
+        let me = app.get("/console/api/account-ex/profile", Some(&token)).await;
+        assert_eq!((me.body["email"].as_str(), me.body["status"].as_str()), (Some("dave@example.com"), Some("active")));
     }
 }

@@ -147,6 +147,16 @@ http_test! {
         assert_eq!(emails(&list("?q=100%25").await), vec!["dave_100%@example.com"], "% is literal");
         assert_eq!(emails(&list("?q=e_1").await), vec!["dave_100%@example.com"], "_ is literal");
         assert!(emails(&list("?q=nothing-like-it").await).is_empty());
+        // pages of a common term come from walking the oldest accounts, rare terms from the index: same answers
+        assert_eq!(emails(&list("?q=example&limit=1").await), vec!["admin@example.com"]);
+        assert_eq!(emails(&list("?q=example&offset=1&limit=1").await), vec!["alice.wong@example.com"]);
+        assert_eq!(emails(&list("?q=example&offset=1&limit=2").await), vec!["alice.wong@example.com", "bob@example.com"]);
+        // one or two characters match the start of the login name, name, email or phone
+        assert_eq!(emails(&list("?q=AL").await), vec!["alice.wong@example.com"]);
+        assert_eq!(emails(&list("?q=a&limit=1").await), vec!["admin@example.com"]);
+        assert!(emails(&list("?q=ob").await).is_empty(), "not a prefix of anything");
+        assert!(emails(&list("?q=%25").await).is_empty(), "% is literal");
+        assert!(emails(&list("?q=_").await).is_empty(), "_ is literal");
 
         let page = list("?offset=1&limit=2&count=true").await;
         assert_eq!((page.body["total"].clone(), page.body["data"].as_array().unwrap().len()), (json!(5), 2));

@@ -4,7 +4,8 @@
 // Configuration is one JSON argument:
 //   { "clients": [{ "client_id", "client_secret", "redirect_uris": [...] }],
 //     "accounts": { "<login>": { "email", "email_verified", "name", ...any further claims } },
-//     "id_token_audience": "<aud>"   // optional: re-sign every issued ID token for this audience instead
+//     "id_token_claims": { ... },    // optional: claims to overwrite in every issued ID token (re-signed)
+//     "id_token_foreign_key": true   // optional: re-sign every issued ID token with a key nobody published
 //   }
 // Once listening it prints one line of JSON, {"issuer": "http://127.0.0.1:<port>"}, and serves until killed.
 
@@ -20,7 +21,7 @@ const { privateKey } = await generateKeyPair('RS256', { extractable: true });
 const signingKey = { ...(await exportJWK(privateKey)), kid: 'test-key', alg: 'RS256', use: 'sig' };
 
 const server = http.createServer();
-server.listen(0, '127.0.0.1', () => {
+server.listen(0, '127.0.0.1', async () => {
   const issuer = `http://127.0.0.1:${server.address().port}`;
   const provider = new Provider(issuer, {
     clients: config.clients ?? [],
@@ -40,17 +41,18 @@ server.listen(0, '127.0.0.1', () => {
     },
   });
 
-  if (config.id_token_audience) {
-    // a misbehaving token endpoint: a correctly signed ID token meant for another client
+  if (config.id_token_claims || config.id_token_foreign_key) {
+    // a misbehaving token endpoint: ID tokens with other claims (for another client, an old one, another
+    // nonce or issuer), or signed with a key that is not in the provider's published set
+    const { privateKey: foreignKey } = await generateKeyPair('RS256');
     provider.use(async (ctx, next) => {
       await next();
       if (ctx.path === '/token' && ctx.body && typeof ctx.body === 'object' && ctx.body.id_token) {
-        const claims = decodeJwt(ctx.body.id_token);
+        const claims = { ...decodeJwt(ctx.body.id_token), ...(config.id_token_claims ?? {}) };
+        const key = config.id_token_foreign_key ? foreignKey : privateKey;
         ctx.body = {
           ...ctx.body,
-          id_token: await new SignJWT({ ...claims, aud: config.id_token_audience })
-            .setProtectedHeader({ alg: 'RS256', kid: signingKey.kid })
-            .sign(privateKey),
+          id_token: await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: signingKey.kid }).sign(key),
         };
       }
     });

@@ -895,13 +895,27 @@ both_backends! {
         assert_eq!(accounts.find_live_by_identity("corp", "other").await.unwrap(), None);
         assert_eq!(accounts.find_live_by_identity("github", "s-ann").await.unwrap(), None);
 
-        // a sign-in keeps the link and replaces the claims
+        // a sign-in keeps the link, merges the claims and records the login
         let claims = serde_json::json!({"department": "R&D", "groups": ["a", "b"]});
-        let sign_in = |identity| IdentitySignIn { identity, attributes: claims.as_object().unwrap().clone(), at };
+        let sign_in = |identity| IdentitySignIn {
+            identity,
+            attributes: claims.as_object().unwrap().clone(),
+            at,
+            login: Some(Some("10.0.0.1".into())),
+        };
+        let mut kept = accounts.get(ann.id).await.unwrap().unwrap();
+        kept.attributes.insert("department".into(), "old".into());
+        kept.attributes.insert("badge".into(), "7".into());
+        kept.status = AccountStatus::Pending;
+        accounts.update(&change(kept.clone(), kept.updated_at)).await.unwrap();
         accounts.record_identity_sign_in(&sign_in(link(ann.id, "s-ann"))).await.unwrap();
         let stored = accounts.get(ann.id).await.unwrap().unwrap();
-        assert_eq!(serde_json::Value::Object(stored.attributes), claims);
+        assert_eq!(
+            serde_json::Value::Object(stored.attributes),
+            serde_json::json!({"badge": "7", "department": "R&D", "groups": ["a", "b"]})
+        );
         assert_eq!(stored.source, AccountSource::Oidc);
+        assert_eq!((stored.status, stored.last_login_ip.as_deref()), (AccountStatus::Active, Some("10.0.0.1")));
 
         // one identity per account and provider, one account per identity
         let bob = account("bob@example.com");
@@ -915,9 +929,31 @@ both_backends! {
         let listed = accounts.identities(bob.id).await.unwrap();
         assert_eq!(listed.iter().map(|l| l.subject.as_str()).collect::<Vec<_>>(), ["s-bob"]);
 
-        // unlinking, and soft deletion, free the identity
-        assert!(accounts.unlink_identity(bob.id, "corp").await.unwrap());
-        assert!(!accounts.unlink_identity(bob.id, "corp").await.unwrap());
+        // a partner-provisioned source stays; a banned account is refused with nothing written
+        let mut carol = account("carol@example.com");
+        carol.source = AccountSource::Ldap;
+        carol.external_id = Some("ldap-1".into());
+        carol.status = AccountStatus::Banned;
+        accounts.insert(&carol, &[], &[]).await.unwrap();
+        let err = accounts.record_identity_sign_in(&sign_in(link(carol.id, "s-carol"))).await.unwrap_err();
+        assert!(matches!(err, DomainError::AccountBanned), "{err:?}");
+        assert_eq!(accounts.find_live_by_identity("corp", "s-carol").await.unwrap(), None);
+        let mut unbanned = accounts.get(carol.id).await.unwrap().unwrap();
+        unbanned.status = AccountStatus::Active;
+        accounts.update(&change(unbanned.clone(), unbanned.updated_at)).await.unwrap();
+        accounts.record_identity_sign_in(&sign_in(link(carol.id, "s-carol"))).await.unwrap();
+        assert_eq!(accounts.get(carol.id).await.unwrap().unwrap().source, AccountSource::Ldap);
+
+        // the only way in stays; unlinking, and soft deletion, free the identity
+        assert_eq!(accounts.unlink_identity(ann.id, "corp").await.unwrap(), Unlinked::Removed, "ann has a password");
+        let mut passwordless = account("dan@example.com");
+        passwordless.password_hash = None;
+        accounts.insert(&passwordless, &[], &[]).await.unwrap();
+        accounts.record_identity_sign_in(&sign_in(link(passwordless.id, "s-dan"))).await.unwrap();
+        assert_eq!(accounts.unlink_identity(passwordless.id, "corp").await.unwrap(), Unlinked::OnlyWayIn);
+        assert!(accounts.find_live_by_identity("corp", "s-dan").await.unwrap().is_some());
+        assert_eq!(accounts.unlink_identity(bob.id, "corp").await.unwrap(), Unlinked::Removed);
+        assert_eq!(accounts.unlink_identity(bob.id, "corp").await.unwrap(), Unlinked::NotLinked);
         accounts.record_identity_sign_in(&sign_in(link(bob.id, "s-bob"))).await.unwrap();
         accounts.soft_delete(&[bob.id], at, &[]).await.unwrap();
         assert_eq!(accounts.find_live_by_identity("corp", "s-bob").await.unwrap(), None);

@@ -67,7 +67,8 @@ pub trait AccountRepository: Send + Sync {
 
     /// Live accounts whose login name, name, description, phone or email contains `query` (case-insensitive;
     /// all live accounts without a query), oldest first, `limit` from `offset`, with the total when `count` (a
-    /// count over a common term reads every match, so callers ask only when they show it).
+    /// count over a common term reads every match, so callers ask only when they show it). A query of one or
+    /// two characters matches the start of the login name, name, email or phone instead.
     async fn search(
         &self,
         query: Option<String>,
@@ -162,16 +163,29 @@ pub trait AccountRepository: Send + Sync {
     async fn identities(&self, account_id: Uuid) -> DomainResult<Vec<LinkedIdentity>>;
 
     /// Records a sign-in through a provider in one transaction: links the identity when the link is missing
-    /// (keeping its email current otherwise), replaces the account's `attributes` by the provider's claims and
-    /// sets its source to `oidc`.
+    /// (keeping its email current otherwise), merges the provider's claims into the account's `attributes`
+    /// (the provider's keys win), turns a `local` source into `oidc`, and records the login when asked.
     ///
     /// # Errors
-    /// [`DomainError::Conflict`] naming `identity` (nothing written) when the identity is linked to another
-    /// account, or the account to another identity at this provider.
+    /// [`DomainError::Conflict`] naming `identity` when the identity is linked to another account, or the account
+    /// to another identity at this provider; [`DomainError::AccountBanned`] when the account is deleted, banned or
+    /// closed. Nothing is written then.
     async fn record_identity_sign_in(&self, sign_in: &IdentitySignIn) -> DomainResult<()>;
 
-    /// Removes the account's link to this provider; `false` when there was none.
-    async fn unlink_identity(&self, account_id: Uuid, provider: &str) -> DomainResult<bool>;
+    /// Removes the account's link to this provider, unless it is the account's only way in (no password, no
+    /// other link): decided and written in one transaction.
+    async fn unlink_identity(&self, account_id: Uuid, provider: &str) -> DomainResult<Unlinked>;
+}
+
+/// What [`AccountRepository::unlink_identity`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unlinked {
+    /// The link is gone.
+    Removed,
+    /// The account had no link to the provider.
+    NotLinked,
+    /// The link is the account's only way in: kept.
+    OnlyWayIn,
 }
 
 /// A new account with the memberships it starts with.

@@ -91,7 +91,6 @@ struct GitHubUser {
     id: u64,
     login: String,
     name: Option<String>,
-    email: Option<String>,
     avatar_url: Option<String>,
     html_url: Option<String>,
     company: Option<String>,
@@ -108,8 +107,9 @@ struct GitHubEmail {
 }
 
 /// The identity of a GitHub `GET /user` body and, when readable, its `GET /user/emails` body: the subject is
-/// the numeric user id; the address is the primary verified one, else another verified one, else the public
-/// profile address or `{id}+{login}@users.noreply.github.com`, both unverified.
+/// the numeric user id; the address is the primary verified one, else another verified one, else the user's
+/// no-reply address `{id}+{login}@users.noreply.github.com` (GitHub's own, so it counts as verified). The
+/// public profile address is never used: GitHub does not vouch for it.
 ///
 /// # Errors
 /// When the user body is not a GitHub user.
@@ -126,17 +126,9 @@ pub fn github_identity(
         .max_by_key(|e| e.primary)
         .map(|e| e.email.trim().to_owned())
         .filter(|e| !e.is_empty());
-    let (email, email_verified) = match verified {
-        Some(email) => (email, true),
-        None => (
-            user.email
-                .clone()
-                .map(|e| e.trim().to_owned())
-                .filter(|e| !e.is_empty())
-                .unwrap_or_else(|| format!("{}+{}@users.noreply.github.com", user.id, user.login)),
-            false,
-        ),
-    };
+    // GitHub's no-reply address is built from the user id, so it belongs to this user whatever they verified;
+    // the public profile address is not checked by GitHub and is not used
+    let email = verified.unwrap_or_else(|| format!("{}+{}@users.noreply.github.com", user.id, user.login));
     let mut attributes = Map::new();
     attributes.insert("login".into(), Value::from(user.login.clone()));
     let optional = [
@@ -156,7 +148,7 @@ pub fn github_identity(
         provider: provider.to_owned(),
         subject: user.id.to_string(),
         email: Some(email),
-        email_verified,
+        email_verified: true,
         name: Some(name),
         attributes,
     })
@@ -196,20 +188,20 @@ mod tests {
     }
 
     #[test]
-    fn without_a_verified_address_the_public_one_or_the_noreply_one_stands_unverified() {
+    fn without_a_verified_address_the_noreply_one_stands_and_the_public_one_is_never_used() {
         let only_unverified = br#"[{"email": "x@example.com", "verified": false, "primary": true}]"#;
         let identity = github_identity("github", USER.as_bytes(), Some(only_unverified)).unwrap();
-        assert_eq!((identity.email.as_deref(), identity.email_verified), (Some("octocat@github.com"), false));
+        assert_eq!(identity.email.as_deref(), Some("583231+octocat@users.noreply.github.com"));
+        assert!(identity.email_verified, "the no-reply address is the user's own");
 
         let private = br#"{"login": "hubot", "id": 42, "name": null, "email": null}"#;
         let identity = github_identity("github", private, None).unwrap();
         assert_eq!(identity.email.as_deref(), Some("42+hubot@users.noreply.github.com"));
-        assert!(!identity.email_verified);
         assert_eq!(identity.name.as_deref(), Some("hubot"), "the login stands in for a missing name");
 
         // a scope-less token gets an error object instead of the list: ignored
-        let identity = github_identity("github", private, Some(br#"{"message": "Not Found"}"#)).unwrap();
-        assert!(!identity.email_verified);
+        let identity = github_identity("github", USER.as_bytes(), Some(br#"{"message": "Not Found"}"#)).unwrap();
+        assert_eq!(identity.email.as_deref(), Some("583231+octocat@users.noreply.github.com"));
     }
 
     #[test]

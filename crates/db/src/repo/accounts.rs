@@ -1,11 +1,11 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Text};
 use domain::model::{
     Account, AccountFilter, AccountOrder, AccountSortKey, AuditEvent, GroupMembership, GroupRole, IdentitySignIn,
     LinkedIdentity, Page, PageRequest, TenantMembership, WireEnum,
 };
-use domain::ports::{AccountChange, AccountRepository, NewAccountEntry, PasswordReset, WantedIdentifiers};
+use domain::ports::{AccountChange, AccountRepository, NewAccountEntry, PasswordReset, Unlinked, WantedIdentifiers};
 use domain::{DomainError, DomainResult};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -116,6 +116,26 @@ impl DieselAccounts {
     }
 }
 
+/// Records a login inside the caller's transaction: last login time and address, pending → active.
+pub(crate) fn mark_login(
+    conn: &mut crate::DbConnection,
+    id: &str,
+    at: OffsetDateTime,
+    ip: Option<String>,
+) -> Result<(), RepoError> {
+    diesel::update(accounts::table.find(id))
+        .set((
+            accounts::last_login_at.eq(Some(to_db(at))),
+            accounts::last_login_ip.eq(ip),
+            accounts::last_active_at.eq(Some(to_db(at))),
+        ))
+        .execute(conn)?;
+    diesel::update(accounts::table.find(id).filter(accounts::status.eq("pending")))
+        .set((accounts::status.eq("active"), accounts::initialized_at.eq(Some(to_db(at)))))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Saves one account change inside the caller's transaction (see [`AccountRepository::update`]).
 fn apply_change(conn: &mut crate::DbConnection, change: &AccountChange) -> Result<(), RepoError> {
     let row = AccountRow::from(&change.account);
@@ -147,11 +167,87 @@ fn apply_change(conn: &mut crate::DbConnection, change: &AccountChange) -> Resul
     Ok(())
 }
 
-/// What `q` is matched against, followed by `LIKE <pattern>`; the same expression as the trigram index of
-/// migration `2026-11-24-000003_account_search`.
-const SEARCH_EXPRESSION: &str =
-    "lower(coalesce(username, '') || ' ' || name || ' ' || coalesce(description, '') || ' ' \
-     || coalesce(phone, '') || ' ' || coalesce(email, '')) LIKE ";
+/// A search term of three characters or more matches anywhere in this text: the expression of the trigram index
+/// of migration `2026-11-24-000003_account_search`. `{p}` stands for the pattern.
+const SUBSTRING_CONDITION: &str = "lower(coalesce(username, '') || ' ' || name || ' ' || coalesce(description, '') \
+     || ' ' || coalesce(phone, '') || ' ' || coalesce(email, '')) LIKE {p} ESCAPE '\\'";
+
+/// A shorter term matches the beginning of the login name, name, email or phone: the expressions of the prefix
+/// indexes of migration `2026-11-26-000006_account_prefix_search`.
+const PREFIX_CONDITION: &str = "(lower(username) LIKE {p} ESCAPE '\\' OR lower(name) LIKE {p} ESCAPE '\\' \
+     OR email_key LIKE {p} ESCAPE '\\' OR phone LIKE {p} ESCAPE '\\')";
+
+/// Live accounts, oldest first, that a search reads in order before it asks an index: a term that matches
+/// often fills its page within them (an index would hand over every match to be sorted), a rare one does not
+/// and is looked up in the index, which then holds few matches.
+const SEARCH_WALK_ROWS: i64 = 20_000;
+
+/// A search term as a condition template and its `LIKE` pattern (lower-cased, with `\`, `%` and `_` escaped).
+fn search_condition(term: &str) -> (&'static str, String) {
+    let term = term.to_lowercase();
+    let escaped = term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    if term.chars().count() < 3 {
+        (PREFIX_CONDITION, format!("{escaped}%"))
+    } else {
+        (SUBSTRING_CONDITION, format!("%{escaped}%"))
+    }
+}
+
+/// The condition as a Diesel expression, the pattern bound at each `{p}` (the templates above have one or four).
+fn bound_condition(template: &'static str, pattern: &str) -> Condition {
+    use diesel::dsl::sql;
+    let p = || pattern.to_owned();
+    match template.split("{p}").collect::<Vec<_>>()[..] {
+        [a, b, c, d, e] => Box::new(
+            sql::<Bool>(a)
+                .bind::<Text, _>(p())
+                .sql(b)
+                .bind::<Text, _>(p())
+                .sql(c)
+                .bind::<Text, _>(p())
+                .sql(d)
+                .bind::<Text, _>(p())
+                .sql(e),
+        ),
+        [a, b] => Box::new(sql::<Bool>(a).bind::<Text, _>(p()).sql(b)),
+        _ => unreachable!("search condition templates hold one or four patterns"),
+    }
+}
+
+/// No condition.
+fn all_accounts() -> Condition {
+    Box::new(diesel::dsl::sql::<Bool>("1 = 1"))
+}
+
+#[derive(QueryableByName)]
+struct FoundId {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+/// The ids of page `offset, limit` among the matches in the first [`SEARCH_WALK_ROWS`] live accounts, oldest
+/// first (complete only when it holds `limit` ids: the window held all the matches before them).
+fn walk_for_page(
+    conn: &mut crate::DbConnection,
+    template: &str,
+    pattern: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<String>, RepoError> {
+    let statement = format!(
+        "SELECT id FROM (SELECT id, created_at, username, name, description, phone, email, email_key \
+         FROM accounts WHERE deleted_at IS NULL ORDER BY created_at, id LIMIT $1) AS walked \
+         WHERE {} ORDER BY created_at, id LIMIT $3 OFFSET $4",
+        template.replace("{p}", "$2")
+    );
+    let found: Vec<FoundId> = diesel::sql_query(crate::repo::for_backend(conn, &statement))
+        .bind::<BigInt, _>(SEARCH_WALK_ROWS)
+        .bind::<Text, _>(pattern)
+        .bind::<BigInt, _>(limit)
+        .bind::<BigInt, _>(offset)
+        .load(conn)?;
+    Ok(found.into_iter().map(|f| f.id).collect())
+}
 
 /// Accounts in the database.
 #[derive(Debug, Clone)]
@@ -356,18 +452,31 @@ impl AccountRepository for DieselAccounts {
         limit: i64,
         count: bool,
     ) -> DomainResult<(Vec<Account>, Option<i64>)> {
-        let pattern = query.map(|q| {
-            let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            format!("%{escaped}%")
-        });
-        self.list_where(AccountOrder::default(), offset, limit, count, move || match &pattern {
-            // the expression of the trigram index `accounts_search_trgm`
-            Some(p) => {
-                Box::new(diesel::dsl::sql::<Bool>(SEARCH_EXPRESSION).bind::<Text, _>(p.clone()).sql(" ESCAPE '\\'"))
+        let Some((template, pattern)) = query.as_deref().filter(|q| !q.is_empty()).map(search_condition) else {
+            return self.list_where(AccountOrder::default(), offset, limit, count, all_accounts).await;
+        };
+        if !count && limit > 0 {
+            let walked = {
+                let pattern = pattern.clone();
+                self.db.run(move |conn| walk_for_page(conn, template, &pattern, offset, limit)).await?
+            };
+            if i64::try_from(walked.len()).is_ok_and(|n| n == limit) {
+                let rows = self
+                    .db
+                    .run(move |conn| {
+                        let mut rows: Vec<AccountRow> = accounts::table
+                            .filter(accounts::id.eq_any(&walked))
+                            .select(AccountRow::as_select())
+                            .load(conn)?;
+                        rows.sort_by_key(|r| walked.iter().position(|id| *id == r.id));
+                        Ok(rows)
+                    })
+                    .await?;
+                return Ok((rows.into_iter().map(AccountRow::into_domain).collect::<DomainResult<_>>()?, None));
             }
-            None => Box::new(diesel::dsl::sql::<Bool>("1 = 1")),
-        })
-        .await
+        }
+        self.list_where(AccountOrder::default(), offset, limit, count, move || bound_condition(template, &pattern))
+            .await
     }
 
     async fn filter(
@@ -504,22 +613,7 @@ impl AccountRepository for DieselAccounts {
     }
 
     async fn record_login(&self, id: Uuid, at: OffsetDateTime, ip: Option<String>) -> DomainResult<()> {
-        self.db
-            .write(move |conn| {
-                let id = id_to_db(id);
-                diesel::update(accounts::table.find(&id))
-                    .set((
-                        accounts::last_login_at.eq(Some(to_db(at))),
-                        accounts::last_login_ip.eq(ip),
-                        accounts::last_active_at.eq(Some(to_db(at))),
-                    ))
-                    .execute(conn)?;
-                diesel::update(accounts::table.find(&id).filter(accounts::status.eq("pending")))
-                    .set((accounts::status.eq("active"), accounts::initialized_at.eq(Some(to_db(at)))))
-                    .execute(conn)?;
-                Ok(())
-            })
-            .await
+        self.db.write(move |conn| mark_login(conn, &id_to_db(id), at, ip)).await
     }
 
     async fn touch_active(&self, id: Uuid, at: OffsetDateTime) -> DomainResult<()> {
@@ -613,18 +707,8 @@ impl AccountRepository for DieselAccounts {
         self.db.write(move |conn| crate::repo::identities::record_sign_in(conn, &sign_in)).await
     }
 
-    async fn unlink_identity(&self, account_id: Uuid, provider: &str) -> DomainResult<bool> {
+    async fn unlink_identity(&self, account_id: Uuid, provider: &str) -> DomainResult<Unlinked> {
         let provider = provider.to_owned();
-        self.db
-            .write(move |conn| {
-                let removed = diesel::delete(
-                    account_identities::table
-                        .filter(account_identities::account_id.eq(id_to_db(account_id)))
-                        .filter(account_identities::provider.eq(provider)),
-                )
-                .execute(conn)?;
-                Ok(removed > 0)
-            })
-            .await
+        self.db.write(move |conn| crate::repo::identities::unlink(conn, &id_to_db(account_id), &provider)).await
     }
 }

@@ -1,7 +1,8 @@
 //! Links between accounts and identities at external sign-in providers (`account_identities`).
 
 use diesel::prelude::*;
-use domain::model::{AccountSource, IdentitySignIn, LinkedIdentity, WireEnum};
+use domain::model::{AccountSource, AccountStatus, IdentitySignIn, LinkedIdentity, WireEnum};
+use domain::ports::Unlinked;
 use domain::DomainError;
 
 use crate::conn::DbConnection;
@@ -24,7 +25,8 @@ pub(crate) fn insert_identity(conn: &mut DbConnection, link: &LinkedIdentity) ->
     Ok(())
 }
 
-/// Links (or keeps linked) the identity, then gives the account the provider's claims and the `oidc` source.
+/// Links (or keeps linked) the identity, merges the provider's claims into the account's attributes, turns a
+/// `local` source into `oidc` and records the login, refusing banned and closed accounts.
 pub(crate) fn record_sign_in(conn: &mut DbConnection, sign_in: &IdentitySignIn) -> Result<(), RepoError> {
     let link = &sign_in.identity;
     let account_id = id_to_db(link.account_id);
@@ -42,18 +44,56 @@ pub(crate) fn record_sign_in(conn: &mut DbConnection, sign_in: &IdentitySignIn) 
         }
         None => insert_identity(conn, link)?,
     }
-    let attributes = serde_json::Value::Object(sign_in.attributes.clone()).to_string();
-    let updated = diesel::update(accounts::table.find(&account_id))
+    let current: Option<(String, String)> = accounts::table
+        .find(&account_id)
+        .filter(accounts::deleted_at.is_null())
+        .filter(accounts::status.ne_all([AccountStatus::Banned.as_str(), AccountStatus::Closed.as_str()]))
+        .select((accounts::attributes, accounts::source))
+        .first(conn)
+        .optional()?;
+    let Some((attributes, source)) = current else { return Err(DomainError::AccountBanned.into()) };
+    let mut merged: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&attributes).unwrap_or_default();
+    merged.extend(sign_in.attributes.clone());
+    let source = if source == AccountSource::Local.as_str() { AccountSource::Oidc.as_str().to_owned() } else { source };
+    diesel::update(accounts::table.find(&account_id))
         .set((
-            accounts::attributes.eq(attributes),
-            accounts::source.eq(AccountSource::Oidc.as_str()),
+            accounts::attributes.eq(serde_json::Value::Object(merged).to_string()),
+            accounts::source.eq(source),
             accounts::updated_at.eq(to_db(sign_in.at)),
         ))
         .execute(conn)?;
-    if updated == 0 {
-        return Err(DomainError::NotFound { entity: "account" }.into());
+    if let Some(ip) = &sign_in.login {
+        crate::repo::accounts::mark_login(conn, &account_id, sign_in.at, ip.clone())?;
     }
     Ok(())
+}
+
+/// Removes the account's link to `provider` unless it is the account's only way in (no password, no other
+/// link), deciding in the same transaction.
+pub(crate) fn unlink(conn: &mut DbConnection, account_id: &str, provider: &str) -> Result<Unlinked, RepoError> {
+    let links: Vec<String> = account_identities::table
+        .filter(account_identities::account_id.eq(account_id))
+        .select(account_identities::provider)
+        .load(conn)?;
+    if !links.iter().any(|p| p == provider) {
+        return Ok(Unlinked::NotLinked);
+    }
+    let has_password = accounts::table
+        .find(account_id)
+        .filter(accounts::password_hash.is_not_null())
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
+    if !has_password && links.len() == 1 {
+        return Ok(Unlinked::OnlyWayIn);
+    }
+    diesel::delete(
+        account_identities::table
+            .filter(account_identities::account_id.eq(account_id))
+            .filter(account_identities::provider.eq(provider)),
+    )
+    .execute(conn)?;
+    Ok(Unlinked::Removed)
 }
 
 /// The account's links, oldest first.

@@ -37,8 +37,8 @@ pub struct LinkedIdentity {
     pub created_at: OffsetDateTime,
 }
 
-/// A sign-in through a provider, stored with the account it signs in: the link (made when missing) and the
-/// provider's claims, which replace the account's `attributes` and set its source to `oidc`.
+/// A sign-in through a provider, stored with the account it signs in: the link (made when missing), the
+/// provider's claims merged into the account's `attributes` (a `local` source becomes `oidc`), and the login.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IdentitySignIn {
     /// The link.
@@ -47,4 +47,7 @@ pub struct IdentitySignIn {
     pub attributes: Map<String, Value>,
     /// When.
     pub at: OffsetDateTime,
+    /// The login to record (last login time and client address; pending → active), or `None` when the
+    /// identity is only linked (an invited account that still has to be activated).
+    pub login: Option<Option<String>>,
 }

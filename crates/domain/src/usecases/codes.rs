@@ -366,6 +366,36 @@ impl UseCases {
         Ok((digest, code))
     }
 
+    /// A new, initialized account of someone who signed up for `email` (named `name`, else after the address's
+    /// local part), in `language` with its default timezone.
+    pub(super) fn self_registered(
+        &self,
+        name: Option<String>,
+        email: &str,
+        language: &'static str,
+        now: OffsetDateTime,
+    ) -> Account {
+        let name = name
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_owned())
+            .chars()
+            .take(DisplayName::MAX_CHARS)
+            .collect();
+        let mut account = Account::new(self.ports.ids.new_id(), name, Some(email.to_owned()), now);
+        account.initialized_at = Some(now);
+        account.interface_language = language.to_owned();
+        account.timezone = default_timezone(language).to_owned();
+        account
+    }
+
+    /// The group a self-registered account founds, named after it with a random suffix.
+    pub(super) fn found_own_group(&self, account: &Account, now: OffsetDateTime) -> crate::model::GroupFounding {
+        let suffix = self.ports.ids.new_id().simple().to_string();
+        let group_name = format!("{}'s group {}", account.name, &suffix[..8]);
+        self.found_group(account.clone(), group_name, now)
+    }
+
     /// Creates the account of a confirmed address with its own group, redeeming the code, and signs it in.
     async fn register_with_code(
         &self,
@@ -374,24 +404,12 @@ impl UseCases {
         cmd: CodeRedemption,
     ) -> DomainResult<TokenPair> {
         let now = self.ports.clock.now();
-        let name = match cmd.name {
-            Some(name) => name.into_inner(),
-            None => code.email.split('@').next().unwrap_or_default().chars().take(DisplayName::MAX_CHARS).collect(),
-        };
         let language = crate::values::parse_language("language", &code.language).unwrap_or("en-US");
-        let mut account = Account::new(self.ports.ids.new_id(), name, Some(code.email.clone()), now);
+        let mut account = self.self_registered(cmd.name.map(DisplayName::into_inner), &code.email, language, now);
         account.password_hash = Some(self.ports.hasher.hash(&cmd.password).await?);
         account.password_changed_at = Some(now);
-        account.initialized_at = Some(now);
-        account.interface_language = language.to_owned();
-        account.timezone = default_timezone(language).to_owned();
-        let suffix = self.ports.ids.new_id().simple().to_string();
-        let group_name = format!("{}'s group {}", account.name, &suffix[..8]);
-        let registration = Registration {
-            founding: self.found_group(account.clone(), group_name, now),
-            code: Some(digest),
-            identity: None,
-        };
+        let registration =
+            Registration { founding: self.found_own_group(&account, now), code: Some(digest), identity: None };
         match self.ports.directory.register(&registration).await {
             Ok(true) => {}
             Ok(false) => return Err(DomainError::InvalidCodeToken),

@@ -119,7 +119,8 @@ impl Default for ProvisionedAccount {
     }
 }
 
-/// The source an account may have given its external id: `local` exactly when it has none.
+/// The source an account may have given its external id: `local` only without one; without one, `local` or
+/// `oidc` (an account that signs in through a provider needs no id in a partner's directory).
 fn checked_source(source: Option<AccountSource>, has_external_id: bool) -> DomainResult<AccountSource> {
     match (source, has_external_id) {
         (None, false) => Ok(AccountSource::Local),
@@ -127,8 +128,8 @@ fn checked_source(source: Option<AccountSource>, has_external_id: bool) -> Domai
         (Some(AccountSource::Local), true) => {
             Err(DomainError::invalid("source", "An account with an external id cannot have the source local."))
         }
-        (Some(s), false) if s != AccountSource::Local => {
-            Err(DomainError::invalid("source", "An account without an external id has the source local."))
+        (Some(s), false) if !matches!(s, AccountSource::Local | AccountSource::Oidc) => {
+            Err(DomainError::invalid("source", "An account without an external id has the source local or oidc."))
         }
         (Some(s), _) => Ok(s),
     }

@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult, SignInRefusal};
 use crate::model::{Account, AccountSource, ExternalIdentity, IdentitySignIn, LinkedIdentity, Registration, TokenPair};
-use crate::ports::AuthorizationRequest;
-use crate::values::{default_timezone, email_key, DisplayName};
+use crate::ports::{AuthorizationRequest, Unlinked};
+use crate::values::{email_key, EmailAddress};
 
 use super::UseCases;
 
@@ -71,8 +71,32 @@ struct PendingSignIn {
     expires: i64,
 }
 
-/// A provider's sign-in bound for an account: the link and the claims.
-fn sign_in_of(account_id: Uuid, identity: &ExternalIdentity, at: OffsetDateTime) -> IdentitySignIn {
+/// Most bytes of the provider's claims kept in an account's attributes, and of any one claim.
+const MAX_ATTRIBUTE_BYTES: usize = 16 * 1024;
+const MAX_CLAIM_BYTES: usize = 2 * 1024;
+
+/// The provider's claims that fit the attribute bag: claims over [`MAX_CLAIM_BYTES`] are left out, and claims
+/// stop being added at [`MAX_ATTRIBUTE_BYTES`] in all.
+fn bounded_attributes(identity: &ExternalIdentity) -> serde_json::Map<String, serde_json::Value> {
+    let mut kept = serde_json::Map::new();
+    let mut total = 0;
+    for (key, value) in &identity.attributes {
+        let size = key.len() + value.to_string().len();
+        if size <= MAX_CLAIM_BYTES && total + size <= MAX_ATTRIBUTE_BYTES {
+            total += size;
+            kept.insert(key.clone(), value.clone());
+        }
+    }
+    kept
+}
+
+/// A provider's sign-in bound for an account: the link, the claims and, when `login` is given, the login.
+fn sign_in_of(
+    account_id: Uuid,
+    identity: &ExternalIdentity,
+    at: OffsetDateTime,
+    login: Option<Option<String>>,
+) -> IdentitySignIn {
     IdentitySignIn {
         identity: LinkedIdentity {
             account_id,
@@ -81,8 +105,9 @@ fn sign_in_of(account_id: Uuid, identity: &ExternalIdentity, at: OffsetDateTime)
             email: identity.email.clone(),
             created_at: at,
         },
-        attributes: identity.attributes.clone(),
+        attributes: bounded_attributes(identity),
         at,
+        login,
     }
 }
 
@@ -160,47 +185,54 @@ impl UseCases {
         let request =
             AuthorizationRequest { state: pending.state, nonce: pending.nonce, pkce_verifier: pending.verifier };
         let identity = self.ports.sign_in.identify(&callback.provider, code, &request).await?;
-        let verified_key = identity.email.as_deref().filter(|_| identity.email_verified).map(email_key);
+        // only an address the provider vouches for (and that is an address) may find, link or create an account
+        let verified = identity
+            .email
+            .as_deref()
+            .filter(|_| identity.email_verified)
+            .and_then(|e| EmailAddress::parse("email", e).ok());
 
         if let Some(token) = pending.invitation {
             if let Some((invitation, _, account)) = self.live_invitation(token, None, None).await? {
-                if verified_key.as_deref() != Some(email_key(&invitation.email).as_str()) {
+                if verified.as_ref().map(EmailAddress::key) != Some(email_key(&invitation.email)) {
                     return Err(DomainError::InvalidInvitation);
                 }
+                self.check_console_entry(&account, now).await?;
                 self.ports
                     .accounts
-                    .record_identity_sign_in(&sign_in_of(account.id, &identity, now))
+                    .record_identity_sign_in(&sign_in_of(account.id, &identity, now, None))
                     .await
                     .map_err(identity_conflict)?;
                 return Ok(SocialLanding::Invitation { token });
             }
         }
 
-        let linked = self.ports.accounts.find_live_by_identity(&identity.provider, &identity.subject).await?;
-        let account = match (linked, &verified_key) {
-            (Some(account), _) => Some(account),
-            (None, Some(key)) => self.ports.accounts.find_live_by_email(key).await?,
-            (None, None) => {
-                let holder = match identity.email.as_deref() {
-                    Some(email) => self.ports.accounts.find_live_by_email(&email_key(email)).await?,
-                    None => None,
+        let account = match self.ports.accounts.find_live_by_identity(&identity.provider, &identity.subject).await? {
+            Some(account) => account,
+            None => {
+                let Some(email) = verified else {
+                    let reason =
+                        if identity.email.is_some() { SignInRefusal::EmailUnverified } else { SignInRefusal::NoEmail };
+                    return Err(refused(reason));
                 };
-                if holder.is_some() {
-                    return Err(refused(SignInRefusal::EmailUnverified));
+                match self.ports.accounts.find_live_by_email(&email.key()).await? {
+                    Some(account) => account,
+                    None => {
+                        return self
+                            .register_social_account(&identity, &email, &callback, now)
+                            .await
+                            .map(SocialLanding::Session)
+                    }
                 }
-                None
             }
-        };
-        let Some(account) = account else {
-            return self.register_social_account(&identity, &callback, now).await.map(SocialLanding::Session);
         };
         self.check_console_entry(&account, now).await?;
         self.ports
             .accounts
-            .record_identity_sign_in(&sign_in_of(account.id, &identity, now))
+            .record_identity_sign_in(&sign_in_of(account.id, &identity, now, Some(callback.ip.clone())))
             .await
             .map_err(identity_conflict)?;
-        self.enter_console(&account, now, callback.ip).await.map(SocialLanding::Session)
+        self.start_session(&account, now, callback.ip).await.map(SocialLanding::Session)
     }
 
     /// Opens the browser's sealed attempt, checks it against the callback and uses its state up.
@@ -224,48 +256,35 @@ impl UseCases {
         Ok(pending)
     }
 
-    /// Creates an account for a person the provider introduced, founding its own group as a self-registration
-    /// does, with the identity linked in the same transaction, and signs it in.
+    /// Creates an account for a person the provider introduced with a verified address, founding its own group
+    /// as a self-registration does, with the identity linked in the same transaction, and signs it in.
     async fn register_social_account(
         &self,
         identity: &ExternalIdentity,
+        email: &EmailAddress,
         callback: &SocialCallback,
         now: OffsetDateTime,
     ) -> DomainResult<TokenPair> {
         if !self.settings.allow_register {
             return Err(DomainError::AccountNotFound);
         }
-        let email = identity.email.clone().ok_or(refused(SignInRefusal::NoEmail))?;
-        let name: String = identity
-            .name
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| email.split('@').next().unwrap_or_default())
-            .chars()
-            .take(DisplayName::MAX_CHARS)
-            .collect();
-        let mut account = Account::new(self.ports.ids.new_id(), name, Some(email), now);
+        let mut account = self.self_registered(identity.name.clone(), email.as_str(), callback.language, now);
         account.source = AccountSource::Oidc;
-        account.attributes = identity.attributes.clone();
-        account.initialized_at = Some(now);
-        account.interface_language = callback.language.to_owned();
-        account.timezone = default_timezone(callback.language).to_owned();
-        let suffix = self.ports.ids.new_id().simple().to_string();
-        let group_name = format!("{}'s group {}", account.name, &suffix[..8]);
-        let link = sign_in_of(account.id, identity, now).identity;
-        let registration = Registration {
-            founding: self.found_group(account.clone(), group_name, now),
-            code: None,
-            identity: Some(link),
-        };
+        account.attributes = bounded_attributes(identity);
+        account.last_login_at = Some(now);
+        account.last_login_ip = callback.ip.clone();
+        let link = sign_in_of(account.id, identity, now, None).identity;
+        let registration =
+            Registration { founding: self.found_own_group(&account, now), code: None, identity: Some(link) };
         match self.ports.directory.register(&registration).await {
             Ok(_) => {}
-            // someone took the address or the identity between the lookups and the write
-            Err(DomainError::Conflict { field: "email" }) => return Err(refused(SignInRefusal::EmailUnverified)),
-            Err(other) => return Err(identity_conflict(other)),
+            // the same person twice at once (two tabs): the retry finds the account the other one created
+            Err(DomainError::Conflict { field: "email" | "identity" }) => {
+                return Err(refused(SignInRefusal::InvalidState))
+            }
+            Err(other) => return Err(other),
         }
-        self.enter_console(&account, now, callback.ip.clone()).await
+        self.start_session(&account, now, callback.ip.clone()).await
     }
 
     /// The provider identities linked to the account.
@@ -284,26 +303,19 @@ impl UseCases {
     /// `NotFound` when the account has no link to it; `Invalid` naming `provider` when the link is the
     /// account's only way to sign in (no password, no other identity).
     pub async fn unlink_identity(&self, account: &Account, provider: &str) -> DomainResult<()> {
-        let links = self.ports.accounts.identities(account.id).await?;
-        if !links.iter().any(|l| l.provider == provider) {
-            return Err(DomainError::NotFound { entity: "identity" });
-        }
-        if account.password_hash.is_none() && links.len() == 1 {
-            return Err(DomainError::invalid(
+        match self.ports.accounts.unlink_identity(account.id, provider).await? {
+            Unlinked::Removed => Ok(()),
+            Unlinked::NotLinked => Err(DomainError::NotFound { entity: "identity" }),
+            Unlinked::OnlyWayIn => Err(DomainError::invalid(
                 "provider",
                 "This is the account's only way to sign in: set a password before removing it.",
-            ));
+            )),
         }
-        if !self.ports.accounts.unlink_identity(account.id, provider).await? {
-            return Err(DomainError::NotFound { entity: "identity" });
-        }
-        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use mockall::predicate::eq;
     use time::Duration;
 
     use super::*;
@@ -369,11 +381,10 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_unverified_address_held_by_an_account_is_neither_linked_nor_registered() {
+    async fn an_unverified_address_neither_finds_nor_links_nor_registers_an_account() {
         let mut m = Mocks::new();
         comes_back(&mut m, NOW + Duration::minutes(5), identity("Ann@Example.com", false));
-        let holder = Account::new(Uuid::new_v4(), "ann".into(), Some("ann@example.com".into()), NOW);
-        m.accounts.expect_find_live_by_email().with(eq("ann@example.com")).returning(move |_| Ok(Some(holder.clone())));
+        m.accounts.expect_find_live_by_email().never();
         m.accounts.expect_record_identity_sign_in().never();
         m.directory.expect_register().never();
         let open = Settings { allow_register: true, ..Settings::default() };
@@ -396,11 +407,13 @@ mod tests {
         m.accounts
             .expect_record_identity_sign_in()
             .withf(move |s| {
-                s.identity.account_id == id && s.identity.subject == "sub-1" && s.attributes["department"] == "R&D"
+                s.identity.account_id == id
+                    && s.identity.subject == "sub-1"
+                    && s.attributes["department"] == "R&D"
+                    && s.login.is_some()
             })
             .times(1)
             .returning(|_| Ok(()));
-        m.accounts.expect_record_login().returning(|_, _, _| Ok(()));
         m.secrets.expect_new_refresh_token().returning(|| "r".repeat(128));
         m.sessions.expect_start().returning(|_, _, _| Ok(()));
         m.tokens.expect_issue().returning(|_, _, _| Ok("jwt".into()));

@@ -105,6 +105,8 @@ pub(super) async fn authorize(
         language,
         ip: client_ip(&req, state.trust_forwarded_headers),
     };
+    let mut spent = attempt_cookie(&state, String::new(), 0);
+    spent.make_removal();
     let mut response = match state.use_cases.finish_social_sign_in(callback).await {
         Ok(SocialLanding::Session(pair)) => redirect(&format!(
             "{}?access_token={}&refresh_token={}",
@@ -115,11 +117,11 @@ pub(super) async fn authorize(
         Ok(SocialLanding::Invitation { token }) => {
             redirect(&format!("{}/signin/invite-settings?invite_token={token}", web_base(&state)))
         }
-        Err(unknown @ DomainError::SignInRefused(SignInRefusal::UnknownProvider)) => return Err(unknown.into()),
+        Err(DomainError::SignInRefused(SignInRefusal::UnknownProvider)) => {
+            return Ok(HttpResponse::BadRequest().cookie(spent).json(json!({"error": "Invalid provider"})));
+        }
         Err(other) => to_sign_in_page(&state, &failure_message(other)),
     };
-    let mut spent = attempt_cookie(&state, String::new(), 0);
-    spent.make_removal();
     Ok(response.cookie(spent).finish())
 }
 
@@ -136,16 +138,11 @@ struct Integrate {
 /// provider (with the link that starts a sign-in when unbound) and per linked one no longer configured.
 pub(super) async fn integrates(
     state: web::Data<AppState>,
-    req: HttpRequest,
     Authenticated(me): Authenticated,
 ) -> Result<HttpResponse, ConsoleError> {
     let linked = state.use_cases.linked_identities(&me).await?;
-    let base = if state.console_api_url.is_empty() {
-        let info = req.connection_info();
-        format!("{}://{}", info.scheme(), info.host())
-    } else {
-        state.console_api_url.trim_end_matches('/').to_owned()
-    };
+    // configuration requires CONSOLE_API_URL whenever a provider is configured
+    let base = state.console_api_url.trim_end_matches('/');
     let bound = |identity: &LinkedIdentity| Integrate {
         provider: identity.provider.clone(),
         created_at: Some(identity.created_at.unix_timestamp()),
