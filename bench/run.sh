@@ -104,7 +104,7 @@ TOKEN=$(login); bearer="Bearer $TOKEN"
 scenario account-ex-list-pages "$CONNS" BENCH_PATH="/console/api/account-ex/list?page={page}&limit=20" \
   BENCH_PAGES=$(( (MEMBERS + 19) / 20 )) BENCH_AUTH="$bearer"
 scenario openapi-q-3chars "$CONNS" BENCH_PATH="/openapi/v1/accounts/?q={q}&limit=20" \
-  BENCH_QUERIES="wan,zha,ser9,12345,ample.org,nna,mül,r77" BENCH_AUTH="Bearer $KEY"
+  BENCH_QUERIES="wan,zha,ser9,12345,ample.org,nna,m%C3%BCl,r77" BENCH_AUTH="Bearer $KEY"
 scenario openapi-q-short "$CONNS" BENCH_PATH="/openapi/v1/accounts/?q={q}&limit=20" \
   BENCH_QUERIES="a,z,%25,_,w,7" BENCH_AUTH="Bearer $KEY"
 scenario group-members "$CONNS" BENCH_PATH="/console/api/enterprise-groups/$GROUP1/members?page={page}&limit=20" \

@@ -18,7 +18,7 @@ function init(args)
   math.randomseed(os.time() + math.floor(os.clock() * 1000000))
 end
 
--- gsub replacement text with `%` escaped
+-- gsub replacement text with `%` escaped (query values must already be percent-encoded: `m%C3%BCl`)
 local function literal(s) return (string.gsub(s, "%%", "%%%%")) end
 
 -- the email of a seeded account that may sign in (every 97th is banned)

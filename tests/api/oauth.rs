@@ -37,6 +37,8 @@ fn people() -> Value {
         "carol": {"email": "carol@example.com", "email_verified": true, "name": "Carol"},
         "mallory": {"email": "mallory@example.com", "email_verified": true, "name": "Mallory"},
         "dave": {"email": "dave@example.com", "email_verified": true, "name": "Dave"},
+        "no-email": {"name": "Nobody"},
+        "alice-again": {"email": "Alice@example.com", "email_verified": true, "name": "Alice, second identity"},
     })
 }
 
@@ -415,6 +417,31 @@ http_test! {
         let r = app.put(&format!("/console/api/account-ex/id?id={bob}"), Some(&admin), json!({"status": "banned"})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         refused(&browser.sign_in(&app, "bob", None).await, "Account is banned.");
+    }
+
+    async fn each_refusal_lands_on_the_sign_in_page_with_its_message(kind) {
+        let (app, _provider) = spawn_with_provider(kind, &[("ALLOW_REGISTER", "true")], json!({})).await;
+        app.admin().await;
+        let mut browser = Browser::new();
+        // no address: nothing to find or create an account with
+        refused(&browser.sign_in(&app, "no-email", None).await, "The provider did not share an email address.");
+        // alice signs up; a second identity at the same provider with her address cannot take her account
+        let token = landed(&browser.sign_in(&app, "alice", None).await);
+        refused(
+            &browser.sign_in(&app, "alice-again", None).await,
+            "This account is already linked to another identity at this provider.",
+        );
+        // console access switched off
+        let id = app.get("/console/api/account/profile", Some(&token)).await.body["id"].as_str().unwrap().to_owned();
+        sql(&app, &format!("UPDATE accounts SET console_access = false WHERE id = '{id}'"));
+        refused(&browser.sign_in(&app, "alice", None).await, "Console login is disabled for this account.");
+        sql(&app, &format!("UPDATE accounts SET console_access = true WHERE id = '{id}'"));
+        // no workspace left
+        sql(&app, &format!("DELETE FROM tenant_members WHERE account_id = '{id}'"));
+        refused(
+            &browser.sign_in(&app, "alice", None).await,
+            "Workspace not found, please contact system admin to invite you to join in a workspace.",
+        );
     }
 
     async fn an_invitation_rides_through_the_provider(kind) {
