@@ -103,11 +103,14 @@ pub struct DbOptions {
     pub pool_size: u32,
     /// How long to wait for a free connection.
     pub acquire_timeout: Duration,
+    /// Open every connection at once and keep them open (a server, whose first burst of requests would
+    /// otherwise wait for connections being opened); otherwise one is kept open and the rest opened on demand.
+    pub open_all: bool,
 }
 
 impl Default for DbOptions {
     fn default() -> Self {
-        Self { pool_size: 10, acquire_timeout: Duration::from_secs(5) }
+        Self { pool_size: 10, acquire_timeout: Duration::from_secs(5), open_all: false }
     }
 }
 
@@ -144,7 +147,7 @@ impl Database {
         }
         let pool = Pool::builder()
             .max_size(options.pool_size)
-            .min_idle(Some(1))
+            .min_idle(Some(if options.open_all { options.pool_size } else { 1 }))
             .connection_timeout(options.acquire_timeout)
             // Checking out does not ping: a broken connection is detected by `has_broken` and replaced.
             .test_on_check_out(false)
