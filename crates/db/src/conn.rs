@@ -1,10 +1,12 @@
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, Pool};
 use domain::{DomainError, DomainResult};
+use tokio::sync::Semaphore;
 
 use crate::error::RepoError;
 
@@ -119,6 +121,10 @@ impl Default for DbOptions {
 pub struct Database {
     pool: Pool<Manager>,
     backend: Backend,
+    /// One permit per pooled connection: a task waits here, without a thread, until a connection is free, so
+    /// only as many blocking threads run database work as there are connections.
+    hops: Arc<Semaphore>,
+    acquire_timeout: Duration,
 }
 
 impl std::fmt::Debug for Database {
@@ -153,7 +159,8 @@ impl Database {
             .test_on_check_out(false)
             .build(Manager { backend: backend.clone() })
             .map_err(|e| format!("cannot connect to the database: {e}"))?;
-        Ok(Self { pool, backend })
+        let hops = Arc::new(Semaphore::new(options.pool_size as usize));
+        Ok(Self { pool, backend, hops, acquire_timeout: options.acquire_timeout })
     }
 
     /// The backend in use.
@@ -169,15 +176,23 @@ impl Database {
         self.pool.get().map_err(|e| format!("no database connection: {e}"))
     }
 
-    /// Runs `work` on the blocking pool with a pooled connection taken there.
+    /// Runs `work` on the blocking pool with a pooled connection taken there, once one is free.
+    ///
+    /// # Errors
+    /// An internal error when no connection is free within the acquire timeout; whatever `work` returns.
     pub async fn run<T, F>(&self, work: F) -> DomainResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
     {
+        let permit = tokio::time::timeout(self.acquire_timeout, Arc::clone(&self.hops).acquire_owned())
+            .await
+            .map_err(|_| DomainError::internal_msg("no database connection: timed out waiting for a free connection"))?
+            .map_err(DomainError::internal)?;
         let pool = self.pool.clone();
         let span = tracing::Span::current();
         let joined = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let _entered = span.enter();
             let mut conn = pool.get().map_err(|e| RepoError::Domain(DomainError::internal(e)))?;
             work(&mut conn)

@@ -78,6 +78,53 @@ fn both_backends_have_the_same_migration_versions() {
 }
 
 both_backends! {
+    async fn work_runs_on_at_most_pool_size_connections_and_waiting_times_out(tdb) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let options = db::DbOptions {
+            pool_size: 2,
+            acquire_timeout: std::time::Duration::from_millis(300),
+            ..Default::default()
+        };
+        let db = db::Database::connect(tdb.url(), &options).unwrap();
+        let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let hops: Vec<_> = (0..8)
+            .map(|_| {
+                let (db, running, most) = (db.clone(), Arc::clone(&running), Arc::clone(&most));
+                tokio::spawn(async move {
+                    db.run(move |_| {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        running.fetch_sub(1, Ordering::SeqCst);
+                        Ok(())
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for hop in hops {
+            hop.await.unwrap().unwrap();
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 2, "work ran beyond the pool's two connections");
+
+        // both connections busy for longer than the acquire timeout: a third caller gives up with an error
+        let busy = |db: db::Database| async move {
+            db.run(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(900));
+                Ok(())
+            })
+            .await
+        };
+        let (first, second) = (tokio::spawn(busy(db.clone())), tokio::spawn(busy(db.clone())));
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let err = db.run(|_| Ok(())).await.unwrap_err();
+        assert!(err.to_string().contains("no database connection"), "{err}");
+        first.await.unwrap().unwrap();
+        second.await.unwrap().unwrap();
+        db.run(|_| Ok(())).await.unwrap();
+    }
+
     async fn migrations_go_down_and_up_again(tdb) {
         let db = tdb.connect();
         let mut conn = db.get().unwrap();

@@ -662,28 +662,27 @@ impl AccountRepository for DieselAccounts {
             .db
             .run(move |conn| {
                 let gid = id_to_db(group_id);
-                // deleted accounts have no memberships: count and page on the membership index alone, then
-                // read the page's accounts by id
+                // Deleted accounts have no memberships: count and page on the membership index alone (an
+                // index-only scan, so an offset skips index entries, not table rows), then read the page's
+                // accounts with their roles by key.
                 let members = group_members::table.filter(group_members::group_id.eq(&gid));
                 let total: i64 = members.count().get_result(conn)?;
-                let page_members: Vec<(String, String)> = members
+                let page_ids: Vec<String> = members
                     .order((group_members::created_at.desc(), group_members::account_id.asc()))
                     .limit(i64::from(page.limit))
                     .offset(page.offset())
-                    .select((group_members::account_id, group_members::role))
+                    .select(group_members::account_id)
                     .load(conn)?;
-                let ids: Vec<&String> = page_members.iter().map(|(id, _)| id).collect();
-                let mut accounts: std::collections::HashMap<String, AccountRow> = accounts::table
-                    .filter(accounts::id.eq_any(&ids))
-                    .select(AccountRow::as_select())
-                    .load::<AccountRow>(conn)?
+                let mut found: std::collections::HashMap<String, (AccountRow, String)> = accounts::table
+                    .inner_join(group_members::table)
+                    .filter(group_members::group_id.eq(&gid))
+                    .filter(accounts::id.eq_any(&page_ids))
+                    .select((AccountRow::as_select(), group_members::role))
+                    .load::<(AccountRow, String)>(conn)?
                     .into_iter()
-                    .map(|row| (row.id.clone(), row))
+                    .map(|(row, role)| (row.id.clone(), (row, role)))
                     .collect();
-                let rows: Vec<(AccountRow, String)> = page_members
-                    .into_iter()
-                    .filter_map(|(id, role)| accounts.remove(&id).map(|row| (row, role)))
-                    .collect();
+                let rows: Vec<(AccountRow, String)> = page_ids.iter().filter_map(|id| found.remove(id)).collect();
                 Ok((rows, total))
             })
             .await?;
