@@ -132,6 +132,28 @@ both_backends! {
         assert!(!db::run_migrations(&mut conn).unwrap().is_empty());
     }
 
+    async fn activity_is_written_only_when_older_than_the_cutoff(tdb) {
+        let repo = DieselAccounts::new(tdb.connect());
+        let a = account("active@example.com");
+        repo.insert(&a, &[], &[]).await.unwrap();
+        let last_active = |r: &DieselAccounts| {
+            let r = r.clone();
+            async move { r.get(a.id).await.unwrap().unwrap().last_active_at }
+        };
+        let t0 = now();
+        // never active: written
+        repo.touch_active(a.id, t0, t0 - Duration::minutes(10)).await.unwrap();
+        assert_eq!(last_active(&repo).await, Some(t0));
+        // active within the interval: left alone
+        let t1 = t0 + Duration::minutes(5);
+        repo.touch_active(a.id, t1, t1 - Duration::minutes(10)).await.unwrap();
+        assert_eq!(last_active(&repo).await, Some(t0));
+        // older than the cutoff: written
+        let t2 = t0 + Duration::minutes(11);
+        repo.touch_active(a.id, t2, t2 - Duration::minutes(10)).await.unwrap();
+        assert_eq!(last_active(&repo).await, Some(t2));
+    }
+
     async fn account_round_trips_every_field(tdb) {
         let repo = DieselAccounts::new(tdb.connect());
         let mut a = account("Ann@Example.com");

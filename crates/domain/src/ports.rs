@@ -139,8 +139,9 @@ pub trait AccountRepository: Send + Sync {
     /// `initialized_at` set.
     async fn record_login(&self, id: Uuid, at: OffsetDateTime, ip: Option<String>) -> DomainResult<()>;
 
-    /// Sets `last_active_at`.
-    async fn touch_active(&self, id: Uuid, at: OffsetDateTime) -> DomainResult<()>;
+    /// Sets `last_active_at` to `at` unless it is already `since` or later, so that the many requests of one
+    /// account arriving together write it once (the others find it fresh, instead of queueing on the row).
+    async fn touch_active(&self, id: Uuid, at: OffsetDateTime, since: OffsetDateTime) -> DomainResult<()>;
 
     /// Replaces the password hash `old` by `new` (upgrading an old scheme after a login); does nothing when the
     /// stored hash is no longer `old` (the password changed meanwhile). Leaves sessions alone.

@@ -635,10 +635,13 @@ impl AccountRepository for DieselAccounts {
         self.db.write(move |conn| mark_login(conn, &id_to_db(id), at, ip)).await
     }
 
-    async fn touch_active(&self, id: Uuid, at: OffsetDateTime) -> DomainResult<()> {
+    async fn touch_active(&self, id: Uuid, at: OffsetDateTime, since: OffsetDateTime) -> DomainResult<()> {
         self.db
             .run(move |conn| {
+                // Concurrent touches of one account: the first writes; the others wait for its commit at most,
+                // then find the row fresh and write nothing.
                 diesel::update(accounts::table.find(id_to_db(id)))
+                    .filter(accounts::last_active_at.is_null().or(accounts::last_active_at.lt(to_db(since))))
                     .set(accounts::last_active_at.eq(Some(to_db(at))))
                     .execute(conn)?;
                 Ok(())

@@ -263,7 +263,7 @@ impl UseCases {
             return Err(DomainError::Unauthenticated("Token has been revoked."));
         }
         if account.last_active_at.is_none_or(|t| now - t > ACTIVE_TOUCH_INTERVAL) {
-            self.ports.accounts.touch_active(account.id, now).await?;
+            self.ports.accounts.touch_active(account.id, now, now - ACTIVE_TOUCH_INTERVAL).await?;
         }
         Ok(account)
     }
