@@ -666,26 +666,28 @@ impl AccountRepository for DieselAccounts {
             .run(move |conn| {
                 let gid = id_to_db(group_id);
                 // Deleted accounts have no memberships: count and page on the membership index alone (an
-                // index-only scan, so an offset skips index entries, not table rows), then read the page's
-                // accounts with their roles by key.
+                // index-only scan of `group_members_newest`, which holds the role too, so an offset skips index
+                // entries, not table rows), then read the page's accounts by key.
                 let members = group_members::table.filter(group_members::group_id.eq(&gid));
                 let total: i64 = members.count().get_result(conn)?;
-                let page_ids: Vec<String> = members
+                let page_members: Vec<(String, String)> = members
                     .order((group_members::created_at.desc(), group_members::account_id.asc()))
                     .limit(i64::from(page.limit))
                     .offset(page.offset())
-                    .select(group_members::account_id)
+                    .select((group_members::account_id, group_members::role))
                     .load(conn)?;
-                let mut found: std::collections::HashMap<String, (AccountRow, String)> = accounts::table
-                    .inner_join(group_members::table)
-                    .filter(group_members::group_id.eq(&gid))
-                    .filter(accounts::id.eq_any(&page_ids))
-                    .select((AccountRow::as_select(), group_members::role))
-                    .load::<(AccountRow, String)>(conn)?
+                let ids: Vec<&String> = page_members.iter().map(|(id, _)| id).collect();
+                let mut accounts: std::collections::HashMap<String, AccountRow> = accounts::table
+                    .filter(accounts::id.eq_any(&ids))
+                    .select(AccountRow::as_select())
+                    .load::<AccountRow>(conn)?
                     .into_iter()
-                    .map(|(row, role)| (row.id.clone(), (row, role)))
+                    .map(|row| (row.id.clone(), row))
                     .collect();
-                let rows: Vec<(AccountRow, String)> = page_ids.iter().filter_map(|id| found.remove(id)).collect();
+                let rows: Vec<(AccountRow, String)> = page_members
+                    .into_iter()
+                    .filter_map(|(id, role)| accounts.remove(&id).map(|row| (row, role)))
+                    .collect();
                 Ok((rows, total))
             })
             .await?;
