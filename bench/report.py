@@ -83,7 +83,7 @@ header = (
     f"`BENCH_ACCOUNTS={accounts} BENCH_CONNECTIONS={conns} BENCH_SECONDS={secs} just bench`. Bounds measured in the "
     f"same run: `pgbench -S -c {conns}` {pgbench_tps:.0f} TPS; bcrypt verify {bcrypt_rate:.1f}/s on all cores; "
     f"a member page's statements alone (`bench/pgbench/group-members.sql`, prepared, {conns} clients) "
-    f"{members_tps:.0f} TPS at {members_latency:.1f} ms average latency.\n"
+    + (f"{members_tps:.0f} TPS at {members_latency:.1f} ms average latency.\n" if members_tps else "failed.\n")
 )
 report = header + "\n" + "\n".join(lines) + "\n"
 print()

@@ -111,7 +111,7 @@ scenario openapi-q-short "$CONNS" BENCH_PATH="/openapi/v1/accounts/?q={q}&limit=
 ADMIN_ID=$(psql "$PG/$DB" -tAc "SELECT id FROM accounts WHERE email_key = '$ADMIN' AND deleted_at IS NULL")
 MEMBERS_BOUND=$(pgbench -n -M prepared -c "$CONNS" -j "$CORES" -T "$SECS" -D account="$ADMIN_ID" -D group="$GROUP1" \
   -D pages=$(( (MEMBERS + 19) / 20 )) -f bench/pgbench/group-members.sql "$PG/$DB" 2>/dev/null \
-  | awk '/^latency average/ {l=$4} /^tps/ {t=$3} END {print t, l}')
+  | awk '/^latency average/ {l=$4} /^tps/ {t=$3} END {if (t) print t, l}')
 scenario group-members "$CONNS" BENCH_PATH="/console/api/enterprise-groups/$GROUP1/members?page={page}&limit=20" \
   BENCH_PAGES=$(( (MEMBERS + 19) / 20 )) BENCH_AUTH="$bearer"
 scenario managed-tenants "$CONNS" BENCH_PATH="/console/api/enterprise-groups/$GROUP1/managed-tenants" BENCH_AUTH="$bearer"
@@ -136,4 +136,4 @@ psql "$PG/$DB" -qc "DELETE FROM accounts WHERE email_key LIKE '%@batch.example'"
 psql "$PG/$DB" -qc "VACUUM (ANALYZE) accounts, group_members, tenant_members, login_sessions" >/dev/null
 
 python3 bench/report.py "$RESULTS" "$PGBENCH_TPS" "$BCRYPT_RATE" "$BATCH_SECS" "$BATCH_CODE" "$IDLE_RSS" "$PEAK_RSS" \
-  "$ACCOUNTS" "$CONNS" "$SECS" "$CORES" "$RECORD" $MEMBERS_BOUND
+  "$ACCOUNTS" "$CONNS" "$SECS" "$CORES" "$RECORD" ${MEMBERS_BOUND:-0 0}

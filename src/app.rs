@@ -20,13 +20,25 @@ use time::Duration;
 
 use crate::config::Settings;
 
-/// Opens the pool (with every connection open at once for a server) and, unless told not to, applies pending
-/// migrations. Blocking.
+/// Who opens the database, which decides how many connections are opened at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolUse {
+    /// The server: every connection opened at start and kept open.
+    Server,
+    /// A one-off command: one connection, the rest on demand.
+    Command,
+}
+
+/// Opens the pool for `used_by` and, unless told not to, applies pending migrations. Blocking.
 ///
 /// # Errors
 /// Unreachable database or failed migration.
-pub fn open_database(settings: &Settings, migrate: bool, serving: bool) -> Result<Database> {
-    let options = DbOptions { pool_size: settings.database_pool_size, open_all: serving, ..Default::default() };
+pub fn open_database(settings: &Settings, used_by: PoolUse, migrate: bool) -> Result<Database> {
+    let options = DbOptions {
+        pool_size: settings.database_pool_size,
+        open_all: used_by == PoolUse::Server,
+        ..Default::default()
+    };
     let db = Database::connect(settings.database_url.expose_secret(), &options).map_err(anyhow::Error::msg)?;
     if migrate {
         let mut conn = db.get().map_err(anyhow::Error::msg)?;
@@ -164,7 +176,8 @@ impl Application {
     /// Database, migration or bind failures.
     pub async fn build(settings: Settings) -> Result<Self> {
         let for_db = settings.clone();
-        let db = tokio::task::spawn_blocking(move || open_database(&for_db, for_db.auto_migrate, true)).await??;
+        let db =
+            tokio::task::spawn_blocking(move || open_database(&for_db, PoolUse::Server, for_db.auto_migrate)).await??;
         let listener =
             TcpListener::bind(&settings.bind_addr).with_context(|| format!("cannot bind {}", settings.bind_addr))?;
         let port = listener.local_addr()?.port();

@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal;
 
-use accountd::app::{open_database, password_hasher, use_cases, Application};
+use accountd::app::{open_database, password_hasher, use_cases, Application, PoolUse};
 use accountd::config::Settings;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -109,7 +109,8 @@ fn read_password() -> Result<String> {
 /// The use cases for a one-off command: the database (migrated when `AUTO_MIGRATE`) without the server.
 async fn offline_use_cases(settings: &Settings) -> Result<UseCases> {
     let for_db = settings.clone();
-    let db = tokio::task::spawn_blocking(move || open_database(&for_db, for_db.auto_migrate, false)).await??;
+    let db =
+        tokio::task::spawn_blocking(move || open_database(&for_db, PoolUse::Command, for_db.auto_migrate)).await??;
     let hasher = password_hasher(settings).await?;
     use_cases(settings, &db, hasher)
 }
@@ -133,7 +134,7 @@ async fn main() -> Result<()> {
         }
         Command::Migrate => {
             let applied = tokio::task::spawn_blocking(move || {
-                let db = open_database(&settings, false, false)?;
+                let db = open_database(&settings, PoolUse::Command, false)?;
                 let mut conn = db.get().map_err(anyhow::Error::msg)?;
                 db::run_migrations(&mut conn).map_err(|e| anyhow::anyhow!("migration failed: {e}"))
             })
@@ -193,7 +194,7 @@ async fn main() -> Result<()> {
             let hash = use_cases.ports().hasher.hash(&password).await?;
             let started = std::time::Instant::now();
             tokio::task::spawn_blocking(move || {
-                let db = open_database(&settings, false, false)?;
+                let db = open_database(&settings, PoolUse::Command, false)?;
                 let mut conn = db.get().map_err(anyhow::Error::msg)?;
                 db::seed::seed(&mut conn, &plan, &hash, &admin.id.to_string())
                     .map_err(|e| anyhow::anyhow!("seeding failed: {e}"))
