@@ -207,6 +207,7 @@ impl Application {
             console_api_url: settings.console_api_url.clone(),
             trust_forwarded_headers: settings.trust_forwarded_headers,
             iam_allow_date_only_writes: settings.iam_allow_date_only_writes,
+            iam_allow_writes_without_digest: settings.iam_allow_writes_without_digest,
         });
         let mut server = HttpServer::new(move || {
             App::new().wrap(from_fn(http::request_id::middleware)).configure(http::configure(state.clone()))

@@ -72,6 +72,9 @@ pub struct Settings {
     /// `IAM_ALLOW_DATE_ONLY_WRITES`: accept iam writes signed with `headers="x-date"` alone (replayable against any
     /// path within five minutes); otherwise writes need `headers="x-date request-line"`.
     pub iam_allow_date_only_writes: bool,
+    /// `IAM_ALLOW_WRITES_WITHOUT_DIGEST`: accept iam writes whose signature does not cover a `Digest` of the body
+    /// (such a captured write can be replayed once with another body within five minutes).
+    pub iam_allow_writes_without_digest: bool,
     /// `DANGER_REVEAL_UNKNOWN_ACCOUNTS`: Dify's `account_not_found` answers (reveals which emails exist).
     pub reveal_unknown_accounts: bool,
     /// `SMTP_URL`: `smtp://host:25`, `smtp://host:587?tls=starttls`, `smtps://user:pass@host:465`; unset → mails
@@ -242,6 +245,7 @@ impl Settings {
             },
             trust_forwarded_headers: flag("TRUST_FORWARDED_HEADERS", false)?,
             iam_allow_date_only_writes: flag("IAM_ALLOW_DATE_ONLY_WRITES", false)?,
+            iam_allow_writes_without_digest: flag("IAM_ALLOW_WRITES_WITHOUT_DIGEST", false)?,
             reveal_unknown_accounts: flag("DANGER_REVEAL_UNKNOWN_ACCOUNTS", false)?,
             smtp_url: get("SMTP_URL").map(SecretString::from),
             mail_from: text("MAIL_FROM", ""),

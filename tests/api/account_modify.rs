@@ -155,6 +155,20 @@ http_test! {
 
         // a normal account's key reads nothing
         let user_id = app.create_user(&admin, "user@example.com").await;
+        // a write is bound to its body and accepted once: replayed as it was, its nonce is refused; replayed with
+        // another body (one trailing space is enough), its signature no longer matches
+        let body = json!({"accountUUIDs": [user_id], "isDisable": false}).to_string();
+        let write = Signed::new(&key, Method::POST, "/api/v1/account/set-disable", &body);
+        assert_ok(&write.send(&app, &key).await);
+        assert_fails(&write.send(&app, &key).await, 401, "ft.NonceUsed");
+        let (spaced, disabling) = (format!("{body} "), json!({"accountUUIDs": [user_id], "isDisable": true}).to_string());
+        for tampered in [&spaced, &disabling] {
+            let mut replay = Signed::new(&key, Method::POST, "/api/v1/account/set-disable", tampered);
+            replay.nonce.clone_from(&write.nonce);
+            replay.timestamp = write.timestamp;
+            replay.signed_body = Some(&body);
+            assert_fails(&replay.send(&app, &key).await, 401, "ft.InvalidSignature");
+        }
         let (user, _) = app.tokens("user@example.com", "user1234").await;
         let user_key = issue_key(&app, &user).await;
         assert_fails(&get(&app, &user_key, list).await, 403, "ft.PermissionDenied");

@@ -32,6 +32,8 @@ enum Signing<'a> {
     Date,
     /// `headers="x-date request-line"`, signing this request line's path (the sent one when `None`).
     RequestLine(Option<&'a str>),
+    /// `headers="x-date request-line digest"` with `Digest: SHA-256=<base64>` of the sent body.
+    Digest,
 }
 
 /// The signing part of a request: the variant, the `X-Date` and the secret used.
@@ -48,12 +50,23 @@ impl<'a> Sig<'a> {
     }
 }
 
-async fn send(app: &TestApp, key: &Key, method: Method, path: &str, body: Option<Value>, sig: Sig<'_>) -> Reply {
+/// `SHA-256=<base64>` of a body.
+fn digest_of(body: &[u8]) -> String {
+    use sha2::Digest;
+    format!("SHA-256={}", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body)))
+}
+
+/// The headers that sign a request (`Authorization`, `X-Date`, and `Digest` when it is signed).
+fn signed_headers(key: &Key, method: &Method, path: &str, body: &[u8], sig: &Sig<'_>) -> Vec<(&'static str, String)> {
     let date = sig.date.as_str();
+    let digest = digest_of(body);
     let (headers, message) = match sig.signing {
         Signing::Date => ("x-date", format!("x-date: {date}")),
         Signing::RequestLine(signed) => {
             ("x-date request-line", format!("x-date: {date}\n{method} {} HTTP/1.1", signed.unwrap_or(path)))
+        }
+        Signing::Digest => {
+            ("x-date request-line digest", format!("x-date: {date}\n{method} {path} HTTP/1.1\ndigest: {digest}"))
         }
     };
     let auth = format!(
@@ -61,19 +74,33 @@ async fn send(app: &TestApp, key: &Key, method: Method, path: &str, body: Option
         key.access_key,
         signature(sig.secret, &message)
     );
+    let mut out = vec![("Authorization", auth), ("X-Date", date.to_owned())];
+    if matches!(sig.signing, Signing::Digest) {
+        out.push(("Digest", digest));
+    }
+    out
+}
+
+/// Sends `body` with headers given as owned pairs.
+async fn send_with(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    body: Option<&[u8]>,
+    headers: &[(&str, String)],
+) -> Reply {
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    app.request(method, path, None, body, &headers).await
+}
+
+async fn send(app: &TestApp, key: &Key, method: Method, path: &str, body: Option<Value>, sig: Sig<'_>) -> Reply {
     let body = body.map(|b| b.to_string());
-    app.request(
-        method,
-        path,
-        None,
-        body.as_deref().map(str::as_bytes),
-        &[("Authorization", auth.as_str()), ("X-Date", date)],
-    )
-    .await
+    let headers = signed_headers(key, &method, path, body.as_deref().unwrap_or_default().as_bytes(), &sig);
+    send_with(app, method, path, body.as_deref().map(str::as_bytes), &headers).await
 }
 
 async fn call(app: &TestApp, key: &Key, method: Method, path: &str, body: Option<Value>) -> Reply {
-    send(app, key, method, path, body, Sig::new(Signing::RequestLine(None), 0, &key.secret)).await
+    send(app, key, method, path, body, Sig::new(Signing::Digest, 0, &key.secret)).await
 }
 
 #[track_caller]
@@ -119,19 +146,51 @@ http_test! {
         let r = send(&app, &key, Method::GET, list, None, Sig::new(Signing::Date, 0, &key.secret)).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(r.body["total_size"], 1);
-        // writes must bind their request line, and each write signature works once
+        // writes must bind their request line and body, and each write signature works once
         let body = json!({"user": [user("once")]});
         let date_only = send(&app, &key, Method::POST, "/iam/idp/v1/users", Some(body.clone()), Sig::new(Signing::Date, 0, &key.secret)).await;
         assert_status(&date_only, 401, 16, "requestLineRequired");
-        let sig = Sig::new(Signing::RequestLine(None), 0, &key.secret);
+        let line_only = send(&app, &key, Method::POST, "/iam/idp/v1/users", Some(body.clone()), Sig::new(Signing::RequestLine(None), 0, &key.secret)).await;
+        assert_status(&line_only, 401, 16, "digestRequired");
+        let sig = Sig::new(Signing::Digest, 0, &key.secret);
         let first = send(&app, &key, Method::POST, "/iam/idp/v1/users", Some(body.clone()), sig.clone()).await;
         assert_eq!(first.status, StatusCode::OK, "{}", first.body);
         assert_status(&send(&app, &key, Method::POST, "/iam/idp/v1/users", Some(body), sig).await, 401, 16, "replayedSignature");
-        // an instance configured for clients that sign writes over the date alone
-        let lenient = spawn_on(app.db.clone(), &[("IAM_ALLOW_DATE_ONLY_WRITES", "true")]).await;
-        let body = json!({"user": [user("lenient")]});
-        let r = send(&lenient, &key, Method::POST, "/iam/idp/v1/users", Some(body), Sig::new(Signing::Date, 0, &key.secret)).await;
+
+        // a captured PATCH replayed with another body: the digest no longer matches, a new digest breaks the
+        // signature, and the original body again is a replay
+        let target = first.body["user"][0]["id"].as_str().unwrap().to_owned();
+        let path = format!("/iam/idp/v1/users/{target}?update_mask=password,confirm_password");
+        let honest = json!({"password": "honest123", "confirm_password": "honest123"}).to_string();
+        let captured = signed_headers(&key, &Method::PATCH, &path, honest.as_bytes(), &Sig::new(Signing::Digest, 0, &key.secret));
+        let evil = json!({"password": "attacker1", "confirm_password": "attacker1"}).to_string();
+        for tampered in [evil.clone(), format!("{honest} ")] {
+            let r = send_with(&app, Method::PATCH, &path, Some(tampered.as_bytes()), &captured).await;
+            assert_status(&r, 401, 16, "digestMismatch");
+        }
+        let mut redigested = captured.clone();
+        redigested.retain(|(name, _)| *name != "Digest");
+        redigested.push(("Digest", digest_of(evil.as_bytes())));
+        assert_status(&send_with(&app, Method::PATCH, &path, Some(evil.as_bytes()), &redigested).await, 401, 16, "invalidSignature");
+        let mut undigested = captured.clone();
+        undigested.retain(|(name, _)| *name != "Digest");
+        assert_status(&send_with(&app, Method::PATCH, &path, Some(honest.as_bytes()), &undigested).await, 401, 16, "missingDigest");
+        let r = send_with(&app, Method::PATCH, &path, Some(honest.as_bytes()), &captured).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_status(&send_with(&app, Method::PATCH, &path, Some(honest.as_bytes()), &captured).await, 401, 16, "replayedSignature");
+        assert_error(&app.login("once@example.com", "attacker1").await, 400, "email_or_password_mismatch");
+        let r = app.login("once@example.com", "honest123").await;
+        assert_eq!((r.status, r.body["result"].clone()), (StatusCode::OK, json!("success")), "{}", r.body);
+
+        // an instance configured for clients that sign writes over the date alone, without a digest
+        let lenient = spawn_on(app.db.clone(), &[("IAM_ALLOW_DATE_ONLY_WRITES", "true"), ("IAM_ALLOW_WRITES_WITHOUT_DIGEST", "true")]).await;
+        let body = json!({"user": [user("lenient")]});
+        let sig = Sig::new(Signing::Date, 0, &key.secret);
+        let r = send(&lenient, &key, Method::POST, "/iam/idp/v1/users", Some(body), sig.clone()).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        // even there a write signature is accepted once, whatever the body sent with it again
+        let other = json!({"user": [user("lenient2")]});
+        assert_status(&send(&lenient, &key, Method::POST, "/iam/idp/v1/users", Some(other), sig).await, 401, 16, "replayedSignature");
         let good = send(&app, &key, Method::GET, list, None, Sig::new(Signing::RequestLine(None), -240, &key.secret)).await;
         assert_eq!(good.status, StatusCode::OK, "{}", good.body);
 

@@ -79,6 +79,8 @@ pub struct AppState {
     pub trust_forwarded_headers: bool,
     /// Accept iam writes signed over the date alone (`IAM_ALLOW_DATE_ONLY_WRITES`).
     pub iam_allow_date_only_writes: bool,
+    /// Accept iam writes whose signature does not cover a body digest (`IAM_ALLOW_WRITES_WITHOUT_DIGEST`).
+    pub iam_allow_writes_without_digest: bool,
 }
 
 /// Largest accepted request body.

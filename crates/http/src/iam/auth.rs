@@ -1,7 +1,10 @@
 //! Request signing of the iam dialect: `X-Date` (RFC 1123, within five minutes of the server's clock) and
-//! `Authorization: hmac accesskey="<AK>", algorithm="hmac-sha256", headers="x-date", signature="<base64>"`, the
-//! signature being HMAC-SHA256 under the secret of `"x-date: <X-Date>"`; with `headers="x-date request-line"` it
-//! signs `"x-date: <X-Date>\n<METHOD> <path?query> HTTP/1.1"`, which binds the request to its path.
+//! `Authorization: hmac accesskey="<AK>", algorithm="hmac-sha256", headers="…", signature="<base64>"`, the
+//! signature being HMAC-SHA256 under the secret of the covered parts, one line each in the order `headers` lists
+//! them: `x-date: <X-Date>`, the request line `<METHOD> <path?query> HTTP/1.1` (`request-line`) and
+//! `digest: <Digest header>` (`digest`, whose `SHA-256=<base64>` must be the body's). Reads may sign the date
+//! alone; writes must cover all three, which binds them to their path and body, and each write signature is
+//! accepted once.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -64,6 +67,55 @@ fn parse_http_date(raw: &str) -> Option<OffsetDateTime> {
     time::PrimitiveDateTime::parse(raw.trim(), &format).ok().map(time::PrimitiveDateTime::assume_utc)
 }
 
+/// A part of the request a signature covers, as named in `headers="…"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Covered {
+    /// `x-date`: the `X-Date` header.
+    Date,
+    /// `request-line`: `<METHOD> <path?query> HTTP/1.1`.
+    RequestLine,
+    /// `digest`: the `Digest` header, checked against the body.
+    Digest,
+}
+
+/// The parts named by `headers="…"` in the order the client signed them: `x-date` required, `request-line` and
+/// `digest` optional, none twice.
+fn covered_parts(headers: &str) -> Option<Vec<Covered>> {
+    let mut parts = Vec::with_capacity(3);
+    for name in headers.split_whitespace() {
+        let part = match name.to_ascii_lowercase().as_str() {
+            "x-date" => Covered::Date,
+            "request-line" => Covered::RequestLine,
+            "digest" => Covered::Digest,
+            _ => return None,
+        };
+        if parts.contains(&part) {
+            return None;
+        }
+        parts.push(part);
+    }
+    parts.contains(&Covered::Date).then_some(parts)
+}
+
+/// The `Digest` header (RFC 3230) as sent, once its `SHA-256=<base64>` value is found to be the body's.
+fn body_digest<'r>(req: &'r HttpRequest, body: &[u8]) -> Result<&'r str, IamError> {
+    use base64::Engine;
+    use sha2::Digest;
+    let header = req.headers().get("Digest").and_then(|v| v.to_str().ok()).ok_or_else(|| {
+        IamError::unauthenticated("missingDigest", "The Digest header (SHA-256=<base64 of the body>) is required.")
+    })?;
+    let claimed = header
+        .split(',')
+        .filter_map(|item| item.trim().split_once('='))
+        .find(|(algorithm, _)| algorithm.trim().eq_ignore_ascii_case("sha-256"))
+        .and_then(|(_, value)| base64::engine::general_purpose::STANDARD.decode(value.trim()).ok())
+        .ok_or_else(|| IamError::unauthenticated("missingDigest", "The Digest header must carry SHA-256=<base64>."))?;
+    if claimed[..] != sha2::Sha256::digest(body)[..] {
+        return Err(IamError::unauthenticated("digestMismatch", "The body does not match its Digest header."));
+    }
+    Ok(header)
+}
+
 async fn verify(req: HttpRequest, body: web::Bytes) -> Result<HmacCall, IamError> {
     let state = req
         .app_data::<web::Data<AppState>>()
@@ -81,12 +133,8 @@ async fn verify(req: HttpRequest, body: web::Bytes) -> Result<HmacCall, IamError
     if !param("algorithm").is_some_and(|a| a.eq_ignore_ascii_case("hmac-sha256")) {
         return Err(malformed("algorithm must be hmac-sha256."));
     }
-    let headers = param("headers").unwrap_or("x-date").to_ascii_lowercase();
-    let with_request_line = match headers.split_whitespace().collect::<Vec<_>>().as_slice() {
-        ["x-date"] => false,
-        ["x-date", "request-line"] => true,
-        _ => return Err(malformed("headers must be \"x-date\" or \"x-date request-line\".")),
-    };
+    let covered = covered_parts(param("headers").unwrap_or("x-date"))
+        .ok_or_else(|| malformed("headers must list x-date, optionally with request-line and digest, each once."))?;
     let signature = param("signature")
         .and_then(|s| {
             use base64::Engine;
@@ -106,20 +154,33 @@ async fn verify(req: HttpRequest, body: web::Bytes) -> Result<HmacCall, IamError
         return Err(IamError::unauthenticated("dateSkew", "X-Date is more than five minutes from the server's clock."));
     }
     let write = !matches!(*req.method(), Method::GET | Method::HEAD);
-    if write && !with_request_line && !state.iam_allow_date_only_writes {
+    if write && !covered.contains(&Covered::RequestLine) && !state.iam_allow_date_only_writes {
         return Err(IamError::unauthenticated(
             "requestLineRequired",
-            "Writes must be signed with headers=\"x-date request-line\".",
+            "Writes must be signed with headers=\"x-date request-line digest\".",
         ));
     }
-    let mut message = format!("x-date: {date}");
-    if with_request_line {
-        let path = req.uri().path_and_query().map_or_else(|| req.path(), |p| p.as_str());
-        message.push_str(&format!("\n{} {path} HTTP/1.1", req.method()));
+    if write && !covered.contains(&Covered::Digest) && !state.iam_allow_writes_without_digest {
+        return Err(IamError::unauthenticated(
+            "digestRequired",
+            "Writes must sign the body's digest: send Digest: SHA-256=<base64> and headers=\"x-date request-line digest\".",
+        ));
     }
+    let mut lines = Vec::with_capacity(covered.len());
+    for part in &covered {
+        lines.push(match part {
+            Covered::Date => format!("x-date: {date}"),
+            Covered::RequestLine => {
+                let path = req.uri().path_and_query().map_or_else(|| req.path(), |p| p.as_str());
+                format!("{} {path} HTTP/1.1", req.method())
+            }
+            Covered::Digest => format!("digest: {}", body_digest(&req, &body)?),
+        });
+    }
+    let message = lines.join("\n");
     let request_id = RequestId::of(&req);
-    // a write is accepted once: the same signature with the same body again within the window is a replay
-    let write_id = format!("{} {}", param("signature").unwrap_or_default(), String::from_utf8_lossy(&body));
+    // A write signature is accepted once, whatever the body sent with it the second time.
+    let write_id = hex::encode(&signature);
     let once = write.then_some(RequestNonce { value: &write_id, kept_until: sent_at.max(now) + DATE_SKEW });
     let proof = KeyProof::Signature { message: message.as_bytes(), signature: &signature, nonce: once };
     let (account, key) = use_cases.authenticate_access_key(access_key, proof, Some(&request_id)).await?;
