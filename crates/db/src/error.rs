@@ -44,7 +44,8 @@ fn conflict_field(text: &str) -> &'static str {
 }
 
 impl RepoError {
-    /// Maps to the domain: unique violations become `Conflict { field }`, everything else `Internal`.
+    /// Maps to the domain: unique violations become `Conflict { field }`, serialization failures and deadlocks
+    /// `Stale` (retried by the use case), everything else `Internal`.
     pub fn into_domain(self) -> DomainError {
         match self {
             Self::Domain(e) => e,
@@ -53,6 +54,11 @@ impl RepoError {
                 DomainError::Conflict { field: conflict_field(&text) }
             }
             Self::Diesel(DieselError::NotFound) => DomainError::NotFound { entity: "row" },
+            // The transaction lost a race with another writer and was rolled back: the use case may start over.
+            Self::Diesel(DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => DomainError::Stale,
+            Self::Diesel(DieselError::DatabaseError(_, info)) if info.message().starts_with("deadlock detected") => {
+                DomainError::Stale
+            }
             Self::Diesel(e) => DomainError::internal(e),
         }
     }

@@ -565,7 +565,10 @@ impl AccountRepository for DieselAccounts {
     }
 
     async fn update_batch(&self, changes: &[AccountChange], audits: &[AuditEvent]) -> DomainResult<()> {
-        let (changes, audits) = (changes.to_vec(), audits.to_vec());
+        let (mut changes, audits) = (changes.to_vec(), audits.to_vec());
+        // Rows are locked in one canonical order (by id) whatever the request's order, so two batches over the
+        // same accounts queue instead of deadlocking.
+        changes.sort_by_key(|c| c.account.id);
         self.db
             .write(move |conn| {
                 for change in &changes {

@@ -11,7 +11,7 @@ use crate::policy::{self, AccountAction, Decision, Subject};
 use crate::ports::AccountChange;
 use crate::values::{DisplayName, EmailAddress, Password};
 
-use super::UseCases;
+use super::{UseCases, WRITE_ATTEMPTS};
 
 /// Input of [`UseCases::create_account`].
 #[derive(Debug, Clone)]
@@ -201,7 +201,7 @@ impl UseCases {
     /// Applies `update` to the account `target_id` (the actor's own when `None`). The target is read fresh,
     /// checked against the permission matrix and saved with an optimistic version check in one transaction
     /// (with the group-role change and, for bans and closures, the revocation of its sessions); a concurrent
-    /// change makes it start over, up to three times.
+    /// change (or a deadlock with one) makes it start over, up to [`WRITE_ATTEMPTS`] times.
     ///
     /// # Errors
     /// `NotFound` for unknown or hidden targets, `Forbidden` per the permission matrix, `Conflict`, and `Stale`
@@ -213,7 +213,7 @@ impl UseCases {
         update: AccountUpdate,
     ) -> DomainResult<Account> {
         let target_id = target_id.unwrap_or(actor.id);
-        for _ in 0..3 {
+        for _ in 0..WRITE_ATTEMPTS {
             match self.try_update_account(actor, target_id, &update).await {
                 Err(DomainError::Stale) => continue,
                 other => return other,

@@ -18,7 +18,7 @@ use crate::values::{DisplayName, EmailAddress, Password};
 
 use super::access_keys::{AccessKeyView, Actor};
 use super::accounts::new_member_joins;
-use super::UseCases;
+use super::{UseCases, WRITE_ATTEMPTS};
 
 /// Most accounts in one batch.
 pub const MAX_BATCH: usize = 1000;
@@ -358,8 +358,9 @@ impl UseCases {
         Ok(entries.into_iter().map(|e| e.account).collect())
     }
 
-    /// Changes an account for a machine caller, in one transaction with an optimistic version check; a new
-    /// password or a ban ends the account's sessions. Returns the account as stored.
+    /// Changes an account for a machine caller, in one transaction with an optimistic version check (a lost race
+    /// is planned again from fresh data, up to [`WRITE_ATTEMPTS`] times); a new password or a ban ends the
+    /// account's sessions. Returns the account as stored.
     ///
     /// # Errors
     /// `Forbidden` unless the caller administers accounts, for the super admin (unless the caller is it), and
@@ -403,37 +404,45 @@ impl UseCases {
         }
         let hashes = self.hash_all(items.iter().map(|(_, u)| u.password.clone()).collect()).await?;
         let now = self.ports.clock.now();
-        let mut changes = Vec::with_capacity(items.len());
-        for ((uid, update), hash) in items.into_iter().zip(hashes) {
-            let target = self.machine_get_account(caller.account, uid).await?;
-            changes.push(self.plan_update(&caller, target, update, hash, now)?);
+        for _ in 0..WRITE_ATTEMPTS {
+            let mut changes = Vec::with_capacity(items.len());
+            for ((uid, update), hash) in items.iter().zip(&hashes) {
+                let target = self.machine_get_account(caller.account, *uid).await?;
+                changes.push(self.plan_update(&caller, target, update.clone(), hash.clone(), now)?);
+            }
+            let audits: Vec<AuditEvent> = changes.iter().map(|c| self.update_audit(&caller, c, now)).collect();
+            match self.ports.accounts.update_batch(&changes, &audits).await {
+                Err(DomainError::Stale) => continue,
+                Err(other) => return Err(other),
+                Ok(()) => return Ok(changes.into_iter().map(|c| c.account).collect()),
+            }
         }
-        let audits: Vec<AuditEvent> = changes
-            .iter()
-            .map(|c| AuditEvent {
-                id: self.ports.ids.new_id(),
-                at: now,
-                actor_account_id: Some(caller.account.id),
-                actor_access_key_id: caller.access_key_id,
-                action: "account.update".into(),
-                target_type: "account".into(),
-                target_id: Some(c.account.id.to_string()),
-                request_id: caller.request_id.map(str::to_owned),
-                changes: serde_json::json!({
-                    "username": c.account.username, "email": c.account.email, "phone": c.account.phone,
-                    "status": c.account.status.to_string(), "system_role": c.account.system_role.map(|r| r.to_string()),
-                    "tier": c.account.partner.tier, "type": c.account.partner.kind,
-                    "password_changed": c.account.password_changed_at == Some(now),
-                    "console_access": c.account.console_access, "open_api_access": c.account.open_api_access,
-                    "mfa_enabled": c.account.mfa_enabled,
-                    "password_change_on_first_login": c.account.password_change_on_first_login,
-                    "password_change_on_next_login": c.account.password_change_on_next_login,
-                    "sessions_ended": c.revoke_sessions_at.is_some(),
-                }),
-            })
-            .collect();
-        self.ports.accounts.update_batch(&changes, &audits).await?;
-        Ok(changes.into_iter().map(|c| c.account).collect())
+        Err(DomainError::Stale)
+    }
+
+    /// The audit event of a machine caller's change.
+    fn update_audit(&self, caller: &Actor<'_>, c: &AccountChange, now: time::OffsetDateTime) -> AuditEvent {
+        AuditEvent {
+            id: self.ports.ids.new_id(),
+            at: now,
+            actor_account_id: Some(caller.account.id),
+            actor_access_key_id: caller.access_key_id,
+            action: "account.update".into(),
+            target_type: "account".into(),
+            target_id: Some(c.account.id.to_string()),
+            request_id: caller.request_id.map(str::to_owned),
+            changes: serde_json::json!({
+                "username": c.account.username, "email": c.account.email, "phone": c.account.phone,
+                "status": c.account.status.to_string(), "system_role": c.account.system_role.map(|r| r.to_string()),
+                "tier": c.account.partner.tier, "type": c.account.partner.kind,
+                "password_changed": c.account.password_changed_at == Some(now),
+                "console_access": c.account.console_access, "open_api_access": c.account.open_api_access,
+                "mfa_enabled": c.account.mfa_enabled,
+                "password_change_on_first_login": c.account.password_change_on_first_login,
+                "password_change_on_next_login": c.account.password_change_on_next_login,
+                "sessions_ended": c.revoke_sessions_at.is_some(),
+            }),
+        }
     }
 
     /// The stored form of `update` (its new password already hashed as `hash`) applied to `target`, after the

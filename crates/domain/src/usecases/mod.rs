@@ -27,6 +27,12 @@ use crate::ports::{
     SessionRepository, SignInProviders, ThrottleRepository,
 };
 
+/// How many times a write that lost a race (`Stale`: the row changed between read and write, or the database
+/// rolled the transaction back as a deadlock or serialization failure) is planned again from fresh data before
+/// the caller is told. A write fails an attempt only when another write committed between its read and its own
+/// write, so up to this many concurrent writers of one account all succeed.
+pub(crate) const WRITE_ATTEMPTS: usize = 5;
+
 pub use access_keys::{AccessKeyView, Actor, KeyProof, RequestNonce, MAX_ACTIVE_KEYS};
 pub use accounts::{AccountUpdate, NewAccount};
 pub use auth::LoginCommand;
