@@ -383,4 +383,32 @@ http_test! {
         assert!((access_exp(&token) - now_secs() - 1800).abs() <= 2);
         assert_eq!(app.get("/console/api/account/profile", Some(&token)).await.status, StatusCode::OK);
     }
+
+    async fn control_characters_are_refused_in_every_text_field(kind) {
+        use crate::field_rules::{with, CONTROLS};
+        let app = spawn_app(kind).await;
+        let admin = app.admin().await;
+        let key = issue_key(&app, &admin).await;
+        let add = json!({"username": "zhao", "password": "secret123", "name": "Zhao", "email": "zhao@example.com", "mobile": "555123", "exterId": "x-1", "source": "ldap", "language": "zh"});
+        let existing = assert_ok(&post(&app, &key, "/api/v1/account/add", with(&add, "username", "qian")).await)["uuid"].as_str().unwrap().to_owned();
+        let modify = format!("/api/v1/account/{existing}/modify");
+        let fields = ["username", "password", "name", "email", "mobile", "countryCode", "exterId", "language", "source"];
+        for (path, base) in [("/api/v1/account/add", &add), (modify.as_str(), &json!({"name": "Changed"}))] {
+            for field in fields {
+                if path == modify && field == "exterId" {
+                    continue; // an external id is set once, at creation
+                }
+                for bad in CONTROLS {
+                    let r = post(&app, &key, path, with(base, field, bad)).await;
+                    assert_param_error(&r, field);
+                }
+            }
+        }
+        // nothing was written
+        let r = get(&app, &key, "/api/v1/account/list?pageIndex=1&pageSize=10").await;
+        assert_eq!(r.body["pageInfo"]["totalCount"], 2, "{}", r.body);
+        assert_param_error(&get(&app, &key, "/api/v1/account/list?search=a%00b").await, "search");
+        let unchanged = assert_ok(&get(&app, &key, &format!("/api/v1/account/get?accountUUID={existing}")).await).clone();
+        assert_eq!(unchanged["name"], "Zhao", "{unchanged}");
+    }
 }

@@ -424,4 +424,32 @@ http_test! {
         assert_ne!(r.status, StatusCode::OK, "the earlier session ended: {}", r.body);
         app.tokens("fresh@example.com", "third1234").await;
     }
+
+    async fn control_characters_are_refused_in_every_text_field(kind) {
+        use crate::field_rules::{with, CONTROLS};
+        let app = spawn_app(kind).await;
+        let admin = app.admin().await;
+        let key = issue_key(&app, &admin).await;
+        let r = create(&app, &key, vec![user("kept")]).await;
+        let id = r.body["user"][0]["id"].as_str().unwrap().to_owned();
+        let fields = ["name", "username", "password", "email", "phone", "remark", "region_code"];
+        for field in fields {
+            for bad in CONTROLS {
+                let mut item = with(&user("fresh"), field, bad);
+                if field == "password" {
+                    item["confirm_password"] = json!(bad);
+                }
+                assert_violation(&create(&app, &key, vec![user("fine"), item.clone()]).await, &format!("user[1].{field}"));
+                let mask = if field == "password" { "password,confirm_password".to_owned() } else { field.to_owned() };
+                let r = call(&app, &key, Method::PATCH, &format!("/iam/idp/v1/users/{id}?update_mask={mask}"), Some(item)).await;
+                assert_violation(&r, field);
+            }
+        }
+        // nothing was written
+        let r = call(&app, &key, Method::GET, "/iam/idp/v1/users?page_size=10", None).await;
+        assert_eq!(r.body["total_size"], 2, "{}", r.body);
+        assert_violation(&call(&app, &key, Method::GET, "/iam/idp/v1/users?filter=name%3D%22a%00b%22", None).await, "filter");
+        let r = call(&app, &key, Method::GET, &format!("/iam/idp/v1/users/{id}"), None).await;
+        assert_eq!(r.body["name"], "User kept", "{}", r.body);
+    }
 }

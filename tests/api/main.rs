@@ -7,6 +7,7 @@ mod accounts;
 mod auth;
 mod cli;
 mod datasets;
+mod field_rules;
 mod groups;
 mod helpers;
 mod iam;

@@ -66,6 +66,7 @@ impl Password {
     /// # Errors
     /// [`DomainError::Invalid`] naming `field` when the rule is not met.
     pub fn parse_console(field: &'static str, raw: &str) -> DomainResult<Self> {
+        refuse_control_characters(field, raw, false)?;
         if raw.len() > Self::MAX_BYTES {
             return Err(DomainError::invalid(field, "Password must be at most 72 bytes long."));
         }
@@ -89,6 +90,7 @@ impl Password {
         if raw.is_empty() {
             return Err(DomainError::invalid(field, "Password must not be empty."));
         }
+        refuse_control_characters(field, raw, false)?;
         if raw.len() > Self::MAX_BYTES {
             return Err(DomainError::invalid(field, "Password must be at most 72 bytes long."));
         }
@@ -119,6 +121,7 @@ impl DisplayName {
     /// [`DomainError::Invalid`] naming `field` when empty or too long.
     pub fn parse(field: &'static str, raw: &str) -> DomainResult<Self> {
         let trimmed = raw.trim();
+        refuse_control_characters(field, trimmed, false)?;
         if trimmed.is_empty() {
             return Err(DomainError::invalid(field, "Name must not be empty."));
         }
@@ -179,12 +182,27 @@ pub fn parse_country_code(field: &'static str, raw: &str) -> DomainResult<String
     Ok(digits.to_owned())
 }
 
+/// Refuses NUL and every other control character (C0, DEL and C1) in text a person or a client typed; text that
+/// may span lines (`multiline`) keeps tabs and line breaks. Stored text never holds a character that one backend
+/// refuses (Postgres cannot store NUL) or that a terminal, a log line or a CSV export would act on.
+///
+/// # Errors
+/// [`DomainError::Invalid`] naming `field`.
+pub fn refuse_control_characters(field: &'static str, raw: &str, multiline: bool) -> DomainResult<()> {
+    let allowed = |c: char| multiline && matches!(c, '\t' | '\n' | '\r');
+    if raw.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err(DomainError::invalid(field, format!("{field} must not contain control characters.")));
+    }
+    Ok(())
+}
+
 /// Trimmed, non-empty text of at most `max` characters.
 ///
 /// # Errors
-/// [`DomainError::Invalid`] naming `field` when empty or too long.
+/// [`DomainError::Invalid`] naming `field` when empty, too long or holding a control character.
 pub fn required_text(field: &'static str, raw: &str, max: usize) -> DomainResult<String> {
     let trimmed = raw.trim();
+    refuse_control_characters(field, trimmed, false)?;
     if trimmed.is_empty() {
         return Err(DomainError::invalid(field, format!("{field} must not be empty.")));
     }
@@ -204,6 +222,45 @@ pub fn optional_text(field: &'static str, raw: Option<&str>, max: usize) -> Doma
         None => Ok(None),
     }
 }
+
+/// A change of a nullable text field: `None` leaves it alone; `Some(None)` or blank text clears it; other text
+/// is trimmed and parsed by `parse`.
+///
+/// # Errors
+/// Whatever `parse` refuses.
+pub fn nullable_change<T>(
+    value: Option<Option<String>>,
+    parse: impl FnOnce(&str) -> DomainResult<T>,
+) -> DomainResult<Option<Option<T>>> {
+    match value {
+        None => Ok(None),
+        Some(value) => match value.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            None => Ok(Some(None)),
+            Some(text) => parse(text).map(|parsed| Some(Some(parsed))),
+        },
+    }
+}
+
+/// Longest search term.
+pub const SEARCH_TERM_MAX_CHARS: usize = 256;
+
+/// A search term from a query string: trimmed, blank is no term, no control characters, at most
+/// [`SEARCH_TERM_MAX_CHARS`].
+///
+/// # Errors
+/// [`DomainError::Invalid`] naming `field`.
+pub fn search_term(field: &'static str, raw: Option<&str>) -> DomainResult<Option<String>> {
+    optional_text(field, raw, SEARCH_TERM_MAX_CHARS)
+}
+
+/// Longest avatar reference (a file id or a URL).
+pub const AVATAR_MAX_CHARS: usize = 255;
+/// Longest WeChat id of an account's extension.
+pub const WECHAT_MAX_CHARS: usize = 50;
+/// Longest postal address of an account's extension.
+pub const ADDRESS_MAX_CHARS: usize = 255;
+/// Longest gender text of an account's extension.
+pub const GENDER_MAX_CHARS: usize = 10;
 
 /// Longest login name.
 pub const MAX_USERNAME_CHARS: usize = 64;
@@ -397,6 +454,20 @@ mod tests {
         assert!(DisplayName::parse("name", "   ").is_err());
         assert!(DisplayName::parse("name", &"名".repeat(30)).is_ok());
         assert!(DisplayName::parse("name", &"名".repeat(31)).is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_text() {
+        for bad in ["a\u{0}b", "a\u{7}", "\u{1b}[31m", "a\u{7f}", "a\u{85}b"] {
+            assert!(required_text("desc", bad, 255).is_err(), "{bad:?}");
+            assert!(DisplayName::parse("name", bad).is_err(), "{bad:?}");
+            assert!(Password::parse_console("password", &format!("abc12345{bad}")).is_err(), "{bad:?}");
+            assert!(refuse_control_characters("desc", bad, true).is_err(), "{bad:?}");
+        }
+        assert!(required_text("name", "a\tb", 10).is_err(), "single-line text holds no tab");
+        assert_eq!(required_text("name", "pasted\n", 10).unwrap(), "pasted", "surrounding whitespace is trimmed first");
+        assert!(refuse_control_characters("desc", "line one\r\nline\ttwo", true).is_ok());
+        assert_eq!(required_text("name", " 名字 ", 10).unwrap(), "名字");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::error::{DomainError, DomainResult};
 use crate::model::{AccessKey, AccessKeyStatus, Account, AuditEvent};
 use crate::policy::AccountAction;
+use crate::values::optional_text;
 
 use super::UseCases;
 
@@ -83,10 +84,7 @@ impl UseCases {
         account_id: Option<Uuid>,
         name: Option<String>,
     ) -> DomainResult<(AccessKeyView, String)> {
-        let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
-        if name.as_ref().is_some_and(|n| n.chars().count() > MAX_KEY_NAME_CHARS) {
-            return Err(DomainError::invalid("name", format!("name must be at most {MAX_KEY_NAME_CHARS} characters.")));
-        }
+        let name = optional_text("name", name.as_deref(), MAX_KEY_NAME_CHARS)?;
         let owner = self
             .account_for(actor.account, account_id.unwrap_or(actor.account.id), AccountAction::ManageAccessKeys)
             .await?;

@@ -15,7 +15,7 @@ use crate::model::{
 };
 use crate::policy::{self, Subject};
 use crate::ports::DatasetViewer;
-use crate::values::{optional_text, required_text};
+use crate::values::{nullable_change, optional_text, required_text};
 
 use super::groups::Visible;
 use super::UseCases;
@@ -26,6 +26,9 @@ pub const DATASET_NAME_MAX: usize = 40;
 pub const MAX_PARTIAL_MEMBERS: usize = 1000;
 /// Longest dataset description.
 pub const DATASET_DESCRIPTION_MAX: usize = 400;
+
+/// Longest indexing technique, icon or icon background of a dataset.
+pub const DATASET_ATTRIBUTE_MAX: usize = 255;
 
 /// Fields of a dataset to set; `None` leaves a field as it is (or at its default on creation).
 #[derive(Debug, Clone, Default)]
@@ -95,12 +98,12 @@ impl UseCases {
             }
             dataset.partial_members = members;
         }
-        for (slot, value) in [
-            (&mut dataset.indexing_technique, input.indexing_technique),
-            (&mut dataset.icon, input.icon),
-            (&mut dataset.icon_background, input.icon_background),
+        for (field, slot, value) in [
+            ("indexing_technique", &mut dataset.indexing_technique, input.indexing_technique),
+            ("icon", &mut dataset.icon, input.icon),
+            ("icon_background", &mut dataset.icon_background, input.icon_background),
         ] {
-            if let Some(value) = value {
+            if let Some(value) = nullable_change(value, |v| required_text(field, v, DATASET_ATTRIBUTE_MAX))? {
                 *slot = value;
             }
         }

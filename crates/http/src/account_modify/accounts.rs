@@ -374,9 +374,10 @@ pub(super) async fn list(
     let query = QueryParams::of(&req);
     let page_index = page_param(&query, "pageIndex", i64::from(i32::MAX), 1)?;
     let page_size = page_param(&query, "pageSize", MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)?;
+    let term = domain::values::search_term("search", query.get("search"))?;
     let (accounts, total) = state
         .use_cases
-        .machine_search_accounts(&call.account, query.get("search"), (page_index - 1) * page_size, page_size, true)
+        .machine_search_accounts(&call.account, term.as_deref(), (page_index - 1) * page_size, page_size, true)
         .await?;
     let data: Vec<Value> = accounts.iter().map(|a| account_object(&state, a)).collect();
     let page_info = json!({"count": data.len(), "pageIndex": page_index, "pageSize": page_size, "totalCount": total.unwrap_or_default()});

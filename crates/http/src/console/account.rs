@@ -4,11 +4,13 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::model::{AccountStatus, GroupRole, SystemRole};
 use domain::usecases::{AccountUpdate, NewAccount};
-use domain::values::{DisplayName, EmailAddress, Password};
+use domain::values::{
+    nullable_change, parse_phone, required_text, DisplayName, EmailAddress, Password, ADDRESS_MAX_CHARS,
+    AVATAR_MAX_CHARS, GENDER_MAX_CHARS, WECHAT_MAX_CHARS,
+};
 use domain::DomainError;
 use serde::Deserialize;
 use serde_json::json;
-use validator::Validate;
 
 use super::dto::{double_option, Paginated, Render};
 use super::error::ConsoleError;
@@ -94,39 +96,22 @@ pub(super) async fn by_id(
     })
 }
 
-#[derive(Deserialize, Validate)]
+#[derive(Deserialize)]
 pub(super) struct UpdateBody {
     name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(max = 255, message = "avatar must be at most 255 characters."))]
     avatar: Option<Option<String>>,
     status: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(max = 20, message = "mobile must be at most 20 characters."))]
     mobile: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(max = 50, message = "wechat must be at most 50 characters."))]
     wechat: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(max = 255, message = "address must be at most 255 characters."))]
     address: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(max = 10, message = "gender must be at most 10 characters."))]
     gender: Option<Option<String>>,
     role_type: Option<String>,
     group_role: Option<String>,
-}
-
-/// The first failure of a `validator` check as an `invalid_param` naming the field.
-fn validation_error(errors: validator::ValidationErrors) -> ConsoleError {
-    let mut fields: Vec<_> = errors.field_errors().into_iter().collect();
-    fields.sort_by_key(|(name, _)| name.to_string());
-    let (field, errs) = fields.into_iter().next().expect("at least one error");
-    let message = errs
-        .first()
-        .and_then(|e| e.message.as_ref())
-        .map_or_else(|| format!("{field} is invalid."), ToString::to_string);
-    ConsoleError::param(field.to_string(), message)
 }
 
 /// Statuses an account may be given through the console.
@@ -145,15 +130,14 @@ pub(super) async fn update(
     ConsoleJson(body): ConsoleJson<UpdateBody>,
 ) -> Result<HttpResponse, ConsoleError> {
     let target = QueryParams::of(&req).uuid("id")?;
-    body.validate().map_err(validation_error)?;
     let update = AccountUpdate {
         name: body.name.as_deref().map(|n| DisplayName::parse("name", n)).transpose()?,
-        avatar: body.avatar,
+        avatar: nullable_change(body.avatar, |v| required_text("avatar", v, AVATAR_MAX_CHARS))?,
         status: body.status.as_deref().map(|v| one_of("status", v, STATUSES)).transpose()?,
-        mobile: body.mobile,
-        wechat: body.wechat,
-        address: body.address,
-        gender: body.gender,
+        mobile: nullable_change(body.mobile, |v| parse_phone("mobile", v))?,
+        wechat: nullable_change(body.wechat, |v| required_text("wechat", v, WECHAT_MAX_CHARS))?,
+        address: nullable_change(body.address, |v| required_text("address", v, ADDRESS_MAX_CHARS))?,
+        gender: nullable_change(body.gender, |v| required_text("gender", v, GENDER_MAX_CHARS))?,
         system_role: body.role_type.as_deref().map(|v| one_of("role_type", v, ASSIGNABLE_ROLES)).transpose()?,
         group_role: body.group_role.as_deref().map(|v| one_of("group_role", v, GROUP_ROLES)).transpose()?,
     };

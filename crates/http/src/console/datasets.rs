@@ -3,6 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::model::{Dataset, DatasetPermission, DatasetView, WireEnum};
 use domain::usecases::DatasetInput;
+use domain::values::search_term;
 use domain::DomainError;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -222,7 +223,7 @@ pub(super) async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse, ConsoleError> {
     let q = QueryParams::of(&req);
-    let page = state.use_cases.list_datasets(&me, q.get("keyword").map(str::to_owned), q.page()?).await?;
+    let page = state.use_cases.list_datasets(&me, search_term("keyword", q.get("keyword"))?, q.page()?).await?;
     Ok(HttpResponse::Ok().json(Paginated::from_page(page, |v: DatasetView| {
         detail(&v.dataset, Extras::WorkspaceListing { tenant_name: v.tenant_name, creator_name: v.creator_name })
     })))
@@ -269,7 +270,7 @@ pub(super) async fn group_datasets(
 ) -> Result<HttpResponse, ConsoleError> {
     let q = QueryParams::of(&req);
     let group = path_id(&path, super::groups::GROUP)?;
-    let page = state.use_cases.group_datasets(&me, group, q.get("search").map(str::to_owned), q.page()?).await?;
+    let page = state.use_cases.group_datasets(&me, group, search_term("search", q.get("search"))?, q.page()?).await?;
     Ok(HttpResponse::Ok().json(Paginated::from_page(page, |v: DatasetView| {
         detail(&v.dataset, Extras::GroupListing { tenant_name: v.tenant_name, creator_name: v.creator_name })
     })))

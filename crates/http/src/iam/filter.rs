@@ -200,6 +200,7 @@ pub fn parse(input: &str) -> Result<Option<AccountFilter>, IamError> {
     if input.len() > MAX_LEN {
         return Err(bad(format!("at most {MAX_LEN} characters.")));
     }
+    domain::values::refuse_control_characters("filter", input, false)?;
     let mut parser = Parser { tokens: tokens(input)?, at: 0 };
     let filter = parser.and(0)?;
     if let Some(extra) = parser.peek() {

@@ -96,8 +96,9 @@ pub(super) async fn list(
     let offset = int_param(&query, "offset", 0, i64::from(i32::MAX), 0)?;
     let limit = int_param(&query, "limit", 1, MAX_LIMIT, DEFAULT_LIMIT)?;
     let count = count_param(&query)?;
+    let term = domain::values::search_term("q", query.get("q"))?;
     let (accounts, total) =
-        state.use_cases.machine_search_accounts(&caller, query.get("q"), offset, limit, count).await?;
+        state.use_cases.machine_search_accounts(&caller, term.as_deref(), offset, limit, count).await?;
     let mut body = json!({"errcode": 200, "errmsg": "success", "data": accounts.iter().map(user).collect::<Vec<_>>()});
     if let Some(total) = total {
         body["total"] = json!(total);
