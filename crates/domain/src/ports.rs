@@ -707,6 +707,13 @@ pub trait PasswordHasher: Send + Sync {
     /// Checks the password. With `hash = None` the same work is spent against a dummy hash (no timing
     /// oracle for unknown accounts) and the answer is [`PasswordCheck::Mismatch`].
     async fn verify(&self, password: &Password, hash: Option<String>) -> DomainResult<PasswordCheck>;
+
+    /// New hashes of several passwords (a batch), in their order; `None` stays `None`. The hasher may work on
+    /// them in parallel within its bound.
+    ///
+    /// # Errors
+    /// The first failure of [`PasswordHasher::hash`].
+    async fn hash_all(&self, passwords: Vec<Option<Password>>) -> DomainResult<Vec<Option<String>>>;
 }
 
 /// Claims of a verified console access token.

@@ -88,6 +88,22 @@ fn verify_pbkdf2(password: &str, encoded: &str) -> bool {
 
 #[async_trait]
 impl PasswordHasher for BcryptHasher {
+    async fn hash_all(&self, passwords: Vec<Option<Password>>) -> DomainResult<Vec<Option<String>>> {
+        let mut out = vec![None; passwords.len()];
+        let mut tasks = tokio::task::JoinSet::new();
+        for (index, password) in passwords.into_iter().enumerate() {
+            if let Some(password) = password {
+                let hasher = self.clone();
+                tasks.spawn(async move { (index, hasher.hash(&password).await) });
+            }
+        }
+        while let Some(done) = tasks.join_next().await {
+            let (index, hash) = done.map_err(DomainError::internal)?;
+            out[index] = Some(hash?);
+        }
+        Ok(out)
+    }
+
     async fn hash(&self, password: &Password) -> DomainResult<String> {
         let secret = password.expose().to_owned();
         let cost = self.cost;

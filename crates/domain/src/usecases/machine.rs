@@ -289,7 +289,7 @@ impl UseCases {
             let home = found[wanted].clone().ok_or(DomainError::InvalidAt { index, field, message: message.into() })?;
             homes.push(Some(home));
         }
-        let hashes = self.hash_all(items.iter().map(|i| i.password.clone()).collect()).await?;
+        let hashes = self.ports.hasher.hash_all(items.iter().map(|i| i.password.clone()).collect()).await?;
         let now = self.ports.clock.now();
         let group_id = self.current_group_id(caller.account.id).await?;
         let mut entries = Vec::with_capacity(items.len());
@@ -402,7 +402,7 @@ impl UseCases {
                 }
             }
         }
-        let hashes = self.hash_all(items.iter().map(|(_, u)| u.password.clone()).collect()).await?;
+        let hashes = self.ports.hasher.hash_all(items.iter().map(|(_, u)| u.password.clone()).collect()).await?;
         let now = self.ports.clock.now();
         for _ in 0..WRITE_ATTEMPTS {
             let mut changes = Vec::with_capacity(items.len());
@@ -596,23 +596,6 @@ impl UseCases {
             })
             .collect();
         self.ports.accounts.soft_delete(&uids, now, &audits).await
-    }
-
-    /// Hashes the given passwords in parallel (the hasher bounds the concurrency), keeping their order.
-    async fn hash_all(&self, passwords: Vec<Option<Password>>) -> DomainResult<Vec<Option<String>>> {
-        let mut out = vec![None; passwords.len()];
-        let mut tasks = tokio::task::JoinSet::new();
-        for (index, password) in passwords.into_iter().enumerate() {
-            if let Some(password) = password {
-                let hasher = self.ports.hasher.clone();
-                tasks.spawn(async move { (index, hasher.hash(&password).await) });
-            }
-        }
-        while let Some(done) = tasks.join_next().await {
-            let (index, hash) = done.map_err(DomainError::internal)?;
-            out[index] = Some(hash?);
-        }
-        Ok(out)
     }
 
     /// The live account `uid`, for a machine caller.
