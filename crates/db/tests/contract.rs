@@ -185,7 +185,7 @@ both_backends! {
         let read_at = first.updated_at;
         first.deleted_at = Some(now());
         first.updated_at = now();
-        repo.update(&change(first.clone(), read_at)).await.unwrap();
+        repo.update_batch(&[change(first.clone(), read_at)], &[]).await.unwrap();
         repo.insert(&account("dup@example.com"), &[], &[]).await.unwrap();
         repo.insert(&same_name, &[], &[]).await.unwrap();
         assert_eq!(repo.find_live_by_email("dup@example.com").await.unwrap().map(|a| a.deleted_at), Some(None));
@@ -194,7 +194,7 @@ both_backends! {
     async fn update_of_unknown_account_is_not_found(tdb) {
         let repo = DieselAccounts::new(tdb.connect());
         let a = account("x@example.com");
-        assert!(matches!(repo.update(&change(a.clone(), a.updated_at)).await, Err(DomainError::NotFound { .. })));
+        assert!(matches!(repo.update_batch(&[change(a.clone(), a.updated_at)], &[]).await, Err(DomainError::NotFound { .. })));
     }
 
     async fn a_stale_update_is_refused_and_writes_nothing(tdb) {
@@ -204,13 +204,13 @@ both_backends! {
         let mut first = a.clone();
         first.name = "first".into();
         first.updated_at = a.updated_at + Duration::seconds(1);
-        repo.update(&change(first, a.updated_at)).await.unwrap();
+        repo.update_batch(&[change(first, a.updated_at)], &[]).await.unwrap();
         // a writer that read before the first change
         let mut late = a.clone();
         late.name = "late".into();
         late.status = AccountStatus::Active;
         late.updated_at = a.updated_at + Duration::seconds(2);
-        assert!(matches!(repo.update(&change(late, a.updated_at)).await, Err(DomainError::Stale)));
+        assert!(matches!(repo.update_batch(&[change(late, a.updated_at)], &[]).await, Err(DomainError::Stale)));
         assert_eq!(repo.get(a.id).await.unwrap().unwrap().name, "first");
     }
 
@@ -223,7 +223,7 @@ both_backends! {
         let mut edited = a.clone();
         edited.name = "edited".into();
         edited.updated_at = at;
-        repo.update(&change(edited, a.updated_at)).await.unwrap();
+        repo.update_batch(&[change(edited, a.updated_at)], &[]).await.unwrap();
         let got = repo.get(a.id).await.unwrap().unwrap();
         assert_eq!((got.name.as_str(), got.last_login_at, got.last_login_ip.as_deref()), ("edited", Some(at), Some("10.1.1.1")));
     }
@@ -241,12 +241,12 @@ both_backends! {
         banned.status = AccountStatus::Banned;
         banned.updated_at = t0;
         let c = AccountChange { account: banned, expected_updated_at: a.updated_at, group_role: Some((Uuid::new_v4(), GroupRole::Admin)), revoke_sessions_at: Some(t0) };
-        assert!(matches!(repo.update(&c).await, Err(DomainError::NotFound { .. })));
+        assert!(matches!(repo.update_batch(std::slice::from_ref(&c), &[]).await, Err(DomainError::NotFound { .. })));
         assert_eq!(repo.get(a.id).await.unwrap().unwrap().status, AccountStatus::Active);
         assert!(sessions.find_by_token("g1").await.unwrap().is_some());
         // without the bad group change the ban and the revocation land together
         let ok = AccountChange { group_role: None, ..c };
-        repo.update(&ok).await.unwrap();
+        repo.update_batch(&[ok], &[]).await.unwrap();
         assert_eq!(repo.get(a.id).await.unwrap().unwrap().status, AccountStatus::Banned);
         assert_eq!(sessions.find_by_token("g1").await.unwrap(), None);
     }
@@ -304,7 +304,7 @@ both_backends! {
         // a soft-deleted super admin frees the place
         let read_at = a.updated_at;
         a.deleted_at = Some(now());
-        repo.update(&change(a, read_at)).await.unwrap();
+        repo.update_batch(&[change(a, read_at)], &[]).await.unwrap();
         repo.insert(&b, &[], &[]).await.unwrap();
     }
 
@@ -338,7 +338,7 @@ both_backends! {
         let mut promoted = newcomer.clone();
         promoted.updated_at = newcomer.updated_at + Duration::seconds(1);
         let c = AccountChange { group_role: Some((inst.founding.group.id, GroupRole::Admin)), ..change(promoted, newcomer.updated_at) };
-        accounts.update(&c).await.unwrap();
+        accounts.update_batch(&[c], &[]).await.unwrap();
         assert_eq!(dir.group_memberships(newcomer.id).await.unwrap()[0].role, GroupRole::Admin);
     }
 
@@ -436,7 +436,7 @@ both_backends! {
         assert!(sessions.find_by_token("b").await.unwrap().is_some());
         // the rest go with an account change that revokes sessions (a ban)
         let c = AccountChange { revoke_sessions_at: Some(t0), ..change(a.clone(), a.updated_at) };
-        accounts.update(&c).await.unwrap();
+        accounts.update_batch(&[c], &[]).await.unwrap();
         assert_eq!(sessions.find_by_token("b").await.unwrap(), None);
     }
 
@@ -976,7 +976,7 @@ both_backends! {
         kept.attributes.insert("department".into(), "old".into());
         kept.attributes.insert("badge".into(), "7".into());
         kept.status = AccountStatus::Pending;
-        accounts.update(&change(kept.clone(), kept.updated_at)).await.unwrap();
+        accounts.update_batch(&[change(kept.clone(), kept.updated_at)], &[]).await.unwrap();
         accounts.record_identity_sign_in(&sign_in(link(ann.id, "s-ann"))).await.unwrap();
         let stored = accounts.get(ann.id).await.unwrap().unwrap();
         assert_eq!(
@@ -1009,7 +1009,7 @@ both_backends! {
         assert_eq!(accounts.find_live_by_identity("corp", "s-carol").await.unwrap(), None);
         let mut unbanned = accounts.get(carol.id).await.unwrap().unwrap();
         unbanned.status = AccountStatus::Active;
-        accounts.update(&change(unbanned.clone(), unbanned.updated_at)).await.unwrap();
+        accounts.update_batch(&[change(unbanned.clone(), unbanned.updated_at)], &[]).await.unwrap();
         accounts.record_identity_sign_in(&sign_in(link(carol.id, "s-carol"))).await.unwrap();
         assert_eq!(accounts.get(carol.id).await.unwrap().unwrap().source, AccountSource::Ldap);
 

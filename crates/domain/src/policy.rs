@@ -24,6 +24,10 @@ pub enum AccountAction {
     /// Set its password or clear its login lockout (admin help for users without mail). Group managers may do
     /// it only to accounts whose every group they manage and outrank them in.
     ResetCredentials,
+    /// Change how it may sign in and what a directory says of it: access switches (console, open API, MFA),
+    /// demanded password changes, session limits, attribute bags, partner classification, source. Platform
+    /// admins only (never on the super admin, unless they are it).
+    UpdateSettings,
 }
 
 /// The outcome of a permission check.
@@ -155,6 +159,13 @@ pub fn decide(actor: Subject<'_>, target: Subject<'_>, action: AccountAction) ->
                 Decision::Deny("You are not allowed to change this account.")
             }
         }
+        AccountAction::UpdateSettings => {
+            if admin_over_target {
+                Decision::Allow
+            } else {
+                Decision::Deny("Only system administrators can change this account's settings.")
+            }
+        }
         AccountAction::SetGroupRole => Decision::Deny("Group roles are decided per group."),
     }
 }
@@ -221,6 +232,19 @@ pub fn may_list_group(actor: Subject<'_>, group_id: uuid::Uuid) -> bool {
 pub fn may_create_accounts(actor: Subject<'_>, group_id: Option<uuid::Uuid>) -> bool {
     platform_role(actor.account).can_administer()
         || group_id.is_some_and(|g| actor.groups.iter().any(|m| m.group_id == g && m.role.manages()))
+}
+
+/// Whether an access key's account may use the machine dialects (openapi/v1, account-modify, iam), which act on
+/// the whole directory: reading needs a platform role that reads everything (super admin, system admin,
+/// auditor), writing one that administers (super admin, system admin). Group managers manage their groups through
+/// the console only.
+pub fn may_provision(actor: &Account, write: bool) -> bool {
+    let role = platform_role(actor);
+    if write {
+        role.can_administer()
+    } else {
+        role.can_read_all()
+    }
 }
 
 #[cfg(test)]
@@ -357,6 +381,35 @@ mod tests {
         assert!(matches!(w.check(&w.sysadmin, &w.owner, SetSystemRole), Decision::Deny(_)));
         assert!(matches!(w.check(&w.owner, &w.owner, SetSystemRole), Decision::Deny(_)));
         assert_eq!(w.check(&w.bob, &w.alice, SetSystemRole), Decision::Hidden);
+    }
+
+    #[test]
+    fn settings_matrix() {
+        let w = World::new();
+        assert!(allowed(w.check(&w.owner, &w.alice, UpdateSettings)));
+        assert!(allowed(w.check(&w.sysadmin, &w.alice, UpdateSettings)));
+        assert!(allowed(w.check(&w.sysadmin, &w.sysadmin, UpdateSettings)), "a platform admin's own settings");
+        assert!(allowed(w.check(&w.owner, &w.owner, UpdateSettings)));
+        // group managers, auditors and the account itself do not
+        assert!(matches!(w.check(&w.g1_admin, &w.alice, UpdateSettings), Decision::Deny(_)));
+        assert!(matches!(w.check(&w.owner, &w.g1_admin, UpdateSettings), Decision::Allow));
+        assert!(matches!(w.check(&w.auditor, &w.alice, UpdateSettings), Decision::Deny(_)));
+        assert!(matches!(w.check(&w.alice, &w.alice, UpdateSettings), Decision::Deny(_)));
+        assert!(matches!(w.check(&w.sysadmin, &w.owner, UpdateSettings), Decision::Deny(_)));
+    }
+
+    #[test]
+    fn machine_dialects_need_a_platform_role() {
+        let w = World::new();
+        for (who, read, write) in [
+            (&w.owner, true, true),
+            (&w.sysadmin, true, true),
+            (&w.auditor, true, false),
+            (&w.g1_admin, false, false),
+            (&w.bob, false, false),
+        ] {
+            assert_eq!((may_provision(who, false), may_provision(who, true)), (read, write));
+        }
     }
 
     #[test]

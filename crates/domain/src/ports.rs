@@ -92,8 +92,18 @@ pub trait AccountRepository: Send + Sync {
     /// [`DomainError::Conflict`] naming the field when a live account took an identifier meanwhile.
     async fn insert_batch(&self, entries: &[NewAccountEntry], audits: &[AuditEvent]) -> DomainResult<()>;
 
-    /// Saves several account changes (as [`AccountRepository::update`] does for one) and their audit events in
-    /// one transaction: all or none.
+    /// Saves account changes and their audit events in one transaction, all or none. For each change: every
+    /// field of `change.account` except the login-activity fields (kept by [`AccountRepository::record_login`]
+    /// and [`AccountRepository::touch_active`]), the optional group-role change, and the optional revocation of
+    /// all the account's sessions. Rows are locked in one canonical order whatever the order of `changes`, so
+    /// concurrent batches over the same accounts queue instead of deadlocking.
+    ///
+    /// # Errors
+    /// [`DomainError::Stale`] when an account's stored `updated_at` differs from its
+    /// `change.expected_updated_at` (someone else changed it since it was read), or when the database rolled the
+    /// transaction back as a deadlock or serialization failure; [`DomainError::NotFound`] when no account has an
+    /// id or the account is not a member of the group; [`DomainError::Conflict`] as for `insert`. Nothing is
+    /// written then.
     async fn update_batch(&self, changes: &[AccountChange], audits: &[AuditEvent]) -> DomainResult<()>;
 
     /// Soft-deletes accounts in one transaction: `deleted_at` (which frees their identifiers), every session
@@ -124,16 +134,6 @@ pub trait AccountRepository: Send + Sync {
         groups: &[GroupMembership],
         tenants: &[TenantMembership],
     ) -> DomainResult<()>;
-
-    /// Saves an account change in one transaction: every field of `change.account` except the login-activity
-    /// fields (kept by [`AccountRepository::record_login`] and [`AccountRepository::touch_active`]), the
-    /// optional group-role change, and the optional revocation of all the account's sessions.
-    ///
-    /// # Errors
-    /// [`DomainError::Stale`] when the stored `updated_at` differs from `change.expected_updated_at` (someone
-    /// else changed the account since it was read); [`DomainError::NotFound`] when no account has this id or the
-    /// account is not a member of the group; [`DomainError::Conflict`] as for `insert`. Nothing is written then.
-    async fn update(&self, change: &AccountChange) -> DomainResult<()>;
 
     /// Records a successful login: last login time and address, and `pending` → `active` with
     /// `initialized_at` set.

@@ -559,11 +559,6 @@ impl AccountRepository for DieselAccounts {
             .await
     }
 
-    async fn update(&self, change: &AccountChange) -> DomainResult<()> {
-        let change = change.clone();
-        self.db.write(move |conn| apply_change(conn, &change)).await
-    }
-
     async fn update_batch(&self, changes: &[AccountChange], audits: &[AuditEvent]) -> DomainResult<()> {
         let (mut changes, audits) = (changes.to_vec(), audits.to_vec());
         // Rows are locked in one canonical order (by id) whatever the request's order, so two batches over the

@@ -41,6 +41,13 @@ pub struct Actor<'a> {
     pub request_id: Option<&'a str>,
 }
 
+impl<'a> Actor<'a> {
+    /// An account acting through a console session.
+    pub fn session(account: &'a Account, request_id: &'a str) -> Self {
+        Self { account, access_key_id: None, request_id: Some(request_id) }
+    }
+}
+
 impl UseCases {
     fn audit(&self, actor: &Actor<'_>, action: &str, key: &AccessKey, now: OffsetDateTime) -> AuditEvent {
         AuditEvent {

@@ -1,17 +1,23 @@
-//! Account administration for the console: create, look up, list a group's members, update, set roles.
-//! Every check goes through [`crate::policy`].
+//! Account administration for every dialect: create, look up, list a group's members, change (one use case
+//! and one patch type for console sessions and access keys alike), set roles. Every check goes through
+//! [`crate::policy`].
 
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult};
 use crate::model::{
-    Account, AccountStatus, GroupMembership, GroupRole, Page, PageRequest, SystemRole, TenantMembership, WorkspaceRole,
+    Account, AccountSource, AccountStatus, AuditEvent, GroupMembership, GroupRole, Page, PageRequest, SystemRole,
+    TenantMembership, WorkspaceRole,
 };
 use crate::policy::{self, AccountAction, Decision, Subject};
 use crate::ports::AccountChange;
 use crate::values::{DisplayName, EmailAddress, Password};
 
-use super::{UseCases, WRITE_ATTEMPTS};
+use super::access_keys::Actor;
+use super::{UseCases, MAX_BATCH, WRITE_ATTEMPTS};
 
 /// Input of [`UseCases::create_account`].
 #[derive(Debug, Clone)]
@@ -24,37 +30,141 @@ pub struct NewAccount {
     pub password: Password,
 }
 
-/// Changes to an account; `None` leaves a field alone, `Some(None)` clears a nullable one.
+/// Changes to an account, whichever dialect carries them: `None` leaves a field alone, `Some(None)` clears a
+/// nullable one. Every value is already parsed by the domain's rules ([`crate::values`]).
 #[derive(Debug, Clone, Default)]
-pub struct AccountUpdate {
+pub struct AccountPatch {
     /// Display name.
     pub name: Option<DisplayName>,
     /// Avatar file id or URL.
     pub avatar: Option<Option<String>>,
-    /// Status.
-    pub status: Option<AccountStatus>,
-    /// Mobile number.
+    /// Extension: mobile number.
     pub mobile: Option<Option<String>>,
-    /// WeChat id.
+    /// Extension: WeChat id.
     pub wechat: Option<Option<String>>,
-    /// Address.
+    /// Extension: address.
     pub address: Option<Option<String>>,
-    /// Gender.
+    /// Extension: gender.
     pub gender: Option<Option<String>>,
+    /// Login name.
+    pub username: Option<String>,
+    /// Phone number.
+    pub phone: Option<Option<String>>,
+    /// Email.
+    pub email: Option<Option<EmailAddress>>,
+    /// Description.
+    pub description: Option<Option<String>>,
+    /// Phone country code.
+    pub country_code: Option<Option<String>>,
+    /// Phone country code to set only when the account has none (after `country_code`).
+    pub country_code_if_unset: Option<String>,
+    /// New password (ends the account's sessions).
+    pub password: Option<Password>,
+    /// Status (banning or closing ends the account's sessions).
+    pub status: Option<AccountStatus>,
     /// Platform role (`system_admin`, `auditor` or `normal`).
     pub system_role: Option<SystemRole>,
     /// Role in the actor's current group (`admin` or `normal`).
     pub group_role: Option<GroupRole>,
+    /// Partner tier (1–3).
+    pub tier: Option<i16>,
+    /// Partner type (0 temporary, 1 regular).
+    pub kind: Option<i16>,
+    /// Identity origin; `Some(None)` resets it to the default for the account's external id.
+    pub source: Option<Option<AccountSource>>,
+    /// IdP-owned attributes (replaced whole).
+    pub attributes: Option<Map<String, Value>>,
+    /// Application-owned attributes (replaced whole).
+    pub custom_attributes: Option<Map<String, Value>>,
+    /// Idle timeout of the account's console sessions, in seconds.
+    pub idle_timeout_secs: Option<i64>,
+    /// Absolute lifetime of the account's console sessions, in seconds.
+    pub max_lifetime_secs: Option<i64>,
+    /// Console login allowed (switching it off ends console sessions at their next request).
+    pub console_access: Option<bool>,
+    /// Access keys usable.
+    pub open_api_access: Option<bool>,
+    /// Multi-factor authentication required.
+    pub mfa_enabled: Option<bool>,
+    /// A new password must be set at the first login.
+    pub password_change_on_first_login: Option<bool>,
+    /// A new password must be set at the next login.
+    pub password_change_on_next_login: Option<bool>,
 }
 
-impl AccountUpdate {
-    fn touches_profile(&self) -> bool {
-        self.name.is_some()
+impl AccountPatch {
+    /// The actions of the permission matrix this patch needs, each decided by [`policy::decide`].
+    fn actions(&self) -> Vec<AccountAction> {
+        let profile = self.name.is_some()
             || self.avatar.is_some()
             || self.mobile.is_some()
             || self.wechat.is_some()
             || self.address.is_some()
             || self.gender.is_some()
+            || self.username.is_some()
+            || self.phone.is_some()
+            || self.email.is_some()
+            || self.description.is_some()
+            || self.country_code.is_some()
+            || self.country_code_if_unset.is_some();
+        let settings = self.tier.is_some()
+            || self.kind.is_some()
+            || self.source.is_some()
+            || self.attributes.is_some()
+            || self.custom_attributes.is_some()
+            || self.idle_timeout_secs.is_some()
+            || self.max_lifetime_secs.is_some()
+            || self.console_access.is_some()
+            || self.open_api_access.is_some()
+            || self.mfa_enabled.is_some()
+            || self.password_change_on_first_login.is_some()
+            || self.password_change_on_next_login.is_some();
+        [
+            (profile, AccountAction::UpdateProfile),
+            (self.status.is_some(), AccountAction::UpdateStatus),
+            (self.system_role.is_some(), AccountAction::SetSystemRole),
+            (self.password.is_some(), AccountAction::ResetCredentials),
+            (settings, AccountAction::UpdateSettings),
+        ]
+        .into_iter()
+        .filter_map(|(touched, action)| touched.then_some(action))
+        .collect()
+    }
+
+    /// The identifiers this patch sets, which must be unique, as `(field, value)`; emails by their key.
+    fn identifiers(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        out.extend(self.username.clone().map(|u| ("username", u)));
+        out.extend(self.phone.clone().flatten().map(|p| ("phone", p)));
+        out.extend(self.email.clone().flatten().map(|e| ("email", e.key())));
+        out
+    }
+}
+
+/// The source an account may have given its external id: `local` only without one; without one, `local` or
+/// `oidc` (an account that signs in through a provider needs no id in a partner's directory).
+pub(super) fn checked_source(source: Option<AccountSource>, has_external_id: bool) -> DomainResult<AccountSource> {
+    match (source, has_external_id) {
+        (None, false) => Ok(AccountSource::Local),
+        (None, true) => Ok(AccountSource::Unknown),
+        (Some(AccountSource::Local), true) => {
+            Err(DomainError::invalid("source", "An account with an external id cannot have the source local."))
+        }
+        (Some(s), false) if !matches!(s, AccountSource::Local | AccountSource::Oidc) => {
+            Err(DomainError::invalid("source", "An account without an external id has the source local or oidc."))
+        }
+        (Some(s), _) => Ok(s),
+    }
+}
+
+/// Refuses a machine caller (an access key) whose account may not use the machine dialects.
+pub(super) fn check_machine_caller(actor: &Actor<'_>, write: bool) -> DomainResult<()> {
+    if actor.access_key_id.is_none() || policy::may_provision(actor.account, write) {
+        Ok(())
+    } else if write {
+        Err(DomainError::Forbidden("This access key's account may not change accounts."))
+    } else {
+        Err(DomainError::Forbidden("This access key's account may not read accounts."))
     }
 }
 
@@ -198,104 +308,135 @@ impl UseCases {
         Ok(account)
     }
 
-    /// Applies `update` to the account `target_id` (the actor's own when `None`). The target is read fresh,
-    /// checked against the permission matrix and saved with an optimistic version check in one transaction
-    /// (with the group-role change and, for bans and closures, the revocation of its sessions); a concurrent
-    /// change (or a deadlock with one) makes it start over, up to [`WRITE_ATTEMPTS`] times.
+    /// Applies `patch` to the account `target_id` for any caller (a console session or an access key): see
+    /// [`UseCases::update_accounts`].
     ///
     /// # Errors
-    /// `NotFound` for unknown or hidden targets, `Forbidden` per the permission matrix, `Conflict`, and `Stale`
-    /// when the account keeps changing underneath.
+    /// As [`UseCases::update_accounts`].
     pub async fn update_account(
         &self,
-        actor: &Account,
-        target_id: Option<Uuid>,
-        update: AccountUpdate,
+        actor: Actor<'_>,
+        target_id: Uuid,
+        patch: AccountPatch,
     ) -> DomainResult<Account> {
-        let target_id = target_id.unwrap_or(actor.id);
+        let mut changed = self.update_accounts(actor, vec![(target_id, patch)]).await?;
+        Ok(changed.remove(0))
+    }
+
+    /// Applies each patch to its account, all or nothing, for any caller. Each target is read fresh, checked
+    /// against the permission matrix ([`policy::decide`]) for every kind of change the patch makes, and saved
+    /// with an optimistic version check in one transaction, with its audit event, the group-role change and,
+    /// for a new password, a ban or a closure, the revocation of its sessions. A lost race (a concurrent change,
+    /// or a deadlock with one) makes the whole batch start over from fresh data, up to [`WRITE_ATTEMPTS`] times.
+    ///
+    /// # Errors
+    /// `Forbidden` for an access key whose account may not write accounts, and per the permission matrix;
+    /// `NotFound` for unknown, deleted or hidden targets; `Invalid` for an empty or oversized batch;
+    /// `ConflictAt { index, field }` for an account or identifier that two items name; `Conflict` naming a
+    /// taken identifier; `Stale` when the accounts keep changing underneath.
+    pub async fn update_accounts(
+        &self,
+        actor: Actor<'_>,
+        items: Vec<(Uuid, AccountPatch)>,
+    ) -> DomainResult<Vec<Account>> {
+        check_machine_caller(&actor, true)?;
+        if items.is_empty() || items.len() > MAX_BATCH {
+            return Err(DomainError::invalid("accounts", format!("Between 1 and {MAX_BATCH} accounts are required.")));
+        }
+        let mut seen: HashMap<(&'static str, String), usize> = HashMap::new();
+        for (index, (uid, patch)) in items.iter().enumerate() {
+            for key in std::iter::once(("uid", uid.to_string())).chain(patch.identifiers()) {
+                if let Some(field) = seen.insert(key.clone(), index).map(|_| key.0) {
+                    return Err(DomainError::ConflictAt { index, field });
+                }
+            }
+        }
+        let hashes = self.ports.hasher.hash_all(items.iter().map(|(_, p)| p.password.clone()).collect()).await?;
+        let group_id = match items.iter().any(|(_, p)| p.group_role.is_some()) {
+            true => Some(
+                self.current_group_id(actor.account.id)
+                    .await?
+                    .ok_or(DomainError::NotFound { entity: "enterprise group" })?,
+            ),
+            false => None,
+        };
+        let now = self.ports.clock.now();
         for _ in 0..WRITE_ATTEMPTS {
-            match self.try_update_account(actor, target_id, &update).await {
+            let actor_groups = self.memberships(actor.account.id).await?;
+            let mut changes = Vec::with_capacity(items.len());
+            for ((uid, patch), hash) in items.iter().zip(&hashes) {
+                let found = self.ports.accounts.get(*uid).await?;
+                let (target, target_groups) = self
+                    .readable(actor.account, &actor_groups, found)
+                    .await?
+                    .ok_or(DomainError::NotFound { entity: "account" })?;
+                let subjects = (
+                    Subject { account: actor.account, groups: &actor_groups },
+                    Subject { account: &target, groups: &target_groups },
+                );
+                self.check_patch(subjects, patch, group_id).await?;
+                changes.push(plan_change(&actor, target, patch, hash.clone(), group_id, now)?);
+            }
+            let audits: Vec<AuditEvent> = changes.iter().map(|c| self.update_audit(&actor, c, now)).collect();
+            match self.ports.accounts.update_batch(&changes, &audits).await {
                 Err(DomainError::Stale) => continue,
-                other => return other,
+                Err(other) => return Err(other),
+                Ok(()) => return Ok(changes.into_iter().map(|c| c.account).collect()),
             }
         }
         Err(DomainError::Stale)
     }
 
-    async fn try_update_account(
+    /// Every permission the patch needs, for the actor over the target.
+    async fn check_patch(
         &self,
-        actor: &Account,
-        target_id: Uuid,
-        update: &AccountUpdate,
-    ) -> DomainResult<Account> {
-        let actor_groups = self.memberships(actor.id).await?;
-        let target = self.ports.accounts.get(target_id).await?;
-        let (mut target, target_groups) =
-            self.readable(actor, &actor_groups, target).await?.ok_or(DomainError::NotFound { entity: "account" })?;
-        let actor_subject = Subject { account: actor, groups: &actor_groups };
-        let target_subject = Subject { account: &target, groups: &target_groups };
-        let platform_admin = actor.system_role.is_some_and(SystemRole::can_administer);
-        if update.touches_profile() {
-            enforce(policy::decide(actor_subject, target_subject, AccountAction::UpdateProfile))?;
+        (actor, target): (Subject<'_>, Subject<'_>),
+        patch: &AccountPatch,
+        group_id: Option<Uuid>,
+    ) -> DomainResult<()> {
+        for action in patch.actions() {
+            enforce(policy::decide(actor, target, action))?;
         }
-        if let Some(status) = update.status {
-            enforce(policy::decide(actor_subject, target_subject, AccountAction::UpdateStatus))?;
+        let platform_admin = actor.account.system_role.is_some_and(SystemRole::can_administer);
+        if let Some(status) = patch.status {
             if !platform_admin && status == AccountStatus::Closed {
                 return Err(DomainError::Forbidden("Only system administrators can close accounts."));
             }
-            if !platform_admin && self.disabled_by_platform_admin(&target, actor.id).await? {
+            if !platform_admin && self.disabled_by_platform_admin(target.account, actor.account.id).await? {
                 return Err(DomainError::Forbidden("This account was disabled by a system administrator."));
             }
         }
-        if update.system_role.is_some() {
-            enforce(policy::decide(actor_subject, target_subject, AccountAction::SetSystemRole))?;
+        if let (Some(_), Some(group_id)) = (patch.group_role, group_id) {
+            enforce(policy::decide_group_role(actor, target, group_id))?;
         }
-        let group_role = match update.group_role {
-            Some(role) => {
-                let group_id = self
-                    .current_group_id(actor.id)
-                    .await?
-                    .ok_or(DomainError::NotFound { entity: "enterprise group" })?;
-                enforce(policy::decide_group_role(actor_subject, target_subject, group_id))?;
-                Some((group_id, role))
-            }
-            None => None,
-        };
+        Ok(())
+    }
 
-        let now = self.ports.clock.now();
-        let expected_updated_at = target.updated_at;
-        let mut revoke_sessions_at = None;
-        if let Some(name) = &update.name {
-            target.name = name.as_str().to_owned();
+    /// The audit event of a change of an account.
+    fn update_audit(&self, actor: &Actor<'_>, c: &AccountChange, now: time::OffsetDateTime) -> AuditEvent {
+        AuditEvent {
+            id: self.ports.ids.new_id(),
+            at: now,
+            actor_account_id: Some(actor.account.id),
+            actor_access_key_id: actor.access_key_id,
+            action: "account.update".into(),
+            target_type: "account".into(),
+            target_id: Some(c.account.id.to_string()),
+            request_id: actor.request_id.map(str::to_owned),
+            changes: serde_json::json!({
+                "name": c.account.name, "username": c.account.username, "email": c.account.email,
+                "phone": c.account.phone, "status": c.account.status.to_string(),
+                "system_role": c.account.system_role.map(|r| r.to_string()),
+                "group_role": c.group_role.map(|(_, r)| r.to_string()),
+                "tier": c.account.partner.tier, "type": c.account.partner.kind,
+                "password_changed": c.account.password_changed_at == Some(now),
+                "console_access": c.account.console_access, "open_api_access": c.account.open_api_access,
+                "mfa_enabled": c.account.mfa_enabled,
+                "password_change_on_first_login": c.account.password_change_on_first_login,
+                "password_change_on_next_login": c.account.password_change_on_next_login,
+                "sessions_ended": c.revoke_sessions_at.is_some(),
+            }),
         }
-        for (slot, value) in [
-            (&mut target.avatar, &update.avatar),
-            (&mut target.extension.mobile, &update.mobile),
-            (&mut target.extension.wechat, &update.wechat),
-            (&mut target.extension.address, &update.address),
-            (&mut target.extension.gender, &update.gender),
-        ] {
-            if let Some(value) = value {
-                slot.clone_from(value);
-            }
-        }
-        if let Some(status) = update.status {
-            if target.change_status(status, actor.id, now) {
-                revoke_sessions_at = Some(now);
-            }
-        }
-        if let Some(role) = update.system_role {
-            if Some(role) != target.system_role {
-                target.system_role = Some(role);
-                target.system_role_assigned_by = Some(actor.id);
-            }
-        }
-        target.updated_at = now.max(expected_updated_at + time::Duration::microseconds(1));
-        self.ports
-            .accounts
-            .update(&AccountChange { account: target.clone(), expected_updated_at, group_role, revoke_sessions_at })
-            .await?;
-        Ok(target)
     }
 
     /// True when the target is banned or closed by someone else who is a platform admin.
@@ -310,17 +451,12 @@ impl UseCases {
     /// Sets the platform role of an account (`PUT /account-ex/role`).
     ///
     /// # Errors
-    /// As [`UseCases::update_account`].
-    pub async fn set_system_role(
-        &self,
-        actor: &Account,
-        target_id: Option<Uuid>,
-        role: SystemRole,
-    ) -> DomainResult<Account> {
+    /// As [`UseCases::update_accounts`]; `Invalid` for the super admin role, which exists once, from setup.
+    pub async fn set_system_role(&self, actor: Actor<'_>, target_id: Uuid, role: SystemRole) -> DomainResult<Account> {
         if role == SystemRole::SuperAdmin {
             return Err(DomainError::invalid("role_type", "role_type must be one of system_admin, auditor, normal."));
         }
-        self.update_account(actor, target_id, AccountUpdate { system_role: Some(role), ..Default::default() }).await
+        self.update_account(actor, target_id, AccountPatch { system_role: Some(role), ..Default::default() }).await
     }
 
     /// The group role of an account in a group, `normal` when it has no membership row.
@@ -332,6 +468,101 @@ impl UseCases {
             .find(|m| m.group_id == group_id)
             .map_or(GroupRole::Normal, |m| m.role))
     }
+}
+
+/// The stored form of `patch` (its new password already hashed as `hash`) applied to `target` by `actor`, once
+/// the permissions are checked.
+fn plan_change(
+    actor: &Actor<'_>,
+    mut target: Account,
+    patch: &AccountPatch,
+    hash: Option<String>,
+    group_id: Option<Uuid>,
+    now: time::OffsetDateTime,
+) -> DomainResult<AccountChange> {
+    let expected_updated_at = target.updated_at;
+    let mut revoke_sessions_at = None;
+    if let Some(name) = &patch.name {
+        target.name = name.as_str().to_owned();
+    }
+    for (slot, value) in [
+        (&mut target.avatar, &patch.avatar),
+        (&mut target.extension.mobile, &patch.mobile),
+        (&mut target.extension.wechat, &patch.wechat),
+        (&mut target.extension.address, &patch.address),
+        (&mut target.extension.gender, &patch.gender),
+        (&mut target.phone, &patch.phone),
+        (&mut target.description, &patch.description),
+        (&mut target.country_code, &patch.country_code),
+    ] {
+        if let Some(value) = value {
+            slot.clone_from(value);
+        }
+    }
+    if let Some(username) = &patch.username {
+        target.username = Some(username.clone());
+    }
+    if let Some(email) = &patch.email {
+        target.email = email.as_ref().map(|e| e.as_str().to_owned());
+    }
+    if target.country_code.is_none() {
+        target.country_code.clone_from(&patch.country_code_if_unset);
+    }
+    if let Some(source) = patch.source {
+        target.source = checked_source(source, target.external_id.is_some())?;
+    }
+    if let Some(attributes) = &patch.attributes {
+        target.attributes.clone_from(attributes);
+    }
+    if let Some(custom_attributes) = &patch.custom_attributes {
+        target.custom_attributes.clone_from(custom_attributes);
+    }
+    if let Some(secs) = patch.idle_timeout_secs {
+        target.session_policy.idle_timeout_secs = Some(secs);
+    }
+    if let Some(secs) = patch.max_lifetime_secs {
+        target.session_policy.max_lifetime_secs = Some(secs);
+    }
+    for (slot, value) in [
+        (&mut target.console_access, patch.console_access),
+        (&mut target.open_api_access, patch.open_api_access),
+        (&mut target.mfa_enabled, patch.mfa_enabled),
+        (&mut target.password_change_on_first_login, patch.password_change_on_first_login),
+        (&mut target.password_change_on_next_login, patch.password_change_on_next_login),
+    ] {
+        if let Some(value) = value {
+            *slot = value;
+        }
+    }
+    if let Some(hash) = hash {
+        target.password_hash = Some(hash);
+        target.password_changed_at = Some(now);
+        target.password_changed_by = Some(actor.account.id);
+        target.tokens_not_before = Some(now);
+        revoke_sessions_at = Some(now);
+    }
+    if let Some(role) = patch.system_role {
+        let stored = (role != SystemRole::Normal).then_some(role);
+        if stored != target.system_role {
+            target.system_role = stored;
+            target.system_role_assigned_by = Some(actor.account.id);
+        }
+        target.partner.role = role.partner_code();
+    }
+    if let Some(tier) = patch.tier {
+        target.partner.tier = tier;
+    }
+    if let Some(kind) = patch.kind {
+        target.partner.kind = kind;
+    }
+    if let Some(status) = patch.status {
+        if target.change_status(status, actor.account.id, now) {
+            revoke_sessions_at = Some(now);
+        }
+    }
+    let group_role = patch.group_role.zip(group_id).map(|(role, group)| (group, role));
+    target.updated_at = now.max(expected_updated_at + time::Duration::microseconds(1));
+    Ok(AccountChange { account: target, expected_updated_at, group_role, revoke_sessions_at })
 }
 
 #[cfg(test)]
@@ -356,6 +587,43 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_access_key_of_a_group_manager_changes_nothing() {
+        let mut m = Mocks::new();
+        m.hasher.expect_hash_all().never();
+        m.accounts.expect_update_batch().never();
+        let manager = Account::new(Uuid::new_v4(), "m".into(), None, NOW);
+        let actor = Actor { account: &manager, access_key_id: Some(Uuid::new_v4()), request_id: None };
+        let patch = AccountPatch { name: Some(DisplayName::parse("name", "x").unwrap()), ..Default::default() };
+        let refused = m.build().update_account(actor, Uuid::new_v4(), patch).await;
+        assert!(matches!(refused, Err(DomainError::Forbidden(_))), "{refused:?}");
+    }
+
+    #[tokio::test]
+    async fn a_patch_needs_the_permission_of_every_kind_of_change_it_makes() {
+        let mut m = Mocks::new();
+        let manager = Account::new(Uuid::new_v4(), "m".into(), None, NOW);
+        let member = Account::new(Uuid::new_v4(), "t".into(), None, NOW);
+        let (mid, group) = (manager.id, Uuid::new_v4());
+        let tid = member.id;
+        m.directory.expect_group_memberships().returning(move |who| {
+            let role = if who == mid { GroupRole::Admin } else { GroupRole::Normal };
+            Ok(vec![GroupMembership { group_id: group, account_id: who, role, created_at: NOW }])
+        });
+        m.accounts.expect_get().returning(move |_| Ok(Some(member.clone())));
+        m.hasher.expect_hash_all().returning(|p| Ok(vec![None; p.len()]));
+        m.accounts.expect_update_batch().never();
+        // a group admin may rename a member of its group, but not change its settings in the same patch
+        let patch = AccountPatch {
+            name: Some(DisplayName::parse("name", "x").unwrap()),
+            open_api_access: Some(false),
+            ..Default::default()
+        };
+        let actor = Actor { account: &manager, access_key_id: None, request_id: None };
+        let refused = m.build().update_account(actor, tid, patch).await;
+        assert!(matches!(refused, Err(DomainError::Forbidden(_))), "{refused:?}");
+    }
+
+    #[tokio::test]
     async fn banning_revokes_sessions_and_old_tokens() {
         let mut m = Mocks::new();
         let mut admin = Account::new(Uuid::new_v4(), "root".into(), None, NOW);
@@ -364,18 +632,23 @@ mod tests {
         let tid = target.id;
         m.directory.expect_group_memberships().returning(|_| Ok(vec![]));
         m.accounts.expect_get().returning(move |_| Ok(Some(target.clone())));
+        m.hasher.expect_hash_all().returning(|p| Ok(vec![None; p.len()]));
         m.accounts
-            .expect_update()
-            .withf(|c| {
+            .expect_update_batch()
+            .withf(|changes, audits| {
+                let c = &changes[0];
                 c.account.status == AccountStatus::Banned
                     && c.account.tokens_not_before == Some(NOW)
                     && c.revoke_sessions_at == Some(NOW)
                     && c.expected_updated_at == NOW
+                    && audits.len() == 1
+                    && audits[0].changes["sessions_ended"] == true
             })
             .times(1)
-            .returning(|_| Ok(()));
-        let update = AccountUpdate { status: Some(AccountStatus::Banned), ..Default::default() };
-        let out = m.build().update_account(&admin, Some(tid), update).await.unwrap();
+            .returning(|_, _| Ok(()));
+        let update = AccountPatch { status: Some(AccountStatus::Banned), ..Default::default() };
+        let actor = Actor { account: &admin, access_key_id: None, request_id: None };
+        let out = m.build().update_account(actor, tid, update).await.unwrap();
         assert_eq!(out.status, AccountStatus::Banned);
         assert_eq!(out.status_changed_by, Some(admin.id));
     }
@@ -389,8 +662,9 @@ mod tests {
         let tid = target.id;
         m.directory.expect_group_memberships().returning(|_| Ok(vec![]));
         m.accounts.expect_get().times(2).returning(move |_| Ok(Some(target.clone())));
+        m.hasher.expect_hash_all().returning(|p| Ok(vec![None; p.len()]));
         let mut calls = 0;
-        m.accounts.expect_update().times(2).returning(move |_| {
+        m.accounts.expect_update_batch().times(2).returning(move |_, _| {
             calls += 1;
             if calls == 1 {
                 Err(DomainError::Stale)
@@ -398,7 +672,8 @@ mod tests {
                 Ok(())
             }
         });
-        let update = AccountUpdate { name: Some(DisplayName::parse("name", "New").unwrap()), ..Default::default() };
-        assert_eq!(m.build().update_account(&admin, Some(tid), update).await.unwrap().name, "New");
+        let update = AccountPatch { name: Some(DisplayName::parse("name", "New").unwrap()), ..Default::default() };
+        let actor = Actor { account: &admin, access_key_id: None, request_id: None };
+        assert_eq!(m.build().update_account(actor, tid, update).await.unwrap().name, "New");
     }
 }

@@ -13,12 +13,13 @@ use crate::model::{
     Account, AccountFilter, AccountOrder, AccountSource, AccountStatus, AuditEvent, PartnerClass, SessionPolicy,
     SystemRole, Tenant, TenantMembership, WorkspaceRole,
 };
-use crate::ports::{AccountChange, NewAccountEntry, WantedIdentifiers};
+use crate::policy;
+use crate::ports::{NewAccountEntry, WantedIdentifiers};
 use crate::values::{DisplayName, EmailAddress, Password};
 
 use super::access_keys::{AccessKeyView, Actor};
-use super::accounts::new_member_joins;
-use super::{UseCases, WRITE_ATTEMPTS};
+use super::accounts::{checked_source, new_member_joins};
+use super::UseCases;
 
 /// Most accounts in one batch.
 pub const MAX_BATCH: usize = 1000;
@@ -119,22 +120,6 @@ impl Default for ProvisionedAccount {
     }
 }
 
-/// The source an account may have given its external id: `local` only without one; without one, `local` or
-/// `oidc` (an account that signs in through a provider needs no id in a partner's directory).
-fn checked_source(source: Option<AccountSource>, has_external_id: bool) -> DomainResult<AccountSource> {
-    match (source, has_external_id) {
-        (None, false) => Ok(AccountSource::Local),
-        (None, true) => Ok(AccountSource::Unknown),
-        (Some(AccountSource::Local), true) => {
-            Err(DomainError::invalid("source", "An account with an external id cannot have the source local."))
-        }
-        (Some(s), false) if !matches!(s, AccountSource::Local | AccountSource::Oidc) => {
-            Err(DomainError::invalid("source", "An account without an external id has the source local or oidc."))
-        }
-        (Some(s), _) => Ok(s),
-    }
-}
-
 impl ProvisionedAccount {
     /// The identifiers that must be unique, as `(field, value)`; emails by their key.
     fn identifiers(&self) -> Vec<(&'static str, String)> {
@@ -158,57 +143,8 @@ impl ProvisionedAccount {
     }
 }
 
-/// Changes to an account through a machine dialect; `None` leaves a field alone, `Some(None)` clears it.
-#[derive(Debug, Clone, Default)]
-pub struct PartnerUpdate {
-    /// Login name.
-    pub username: Option<String>,
-    /// Phone number.
-    pub phone: Option<Option<String>>,
-    /// Email.
-    pub email: Option<Option<EmailAddress>>,
-    /// Display name.
-    pub name: Option<DisplayName>,
-    /// Description.
-    pub description: Option<Option<String>>,
-    /// New password (ends the account's sessions).
-    pub password: Option<Password>,
-    /// Platform role.
-    pub system_role: Option<SystemRole>,
-    /// Tier.
-    pub tier: Option<i16>,
-    /// Type.
-    pub kind: Option<i16>,
-    /// Status (banning ends the account's sessions).
-    pub status: Option<AccountStatus>,
-    /// Phone country code.
-    pub country_code: Option<Option<String>>,
-    /// Phone country code to set only when the account has none (after `country_code`).
-    pub country_code_if_unset: Option<String>,
-    /// Identity origin; `Some(None)` resets it to the default for the account's external id.
-    pub source: Option<Option<AccountSource>>,
-    /// IdP-owned attributes (replaced whole).
-    pub attributes: Option<Map<String, Value>>,
-    /// Application-owned attributes (replaced whole).
-    pub custom_attributes: Option<Map<String, Value>>,
-    /// Idle timeout of the account's console sessions, in seconds.
-    pub idle_timeout_secs: Option<i64>,
-    /// Absolute lifetime of the account's console sessions, in seconds.
-    pub max_lifetime_secs: Option<i64>,
-    /// Console login allowed (switching it off ends console sessions at their next request).
-    pub console_access: Option<bool>,
-    /// Access keys usable.
-    pub open_api_access: Option<bool>,
-    /// Multi-factor authentication required.
-    pub mfa_enabled: Option<bool>,
-    /// A new password must be set at the first login.
-    pub password_change_on_first_login: Option<bool>,
-    /// A new password must be set at the next login.
-    pub password_change_on_next_login: Option<bool>,
-}
-
 fn require_admin(caller: &Account) -> DomainResult<()> {
-    if caller.system_role.is_some_and(|r| r.can_administer()) {
+    if policy::may_provision(caller, true) {
         Ok(())
     } else {
         Err(DomainError::Forbidden("This access key's account may not change accounts."))
@@ -216,7 +152,7 @@ fn require_admin(caller: &Account) -> DomainResult<()> {
 }
 
 fn require_reader(caller: &Account) -> DomainResult<()> {
-    if caller.system_role.is_some_and(|r| r.can_read_all()) {
+    if policy::may_provision(caller, false) {
         Ok(())
     } else {
         Err(DomainError::Forbidden("This access key's account may not read accounts."))
@@ -356,197 +292,6 @@ impl UseCases {
         }
         self.ports.accounts.insert_batch(&entries, &audits).await?;
         Ok(entries.into_iter().map(|e| e.account).collect())
-    }
-
-    /// Changes an account for a machine caller, in one transaction with an optimistic version check (a lost race
-    /// is planned again from fresh data, up to [`WRITE_ATTEMPTS`] times); a new password or a ban ends the
-    /// account's sessions. Returns the account as stored.
-    ///
-    /// # Errors
-    /// `Forbidden` unless the caller administers accounts, for the super admin (unless the caller is it), and
-    /// for the caller's own role or status; `NotFound`; `Conflict` naming a taken identifier; `Stale`.
-    pub async fn machine_update_account(
-        &self,
-        caller: Actor<'_>,
-        uid: Uuid,
-        update: PartnerUpdate,
-    ) -> DomainResult<Account> {
-        let mut changed = self.machine_update_accounts(caller, vec![(uid, update)]).await?;
-        Ok(changed.remove(0))
-    }
-
-    /// Changes several accounts for a machine caller, all or nothing, in one transaction (see
-    /// [`UseCases::machine_update_account`]); an account may appear once.
-    ///
-    /// # Errors
-    /// As for one account, with `ConflictAt { index, field }` for an account or identifier that two items
-    /// name, and `Invalid` for an empty or oversized batch.
-    pub async fn machine_update_accounts(
-        &self,
-        caller: Actor<'_>,
-        items: Vec<(Uuid, PartnerUpdate)>,
-    ) -> DomainResult<Vec<Account>> {
-        require_admin(caller.account)?;
-        if items.is_empty() || items.len() > MAX_BATCH {
-            return Err(DomainError::invalid("accounts", format!("Between 1 and {MAX_BATCH} accounts are required.")));
-        }
-        let mut seen: HashMap<(&'static str, String), usize> = HashMap::new();
-        for (index, (uid, update)) in items.iter().enumerate() {
-            let mut keys = vec![("uid", uid.to_string())];
-            keys.extend(update.username.clone().map(|u| ("username", u)));
-            keys.extend(update.phone.clone().flatten().map(|p| ("phone", p)));
-            keys.extend(update.email.clone().flatten().map(|e| ("email", e.key())));
-            for key in keys {
-                if let Some(field) = seen.insert(key.clone(), index).map(|_| key.0) {
-                    return Err(DomainError::ConflictAt { index, field });
-                }
-            }
-        }
-        let hashes = self.ports.hasher.hash_all(items.iter().map(|(_, u)| u.password.clone()).collect()).await?;
-        let now = self.ports.clock.now();
-        for _ in 0..WRITE_ATTEMPTS {
-            let mut changes = Vec::with_capacity(items.len());
-            for ((uid, update), hash) in items.iter().zip(&hashes) {
-                let target = self.machine_get_account(caller.account, *uid).await?;
-                changes.push(self.plan_update(&caller, target, update.clone(), hash.clone(), now)?);
-            }
-            let audits: Vec<AuditEvent> = changes.iter().map(|c| self.update_audit(&caller, c, now)).collect();
-            match self.ports.accounts.update_batch(&changes, &audits).await {
-                Err(DomainError::Stale) => continue,
-                Err(other) => return Err(other),
-                Ok(()) => return Ok(changes.into_iter().map(|c| c.account).collect()),
-            }
-        }
-        Err(DomainError::Stale)
-    }
-
-    /// The audit event of a machine caller's change.
-    fn update_audit(&self, caller: &Actor<'_>, c: &AccountChange, now: time::OffsetDateTime) -> AuditEvent {
-        AuditEvent {
-            id: self.ports.ids.new_id(),
-            at: now,
-            actor_account_id: Some(caller.account.id),
-            actor_access_key_id: caller.access_key_id,
-            action: "account.update".into(),
-            target_type: "account".into(),
-            target_id: Some(c.account.id.to_string()),
-            request_id: caller.request_id.map(str::to_owned),
-            changes: serde_json::json!({
-                "username": c.account.username, "email": c.account.email, "phone": c.account.phone,
-                "status": c.account.status.to_string(), "system_role": c.account.system_role.map(|r| r.to_string()),
-                "tier": c.account.partner.tier, "type": c.account.partner.kind,
-                "password_changed": c.account.password_changed_at == Some(now),
-                "console_access": c.account.console_access, "open_api_access": c.account.open_api_access,
-                "mfa_enabled": c.account.mfa_enabled,
-                "password_change_on_first_login": c.account.password_change_on_first_login,
-                "password_change_on_next_login": c.account.password_change_on_next_login,
-                "sessions_ended": c.revoke_sessions_at.is_some(),
-            }),
-        }
-    }
-
-    /// The stored form of `update` (its new password already hashed as `hash`) applied to `target`, after the
-    /// permission rules.
-    fn plan_update(
-        &self,
-        caller: &Actor<'_>,
-        mut target: Account,
-        update: PartnerUpdate,
-        hash: Option<String>,
-        now: time::OffsetDateTime,
-    ) -> DomainResult<AccountChange> {
-        let caller_is_super = caller.account.system_role == Some(SystemRole::SuperAdmin);
-        if target.system_role == Some(SystemRole::SuperAdmin) && !caller_is_super {
-            return Err(DomainError::Forbidden("The super admin account cannot be changed."));
-        }
-        let is_self = target.id == caller.account.id;
-        if is_self && (update.system_role.is_some() || update.status.is_some()) {
-            return Err(DomainError::Forbidden("An access key cannot change its own account's role or status."));
-        }
-        if target.system_role == Some(SystemRole::SuperAdmin) && update.system_role.is_some() {
-            return Err(DomainError::Forbidden("The super admin role cannot be changed."));
-        }
-        let expected_updated_at = target.updated_at;
-        let mut revoke_sessions_at = None;
-        if let Some(username) = update.username {
-            target.username = Some(username);
-        }
-        if let Some(phone) = update.phone {
-            target.phone = phone;
-        }
-        if let Some(email) = update.email {
-            target.email = email.map(|e| e.as_str().to_owned());
-        }
-        if let Some(name) = update.name {
-            target.name = name.into_inner();
-        }
-        if let Some(description) = update.description {
-            target.description = description;
-        }
-        if let Some(country_code) = update.country_code {
-            target.country_code = country_code;
-        }
-        if target.country_code.is_none() {
-            target.country_code = update.country_code_if_unset;
-        }
-        if let Some(source) = update.source {
-            target.source = checked_source(source, target.external_id.is_some())?;
-        }
-        if let Some(attributes) = update.attributes {
-            target.attributes = attributes;
-        }
-        if let Some(custom_attributes) = update.custom_attributes {
-            target.custom_attributes = custom_attributes;
-        }
-        if let Some(secs) = update.idle_timeout_secs {
-            target.session_policy.idle_timeout_secs = Some(secs);
-        }
-        if let Some(secs) = update.max_lifetime_secs {
-            target.session_policy.max_lifetime_secs = Some(secs);
-        }
-        if let Some(on) = update.console_access {
-            target.console_access = on;
-        }
-        if let Some(on) = update.open_api_access {
-            target.open_api_access = on;
-        }
-        if let Some(on) = update.mfa_enabled {
-            target.mfa_enabled = on;
-        }
-        if let Some(on) = update.password_change_on_first_login {
-            target.password_change_on_first_login = on;
-        }
-        if let Some(on) = update.password_change_on_next_login {
-            target.password_change_on_next_login = on;
-        }
-        if let Some(hash) = hash {
-            target.password_hash = Some(hash);
-            target.password_changed_at = Some(now);
-            target.password_changed_by = Some(caller.account.id);
-            target.tokens_not_before = Some(now);
-            revoke_sessions_at = Some(now);
-        }
-        if let Some(role) = update.system_role {
-            let stored = (role != SystemRole::Normal).then_some(role);
-            if stored != target.system_role {
-                target.system_role = stored;
-                target.system_role_assigned_by = Some(caller.account.id);
-            }
-            target.partner.role = role.partner_code();
-        }
-        if let Some(tier) = update.tier {
-            target.partner.tier = tier;
-        }
-        if let Some(kind) = update.kind {
-            target.partner.kind = kind;
-        }
-        if let Some(status) = update.status {
-            if target.change_status(status, caller.account.id, now) {
-                revoke_sessions_at = Some(now);
-            }
-        }
-        target.updated_at = now.max(expected_updated_at + time::Duration::microseconds(1));
-        Ok(AccountChange { account: target, expected_updated_at, group_role: None, revoke_sessions_at })
     }
 
     /// Soft-deletes accounts for a machine caller, all or nothing: their identifiers become free for new

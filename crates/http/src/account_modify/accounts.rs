@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::model::{Account, AccountSource, AccountStatus, WireEnum};
-use domain::usecases::{PartnerUpdate, ProvisionedAccount};
+use domain::usecases::{AccountPatch, ProvisionedAccount};
 use domain::values::{
     parse_country_code, parse_language, parse_phone, parse_username, required_text, DisplayName, EmailAddress, Password,
 };
@@ -312,7 +312,7 @@ pub(super) async fn modify(
             return Err(ModifyError::param(field, "cannot be changed by modify."));
         }
     }
-    let update = PartnerUpdate {
+    let update = AccountPatch {
         username: common.username,
         phone: common.mobile,
         email: common.email,
@@ -325,9 +325,9 @@ pub(super) async fn modify(
         custom_attributes: common.custom_attributes,
         idle_timeout_secs: common.hold_time,
         max_lifetime_secs: common.max_valid,
-        ..PartnerUpdate::default()
+        ..AccountPatch::default()
     };
-    let account = state.use_cases.machine_update_account(call.actor(), id, update).await?;
+    let account = state.use_cases.update_account(call.actor(), id, update).await?;
     Ok(success(&call.trace_id, account_object(&state, &account), None))
 }
 
@@ -427,7 +427,7 @@ pub(super) async fn set_disable(state: web::Data<AppState>, call: SignedCall) ->
     let ids = parse_ids(&input.account_uuids)?;
     let status = if disable { AccountStatus::Banned } else { AccountStatus::Active };
     let items =
-        ids.into_iter().map(|id| (id, PartnerUpdate { status: Some(status), ..PartnerUpdate::default() })).collect();
-    state.use_cases.machine_update_accounts(call.actor(), items).await?;
+        ids.into_iter().map(|id| (id, AccountPatch { status: Some(status), ..AccountPatch::default() })).collect();
+    state.use_cases.update_accounts(call.actor(), items).await?;
     Ok(success(&call.trace_id, json!({}), None))
 }

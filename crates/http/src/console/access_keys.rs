@@ -2,7 +2,7 @@
 //! `DELETE /access-keys/{id}`. The secret is in the creation answer only.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use domain::model::{AccessKeyStatus, Account, WireEnum};
+use domain::model::{AccessKeyStatus, WireEnum};
 use domain::usecases::{AccessKeyView, Actor};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -35,10 +35,6 @@ fn item(view: &AccessKeyView) -> Value {
     })
 }
 
-fn actor<'a>(account: &'a Account, request_id: &'a str) -> Actor<'a> {
-    Actor { account, access_key_id: None, request_id: Some(request_id) }
-}
-
 #[derive(Deserialize)]
 pub(super) struct CreateBody {
     #[serde(default)]
@@ -56,7 +52,8 @@ async fn create(
 ) -> Result<HttpResponse, ConsoleError> {
     let account_id = body.account_id.filter(|a| !a.is_empty()).map(|a| value_id("account_id", &a)).transpose()?;
     let request_id = RequestId::of(&req);
-    let (view, secret) = state.use_cases.create_access_key(actor(&me, &request_id), account_id, body.name).await?;
+    let (view, secret) =
+        state.use_cases.create_access_key(Actor::session(&me, &request_id), account_id, body.name).await?;
     let mut out = item(&view);
     out["secret_key"] = json!(secret);
     Ok(HttpResponse::Created().json(out))
@@ -89,7 +86,7 @@ async fn update(
     let id = path_id(&path, "access key")?;
     let status = one_of("status", &body.status, AccessKeyStatus::ALL)?;
     let request_id = RequestId::of(&req);
-    let view = state.use_cases.set_access_key_status(actor(&me, &request_id), id, status).await?;
+    let view = state.use_cases.set_access_key_status(Actor::session(&me, &request_id), id, status).await?;
     Ok(HttpResponse::Ok().json(item(&view)))
 }
 
@@ -102,6 +99,6 @@ async fn delete(
 ) -> Result<HttpResponse, ConsoleError> {
     let id = path_id(&path, "access key")?;
     let request_id = RequestId::of(&req);
-    state.use_cases.delete_access_key(actor(&me, &request_id), id).await?;
+    state.use_cases.delete_access_key(Actor::session(&me, &request_id), id).await?;
     Ok(HttpResponse::Ok().json(SUCCESS))
 }

@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::model::{AccountStatus, GroupRole, SystemRole};
-use domain::usecases::{AccountUpdate, NewAccount};
+use domain::usecases::{AccountPatch, Actor, NewAccount};
 use domain::values::{
     nullable_change, parse_phone, required_text, DisplayName, EmailAddress, Password, ADDRESS_MAX_CHARS,
     AVATAR_MAX_CHARS, GENDER_MAX_CHARS, WECHAT_MAX_CHARS,
@@ -15,6 +15,7 @@ use serde_json::json;
 use super::dto::{double_option, Paginated, Render};
 use super::error::ConsoleError;
 use super::extract::{one_of, Authenticated, ConsoleJson, QueryParams};
+use crate::request_id::RequestId;
 use crate::AppState;
 
 /// `GET /account/profile`: the caller's `account_fields`.
@@ -129,8 +130,8 @@ pub(super) async fn update(
     req: HttpRequest,
     ConsoleJson(body): ConsoleJson<UpdateBody>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let target = QueryParams::of(&req).uuid("id")?;
-    let update = AccountUpdate {
+    let target = QueryParams::of(&req).uuid("id")?.unwrap_or(me.id);
+    let patch = AccountPatch {
         name: body.name.as_deref().map(|n| DisplayName::parse("name", n)).transpose()?,
         avatar: nullable_change(body.avatar, |v| required_text("avatar", v, AVATAR_MAX_CHARS))?,
         status: body.status.as_deref().map(|v| one_of("status", v, STATUSES)).transpose()?,
@@ -140,8 +141,10 @@ pub(super) async fn update(
         gender: nullable_change(body.gender, |v| required_text("gender", v, GENDER_MAX_CHARS))?,
         system_role: body.role_type.as_deref().map(|v| one_of("role_type", v, ASSIGNABLE_ROLES)).transpose()?,
         group_role: body.group_role.as_deref().map(|v| one_of("group_role", v, GROUP_ROLES)).transpose()?,
+        ..AccountPatch::default()
     };
-    let account = state.use_cases.update_account(&me, target, update).await?;
+    let request_id = RequestId::of(&req);
+    let account = state.use_cases.update_account(Actor::session(&me, &request_id), target, patch).await?;
     Ok(HttpResponse::Ok().json(Render::new(&state).with_extension(&account)))
 }
 
@@ -157,8 +160,9 @@ pub(super) async fn set_role(
     req: HttpRequest,
     ConsoleJson(body): ConsoleJson<RoleBody>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let target = QueryParams::of(&req).uuid("id")?;
+    let target = QueryParams::of(&req).uuid("id")?.unwrap_or(me.id);
     let role = one_of("role_type", &body.role_type, ASSIGNABLE_ROLES)?;
-    let account = state.use_cases.set_system_role(&me, target, role).await?;
+    let request_id = RequestId::of(&req);
+    let account = state.use_cases.set_system_role(Actor::session(&me, &request_id), target, role).await?;
     Ok(HttpResponse::Ok().json(Render::new(&state).ex(&account, None)))
 }

@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::model::{AccessKeyStatus, Account, AccountOrder, AccountSortKey, AccountSource, AccountStatus};
-use domain::usecases::{AccessKeyView, PartnerUpdate, ProvisionedAccount, TenantRef};
+use domain::usecases::{AccessKeyView, AccountPatch, ProvisionedAccount, TenantRef};
 use domain::values::{
     optional_text, parse_country_code, parse_phone, parse_username, DisplayName, EmailAddress, Password,
 };
@@ -389,7 +389,7 @@ fn mask_paths(mask: &str, body: &serde_json::Map<String, Value>) -> Result<Vec<S
 }
 
 /// The change the masked fields ask for; only they are checked.
-fn parse_update(paths: &[String], input: &UserInput) -> Result<PartnerUpdate, IamError> {
+fn parse_update(paths: &[String], input: &UserInput) -> Result<AccountPatch, IamError> {
     if paths.iter().any(|p| p == "set_password_first_login") && paths.iter().any(|p| p == "set_password_at_login") {
         let same = match (&input.set_password_first_login, &input.set_password_at_login) {
             (Some(Some(a)), Some(Some(b))) => {
@@ -401,7 +401,7 @@ fn parse_update(paths: &[String], input: &UserInput) -> Result<PartnerUpdate, Ia
             return Err(IamError::field("set_password_at_login", "names set_password_first_login; the two differ."));
         }
     }
-    let mut update = PartnerUpdate::default();
+    let mut update = AccountPatch::default();
     let required_switch = |field: &str, value: &Option<Option<Value>>| match value {
         Some(Some(v)) => switch(field, v),
         _ => Err(IamError::field(field, "is in update_mask but has no value.")),
@@ -467,7 +467,7 @@ pub(super) async fn update(
     let paths = mask_paths(mask, &map)?;
     let input = user_input(map, "")?;
     let update = parse_update(&paths, &input)?;
-    let account = state_.use_cases.machine_update_account(call.actor(), id, update).await?;
+    let account = state_.use_cases.update_account(call.actor(), id, update).await?;
     Ok(HttpResponse::Ok().json(user_object(&state_, &call.account, &account).await?))
 }
 

@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::model::{Account, AccountStatus, SystemRole, WorkspaceRole};
-use domain::usecases::{PartnerUpdate, ProvisionedAccount, MAX_BATCH};
+use domain::usecases::{AccountPatch, ProvisionedAccount, MAX_BATCH};
 use domain::values::{optional_text, parse_phone, parse_username, DisplayName, EmailAddress, Password};
 use domain::DomainError;
 use serde::Deserialize;
@@ -274,7 +274,7 @@ pub(super) struct UpdateInput {
 }
 
 /// Checks the fields of an update with the rules of [`parse_user`]: each present field is run through them.
-fn parse_update(input: UpdateInput) -> Result<PartnerUpdate, OpenApiError> {
+fn parse_update(input: UpdateInput) -> Result<AccountPatch, OpenApiError> {
     let cleared =
         |v: &Option<Option<String>>| matches!(v, Some(None)) || matches!(v, Some(Some(s)) if s.trim().is_empty());
     if input.username.as_ref().is_some_and(|u| u.trim().is_empty()) {
@@ -299,7 +299,7 @@ fn parse_update(input: UpdateInput) -> Result<PartnerUpdate, OpenApiError> {
         },
         "",
     )?;
-    Ok(PartnerUpdate {
+    Ok(AccountPatch {
         username: checked.username,
         phone: input.phone.as_ref().map(|_| if cleared(&input.phone) { None } else { checked.phone.clone() }),
         email: input.email.as_ref().map(|_| if cleared(&input.email) { None } else { checked.email.clone() }),
@@ -310,7 +310,7 @@ fn parse_update(input: UpdateInput) -> Result<PartnerUpdate, OpenApiError> {
         tier: input.tier.map(|_| checked.tier),
         kind: input.kind.map(|_| checked.kind),
         status: input.status.map(|_| checked.status),
-        ..PartnerUpdate::default()
+        ..AccountPatch::default()
     })
 }
 
@@ -325,7 +325,7 @@ pub(super) async fn update(
         .map_err(|_| OpenApiError::from(DomainError::NotFound { entity: "account" }))?;
     let input: UpdateInput = crate::json::parse(&body)?;
     let update = parse_update(input)?;
-    let account = state.use_cases.machine_update_account(caller.actor(), uid, update).await?;
+    let account = state.use_cases.update_account(caller.actor(), uid, update).await?;
     Ok(success(user(&account)))
 }
 
@@ -348,7 +348,7 @@ pub(super) async fn update_batch(
         let update = parse_update(item.fields).map_err(|e| e.prefixed(&format!("accounts[{i}].")))?;
         Ok((uid, update))
     })?;
-    let changed = state.use_cases.machine_update_accounts(caller.actor(), items).await.map_err(batch_error)?;
+    let changed = state.use_cases.update_accounts(caller.actor(), items).await.map_err(batch_error)?;
     Ok(success(Value::Array(changed.iter().map(user).collect())))
 }
 
