@@ -234,6 +234,11 @@ pub fn may_create_accounts(actor: Subject<'_>, group_id: Option<uuid::Uuid>) -> 
         || group_id.is_some_and(|g| actor.groups.iter().any(|m| m.group_id == g && m.role.manages()))
 }
 
+/// Whether the actor may give new accounts a platform role (system admin, auditor): platform admins.
+pub fn may_assign_system_roles(actor: Subject<'_>) -> bool {
+    platform_role(actor.account).can_administer()
+}
+
 /// Whether an access key's account may use the machine dialects (openapi/v1, account-modify, iam), which act on
 /// the whole directory: reading needs a platform role that reads everything (super admin, system admin,
 /// auditor), writing one that administers (super admin, system admin). Group managers manage their groups through

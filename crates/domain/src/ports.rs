@@ -114,7 +114,7 @@ pub trait AccountRepository: Send + Sync {
     /// [`DomainError::UnknownAccounts`] when one is missing or already deleted.
     async fn soft_delete(&self, ids: &[Uuid], at: OffsetDateTime, audits: &[AuditEvent]) -> DomainResult<()>;
 
-    /// Which of these identifiers live accounts already hold: `("uid" | "username" | "phone" | "email", value)`
+    /// Which of these identifiers live accounts already hold: `("id" | "username" | "phone" | "email" | "external_id", value)`
     /// (emails compared by their key).
     async fn taken_identifiers(&self, wanted: &WantedIdentifiers) -> DomainResult<Vec<(&'static str, String)>>;
 

@@ -423,7 +423,7 @@ impl AccountRepository for DieselAccounts {
                     let ids: Vec<String> = chunk.iter().map(|id| id_to_db(*id)).collect();
                     let found: Vec<String> =
                         accounts::table.filter(accounts::id.eq_any(&ids)).select(accounts::id).load(conn)?;
-                    taken.extend(found.into_iter().map(|v| ("uid", v)));
+                    taken.extend(found.into_iter().map(|v| ("id", v)));
                 }
                 for chunk in wanted.usernames.chunks(500) {
                     let found: Vec<Option<String>> = accounts::table

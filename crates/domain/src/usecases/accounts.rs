@@ -19,17 +19,6 @@ use crate::values::{DisplayName, EmailAddress, Password};
 use super::access_keys::Actor;
 use super::{UseCases, MAX_BATCH, WRITE_ATTEMPTS};
 
-/// Input of [`UseCases::create_account`].
-#[derive(Debug, Clone)]
-pub struct NewAccount {
-    /// Email.
-    pub email: EmailAddress,
-    /// Display name.
-    pub name: DisplayName,
-    /// Initial password.
-    pub password: Password,
-}
-
 /// Changes to an account, whichever dialect carries them: `None` leaves a field alone, `Some(None)` clears a
 /// nullable one. Every value is already parsed by the domain's rules ([`crate::values`]).
 #[derive(Debug, Clone, Default)]
@@ -282,32 +271,6 @@ impl UseCases {
         self.ports.accounts.list_group_members(group_id, page).await
     }
 
-    /// Creates an active account with a password. When the actor has a current group the account joins it
-    /// (role normal) and its shadow workspace, in the same transaction.
-    ///
-    /// # Errors
-    /// `Forbidden` unless the actor is a platform admin or manages that group; `Conflict { field: "email" }`.
-    pub async fn create_account(&self, actor: &Account, cmd: NewAccount) -> DomainResult<Account> {
-        let group_id = self.current_group_id(actor.id).await?;
-        let groups = self.memberships(actor.id).await?;
-        if !policy::may_create_accounts(Subject { account: actor, groups: &groups }, group_id) {
-            return Err(DomainError::Forbidden("You are not allowed to create accounts."));
-        }
-        if self.ports.accounts.find_live_by_email(&cmd.email.key()).await?.is_some() {
-            return Err(DomainError::Conflict { field: "email" });
-        }
-        let hash = self.ports.hasher.hash(&cmd.password).await?;
-        let now = self.ports.clock.now();
-        let mut account =
-            Account::new(self.ports.ids.new_id(), cmd.name.into_inner(), Some(cmd.email.as_str().to_owned()), now);
-        account.password_hash = Some(hash);
-        account.password_changed_at = Some(now);
-        account.password_changed_by = Some(actor.id);
-        let (group_joins, tenant_joins) = new_member_joins(group_id, account.id, actor.id, now);
-        self.ports.accounts.insert(&account, &group_joins, &tenant_joins).await?;
-        Ok(account)
-    }
-
     /// Applies `patch` to the account `target_id` for any caller (a console session or an access key): see
     /// [`UseCases::update_accounts`].
     ///
@@ -345,7 +308,7 @@ impl UseCases {
         }
         let mut seen: HashMap<(&'static str, String), usize> = HashMap::new();
         for (index, (uid, patch)) in items.iter().enumerate() {
-            for key in std::iter::once(("uid", uid.to_string())).chain(patch.identifiers()) {
+            for key in std::iter::once(("id", uid.to_string())).chain(patch.identifiers()) {
                 if let Some(field) = seen.insert(key.clone(), index).map(|_| key.0) {
                     return Err(DomainError::ConflictAt { index, field });
                 }
@@ -569,21 +532,24 @@ fn plan_change(
 mod tests {
     use super::*;
     use crate::usecases::test_support::*;
+    use crate::usecases::NewAccount;
 
     #[tokio::test]
     async fn normal_user_cannot_create_accounts_and_nothing_is_hashed() {
         let mut m = Mocks::new();
         m.directory.expect_current_tenant().returning(|_| Ok(None));
         m.directory.expect_group_memberships().returning(|_| Ok(vec![]));
-        m.hasher.expect_hash().never();
-        m.accounts.expect_insert().never();
+        m.hasher.expect_hash_all().never();
+        m.accounts.expect_insert_batch().never();
         let actor = Account::new(Uuid::new_v4(), "n".into(), None, NOW);
         let cmd = NewAccount {
-            email: EmailAddress::parse("email", "x@example.com").unwrap(),
-            name: DisplayName::parse("name", "x").unwrap(),
-            password: Password::parse_console("password", "abcdefg1").unwrap(),
+            email: Some(EmailAddress::parse("email", "x@example.com").unwrap()),
+            name: Some(DisplayName::parse("name", "x").unwrap()),
+            password: Some(Password::parse_console("password", "abcdefg1").unwrap()),
+            ..NewAccount::default()
         };
-        assert!(matches!(m.build().create_account(&actor, cmd).await, Err(DomainError::Forbidden(_))));
+        let actor = Actor { account: &actor, access_key_id: None, request_id: None };
+        assert!(matches!(m.build().create_account(actor, cmd).await, Err(DomainError::Forbidden(_))));
     }
 
     #[tokio::test]

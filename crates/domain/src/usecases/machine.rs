@@ -13,20 +13,21 @@ use crate::model::{
     Account, AccountFilter, AccountOrder, AccountSource, AccountStatus, AuditEvent, PartnerClass, SessionPolicy,
     SystemRole, Tenant, TenantMembership, WorkspaceRole,
 };
-use crate::policy;
+use crate::policy::{self, Subject};
 use crate::ports::{NewAccountEntry, WantedIdentifiers};
 use crate::values::{DisplayName, EmailAddress, Password};
 
 use super::access_keys::{AccessKeyView, Actor};
-use super::accounts::{checked_source, new_member_joins};
+use super::accounts::{check_machine_caller, checked_source, new_member_joins};
 use super::UseCases;
 
 /// Most accounts in one batch.
 pub const MAX_BATCH: usize = 1000;
 
-/// An account to create through a machine dialect, already parsed and checked field by field by the dialect.
+/// An account to create, whichever dialect asks: every value already parsed by the domain's rules; what is
+/// absent takes its default.
 #[derive(Debug, Clone)]
-pub struct ProvisionedAccount {
+pub struct NewAccount {
     /// Requested id (generated when absent).
     pub id: Option<Uuid>,
     /// Login name (generated when absent).
@@ -88,7 +89,7 @@ pub enum TenantRef {
     Code(String),
 }
 
-impl Default for ProvisionedAccount {
+impl Default for NewAccount {
     fn default() -> Self {
         Self {
             id: None,
@@ -120,12 +121,12 @@ impl Default for ProvisionedAccount {
     }
 }
 
-impl ProvisionedAccount {
+impl NewAccount {
     /// The identifiers that must be unique, as `(field, value)`; emails by their key.
     fn identifiers(&self) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
         if let Some(id) = self.id {
-            out.push(("uid", id.to_string()));
+            out.push(("id", id.to_string()));
         }
         if let Some(u) = &self.username {
             out.push(("username", u.clone()));
@@ -160,20 +161,37 @@ fn require_reader(caller: &Account) -> DomainResult<()> {
 }
 
 impl UseCases {
-    /// Creates accounts for a machine caller, all or nothing: identifiers are checked for duplicates inside the
-    /// batch and against live accounts (the index of the first offending item is reported), passwords are
-    /// hashed in parallel on the bounded pool, and every account, its memberships (the caller's current group
-    /// and its shadow workspace) and its audit event are written in one transaction.
+    /// Creates one account for any caller: see [`UseCases::create_accounts`].
     ///
     /// # Errors
-    /// `Forbidden` unless the caller administers accounts; `Invalid` for an empty or oversized batch;
-    /// `ConflictAt { index, field }`; `Conflict` when a race took an identifier meanwhile.
-    pub async fn machine_create_accounts(
-        &self,
-        caller: Actor<'_>,
-        items: Vec<ProvisionedAccount>,
-    ) -> DomainResult<Vec<Account>> {
-        require_admin(caller.account)?;
+    /// As [`UseCases::create_accounts`].
+    pub async fn create_account(&self, caller: Actor<'_>, item: NewAccount) -> DomainResult<Account> {
+        let mut created = self.create_accounts(caller, vec![item]).await?;
+        Ok(created.remove(0))
+    }
+
+    /// Creates accounts for any caller (a console session or an access key), all or nothing: identifiers are
+    /// checked for duplicates inside the batch and against live accounts (the index of the first offending item
+    /// is reported), passwords are hashed through the hashing port, and every account, its memberships (the
+    /// caller's current group and its shadow workspace, or the workspace the item names) and its audit event
+    /// are written in one transaction.
+    ///
+    /// # Errors
+    /// `Forbidden` for an access key whose account may not write accounts, unless the caller is a platform admin
+    /// or manages its current group ([`policy::may_create_accounts`]), and for platform roles given by a caller
+    /// who is not a platform admin; `Invalid` for an empty or oversized batch; `InvalidAt` for an unknown
+    /// workspace; `ConflictAt { index, field }`; `Conflict` when a race took an identifier meanwhile.
+    pub async fn create_accounts(&self, caller: Actor<'_>, items: Vec<NewAccount>) -> DomainResult<Vec<Account>> {
+        check_machine_caller(&caller, true)?;
+        let group_id = self.current_group_id(caller.account.id).await?;
+        let caller_groups = self.memberships(caller.account.id).await?;
+        let subject = Subject { account: caller.account, groups: &caller_groups };
+        if !policy::may_create_accounts(subject, group_id) {
+            return Err(DomainError::Forbidden("You are not allowed to create accounts."));
+        }
+        if items.iter().any(|i| i.system_role != SystemRole::Normal) && !policy::may_assign_system_roles(subject) {
+            return Err(DomainError::Forbidden("Only system administrators can perform this operation."));
+        }
         if items.is_empty() || items.len() > MAX_BATCH {
             return Err(DomainError::invalid("accounts", format!("Between 1 and {MAX_BATCH} accounts are required.")));
         }
@@ -185,7 +203,7 @@ impl UseCases {
                     return Err(DomainError::ConflictAt { index, field });
                 }
                 match field {
-                    "uid" => wanted.ids.extend(item.id),
+                    "id" => wanted.ids.extend(item.id),
                     "username" => wanted.usernames.push(value),
                     "phone" => wanted.phones.push(value),
                     "external_id" => wanted.external_ids.push(value),
@@ -227,7 +245,6 @@ impl UseCases {
         }
         let hashes = self.ports.hasher.hash_all(items.iter().map(|i| i.password.clone()).collect()).await?;
         let now = self.ports.clock.now();
-        let group_id = self.current_group_id(caller.account.id).await?;
         let mut entries = Vec::with_capacity(items.len());
         let mut audits = Vec::with_capacity(items.len());
         for (((item, hash), source), home) in items.into_iter().zip(hashes).zip(sources).zip(homes) {

@@ -34,12 +34,12 @@ use crate::ports::{
 pub(crate) const WRITE_ATTEMPTS: usize = 5;
 
 pub use access_keys::{AccessKeyView, Actor, KeyProof, RequestNonce, MAX_ACTIVE_KEYS};
-pub use accounts::{AccountPatch, NewAccount};
+pub use accounts::AccountPatch;
 pub use auth::LoginCommand;
 pub use codes::{CodeRedemption, CodeRequest};
 pub use datasets::DatasetInput;
 pub use invitations::{Activation, InviteOutcome};
-pub use machine::{ProvisionedAccount, TenantRef, MAX_BATCH};
+pub use machine::{NewAccount, TenantRef, MAX_BATCH};
 pub use mail::DeliveryReport;
 pub use repairs::{parse_workspace_defaults, RepairReport};
 pub use setup::SetupCommand;

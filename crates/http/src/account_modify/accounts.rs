@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::model::{Account, AccountSource, AccountStatus, WireEnum};
-use domain::usecases::{AccountPatch, ProvisionedAccount};
+use domain::usecases::{AccountPatch, NewAccount};
 use domain::values::{
     parse_country_code, parse_language, parse_phone, parse_username, required_text, DisplayName, EmailAddress, Password,
 };
@@ -266,7 +266,7 @@ pub(super) async fn add(state: web::Data<AppState>, call: SignedCall) -> Result<
         })
         .transpose()?;
     let disabled = not_null("isDisable", input.is_disable.take())?.unwrap_or(false);
-    let item = ProvisionedAccount {
+    let item = NewAccount {
         username: common.username,
         phone: common.mobile.flatten(),
         email: common.email.flatten(),
@@ -284,9 +284,9 @@ pub(super) async fn add(state: web::Data<AppState>, call: SignedCall) -> Result<
             idle_timeout_secs: common.hold_time,
             max_lifetime_secs: common.max_valid,
         },
-        ..ProvisionedAccount::default()
+        ..NewAccount::default()
     };
-    let mut created = state.use_cases.machine_create_accounts(call.actor(), vec![item]).await?;
+    let mut created = state.use_cases.create_accounts(call.actor(), vec![item]).await?;
     Ok(success(&call.trace_id, account_object(&state, &created.remove(0)), None))
 }
 

@@ -96,6 +96,7 @@ pub fn field_name(field: &str) -> &str {
         "phone" => "mobile",
         "country_code" => "countryCode",
         "accounts" | "accountUids" => "accountUUIDs",
+        "id" => "accountUUID",
         other => other,
     }
 }

@@ -39,20 +39,25 @@ pub(super) struct RegisterBody {
 pub(super) async fn register(
     state: web::Data<AppState>,
     Authenticated(me): Authenticated,
+    req: HttpRequest,
     ConsoleJson(body): ConsoleJson<RegisterBody>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let command = NewAccount {
-        email: EmailAddress::parse("email", &body.email)?,
-        name: DisplayName::parse("name", &body.name)?,
-        password: Password::parse_console("password", &body.password)?,
+    let item = NewAccount {
+        email: Some(EmailAddress::parse("email", &body.email)?),
+        name: Some(DisplayName::parse("name", &body.name)?),
+        password: Some(Password::parse_console("password", &body.password)?),
+        ..NewAccount::default()
     };
-    match state.use_cases.create_account(&me, command).await {
+    let request_id = RequestId::of(&req);
+    match state.use_cases.create_account(Actor::session(&me, &request_id), item).await {
         Ok(account) => Ok(HttpResponse::Ok().json(Render::new(&state).fields(&account))),
         // zgi-next answers this one without a `status` key.
-        Err(DomainError::Conflict { field: "email" }) => Err(ConsoleError::Body {
-            status: StatusCode::BAD_REQUEST,
-            body: json!({"code": "user_register_failed", "message": "Email already exists."}),
-        }),
+        Err(DomainError::Conflict { field: "email" } | DomainError::ConflictAt { field: "email", .. }) => {
+            Err(ConsoleError::Body {
+                status: StatusCode::BAD_REQUEST,
+                body: json!({"code": "user_register_failed", "message": "Email already exists."}),
+            })
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::model::{AccessKeyStatus, Account, AccountOrder, AccountSortKey, AccountSource, AccountStatus};
-use domain::usecases::{AccessKeyView, AccountPatch, ProvisionedAccount, TenantRef};
+use domain::usecases::{AccessKeyView, AccountPatch, NewAccount, TenantRef};
 use domain::values::{
     optional_text, parse_country_code, parse_phone, parse_username, DisplayName, EmailAddress, Password,
 };
@@ -179,7 +179,7 @@ fn switch_or(field: &str, value: &Option<Option<Value>>, default: bool) -> Resul
 }
 
 /// Checks a User for creation.
-fn parse_new(input: &UserInput) -> Result<ProvisionedAccount, IamError> {
+fn parse_new(input: &UserInput) -> Result<NewAccount, IamError> {
     let name = text(&input.name).ok_or_else(|| IamError::field("name", "is required."))?;
     let username = text(&input.username).ok_or_else(|| IamError::field("username", "is required."))?;
     let home_tenant = match (text(&input.tenant_id), text(&input.tenant_code)) {
@@ -193,7 +193,7 @@ fn parse_new(input: &UserInput) -> Result<ProvisionedAccount, IamError> {
         Some(Some(v)) => switch("set_password_first_login", v)?,
         _ => switch_or("set_password_at_login", &input.set_password_at_login, false)?,
     };
-    Ok(ProvisionedAccount {
+    Ok(NewAccount {
         name: Some(checked(DisplayName::parse_machine("name", name))?),
         username: Some(checked(parse_username("username", username))?),
         phone: text(&input.phone).map(|p| checked(parse_phone("phone", p))).transpose()?,
@@ -207,7 +207,7 @@ fn parse_new(input: &UserInput) -> Result<ProvisionedAccount, IamError> {
         mfa_enabled: switch_or("mfa_state", &input.mfa_state, false)?,
         password_change_on_first_login: first_login,
         password_change_on_next_login: switch_or("set_password_next_login", &input.set_password_next_login, false)?,
-        ..ProvisionedAccount::default()
+        ..NewAccount::default()
     })
 }
 
@@ -242,7 +242,7 @@ pub(super) async fn create(state_: web::Data<AppState>, call: HmacCall) -> Resul
         let user = user_input(map, &at)?;
         items.push(parse_new(&user).map_err(|e| e.prefixed(&at))?);
     }
-    let created = state_.use_cases.machine_create_accounts(call.actor(), items).await?;
+    let created = state_.use_cases.create_accounts(call.actor(), items).await?;
     let mut users = Vec::with_capacity(created.len());
     for account in &created {
         users.push(user_object(&state_, &call.account, account).await?);

@@ -3,14 +3,14 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::model::{Account, AccountStatus, SystemRole, WorkspaceRole};
-use domain::usecases::{AccountPatch, ProvisionedAccount, MAX_BATCH};
+use domain::usecases::{AccountPatch, NewAccount, MAX_BATCH};
 use domain::values::{optional_text, parse_phone, parse_username, DisplayName, EmailAddress, Password};
 use domain::DomainError;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::KeyAccount;
-use super::error::{Body, OpenApiError};
+use super::error::{field_name, Body, OpenApiError};
 use crate::console::dto::double_option;
 use crate::console::extract::QueryParams;
 use crate::json::RawBody;
@@ -143,7 +143,7 @@ fn checked<T>(at: &str, result: domain::DomainResult<T>) -> Result<T, OpenApiErr
 }
 
 /// Checks a user object field by field; `at` prefixes field names (`accounts[3].` in a batch).
-fn parse_user(input: UserInput, at: &str) -> Result<ProvisionedAccount, OpenApiError> {
+fn parse_user(input: UserInput, at: &str) -> Result<NewAccount, OpenApiError> {
     let field = |name: &str| format!("{at}{name}");
     let id = non_empty(input.uid)
         .map(|u| uuid::Uuid::parse_str(&u).map_err(|_| bad(&field("uid"), "must be a UUID.")))
@@ -179,7 +179,7 @@ fn parse_user(input: UserInput, at: &str) -> Result<ProvisionedAccount, OpenApiE
         4 => AccountStatus::Banned,
         _ => AccountStatus::Active,
     };
-    Ok(ProvisionedAccount {
+    Ok(NewAccount {
         id,
         username,
         phone,
@@ -191,7 +191,7 @@ fn parse_user(input: UserInput, at: &str) -> Result<ProvisionedAccount, OpenApiE
         tier,
         kind,
         status,
-        ..ProvisionedAccount::default()
+        ..NewAccount::default()
     })
 }
 
@@ -199,7 +199,7 @@ fn parse_user(input: UserInput, at: &str) -> Result<ProvisionedAccount, OpenApiE
 fn batch_error(e: DomainError) -> OpenApiError {
     match e {
         DomainError::ConflictAt { index, field } => {
-            OpenApiError::new(StatusCode::CONFLICT, format!("accounts[{index}].{field}: already in use."))
+            OpenApiError::new(StatusCode::CONFLICT, format!("accounts[{index}].{}: already in use.", field_name(field)))
         }
         DomainError::InvalidAt { index, field, message } => {
             OpenApiError::new(StatusCode::BAD_REQUEST, format!("accounts[{index}].{field}: {message}"))
@@ -216,9 +216,9 @@ pub(super) async fn create(
 ) -> Result<HttpResponse, OpenApiError> {
     let input: UserInput = crate::json::parse(&body)?;
     let item = parse_user(input, "")?;
-    let created = state.use_cases.machine_create_accounts(caller.actor(), vec![item]).await.map_err(|e| match e {
+    let created = state.use_cases.create_accounts(caller.actor(), vec![item]).await.map_err(|e| match e {
         DomainError::ConflictAt { field, .. } => {
-            OpenApiError::new(StatusCode::CONFLICT, format!("{field}: already in use."))
+            OpenApiError::new(StatusCode::CONFLICT, format!("{}: already in use.", field_name(field)))
         }
         other => other.into(),
     })?;
@@ -250,7 +250,7 @@ pub(super) async fn create_batch(
     RawBody(body, _): Body,
 ) -> Result<HttpResponse, OpenApiError> {
     let items = parse_batch(&body, |i, input: UserInput| parse_user(input, &format!("accounts[{i}].")))?;
-    let created = state.use_cases.machine_create_accounts(caller.actor(), items).await.map_err(batch_error)?;
+    let created = state.use_cases.create_accounts(caller.actor(), items).await.map_err(batch_error)?;
     Ok(success(Value::Array(created.iter().map(user).collect())))
 }
 

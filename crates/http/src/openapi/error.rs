@@ -70,6 +70,16 @@ impl From<BodyError> for OpenApiError {
     }
 }
 
+/// This dialect's name of a field the domain names.
+pub fn field_name(field: &str) -> &str {
+    match field {
+        "id" => "uid",
+        "name" => "nickname",
+        "description" => "desc",
+        other => other,
+    }
+}
+
 impl From<DomainError> for OpenApiError {
     fn from(e: DomainError) -> Self {
         use StatusCode as S;
@@ -78,7 +88,9 @@ impl From<DomainError> for OpenApiError {
                 Self::new(S::BAD_REQUEST, format!("{field}: {message}"))
             }
             DomainError::NotFound { entity } => Self::new(S::NOT_FOUND, format!("The {entity} does not exist.")),
-            DomainError::Conflict { field } => Self::new(S::CONFLICT, format!("{field} is already in use.")),
+            DomainError::Conflict { field } => {
+                Self::new(S::CONFLICT, format!("{} is already in use.", field_name(field)))
+            }
             DomainError::Forbidden(why) => Self::new(S::FORBIDDEN, why),
             DomainError::Stale => {
                 Self::new(S::CONFLICT, "The account was changed by someone else at the same time. Please try again.")
