@@ -24,6 +24,9 @@ pub enum AccountAction {
     /// Set its password or clear its login lockout (admin help for users without mail). Group managers may do
     /// it only to accounts whose every group they manage and outrank them in.
     ResetCredentials,
+    /// Delete it (softly: its identifiers become free, its sessions and keys stop). Platform admins only, never
+    /// the super admin nor their own account.
+    Delete,
     /// Change how it may sign in and what a directory says of it: access switches (console, open API, MFA),
     /// demanded password changes, session limits, attribute bags, partner classification, source. Platform
     /// admins only (never on the super admin, unless they are it).
@@ -159,6 +162,17 @@ pub fn decide(actor: Subject<'_>, target: Subject<'_>, action: AccountAction) ->
                 Decision::Deny("You are not allowed to change this account.")
             }
         }
+        AccountAction::Delete => {
+            if is_self {
+                Decision::Deny("You cannot delete your own account.")
+            } else if target_role == SystemRole::SuperAdmin {
+                Decision::Deny("The super admin account cannot be deleted.")
+            } else if admin_over_target {
+                Decision::Allow
+            } else {
+                Decision::Deny("Only system administrators can delete accounts.")
+            }
+        }
         AccountAction::UpdateSettings => {
             if admin_over_target {
                 Decision::Allow
@@ -237,6 +251,12 @@ pub fn may_create_accounts(actor: Subject<'_>, group_id: Option<uuid::Uuid>) -> 
 /// Whether the actor may give new accounts a platform role (system admin, auditor): platform admins.
 pub fn may_assign_system_roles(actor: Subject<'_>) -> bool {
     platform_role(actor.account).can_administer()
+}
+
+/// Whether the actor may search and list the whole directory of accounts: platform readers (super admin,
+/// system admin, auditor).
+pub fn may_read_directory(actor: &Account) -> bool {
+    platform_role(actor).can_read_all()
 }
 
 /// Whether an access key's account may use the machine dialects (openapi/v1, account-modify, iam), which act on
@@ -401,6 +421,20 @@ mod tests {
         assert!(matches!(w.check(&w.auditor, &w.alice, UpdateSettings), Decision::Deny(_)));
         assert!(matches!(w.check(&w.alice, &w.alice, UpdateSettings), Decision::Deny(_)));
         assert!(matches!(w.check(&w.sysadmin, &w.owner, UpdateSettings), Decision::Deny(_)));
+    }
+
+    #[test]
+    fn delete_matrix() {
+        let w = World::new();
+        assert!(allowed(w.check(&w.owner, &w.alice, Delete)));
+        assert!(allowed(w.check(&w.sysadmin, &w.alice, Delete)));
+        assert!(allowed(w.check(&w.owner, &w.sysadmin, Delete)));
+        for (actor, target) in [(&w.sysadmin, &w.owner), (&w.owner, &w.owner), (&w.sysadmin, &w.sysadmin)] {
+            assert!(matches!(w.check(actor, target, Delete), Decision::Deny(_)));
+        }
+        assert!(matches!(w.check(&w.g1_admin, &w.alice, Delete), Decision::Deny(_)));
+        assert!(matches!(w.check(&w.auditor, &w.alice, Delete), Decision::Deny(_)));
+        assert_eq!(w.check(&w.bob, &w.alice, Delete), Decision::Hidden);
     }
 
     #[test]

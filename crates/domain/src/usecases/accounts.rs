@@ -197,7 +197,7 @@ impl UseCases {
     }
 
     /// The target if the actor may read it; `None` when it does not exist or is hidden from the actor.
-    async fn readable(
+    pub(super) async fn readable(
         &self,
         actor: &Account,
         actor_groups: &[GroupMembership],
@@ -240,16 +240,6 @@ impl UseCases {
     pub async fn find_account_by_email(&self, actor: &Account, email: &EmailAddress) -> DomainResult<Option<Account>> {
         let actor_groups = self.memberships(actor.id).await?;
         let target = self.ports.accounts.find_live_by_email(&email.key()).await?;
-        Ok(self.readable(actor, &actor_groups, target).await?.map(|(a, _)| a))
-    }
-
-    /// Looks up a live account by id, as far as the actor may see it.
-    pub async fn find_account_by_id(&self, actor: &Account, id: Uuid) -> DomainResult<Option<Account>> {
-        if id == actor.id {
-            return Ok(Some(actor.clone()));
-        }
-        let actor_groups = self.memberships(actor.id).await?;
-        let target = self.ports.accounts.get(id).await?;
         Ok(self.readable(actor, &actor_groups, target).await?.map(|(a, _)| a))
     }
 

@@ -2,13 +2,14 @@
 //! method of [`UseCases`], and renders the result; it never talks to a port directly.
 
 mod access_keys;
+mod account_lifecycle;
 mod accounts;
 mod auth;
 mod codes;
 mod datasets;
+mod directory;
 mod groups;
 mod invitations;
-mod machine;
 mod mail;
 mod repairs;
 mod setup;
@@ -34,12 +35,12 @@ use crate::ports::{
 pub(crate) const WRITE_ATTEMPTS: usize = 5;
 
 pub use access_keys::{AccessKeyView, Actor, KeyProof, RequestNonce, MAX_ACTIVE_KEYS};
+pub use account_lifecycle::{NewAccount, TenantRef, MAX_BATCH};
 pub use accounts::AccountPatch;
 pub use auth::LoginCommand;
 pub use codes::{CodeRedemption, CodeRequest};
 pub use datasets::DatasetInput;
 pub use invitations::{Activation, InviteOutcome};
-pub use machine::{NewAccount, TenantRef, MAX_BATCH};
 pub use mail::DeliveryReport;
 pub use repairs::{parse_workspace_defaults, RepairReport};
 pub use setup::SetupCommand;

@@ -342,10 +342,10 @@ pub(super) async fn get(
     let account = match (query.get("accountUUID").filter(|v| !v.trim().is_empty()), query.get("exterId")) {
         (Some(raw), _) => {
             let id = parse_id(raw).ok_or_else(ModifyError::account_not_found)?;
-            use_cases.machine_get_account(&call.account, id).await?
+            use_cases.get_account(call.actor(), id).await?
         }
         (None, Some(external_id)) if !external_id.trim().is_empty() => use_cases
-            .machine_find_by_external_id(&call.account, external_id.trim())
+            .find_account_by_external_id(&call.account, external_id.trim())
             .await?
             .ok_or_else(ModifyError::account_not_found)?,
         _ => return Err(ModifyError::param("accountUUID", "accountUUID or exterId is required.")),
@@ -377,7 +377,7 @@ pub(super) async fn list(
     let term = domain::values::search_term("search", query.get("search"))?;
     let (accounts, total) = state
         .use_cases
-        .machine_search_accounts(&call.account, term.as_deref(), (page_index - 1) * page_size, page_size, true)
+        .search_accounts(&call.account, term.as_deref(), (page_index - 1) * page_size, page_size, true)
         .await?;
     let data: Vec<Value> = accounts.iter().map(|a| account_object(&state, a)).collect();
     let page_info = json!({"count": data.len(), "pageIndex": page_index, "pageSize": page_size, "totalCount": total.unwrap_or_default()});
@@ -415,7 +415,7 @@ fn parse_ids(raw: &[String]) -> Result<Vec<Uuid>, ModifyError> {
 pub(super) async fn delete(state: web::Data<AppState>, call: SignedCall) -> Result<HttpResponse, ModifyError> {
     let input: IdsInput = parse_body(&call.body)?;
     let ids = parse_ids(&input.account_uuids)?;
-    state.use_cases.machine_delete_accounts(call.actor(), ids).await?;
+    state.use_cases.delete_accounts(call.actor(), ids).await?;
     Ok(success(&call.trace_id, json!(true), None))
 }
 

@@ -95,7 +95,7 @@ pub fn field_name(field: &str) -> &str {
         "external_id" => "exterId",
         "phone" => "mobile",
         "country_code" => "countryCode",
-        "accounts" | "accountUids" => "accountUUIDs",
+        "accounts" | "ids" => "accountUUIDs",
         "id" => "accountUUID",
         other => other,
     }

@@ -96,9 +96,11 @@ pub(super) async fn by_id(
     req: HttpRequest,
 ) -> Result<HttpResponse, ConsoleError> {
     let id = QueryParams::of(&req).required_uuid("id")?;
-    Ok(match state.use_cases.find_account_by_id(&me, id).await? {
-        Some(a) => HttpResponse::Ok().json(Render::new(&state).with_extension(&a)),
-        None => HttpResponse::Ok().json(json!({})),
+    let request_id = RequestId::of(&req);
+    Ok(match state.use_cases.get_account(Actor::session(&me, &request_id), id).await {
+        Ok(a) => HttpResponse::Ok().json(Render::new(&state).with_extension(&a)),
+        Err(DomainError::NotFound { .. }) => HttpResponse::Ok().json(json!({})),
+        Err(other) => return Err(other.into()),
     })
 }
 

@@ -68,8 +68,8 @@ fn ak_object(view: &AccessKeyView, secret: Option<&str>) -> Value {
 /// The User message, with the account's home workspace and newest active key.
 async fn user_object(state_: &AppState, caller: &Account, a: &Account) -> Result<Value, IamError> {
     let use_cases = &state_.use_cases;
-    let home = use_cases.machine_home_workspace(caller, a.id).await?;
-    let keys = use_cases.machine_access_keys(caller, a.id).await?;
+    let home = use_cases.home_workspace(caller, a.id).await?;
+    let keys = use_cases.account_access_keys(caller, a.id).await?;
     let ak = keys.iter().rev().find(|k| k.key.status == AccessKeyStatus::Active).map(|k| ak_object(k, None));
     Ok(json!({
         "id": a.id,
@@ -260,7 +260,7 @@ pub(super) async fn get(
     call: HmacCall,
     path: web::Path<String>,
 ) -> Result<HttpResponse, IamError> {
-    let account = state_.use_cases.machine_get_account(&call.account, user_id(&path)?).await?;
+    let account = state_.use_cases.get_account(call.actor(), user_id(&path)?).await?;
     Ok(HttpResponse::Ok().json(user_object(&state_, &call.account, &account).await?))
 }
 
@@ -320,7 +320,7 @@ pub(super) async fn list(
             .ok_or_else(|| IamError::field("page_token", "is not a token this server issued."))?,
     };
     let (accounts, total) =
-        state_.use_cases.machine_list_accounts(&call.account, filter, order, (page - 1) * page_size, page_size).await?;
+        state_.use_cases.list_accounts(&call.account, filter, order, (page - 1) * page_size, page_size).await?;
     let mut users = Vec::with_capacity(accounts.len());
     for account in &accounts {
         users.push(user_object(&state_, &call.account, account).await?);
@@ -478,7 +478,7 @@ pub(super) async fn delete(
     path: web::Path<String>,
 ) -> Result<HttpResponse, IamError> {
     let id = user_id(&path)?;
-    state_.use_cases.machine_delete_accounts(call.actor(), vec![id]).await?;
+    state_.use_cases.delete_accounts(call.actor(), vec![id]).await?;
     Ok(HttpResponse::Ok().json(json!({})))
 }
 

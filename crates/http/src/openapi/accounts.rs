@@ -52,12 +52,12 @@ fn success(data: Value) -> HttpResponse {
 /// `GET {uid}/`: the account; 404 for unknown or deleted ones.
 pub(super) async fn get(
     state: web::Data<AppState>,
-    KeyAccount(caller, _): KeyAccount,
+    caller: KeyAccount,
     path: web::Path<String>,
 ) -> Result<HttpResponse, OpenApiError> {
     let uid = uuid::Uuid::parse_str(path.trim())
         .map_err(|_| OpenApiError::from(DomainError::NotFound { entity: "account" }))?;
-    let account = state.use_cases.machine_get_account(&caller, uid).await?;
+    let account = state.use_cases.get_account(caller.actor(), uid).await?;
     Ok(success(user(&account)))
 }
 
@@ -97,8 +97,7 @@ pub(super) async fn list(
     let limit = int_param(&query, "limit", 1, MAX_LIMIT, DEFAULT_LIMIT)?;
     let count = count_param(&query)?;
     let term = domain::values::search_term("q", query.get("q"))?;
-    let (accounts, total) =
-        state.use_cases.machine_search_accounts(&caller, term.as_deref(), offset, limit, count).await?;
+    let (accounts, total) = state.use_cases.search_accounts(&caller, term.as_deref(), offset, limit, count).await?;
     let mut body = json!({"errcode": 200, "errmsg": "success", "data": accounts.iter().map(user).collect::<Vec<_>>()});
     if let Some(total) = total {
         body["total"] = json!(total);
@@ -360,7 +359,7 @@ pub(super) async fn delete(
 ) -> Result<HttpResponse, OpenApiError> {
     let uid = uuid::Uuid::parse_str(path.trim())
         .map_err(|_| OpenApiError::new(StatusCode::NOT_FOUND, format!("Unknown accounts: {}.", path.trim())))?;
-    state.use_cases.machine_delete_accounts(caller.actor(), vec![uid]).await?;
+    state.use_cases.delete_accounts(caller.actor(), vec![uid]).await?;
     Ok(success(Value::Null))
 }
 
@@ -383,7 +382,7 @@ pub(super) async fn delete_batch(
         return Err(OpenApiError::new(StatusCode::NOT_FOUND, format!("Unknown accounts: {}.", malformed.join(", "))));
     }
     let uids = body.account_uids.iter().filter_map(|u| uuid::Uuid::parse_str(u.trim()).ok()).collect();
-    state.use_cases.machine_delete_accounts(caller.actor(), uids).await?;
+    state.use_cases.delete_accounts(caller.actor(), uids).await?;
     Ok(success(Value::Null))
 }
 
@@ -423,7 +422,7 @@ pub(super) async fn projects(
         ),
     };
     let (offset, limit) = (usize::try_from(offset).unwrap_or(0), usize::try_from(limit).unwrap_or(0));
-    let (workspaces, total) = state.use_cases.machine_account_workspaces(&caller, uid, role, offset, limit).await?;
+    let (workspaces, total) = state.use_cases.account_workspaces(&caller, uid, role, offset, limit).await?;
     let data: Vec<Value> = workspaces
         .iter()
         .map(|(t, owner)| {
@@ -457,6 +456,6 @@ pub(super) async fn fetch(
     RawBody(body, _): Body,
 ) -> Result<HttpResponse, OpenApiError> {
     let body: FetchBody = crate::json::parse(&body)?;
-    let found = state.use_cases.machine_find_account(&caller, &body.username).await?;
+    let found = state.use_cases.find_account_by_login(&caller, &body.username).await?;
     Ok(success(found.as_ref().map_or(Value::Null, user)))
 }

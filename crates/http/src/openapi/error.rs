@@ -76,6 +76,7 @@ pub fn field_name(field: &str) -> &str {
         "id" => "uid",
         "name" => "nickname",
         "description" => "desc",
+        "ids" => "accountUids",
         other => other,
     }
 }

@@ -1,24 +1,22 @@
-//! Account lookups for the machine dialects: a request authenticated by an access key acts with the
-//! permissions of the key's account; reading accounts needs a platform role that reads everything
-//! (`super_admin`, `system_admin`, `auditor`).
+//! Creating and deleting accounts, for every dialect: one [`NewAccount`] type and one use case each, whoever
+//! calls (a console session or an access key); permissions decided by [`crate::policy`].
 
 use std::collections::HashMap;
 
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult};
-use serde_json::{Map, Value};
-
 use crate::model::{
-    Account, AccountFilter, AccountOrder, AccountSource, AccountStatus, AuditEvent, PartnerClass, SessionPolicy,
-    SystemRole, Tenant, TenantMembership, WorkspaceRole,
+    Account, AccountSource, AccountStatus, AuditEvent, PartnerClass, SessionPolicy, SystemRole, Tenant,
+    TenantMembership, WorkspaceRole,
 };
-use crate::policy::{self, Subject};
+use crate::policy::{self, AccountAction, Subject};
 use crate::ports::{NewAccountEntry, WantedIdentifiers};
 use crate::values::{DisplayName, EmailAddress, Password};
 
-use super::access_keys::{AccessKeyView, Actor};
-use super::accounts::{check_machine_caller, checked_source, new_member_joins};
+use super::access_keys::Actor;
+use super::accounts::{check_machine_caller, checked_source, enforce, new_member_joins};
 use super::UseCases;
 
 /// Most accounts in one batch.
@@ -141,22 +139,6 @@ impl NewAccount {
             out.push(("external_id", x.clone()));
         }
         out
-    }
-}
-
-fn require_admin(caller: &Account) -> DomainResult<()> {
-    if policy::may_provision(caller, true) {
-        Ok(())
-    } else {
-        Err(DomainError::Forbidden("This access key's account may not change accounts."))
-    }
-}
-
-fn require_reader(caller: &Account) -> DomainResult<()> {
-    if policy::may_provision(caller, false) {
-        Ok(())
-    } else {
-        Err(DomainError::Forbidden("This access key's account may not read accounts."))
     }
 }
 
@@ -311,32 +293,33 @@ impl UseCases {
         Ok(entries.into_iter().map(|e| e.account).collect())
     }
 
-    /// Soft-deletes accounts for a machine caller, all or nothing: their identifiers become free for new
-    /// accounts, their sessions and access keys stop at once; each deletion is audited.
+    /// Soft-deletes accounts for any caller, all or nothing: their identifiers become free for new accounts,
+    /// their sessions and access keys stop at once; each deletion is audited.
     ///
     /// # Errors
-    /// `Forbidden` unless the caller administers accounts, or for the super admin and the caller's own account;
-    /// `Invalid` for an empty or oversized list; `UnknownAccounts` listing unknown or deleted uids;
-    /// `OwnsWorkspace` (a workspace is never orphaned).
-    pub async fn machine_delete_accounts(&self, caller: Actor<'_>, uids: Vec<Uuid>) -> DomainResult<()> {
-        require_admin(caller.account)?;
+    /// `Forbidden` for an access key whose account may not write accounts, and per the permission matrix
+    /// ([`AccountAction::Delete`]: platform admins, never the super admin nor themselves); `Invalid` for an empty
+    /// or oversized list; `UnknownAccounts` listing unknown, deleted or hidden ids; `OwnsWorkspace` (a
+    /// workspace is never orphaned).
+    pub async fn delete_accounts(&self, caller: Actor<'_>, uids: Vec<Uuid>) -> DomainResult<()> {
+        check_machine_caller(&caller, true)?;
         let mut uids = uids;
         uids.sort_unstable();
         uids.dedup();
         if uids.is_empty() || uids.len() > MAX_BATCH {
-            return Err(DomainError::invalid("accountUids", format!("Between 1 and {MAX_BATCH} uids are required.")));
+            return Err(DomainError::invalid("ids", format!("Between 1 and {MAX_BATCH} ids are required.")));
         }
+        let caller_groups = self.memberships(caller.account.id).await?;
         let mut unknown = Vec::new();
         for uid in &uids {
-            match self.ports.accounts.get(*uid).await?.filter(Account::is_live) {
+            let found = self.ports.accounts.get(*uid).await?;
+            match self.readable(caller.account, &caller_groups, found).await? {
                 None => unknown.push(*uid),
-                Some(a) if a.system_role == Some(SystemRole::SuperAdmin) => {
-                    return Err(DomainError::Forbidden("The super admin account cannot be deleted."));
-                }
-                Some(a) if a.id == caller.account.id => {
-                    return Err(DomainError::Forbidden("An access key cannot delete its own account."));
-                }
-                Some(_) => {}
+                Some((target, target_groups)) => enforce(policy::decide(
+                    Subject { account: caller.account, groups: &caller_groups },
+                    Subject { account: &target, groups: &target_groups },
+                    AccountAction::Delete,
+                ))?,
             }
         }
         if !unknown.is_empty() {
@@ -358,131 +341,5 @@ impl UseCases {
             })
             .collect();
         self.ports.accounts.soft_delete(&uids, now, &audits).await
-    }
-
-    /// The live account `uid`, for a machine caller.
-    ///
-    /// # Errors
-    /// `Forbidden` unless the caller reads all accounts; `NotFound` for unknown or deleted accounts.
-    pub async fn machine_get_account(&self, caller: &Account, uid: Uuid) -> DomainResult<Account> {
-        require_reader(caller)?;
-        self.ports.accounts.get(uid).await?.filter(Account::is_live).ok_or(DomainError::NotFound { entity: "account" })
-    }
-
-    /// Live accounts matching `query` (substring of login name, nickname, description, phone or email,
-    /// case-insensitive), `limit` from `offset`, with the total when `count`.
-    ///
-    /// # Errors
-    /// `Forbidden` unless the caller reads all accounts.
-    pub async fn machine_search_accounts(
-        &self,
-        caller: &Account,
-        query: Option<&str>,
-        offset: i64,
-        limit: i64,
-        count: bool,
-    ) -> DomainResult<(Vec<Account>, Option<i64>)> {
-        require_reader(caller)?;
-        let query = query.map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
-        self.ports.accounts.search(query, offset, limit, count).await
-    }
-
-    /// The workspaces of account `uid` (shadow workspaces of groups excluded), optionally only those where it
-    /// has `role`, oldest first, `limit` from `offset`, each with its owner; and the total.
-    ///
-    /// # Errors
-    /// `Forbidden` unless the caller reads all accounts; `NotFound` for unknown or deleted accounts.
-    pub async fn machine_account_workspaces(
-        &self,
-        caller: &Account,
-        uid: Uuid,
-        role: Option<WorkspaceRole>,
-        offset: usize,
-        limit: usize,
-    ) -> DomainResult<(Vec<(Tenant, Option<Account>)>, usize)> {
-        let account = self.machine_get_account(caller, uid).await?;
-        let joined: Vec<Tenant> = self
-            .ports
-            .directory
-            .account_tenants(account.id)
-            .await?
-            .into_iter()
-            .filter(|(t, m)| t.group_id != Some(t.id) && role.is_none_or(|r| m.role == r))
-            .map(|(t, _)| t)
-            .collect();
-        let total = joined.len();
-        let mut page = Vec::new();
-        for tenant in joined.into_iter().skip(offset).take(limit) {
-            let owner = self
-                .ports
-                .directory
-                .tenant_members(tenant.id)
-                .await?
-                .into_iter()
-                .find(|(a, m)| m.role == WorkspaceRole::Owner && a.is_live())
-                .map(|(a, _)| a);
-            page.push((tenant, owner));
-        }
-        Ok((page, total))
-    }
-
-    /// Live accounts matching `filter` in `order`, `limit` from `offset`, with the total.
-    ///
-    /// # Errors
-    /// `Forbidden` unless the caller reads all accounts.
-    pub async fn machine_list_accounts(
-        &self,
-        caller: &Account,
-        filter: Option<AccountFilter>,
-        order: AccountOrder,
-        offset: i64,
-        limit: i64,
-    ) -> DomainResult<(Vec<Account>, i64)> {
-        require_reader(caller)?;
-        self.ports.accounts.filter(filter, order, offset, limit).await
-    }
-
-    /// The access keys of account `uid`, oldest first, without secrets, for a machine caller.
-    ///
-    /// # Errors
-    /// `Forbidden` unless the caller reads all accounts.
-    pub async fn machine_access_keys(&self, caller: &Account, uid: Uuid) -> DomainResult<Vec<AccessKeyView>> {
-        require_reader(caller)?;
-        let now = self.ports.clock.now();
-        Ok(self.ports.access_keys.list(uid).await?.into_iter().map(|k| self.view(k, now)).collect())
-    }
-
-    /// The current workspace of account `uid` (its home), for a machine caller.
-    ///
-    /// # Errors
-    /// `Forbidden` unless the caller reads all accounts.
-    pub async fn machine_home_workspace(&self, caller: &Account, uid: Uuid) -> DomainResult<Option<Tenant>> {
-        require_reader(caller)?;
-        Ok(self.ports.directory.current_tenant(uid).await?.map(|(tenant, _)| tenant))
-    }
-
-    /// The live account with this id in the external directory (`None` when there is none).
-    ///
-    /// # Errors
-    /// `Forbidden` unless the caller reads all accounts.
-    pub async fn machine_find_by_external_id(
-        &self,
-        caller: &Account,
-        external_id: &str,
-    ) -> DomainResult<Option<Account>> {
-        require_reader(caller)?;
-        self.ports.accounts.find_live_by_external_id(external_id).await
-    }
-
-    /// The live account whose login name, phone or email is `identifier` (`None` when there is none).
-    ///
-    /// # Errors
-    /// `Forbidden` unless the caller reads all accounts.
-    pub async fn machine_find_account(&self, caller: &Account, identifier: &str) -> DomainResult<Option<Account>> {
-        require_reader(caller)?;
-        if identifier.trim().is_empty() {
-            return Ok(None);
-        }
-        self.ports.accounts.find_live_by_login(identifier).await
     }
 }

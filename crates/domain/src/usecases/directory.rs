@@ -1,0 +1,157 @@
+//! Reading the directory of accounts, for every dialect: one account as far as the caller may see it, and the
+//! searches, lists and lookups over all accounts that platform readers (`super_admin`, `system_admin`,
+//! `auditor`) may make.
+
+use uuid::Uuid;
+
+use crate::error::{DomainError, DomainResult};
+use crate::model::{Account, AccountFilter, AccountOrder, Tenant, WorkspaceRole};
+use crate::policy;
+
+use super::access_keys::{AccessKeyView, Actor};
+use super::accounts::check_machine_caller;
+use super::UseCases;
+
+fn require_reader(caller: &Account) -> DomainResult<()> {
+    if policy::may_read_directory(caller) {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden("Only platform administrators and auditors can read the whole directory."))
+    }
+}
+
+impl UseCases {
+    /// The live account `id` as far as the caller may see it (its own, or per the permission matrix).
+    ///
+    /// # Errors
+    /// `Forbidden` for an access key whose account may not read accounts; `NotFound` for unknown, deleted or
+    /// hidden accounts.
+    pub async fn get_account(&self, caller: Actor<'_>, id: Uuid) -> DomainResult<Account> {
+        check_machine_caller(&caller, false)?;
+        if id == caller.account.id {
+            return Ok(caller.account.clone());
+        }
+        let caller_groups = self.memberships(caller.account.id).await?;
+        let found = self.ports.accounts.get(id).await?;
+        let readable = self.readable(caller.account, &caller_groups, found).await?;
+        readable.map(|(account, _)| account).ok_or(DomainError::NotFound { entity: "account" })
+    }
+
+    /// Live accounts matching `query` (substring of login name, nickname, description, phone or email,
+    /// case-insensitive), `limit` from `offset`, with the total when `count`.
+    ///
+    /// # Errors
+    /// `Forbidden` unless the caller reads all accounts.
+    pub async fn search_accounts(
+        &self,
+        caller: &Account,
+        query: Option<&str>,
+        offset: i64,
+        limit: i64,
+        count: bool,
+    ) -> DomainResult<(Vec<Account>, Option<i64>)> {
+        require_reader(caller)?;
+        let query = query.map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
+        self.ports.accounts.search(query, offset, limit, count).await
+    }
+
+    /// The workspaces of account `uid` (shadow workspaces of groups excluded), optionally only those where it
+    /// has `role`, oldest first, `limit` from `offset`, each with its owner; and the total.
+    ///
+    /// # Errors
+    /// `Forbidden` unless the caller reads all accounts; `NotFound` for unknown or deleted accounts.
+    pub async fn account_workspaces(
+        &self,
+        caller: &Account,
+        uid: Uuid,
+        role: Option<WorkspaceRole>,
+        offset: usize,
+        limit: usize,
+    ) -> DomainResult<(Vec<(Tenant, Option<Account>)>, usize)> {
+        require_reader(caller)?;
+        let account = self.get_account(Actor { account: caller, access_key_id: None, request_id: None }, uid).await?;
+        let joined: Vec<Tenant> = self
+            .ports
+            .directory
+            .account_tenants(account.id)
+            .await?
+            .into_iter()
+            .filter(|(t, m)| t.group_id != Some(t.id) && role.is_none_or(|r| m.role == r))
+            .map(|(t, _)| t)
+            .collect();
+        let total = joined.len();
+        let mut page = Vec::new();
+        for tenant in joined.into_iter().skip(offset).take(limit) {
+            let owner = self
+                .ports
+                .directory
+                .tenant_members(tenant.id)
+                .await?
+                .into_iter()
+                .find(|(a, m)| m.role == WorkspaceRole::Owner && a.is_live())
+                .map(|(a, _)| a);
+            page.push((tenant, owner));
+        }
+        Ok((page, total))
+    }
+
+    /// Live accounts matching `filter` in `order`, `limit` from `offset`, with the total.
+    ///
+    /// # Errors
+    /// `Forbidden` unless the caller reads all accounts.
+    pub async fn list_accounts(
+        &self,
+        caller: &Account,
+        filter: Option<AccountFilter>,
+        order: AccountOrder,
+        offset: i64,
+        limit: i64,
+    ) -> DomainResult<(Vec<Account>, i64)> {
+        require_reader(caller)?;
+        self.ports.accounts.filter(filter, order, offset, limit).await
+    }
+
+    /// The access keys of account `uid`, oldest first, without secrets, for a directory reader.
+    ///
+    /// # Errors
+    /// `Forbidden` unless the caller reads all accounts.
+    pub async fn account_access_keys(&self, caller: &Account, uid: Uuid) -> DomainResult<Vec<AccessKeyView>> {
+        require_reader(caller)?;
+        let now = self.ports.clock.now();
+        Ok(self.ports.access_keys.list(uid).await?.into_iter().map(|k| self.view(k, now)).collect())
+    }
+
+    /// The current workspace of account `uid` (its home), for a directory reader.
+    ///
+    /// # Errors
+    /// `Forbidden` unless the caller reads all accounts.
+    pub async fn home_workspace(&self, caller: &Account, uid: Uuid) -> DomainResult<Option<Tenant>> {
+        require_reader(caller)?;
+        Ok(self.ports.directory.current_tenant(uid).await?.map(|(tenant, _)| tenant))
+    }
+
+    /// The live account with this id in the external directory (`None` when there is none).
+    ///
+    /// # Errors
+    /// `Forbidden` unless the caller reads all accounts.
+    pub async fn find_account_by_external_id(
+        &self,
+        caller: &Account,
+        external_id: &str,
+    ) -> DomainResult<Option<Account>> {
+        require_reader(caller)?;
+        self.ports.accounts.find_live_by_external_id(external_id).await
+    }
+
+    /// The live account whose login name, phone or email is `identifier` (`None` when there is none).
+    ///
+    /// # Errors
+    /// `Forbidden` unless the caller reads all accounts.
+    pub async fn find_account_by_login(&self, caller: &Account, identifier: &str) -> DomainResult<Option<Account>> {
+        require_reader(caller)?;
+        if identifier.trim().is_empty() {
+            return Ok(None);
+        }
+        self.ports.accounts.find_live_by_login(identifier).await
+    }
+}
