@@ -68,17 +68,17 @@ impl<'a> Signed<'a> {
     }
 }
 
-async fn post(app: &TestApp, key: &Key, path: &str, body: Value) -> Reply {
+pub(crate) async fn post(app: &TestApp, key: &Key, path: &str, body: Value) -> Reply {
     let body = body.to_string();
     Signed::new(key, Method::POST, path, &body).send(app, key).await
 }
 
-async fn get(app: &TestApp, key: &Key, path: &str) -> Reply {
+pub(crate) async fn get(app: &TestApp, key: &Key, path: &str) -> Reply {
     Signed::new(key, Method::GET, path, "").send(app, key).await
 }
 
 #[track_caller]
-fn assert_ok(r: &Reply) -> &Value {
+pub(crate) fn assert_ok(r: &Reply) -> &Value {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!((r.body["code"].clone(), r.body["success"].clone()), (json!(200), json!(true)), "{}", r.body);
     assert_eq!(r.body["errorCode"], "", "{}", r.body);
@@ -100,7 +100,7 @@ fn assert_fails(r: &Reply, status: u16, code: &str) {
 
 /// A 400 `ft.ParamError` whose message starts with `field`.
 #[track_caller]
-fn assert_param_error(r: &Reply, field: &str) {
+pub(crate) fn assert_param_error(r: &Reply, field: &str) {
     assert_fails(r, 400, "ft.ParamError");
     assert!(r.body["message"].as_str().unwrap().starts_with(&format!("{field}:")), "{field}: {}", r.body);
 }

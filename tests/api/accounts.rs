@@ -56,7 +56,7 @@ http_test! {
         assert_eq!(r.body["extension"], serde_json::Value::Null);
         assert_param(&app.put(&path, Some(&admin), json!({"mobile": "1".repeat(21)})).await, "mobile");
         assert_param(&app.put(&path, Some(&admin), json!({"status": "deleted"})).await, "status");
-        assert_param(&app.put(&path, Some(&admin), json!({"name": "x".repeat(31)})).await, "name");
+        assert_param(&app.put(&path, Some(&admin), json!({"name": "x".repeat(65)})).await, "name");
         assert_param(&app.put(&path, Some(&admin), json!({"name": 5})).await, "name");
         assert_param(&app.put(&path, Some(&admin), json!({"role_type": "super_admin"})).await, "role_type");
         assert_param(&app.put(&path, Some(&admin), json!({"group_role": "super_admin"})).await, "group_role");

@@ -99,7 +99,7 @@ async fn send(app: &TestApp, key: &Key, method: Method, path: &str, body: Option
     send_with(app, method, path, body.as_deref().map(str::as_bytes), &headers).await
 }
 
-async fn call(app: &TestApp, key: &Key, method: Method, path: &str, body: Option<Value>) -> Reply {
+pub(crate) async fn call(app: &TestApp, key: &Key, method: Method, path: &str, body: Option<Value>) -> Reply {
     send(app, key, method, path, body, Sig::new(Signing::Digest, 0, &key.secret)).await
 }
 
@@ -120,13 +120,13 @@ fn assert_status(r: &Reply, http: u16, code: u16, reason: &str) {
 
 /// Code 3 with a field violation on `field`.
 #[track_caller]
-fn assert_violation(r: &Reply, field: &str) {
+pub(crate) fn assert_violation(r: &Reply, field: &str) {
     assert_status(r, 400, 3, "invalidArgument");
     assert_eq!(r.body["details"][1]["@type"], "type.googleapis.com/google.rpc.BadRequest", "{}", r.body);
     assert_eq!(r.body["details"][1]["field_violations"][0]["field"], field, "{}", r.body);
 }
 
-fn user(username: &str) -> Value {
+pub(crate) fn user(username: &str) -> Value {
     json!({"name": format!("User {username}"), "username": username, "password": "secret123", "confirm_password": "secret123",
            "email": format!("{username}@example.com"), "console_state": "enable", "open_api_state": "enable",
            "mfa_state": "disable", "set_password_first_login": "disable"})
@@ -254,7 +254,7 @@ http_test! {
         for (field, value) in [
             ("name", json!("")), ("name", json!("n".repeat(65))), ("username", json!("u".repeat(65))), ("username", json!("123456")),
             ("phone", json!("12ab")), ("email", json!("x")), ("region_code", json!("12345")), ("remark", json!("r".repeat(256))),
-            ("password", json!("p1".repeat(17))), ("open_api_state", json!("maybe")), ("mfa_state", json!(3)), ("tenant_id", json!("nope")),
+            ("password", json!("p1".repeat(37))), ("open_api_state", json!("maybe")), ("mfa_state", json!(3)), ("tenant_id", json!("nope")),
             ("tenant_code", json!("no-such-code")),
         ] {
             let mut u = user("b2");

@@ -220,7 +220,7 @@ http_test! {
             (json!({"username": "x".repeat(65)}), "username"),
             (json!({"phone": "12ab"}), "phone"),
             (json!({"email": "nope"}), "email"),
-            (json!({"nickname": "n".repeat(31)}), "nickname"),
+            (json!({"nickname": "n".repeat(65)}), "nickname"),
             (json!({"desc": "d".repeat(256)}), "desc"),
             (json!({"password": "short"}), "password"),
             (json!({"role": 4}), "role"),

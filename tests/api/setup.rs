@@ -47,7 +47,7 @@ http_test! {
         assert_param(&post(json!({"name": "x", "password": "abc12345"})).await, "email");
         assert_param(&post(json!({"email": 42, "name": "x", "password": "abc12345"})).await, "email");
         assert_param(&post(json!({"email": "nope", "name": "x", "password": "abc12345"})).await, "email");
-        assert_param(&post(json!({"email": "a@example.com", "name": "x".repeat(31), "password": "abc12345"})).await, "name");
+        assert_param(&post(json!({"email": "a@example.com", "name": "x".repeat(65), "password": "abc12345"})).await, "name");
         assert_param(&post(json!({"email": "a@example.com", "name": "x", "password": "short1"})).await, "password");
         assert_param(&post(json!({"email": "a@example.com", "name": "x", "password": "onlyletters"})).await, "password");
         let long = format!("a1{}", "x".repeat(80));

@@ -12,6 +12,10 @@ pub enum DomainError {
     /// Input failed a rule; `field` names the offending field, `message` says why.
     #[error("invalid {field}: {message}")]
     Invalid { field: &'static str, message: String },
+    /// Text longer than the field's one limit, in characters; `value` is the text sent (never a secret), for
+    /// dialects whose messages echo it.
+    #[error("{field} must be at most {max} characters")]
+    TooLong { field: &'static str, max: usize, value: String },
     /// The entity does not exist (or the caller may not know it exists).
     #[error("{entity} not found")]
     NotFound { entity: &'static str },

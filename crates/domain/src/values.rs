@@ -1,5 +1,6 @@
-//! Value objects parsed at the edge: once constructed they are valid. Error texts follow the console
-//! dialect's wording because that is the dialect whose clients show them to people.
+//! Value objects and field rules: every value a dialect accepts is parsed here, with one rule per field for
+//! every dialect (the widest the seeds allow); once constructed a value is valid. Error texts are plain and
+//! name the field; each dialect renders them in its own words and envelope.
 
 use std::fmt;
 use std::sync::LazyLock;
@@ -109,16 +110,18 @@ impl fmt::Debug for Password {
     }
 }
 
-/// A display name: trimmed, 1 to 30 characters (the console limit).
+/// A display name: trimmed, 1 to 64 characters, no control characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DisplayName(String);
 
 impl DisplayName {
-    /// Longest name in characters.
-    pub const MAX_CHARS: usize = 30;
+    /// Longest name in characters (the widest of the dialects' limits: iam and account-modify allow 64, the
+    /// console's seed 30).
+    pub const MAX_CHARS: usize = 64;
 
     /// # Errors
-    /// [`DomainError::Invalid`] naming `field` when empty or too long.
+    /// [`DomainError::Invalid`] naming `field` when empty or holding a control character;
+    /// [`DomainError::TooLong`] when too long.
     pub fn parse(field: &'static str, raw: &str) -> DomainResult<Self> {
         let trimmed = raw.trim();
         refuse_control_characters(field, trimmed, false)?;
@@ -126,23 +129,9 @@ impl DisplayName {
             return Err(DomainError::invalid(field, "Name must not be empty."));
         }
         if trimmed.chars().count() > Self::MAX_CHARS {
-            return Err(DomainError::invalid(
-                field,
-                format!("Invalid argument: {raw}. argument cannot exceed length 30"),
-            ));
+            return Err(DomainError::TooLong { field, max: Self::MAX_CHARS, value: trimmed.to_owned() });
         }
         Ok(Self(trimmed.to_owned()))
-    }
-
-    /// Longest name in characters through the signed machine dialects (account-modify, iam).
-    pub const MAX_MACHINE_CHARS: usize = 64;
-
-    /// A name from a signed machine dialect: trimmed, 1 to 64 characters.
-    ///
-    /// # Errors
-    /// [`DomainError::Invalid`] naming `field` when empty or too long.
-    pub fn parse_machine(field: &'static str, raw: &str) -> DomainResult<Self> {
-        required_text(field, raw, Self::MAX_MACHINE_CHARS).map(Self)
     }
 
     /// The name.
@@ -199,7 +188,8 @@ pub fn refuse_control_characters(field: &'static str, raw: &str, multiline: bool
 /// Trimmed, non-empty text of at most `max` characters.
 ///
 /// # Errors
-/// [`DomainError::Invalid`] naming `field` when empty, too long or holding a control character.
+/// [`DomainError::Invalid`] naming `field` when empty or holding a control character; [`DomainError::TooLong`]
+/// when longer than `max`.
 pub fn required_text(field: &'static str, raw: &str, max: usize) -> DomainResult<String> {
     let trimmed = raw.trim();
     refuse_control_characters(field, trimmed, false)?;
@@ -207,7 +197,7 @@ pub fn required_text(field: &'static str, raw: &str, max: usize) -> DomainResult
         return Err(DomainError::invalid(field, format!("{field} must not be empty.")));
     }
     if trimmed.chars().count() > max {
-        return Err(DomainError::invalid(field, format!("{field} must be at most {max} characters.")));
+        return Err(DomainError::TooLong { field, max, value: trimmed.to_owned() });
     }
     Ok(trimmed.to_owned())
 }
@@ -239,6 +229,58 @@ pub fn nullable_change<T>(
             Some(text) => parse(text).map(|parsed| Some(Some(parsed))),
         },
     }
+}
+
+/// Longest description of an account (openapi/v1 `desc`, iam `remark`).
+pub const DESCRIPTION_MAX_CHARS: usize = 255;
+
+/// An account's description: trimmed, blank is none, may span lines, no other control characters, at most
+/// [`DESCRIPTION_MAX_CHARS`].
+///
+/// # Errors
+/// [`DomainError::Invalid`] or [`DomainError::TooLong`] naming `field`.
+pub fn parse_description(field: &'static str, raw: Option<&str>) -> DomainResult<Option<String>> {
+    let Some(text) = raw.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
+    refuse_control_characters(field, text, true)?;
+    if text.chars().count() > DESCRIPTION_MAX_CHARS {
+        return Err(DomainError::TooLong { field, max: DESCRIPTION_MAX_CHARS, value: text.to_owned() });
+    }
+    Ok(Some(text.to_owned()))
+}
+
+/// Longest external id (the account's id in a partner's directory).
+pub const EXTERNAL_ID_MAX_CHARS: usize = 128;
+
+/// An external id: trimmed, 1 to [`EXTERNAL_ID_MAX_CHARS`] characters, no control characters.
+///
+/// # Errors
+/// [`DomainError::Invalid`] or [`DomainError::TooLong`] naming `field`.
+pub fn parse_external_id(field: &'static str, raw: &str) -> DomainResult<String> {
+    required_text(field, raw, EXTERNAL_ID_MAX_CHARS)
+}
+
+/// Allowed idle timeout of an account's console sessions, in seconds (30 minutes to 7 days).
+pub const IDLE_TIMEOUT_SECS: std::ops::RangeInclusive<i64> = 1800..=604_800;
+/// Allowed absolute lifetime of an account's console sessions, in seconds (1 minute to 30 days).
+pub const MAX_LIFETIME_SECS: std::ops::RangeInclusive<i64> = 60..=2_592_000;
+
+/// A session limit in seconds within `range` ([`IDLE_TIMEOUT_SECS`] or [`MAX_LIFETIME_SECS`]).
+///
+/// # Errors
+/// [`DomainError::Invalid`] naming `field` outside the range.
+pub fn parse_session_secs(field: &'static str, secs: i64, range: &std::ops::RangeInclusive<i64>) -> DomainResult<i64> {
+    if range.contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(DomainError::invalid(field, format!("must be from {} to {} seconds.", range.start(), range.end())))
+    }
+}
+
+/// The country code a phone number implies when none is given: 11 digits starting with 1 is a mainland China
+/// mobile number written without its code (the legacy form the account-modify seed describes), `86`.
+pub fn implied_country_code(phone: &str) -> Option<&'static str> {
+    let legacy = phone.len() == 11 && phone.starts_with('1') && phone.bytes().all(|b| b.is_ascii_digit());
+    legacy.then_some("86")
 }
 
 /// Longest search term.
@@ -452,8 +494,9 @@ mod tests {
     fn display_name_limits() {
         assert_eq!(DisplayName::parse("name", " zgi ").unwrap().as_str(), "zgi");
         assert!(DisplayName::parse("name", "   ").is_err());
-        assert!(DisplayName::parse("name", &"名".repeat(30)).is_ok());
-        assert!(DisplayName::parse("name", &"名".repeat(31)).is_err());
+        assert!(DisplayName::parse("name", &"名".repeat(64)).is_ok());
+        let long = DisplayName::parse("name", &"名".repeat(65)).unwrap_err();
+        assert!(matches!(long, DomainError::TooLong { field: "name", max: 64, .. }), "{long:?}");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::model::{
 };
 use crate::policy::{self, AccountAction, Subject};
 use crate::ports::{NewAccountEntry, WantedIdentifiers};
-use crate::values::{DisplayName, EmailAddress, Password};
+use crate::values::{implied_country_code, DisplayName, EmailAddress, Password};
 
 use super::access_keys::Actor;
 use super::accounts::{check_machine_caller, checked_source, enforce, new_member_joins};
@@ -239,7 +239,9 @@ impl UseCases {
             let mut account = Account::new(id, name, item.email.map(|e| e.as_str().to_owned()), now);
             account.username = Some(username);
             account.phone = item.phone;
-            account.country_code = item.country_code;
+            account.country_code = item
+                .country_code
+                .or_else(|| account.phone.as_deref().and_then(implied_country_code).map(str::to_owned));
             account.external_id = item.external_id;
             account.source = source;
             account.attributes = item.attributes;

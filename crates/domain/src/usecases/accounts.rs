@@ -14,7 +14,7 @@ use crate::model::{
 };
 use crate::policy::{self, AccountAction, Decision, Subject};
 use crate::ports::AccountChange;
-use crate::values::{DisplayName, EmailAddress, Password};
+use crate::values::{implied_country_code, DisplayName, EmailAddress, Password};
 
 use super::access_keys::Actor;
 use super::{UseCases, MAX_BATCH, WRITE_ATTEMPTS};
@@ -45,8 +45,6 @@ pub struct AccountPatch {
     pub description: Option<Option<String>>,
     /// Phone country code.
     pub country_code: Option<Option<String>>,
-    /// Phone country code to set only when the account has none (after `country_code`).
-    pub country_code_if_unset: Option<String>,
     /// New password (ends the account's sessions).
     pub password: Option<Password>,
     /// Status (banning or closing ends the account's sessions).
@@ -94,8 +92,7 @@ impl AccountPatch {
             || self.phone.is_some()
             || self.email.is_some()
             || self.description.is_some()
-            || self.country_code.is_some()
-            || self.country_code_if_unset.is_some();
+            || self.country_code.is_some();
         let settings = self.tier.is_some()
             || self.kind.is_some()
             || self.source.is_some()
@@ -458,8 +455,9 @@ fn plan_change(
     if let Some(email) = &patch.email {
         target.email = email.as_ref().map(|e| e.as_str().to_owned());
     }
-    if target.country_code.is_none() {
-        target.country_code.clone_from(&patch.country_code_if_unset);
+    // a new phone without a country code for an account that has none may imply one
+    if let (Some(Some(phone)), None, None) = (&patch.phone, &patch.country_code, &target.country_code) {
+        target.country_code = implied_country_code(phone).map(str::to_owned);
     }
     if let Some(source) = patch.source {
         target.source = checked_source(source, target.external_id.is_some())?;

@@ -1,11 +1,12 @@
 //! The account endpoints: `POST add`, `GET get`, `GET list`, `POST delete`, `POST set-disable` and
-//! `POST {account_uuid}/modify`, with the field rules of the dialect.
+//! `POST {account_uuid}/modify`: the dialect's field names and shapes, translated to the domain's rules.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::model::{Account, AccountSource, AccountStatus, WireEnum};
 use domain::usecases::{AccountPatch, NewAccount};
 use domain::values::{
-    parse_country_code, parse_language, parse_phone, parse_username, required_text, DisplayName, EmailAddress, Password,
+    parse_country_code, parse_external_id, parse_language, parse_phone, parse_session_secs, parse_username,
+    DisplayName, EmailAddress, Password, IDLE_TIMEOUT_SECS, MAX_LIFETIME_SECS,
 };
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -62,11 +63,11 @@ fn account_object(state: &AppState, a: &Account) -> Value {
         "isDisable": disabled,
         "isUsed": i32::from(a.last_login_at.is_some()),
         "enableMFA": a.mfa_enabled,
-        "tokenHoldTime": effective_secs(a.session_policy.idle_timeout_secs, settings.refresh_token_ttl, &HOLD_TIME),
+        "tokenHoldTime": effective_secs(a.session_policy.idle_timeout_secs, settings.refresh_token_ttl, &IDLE_TIMEOUT_SECS),
         "tokenMaxValidDuration": effective_secs(
             a.session_policy.max_lifetime_secs,
             settings.session_max_lifetime,
-            &MAX_VALID,
+            &MAX_LIFETIME_SECS,
         ),
         "createAt": a.created_at.unix_timestamp(),
         "updateAt": a.updated_at.unix_timestamp(),
@@ -111,15 +112,6 @@ struct AccountInput {
     is_disable: Option<Option<bool>>,
 }
 
-/// Longest email (seed rule; addresses are further held to RFC 5321's 254).
-const MAX_EMAIL_CHARS: usize = 256;
-/// Longest external id.
-const MAX_EXTER_ID_CHARS: usize = 128;
-/// `tokenHoldTime` range, seconds.
-const HOLD_TIME: std::ops::RangeInclusive<i64> = 1800..=604_800;
-/// `tokenMaxValidDuration` range, seconds.
-const MAX_VALID: std::ops::RangeInclusive<i64> = 60..=2_592_000;
-
 /// A domain value check, its field named in the dialect's words.
 fn checked<T>(result: domain::DomainResult<T>) -> Result<T, ModifyError> {
     result.map_err(ModifyError::from)
@@ -147,19 +139,6 @@ fn clearable<T>(
     value.map(|v| if v.trim().is_empty() { Ok(None) } else { parse(&v).map(Some) }).transpose()
 }
 
-fn session_secs(
-    field: &str,
-    value: Option<i64>,
-    range: &std::ops::RangeInclusive<i64>,
-) -> Result<Option<i64>, ModifyError> {
-    match value {
-        Some(v) if !range.contains(&v) => {
-            Err(ModifyError::param(field, format!("must be from {} to {} seconds.", range.start(), range.end())))
-        }
-        other => Ok(other),
-    }
-}
-
 /// The fields `add` and `modify` share, checked.
 struct Common {
     name: Option<DisplayName>,
@@ -167,8 +146,6 @@ struct Common {
     email: Option<Option<EmailAddress>>,
     mobile: Option<Option<String>>,
     country_code: Option<Option<String>>,
-    /// The mobile is a legacy mainland number and no country code was sent.
-    legacy_cn_mobile: bool,
     source: Option<Option<AccountSource>>,
     hold_time: Option<i64>,
     max_valid: Option<i64>,
@@ -177,23 +154,14 @@ struct Common {
 }
 
 fn parse_common(input: &mut AccountInput) -> Result<Common, ModifyError> {
-    let name =
-        not_null("name", input.name.take())?.map(|n| checked(DisplayName::parse_machine("name", &n))).transpose()?;
+    let name = not_null("name", input.name.take())?.map(|n| checked(DisplayName::parse("name", &n))).transpose()?;
     let username =
         not_null("username", input.username.take())?.map(|u| checked(parse_username("username", &u))).transpose()?;
-    let email = clearable(not_null("email", input.email.take())?, |e| {
-        if e.chars().count() > MAX_EMAIL_CHARS {
-            return Err(ModifyError::param("email", format!("must be at most {MAX_EMAIL_CHARS} characters.")));
-        }
-        checked(EmailAddress::parse("email", e))
-    })?;
+    let email = clearable(not_null("email", input.email.take())?, |e| checked(EmailAddress::parse("email", e)))?;
     let mobile = clearable(not_null("mobile", input.mobile.take())?, |m| checked(parse_phone("mobile", m)))?;
     let country_code = clearable(not_null("countryCode", input.country_code.take())?, |c| {
         checked(parse_country_code("countryCode", c))
     })?;
-    // a legacy 11-digit mainland number sent without a country code is +86 (unless the account has a code)
-    let legacy_cn_mobile =
-        country_code.is_none() && mobile.as_ref().is_some_and(|m| m.as_deref().is_some_and(is_legacy_cn_mobile));
     let source = match input.source.take() {
         None => None,
         Some(None) => Some(None),
@@ -203,31 +171,24 @@ fn parse_common(input: &mut AccountInput) -> Result<Common, ModifyError> {
                 .ok_or_else(|| ModifyError::param("source", "must be one of local, unknown, oidc, ldap."))?,
         )),
     };
-    let hold_time =
-        session_secs("tokenHoldTime", not_null("tokenHoldTime", input.token_hold_time.take())?, &HOLD_TIME)?;
-    let max_valid = session_secs(
-        "tokenMaxValidDuration",
-        not_null("tokenMaxValidDuration", input.token_max_valid_duration.take())?,
-        &MAX_VALID,
-    )?;
+    let hold_time = not_null("tokenHoldTime", input.token_hold_time.take())?
+        .map(|s| checked(parse_session_secs("tokenHoldTime", s, &IDLE_TIMEOUT_SECS)))
+        .transpose()?;
+    let max_valid = not_null("tokenMaxValidDuration", input.token_max_valid_duration.take())?
+        .map(|s| checked(parse_session_secs("tokenMaxValidDuration", s, &MAX_LIFETIME_SECS)))
+        .transpose()?;
     Ok(Common {
         name,
         username,
         email,
         mobile,
         country_code,
-        legacy_cn_mobile,
         source,
         hold_time,
         max_valid,
         attributes: not_null("attributes", input.attributes.take())?,
         custom_attributes: not_null("customAttributes", input.custom_attributes.take())?,
     })
-}
-
-/// 11 digits starting with 1: a mainland China mobile number written without its country code.
-fn is_legacy_cn_mobile(mobile: &str) -> bool {
-    mobile.len() == 11 && mobile.starts_with('1') && mobile.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A JSON object body (serde would also read a struct from an array).
@@ -246,9 +207,8 @@ pub(super) async fn add(state: web::Data<AppState>, call: SignedCall) -> Result<
     required("email", input.email.clone())?;
     let password = required("password", input.password.take())?;
     let common = parse_common(&mut input)?;
-    let external_id = not_null("exterId", input.exter_id.take())?
-        .map(|x| checked(required_text("exterId", &x, MAX_EXTER_ID_CHARS)))
-        .transpose()?;
+    let external_id =
+        not_null("exterId", input.exter_id.take())?.map(|x| checked(parse_external_id("exterId", &x))).transpose()?;
     let password = if password.is_empty() {
         if external_id.is_none() {
             return Err(ModifyError::param("password", "may be empty only for accounts with an exterId."));
@@ -273,7 +233,7 @@ pub(super) async fn add(state: web::Data<AppState>, call: SignedCall) -> Result<
         name: common.name,
         password,
         status: if disabled { AccountStatus::Banned } else { AccountStatus::Active },
-        country_code: common.country_code.flatten().or_else(|| common.legacy_cn_mobile.then(|| "86".to_owned())),
+        country_code: common.country_code.flatten(),
         external_id,
         source: common.source.flatten(),
         language: language.map(str::to_owned),
@@ -319,7 +279,6 @@ pub(super) async fn modify(
         name: common.name,
         password,
         country_code: common.country_code,
-        country_code_if_unset: common.legacy_cn_mobile.then(|| "86".to_owned()),
         source: common.source,
         attributes: common.attributes,
         custom_attributes: common.custom_attributes,

@@ -130,6 +130,9 @@ impl From<DomainError> for ModifyError {
             DomainError::Invalid { field, message } | DomainError::InvalidAt { field, message, .. } => {
                 Self::param(field_name(field), message)
             }
+            DomainError::TooLong { field, max, .. } => {
+                Self::param(field_name(field), format!("must be at most {max} characters."))
+            }
             DomainError::NotFound { entity: "account" } => Self::account_not_found(),
             DomainError::NotFound { entity } => {
                 Self::new(S::NOT_FOUND, "ft.NotFound", format!("The {entity} does not exist."))

@@ -105,6 +105,9 @@ impl From<DomainError> for ConsoleError {
             DomainError::Invalid { field, message } | DomainError::InvalidAt { field, message, .. } => {
                 Self::param(field, message)
             }
+            DomainError::TooLong { field, max, value } => {
+                Self::param(field, format!("Invalid argument: {value}. argument cannot exceed length {max}"))
+            }
             DomainError::NotFound { entity } => Self::standard(S::NOT_FOUND, "not_found", format!("The {entity} does not exist.")),
             DomainError::Conflict { field } | DomainError::ConflictAt { field, .. } => {
                 Self::standard(S::CONFLICT, "conflict", format!("The {field} is already in use."))

@@ -167,6 +167,7 @@ impl From<DomainError> for IamError {
     fn from(e: DomainError) -> Self {
         match e {
             DomainError::Invalid { field, message } => Self::field(field, message),
+            DomainError::TooLong { field, max, .. } => Self::field(field, format!("must be at most {max} characters.")),
             DomainError::InvalidAt { index, field, message } => Self::field(format!("user[{index}].{field}"), message),
             DomainError::NotFound { entity: "account" } => Self::user_not_found(),
             DomainError::NotFound { entity } => {

@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use domain::model::{AccessKeyStatus, Account, AccountOrder, AccountSortKey, AccountSource, AccountStatus};
 use domain::usecases::{AccessKeyView, AccountPatch, NewAccount, TenantRef};
 use domain::values::{
-    optional_text, parse_country_code, parse_phone, parse_username, DisplayName, EmailAddress, Password,
+    parse_country_code, parse_description, parse_phone, parse_username, DisplayName, EmailAddress, Password,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -22,10 +22,6 @@ use crate::AppState;
 
 /// Most users in one create request.
 const MAX_CREATE: usize = 100;
-/// Longest remark.
-const MAX_REMARK_CHARS: usize = 255;
-/// Password length rule of the dialect.
-const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=32;
 
 fn time_or_null(t: Option<OffsetDateTime>) -> Value {
     t.and_then(|t| t.format(&Rfc3339).ok()).map_or(Value::Null, Value::String)
@@ -161,9 +157,6 @@ fn text(value: &Option<Option<String>>) -> Option<&str> {
 
 fn new_password(input: &UserInput) -> Result<Password, IamError> {
     let raw = input.password.as_ref().and_then(Option::as_deref).unwrap_or_default();
-    if !PASSWORD_CHARS.contains(&raw.chars().count()) {
-        return Err(IamError::field("password", "must be 8 to 32 characters."));
-    }
     let password = checked(Password::parse_console("password", raw))?;
     if input.confirm_password.as_ref().and_then(Option::as_deref) != Some(raw) {
         return Err(IamError::field("confirm_password", "must be sent with password and equal it."));
@@ -194,12 +187,12 @@ fn parse_new(input: &UserInput) -> Result<NewAccount, IamError> {
         _ => switch_or("set_password_at_login", &input.set_password_at_login, false)?,
     };
     Ok(NewAccount {
-        name: Some(checked(DisplayName::parse_machine("name", name))?),
+        name: Some(checked(DisplayName::parse("name", name))?),
         username: Some(checked(parse_username("username", username))?),
         phone: text(&input.phone).map(|p| checked(parse_phone("phone", p))).transpose()?,
         email: text(&input.email).map(|e| checked(EmailAddress::parse("email", e))).transpose()?,
         country_code: text(&input.region_code).map(|c| checked(parse_country_code("region_code", c))).transpose()?,
-        description: checked(optional_text("remark", text(&input.remark), MAX_REMARK_CHARS))?,
+        description: checked(parse_description("remark", text(&input.remark)))?,
         password: Some(new_password(input)?),
         home_tenant,
         console_access: switch_or("console_state", &input.console_state, true)?,
@@ -410,7 +403,7 @@ fn parse_update(paths: &[String], input: &UserInput) -> Result<AccountPatch, Iam
         match path.as_str() {
             "name" => {
                 let name = text(&input.name).ok_or_else(|| IamError::field("name", "must not be empty."))?;
-                update.name = Some(checked(DisplayName::parse_machine("name", name))?);
+                update.name = Some(checked(DisplayName::parse("name", name))?);
             }
             "username" => {
                 let name = text(&input.username).ok_or_else(|| IamError::field("username", "must not be empty."))?;
@@ -425,7 +418,7 @@ fn parse_update(paths: &[String], input: &UserInput) -> Result<AccountPatch, Iam
                     Some(text(&input.region_code).map(|c| checked(parse_country_code("region_code", c))).transpose()?);
             }
             "remark" => {
-                update.description = Some(checked(optional_text("remark", text(&input.remark), MAX_REMARK_CHARS))?);
+                update.description = Some(checked(parse_description("remark", text(&input.remark)))?);
             }
             "password" => update.password = Some(new_password(input)?),
             "confirm_password" => {}

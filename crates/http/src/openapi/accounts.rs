@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::model::{Account, AccountStatus, SystemRole, WorkspaceRole};
 use domain::usecases::{AccountPatch, NewAccount, MAX_BATCH};
-use domain::values::{optional_text, parse_phone, parse_username, DisplayName, EmailAddress, Password};
+use domain::values::{parse_description, parse_phone, parse_username, DisplayName, EmailAddress, Password};
 use domain::DomainError;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -122,9 +122,6 @@ pub(super) struct UserInput {
     status: Option<i64>,
 }
 
-/// Longest description.
-const MAX_DESC_CHARS: usize = 255;
-
 fn bad(field: &str, message: impl std::fmt::Display) -> OpenApiError {
     OpenApiError::new(StatusCode::BAD_REQUEST, format!("{field}: {message}"))
 }
@@ -137,6 +134,9 @@ fn non_empty(value: Option<String>) -> Option<String> {
 fn checked<T>(at: &str, result: domain::DomainResult<T>) -> Result<T, OpenApiError> {
     result.map_err(|e| match e {
         DomainError::Invalid { field, message } => bad(&format!("{at}{field}"), message),
+        DomainError::TooLong { field, max, .. } => {
+            bad(&format!("{at}{field}"), format!("must be at most {max} characters."))
+        }
         other => other.into(),
     })
 }
@@ -151,7 +151,7 @@ fn parse_user(input: UserInput, at: &str) -> Result<NewAccount, OpenApiError> {
     let phone = non_empty(input.phone).map(|p| checked(at, parse_phone("phone", &p))).transpose()?;
     let email = non_empty(input.email).map(|e| checked(at, EmailAddress::parse("email", &e))).transpose()?;
     let name = non_empty(input.nickname).map(|n| checked(at, DisplayName::parse("nickname", &n))).transpose()?;
-    let description = checked(at, optional_text("desc", input.desc.as_deref(), MAX_DESC_CHARS))?;
+    let description = checked(at, parse_description("desc", input.desc.as_deref()))?;
     let password = input
         .password
         .filter(|p| !p.is_empty())

@@ -88,6 +88,9 @@ impl From<DomainError> for OpenApiError {
             DomainError::Invalid { field, message } | DomainError::InvalidAt { field, message, .. } => {
                 Self::new(S::BAD_REQUEST, format!("{field}: {message}"))
             }
+            DomainError::TooLong { field, max, .. } => {
+                Self::new(S::BAD_REQUEST, format!("{}: must be at most {max} characters.", field_name(field)))
+            }
             DomainError::NotFound { entity } => Self::new(S::NOT_FOUND, format!("The {entity} does not exist.")),
             DomainError::Conflict { field } => {
                 Self::new(S::CONFLICT, format!("{} is already in use.", field_name(field)))
