@@ -534,4 +534,20 @@ http_test! {
             assert_eq!(&stored[*field], value, "{field} lost: {stored}");
         }
     }
+
+    async fn a_key_cannot_take_over_its_own_account(kind) {
+        let app = spawn_app(kind).await;
+        let admin = app.admin().await;
+        let admin_id = app.get("/console/api/account/profile", Some(&admin)).await.body["id"].as_str().unwrap().to_owned();
+        let (_, bearer) = key_for(&app, &admin, None).await;
+        let own = format!("/openapi/v1/accounts/{admin_id}/");
+        // its own password, status and role are out of a key's reach; its profile is not
+        for body in [json!({"password": "taken0ver1"}), json!({"status": 3}), json!({"role": 1})] {
+            assert_envelope_error(&call(&app, Method::PUT, &own, Some(&bearer), Some(body)).await, 403);
+        }
+        assert_envelope_error(&call(&app, Method::DELETE, &own, Some(&bearer), None).await, 403);
+        let r = call(&app, Method::PUT, &own, Some(&bearer), Some(json!({"desc": "the operator"}))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        app.tokens(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    }
 }
