@@ -7,6 +7,7 @@ use accountd::app::{open_database, password_hasher, use_cases, Application, Pool
 use accountd::config::Settings;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use domain::ports::{AccountRepository, PasswordHasher};
 use domain::usecases::{SetupCommand, UseCases};
 use domain::values::{DisplayName, EmailAddress, Password};
 
@@ -184,14 +185,15 @@ async fn main() -> Result<()> {
             let plan = db::seed::SeedPlan::scaled(accounts);
             let manager = EmailAddress::parse("manager", &manager)?;
             let password = Password::parse_console("password", &password)?;
-            let use_cases = offline_use_cases(&settings).await?;
-            let admin = use_cases
-                .ports()
-                .accounts
+            let for_db = settings.clone();
+            let database =
+                tokio::task::spawn_blocking(move || open_database(&for_db, PoolUse::Command, for_db.auto_migrate))
+                    .await??;
+            let admin = db::DieselAccounts::new(database)
                 .find_live_by_email(&manager.key())
                 .await?
                 .context("the --manager account does not exist: set up the installation first")?;
-            let hash = use_cases.ports().hasher.hash(&password).await?;
+            let hash = password_hasher(&settings).await?.hash(&password).await?;
             let started = std::time::Instant::now();
             tokio::task::spawn_blocking(move || {
                 let db = open_database(&settings, PoolUse::Command, false)?;

@@ -153,6 +153,8 @@ pub enum KeyRefusal {
     OpenApiDisabled,
     /// The request's nonce was already used within the signature window (a replay).
     ReplayedNonce,
+    /// The request's signed time is further from the server's clock than its scheme's window.
+    ClockSkew,
 }
 
 impl KeyRefusal {
@@ -164,6 +166,7 @@ impl KeyRefusal {
             Self::AccountUnusable => "The account of this access key is disabled.",
             Self::OpenApiDisabled => "Open API access is disabled for this account.",
             Self::ReplayedNonce => "This nonce was already used: every request needs a new one.",
+            Self::ClockSkew => "The request's time is too far from the server's clock.",
         }
     }
 }

@@ -182,7 +182,8 @@ impl UseCases {
 
     /// Authenticates a machine request by access key and `proof` of its secret (compared in constant time). The
     /// key must be active and its account live, active (not pending, dormant, banned or closed), unexpired and
-    /// open-API enabled; a signed request's nonce must be new. The use is recorded (last use, audit event).
+    /// open-API enabled; a signed request's time must be within its scheme's window and its nonce new. The use
+    /// is recorded (last use, audit event).
     ///
     /// # Errors
     /// [`DomainError::KeyRefused`] for every failure, with one reason whether the key is unknown or the secret
@@ -193,7 +194,15 @@ impl UseCases {
         proof: KeyProof<'_>,
         request_id: Option<&str>,
     ) -> DomainResult<(Account, AccessKey)> {
-        use crate::error::KeyRefusal::{AccountUnusable, BadCredentials, KeyDisabled, OpenApiDisabled, ReplayedNonce};
+        use crate::error::KeyRefusal::{
+            AccountUnusable, BadCredentials, ClockSkew, KeyDisabled, OpenApiDisabled, ReplayedNonce,
+        };
+        let now = self.ports.clock.now();
+        if let KeyProof::Signature { signed_at, window, .. } = proof {
+            if (now - signed_at).abs() > self.signature_window(window) {
+                return Err(DomainError::KeyRefused(ClockSkew));
+            }
+        }
         let Some(key) = self.ports.access_keys.find_by_access_key(access_key).await? else {
             // spend the decryption an existing key costs, so timing does not tell unknown keys apart
             let _ = self.ports.cipher.open("unknown", &[0u8; 52]);
@@ -218,7 +227,6 @@ impl UseCases {
         if key.status != AccessKeyStatus::Active {
             return Err(DomainError::KeyRefused(KeyDisabled));
         }
-        let now = self.ports.clock.now();
         let account = self
             .ports
             .accounts
@@ -229,9 +237,11 @@ impl UseCases {
         if !account.open_api_access {
             return Err(DomainError::KeyRefused(OpenApiDisabled));
         }
-        if let KeyProof::Signature { nonce: Some(nonce), .. } = proof {
-            let nonce_key = format!("nonce:{}:{}", key.id, self.ports.secrets.digest(nonce.value));
-            if !self.ports.throttles.use_once(&nonce_key, now, nonce.kept_until).await? {
+        if let KeyProof::Signature { once: Some(once), signed_at, window, .. } = proof {
+            // remembered until the signed time has left the window, after which the request is refused anyway
+            let kept_until = signed_at.max(now) + self.signature_window(window);
+            let nonce_key = format!("nonce:{}:{}", key.id, self.ports.secrets.digest(once));
+            if !self.ports.throttles.use_once(&nonce_key, now, kept_until).await? {
                 return Err(DomainError::KeyRefused(ReplayedNonce));
             }
         }
@@ -256,23 +266,43 @@ pub enum KeyProof<'a> {
         message: &'a [u8],
         /// The decoded signature.
         signature: &'a [u8],
-        /// The request's nonce, accepted once; `None` for dialects without nonces.
-        nonce: Option<RequestNonce<'a>>,
+        /// The time the client signed (its timestamp or date header).
+        signed_at: OffsetDateTime,
+        /// Which scheme's time window applies.
+        window: SignatureWindow,
+        /// What makes the request unique, accepted once while `signed_at` is in the window (stored as a digest,
+        /// per key); `None` for requests that may be repeated.
+        once: Option<&'a str>,
     },
 }
 
-/// A signed request's nonce and how long it must be remembered (until its timestamp leaves the window).
-#[derive(Debug, Clone, Copy)]
-pub struct RequestNonce<'a> {
-    /// What makes the request unique (stored as a digest, per key).
-    pub value: &'a str,
-    /// Remembered until then.
-    pub kept_until: OffsetDateTime,
+/// The time window of a signing scheme: how far the signed time may be from the server's clock, and so how long
+/// a request's nonce is remembered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureWindow {
+    /// A unix timestamp with a nonce (account-modify): [`Settings::signature_window`], configured.
+    Timestamp,
+    /// An HTTP date (iam): [`DATE_SIGNATURE_WINDOW`].
+    Date,
+}
+
+/// How far an HTTP-date-signed request's date may be from the server's clock (the iam seed's five minutes).
+pub const DATE_SIGNATURE_WINDOW: Duration = Duration::minutes(5);
+
+impl UseCases {
+    /// The length of a signing scheme's window.
+    pub fn signature_window(&self, window: SignatureWindow) -> Duration {
+        match window {
+            SignatureWindow::Timestamp => self.settings.signature_window,
+            SignatureWindow::Date => DATE_SIGNATURE_WINDOW,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::KeyRefusal;
     use crate::model::SystemRole;
     use crate::usecases::test_support::*;
 
@@ -409,5 +439,52 @@ mod tests {
         let (account, key) = uc.authenticate_access_key("AK1", KeyProof::Secret("right"), Some("r")).await.unwrap();
         assert_eq!(account.id, owner.id);
         assert!(uc.view(key, NOW).advice_renew, "91 days old");
+    }
+
+    #[tokio::test]
+    async fn a_signed_time_outside_its_window_is_refused_before_the_key_is_looked_up() {
+        for (window, skew) in
+            [(SignatureWindow::Timestamp, 61), (SignatureWindow::Date, 301), (SignatureWindow::Date, -301)]
+        {
+            let mut m = Mocks::new();
+            m.access_keys.expect_find_by_access_key().never();
+            let proof = KeyProof::Signature {
+                message: b"m",
+                signature: b"s",
+                signed_at: NOW + Duration::seconds(skew),
+                window,
+                once: Some("n"),
+            };
+            let err = m.build().authenticate_access_key("AK1", proof, None).await.unwrap_err();
+            assert!(matches!(err, DomainError::KeyRefused(KeyRefusal::ClockSkew)), "{window:?} {skew}: {err:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_nonce_is_remembered_until_its_signed_time_leaves_the_window() {
+        let mut m = Mocks::new();
+        let owner = person(Some(SystemRole::SystemAdmin));
+        let key = key_of(&owner, AccessKeyStatus::Active);
+        m.access_keys.expect_find_by_access_key().returning(move |_| Ok(Some(key.clone())));
+        m.cipher.expect_open().returning(|_, _| Ok("right".into()));
+        m.secrets.expect_signature_matches().returning(|_, _, _| true);
+        m.secrets.expect_digest().returning(|v| format!("d({v})"));
+        m.accounts.expect_get().returning(move |_| Ok(Some(owner.clone())));
+        m.access_keys.expect_record_use().returning(|_, _, _| Ok(()));
+        // signed 200 s ahead of the server (within iam's five minutes): kept until then plus the window
+        m.throttles
+            .expect_use_once()
+            .withf(|key, now, until| key.ends_with(":d(n)") && *now == NOW && *until == NOW + Duration::seconds(500))
+            .times(1)
+            .returning(|_, _, _| Ok(false));
+        let proof = KeyProof::Signature {
+            message: b"m",
+            signature: b"s",
+            signed_at: NOW + Duration::seconds(200),
+            window: SignatureWindow::Date,
+            once: Some("n"),
+        };
+        let err = m.build().authenticate_access_key("AK1", proof, None).await.unwrap_err();
+        assert!(matches!(err, DomainError::KeyRefused(KeyRefusal::ReplayedNonce)), "{err:?}");
     }
 }

@@ -19,7 +19,7 @@ mod workspaces;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 use crate::error::DomainResult;
 use crate::ports::{
@@ -34,7 +34,7 @@ use crate::ports::{
 /// write, so up to this many concurrent writers of one account all succeed.
 pub(crate) const WRITE_ATTEMPTS: usize = 5;
 
-pub use access_keys::{AccessKeyView, Actor, KeyProof, RequestNonce, MAX_ACTIVE_KEYS};
+pub use access_keys::{AccessKeyView, Actor, KeyProof, SignatureWindow, DATE_SIGNATURE_WINDOW, MAX_ACTIVE_KEYS};
 pub use account_lifecycle::{NewAccount, TenantRef, MAX_BATCH};
 pub use accounts::AccountPatch;
 pub use auth::LoginCommand;
@@ -181,9 +181,9 @@ impl UseCases {
         &self.settings
     }
 
-    /// The ports (for adapters that need the clock or ids).
-    pub fn ports(&self) -> &Ports {
-        &self.ports
+    /// The current time of the use cases' clock (for dialects that sign links with it).
+    pub fn now(&self) -> OffsetDateTime {
+        self.ports.clock.now()
     }
 
     /// Whether setup has completed.

@@ -9,7 +9,8 @@ use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest};
 use domain::model::Account;
-use domain::usecases::{Actor, KeyProof, RequestNonce};
+use domain::usecases::{Actor, KeyProof, SignatureWindow};
+use domain::{DomainError, KeyRefusal};
 
 use super::envelope::ModifyError;
 use crate::json::read_body;
@@ -82,27 +83,30 @@ async fn verify(req: HttpRequest, body: web::Bytes) -> Result<SignedCall, Modify
     let signature = signature_bytes(signature)
         .ok_or_else(|| ModifyError::auth_header("X-Df-Signature must be a hex HMAC-SHA256 digest."))?;
     let use_cases = &state.use_cases;
-    let now = use_cases.ports().clock.now();
-    let window = use_cases.settings().signature_window;
-    let sent_at = timestamp
+    let signed_at = timestamp
         .parse::<i64>()
         .ok()
         .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
         .ok_or_else(|| ModifyError::auth_header("X-Df-Timestamp must be unix seconds."))?;
-    if (now - sent_at).abs() > window {
-        return Err(ModifyError::auth_header(format!(
-            "X-Df-Timestamp is more than {} seconds from the server's clock.",
-            window.whole_seconds()
-        )));
-    }
     let path = req.uri().path_and_query().map_or_else(|| req.path(), |p| p.as_str());
     let mut message = format!("{} {nonce} {path} {timestamp} ", req.method()).into_bytes();
     message.extend_from_slice(&body);
     let trace_id = RequestId::of(&req);
-    // a nonce must be remembered until its timestamp has left the window
-    let nonce = RequestNonce { value: nonce, kept_until: sent_at.max(now) + window };
-    let proof = KeyProof::Signature { message: &message, signature: &signature, nonce: Some(nonce) };
-    let (account, key) = use_cases.authenticate_access_key(access_key, proof, Some(&trace_id)).await?;
+    let proof = KeyProof::Signature {
+        message: &message,
+        signature: &signature,
+        signed_at,
+        window: SignatureWindow::Timestamp,
+        once: Some(nonce),
+    };
+    let (account, key) =
+        use_cases.authenticate_access_key(access_key, proof, Some(&trace_id)).await.map_err(|e| match e {
+            DomainError::KeyRefused(KeyRefusal::ClockSkew) => ModifyError::auth_header(format!(
+                "X-Df-Timestamp is more than {} seconds from the server's clock.",
+                use_cases.signature_window(SignatureWindow::Timestamp).whole_seconds()
+            )),
+            other => other.into(),
+        })?;
     Ok(SignedCall { account, key_id: key.id, trace_id, body })
 }
 

@@ -177,5 +177,6 @@ fn refusal_code(why: KeyRefusal) -> &'static str {
         KeyRefusal::AccountUnusable => "ft.AccountDisabled",
         KeyRefusal::OpenApiDisabled => "ft.OpenApiDisabled",
         KeyRefusal::ReplayedNonce => "ft.NonceUsed",
+        KeyRefusal::ClockSkew => "ft.MissingAuthHeaderInfo",
     }
 }

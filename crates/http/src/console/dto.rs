@@ -135,7 +135,7 @@ pub struct Render<'a> {
 impl<'a> Render<'a> {
     /// A renderer with the application's signer and clock.
     pub fn new(state: &'a crate::AppState) -> Self {
-        Render { files: state.files.as_ref(), now: state.use_cases.ports().clock.now() }
+        Render { files: state.files.as_ref(), now: state.use_cases.now() }
     }
 
     /// `account_fields`.

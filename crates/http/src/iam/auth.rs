@@ -13,16 +13,13 @@ use actix_web::dev::Payload;
 use actix_web::http::Method;
 use actix_web::{web, FromRequest, HttpRequest};
 use domain::model::Account;
-use domain::usecases::{Actor, KeyProof, RequestNonce};
-use time::{Duration, OffsetDateTime};
+use domain::usecases::{Actor, KeyProof, SignatureWindow};
+use time::OffsetDateTime;
 
 use super::status::{Code, IamError};
 use crate::json::read_body;
 use crate::request_id::RequestId;
 use crate::AppState;
-
-/// How far `X-Date` may be from the server's clock.
-pub const DATE_SKEW: Duration = Duration::minutes(5);
 
 /// A verified request: the key's account, the key, the request id and the body.
 pub struct HmacCall {
@@ -146,13 +143,8 @@ async fn verify(req: HttpRequest, body: web::Bytes) -> Result<HmacCall, IamError
         .get("X-Date")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| IamError::unauthenticated("missingDate", "The X-Date header is required."))?;
-    let sent_at = parse_http_date(date)
+    let signed_at = parse_http_date(date)
         .ok_or_else(|| IamError::unauthenticated("invalidDate", "X-Date must be an RFC 1123 date in GMT."))?;
-    let use_cases = &state.use_cases;
-    let now = use_cases.ports().clock.now();
-    if (now - sent_at).abs() > DATE_SKEW {
-        return Err(IamError::unauthenticated("dateSkew", "X-Date is more than five minutes from the server's clock."));
-    }
     let write = !matches!(*req.method(), Method::GET | Method::HEAD);
     if write && !covered.contains(&Covered::RequestLine) && !state.iam_allow_date_only_writes {
         return Err(IamError::unauthenticated(
@@ -181,9 +173,14 @@ async fn verify(req: HttpRequest, body: web::Bytes) -> Result<HmacCall, IamError
     let request_id = RequestId::of(&req);
     // A write signature is accepted once, whatever the body sent with it the second time.
     let write_id = hex::encode(&signature);
-    let once = write.then_some(RequestNonce { value: &write_id, kept_until: sent_at.max(now) + DATE_SKEW });
-    let proof = KeyProof::Signature { message: message.as_bytes(), signature: &signature, nonce: once };
-    let (account, key) = use_cases.authenticate_access_key(access_key, proof, Some(&request_id)).await?;
+    let proof = KeyProof::Signature {
+        message: message.as_bytes(),
+        signature: &signature,
+        signed_at,
+        window: SignatureWindow::Date,
+        once: write.then_some(write_id.as_str()),
+    };
+    let (account, key) = state.use_cases.authenticate_access_key(access_key, proof, Some(&request_id)).await?;
     Ok(HmacCall { account, key_id: key.id, request_id, body })
 }
 

@@ -200,6 +200,9 @@ impl From<DomainError> for IamError {
                 "replayedSignature",
                 "This signature was already used; sign the request again with a new X-Date.",
             ),
+            DomainError::KeyRefused(KeyRefusal::ClockSkew) => {
+                Self::unauthenticated("dateSkew", "X-Date is more than five minutes from the server's clock.")
+            }
             DomainError::KeyRefused(why) => Self::unauthenticated(refusal_reason(why), why.message()),
             DomainError::Unauthenticated(why) => Self::unauthenticated("unauthenticated", why),
             DomainError::Internal(source) => {
@@ -219,5 +222,6 @@ fn refusal_reason(why: KeyRefusal) -> &'static str {
         KeyRefusal::AccountUnusable => "userDisabled",
         KeyRefusal::OpenApiDisabled => "openApiDisabled",
         KeyRefusal::ReplayedNonce => "replayedSignature",
+        KeyRefusal::ClockSkew => "dateSkew",
     }
 }
