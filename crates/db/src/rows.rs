@@ -72,7 +72,6 @@ pub struct AccountRow {
     pub created_at: PrimitiveDateTime,
     pub updated_at: PrimitiveDateTime,
     pub description: Option<String>,
-    pub partner_role: i16,
     pub partner_tier: i16,
     pub partner_type: i16,
     pub source: String,
@@ -124,7 +123,6 @@ impl From<&Account> for AccountRow {
             created_at: to_db(a.created_at),
             updated_at: to_db(a.updated_at),
             description: a.description.clone(),
-            partner_role: a.partner.role,
             partner_tier: a.partner.tier,
             partner_type: a.partner.kind,
             source: a.source.as_str().into(),
@@ -150,7 +148,7 @@ impl From<&Account> for AccountRow {
             wechat: a.extension.wechat.clone(),
             address: a.extension.address.clone(),
             gender: a.extension.gender.clone(),
-            extend: serde_json::Value::Object(a.extend.clone()).to_string(),
+            extend: serde_json::Value::Object(a.metadata.clone()).to_string(),
         }
     }
 }
@@ -177,7 +175,7 @@ impl AccountRow {
             created_at: from_db(self.created_at),
             updated_at: from_db(self.updated_at),
             description: self.description,
-            partner: PartnerClass { role: self.partner_role, tier: self.partner_tier, kind: self.partner_type },
+            partner: PartnerClass { tier: self.partner_tier, kind: self.partner_type },
             source: enum_from_db::<AccountSource>(&self.source, "account source")?,
             external_id: self.external_id,
             attributes: json_map(&self.attributes),
@@ -209,7 +207,7 @@ impl AccountRow {
                 address: self.address,
                 gender: self.gender,
             },
-            extend: json_map(&self.extend),
+            metadata: json_map(&self.extend),
         })
     }
 }

@@ -31,7 +31,6 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         description -> Nullable<Text>,
-        partner_role -> SmallInt,
         partner_tier -> SmallInt,
         partner_type -> SmallInt,
         source -> Text,

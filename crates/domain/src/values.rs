@@ -393,42 +393,6 @@ pub fn percent_encode(value: &str) -> String {
         .collect()
 }
 
-/// The supported language an HTTP `Accept-Language` header prefers most (by its `q` weights), matching a tag
-/// exactly or by its primary subtag (`zh-TW` and `zh-HK` mean traditional Chinese); `en-US` when none matches.
-pub fn best_language(accept_language: &str) -> &'static str {
-    let mut wanted: Vec<(f32, usize, &str)> = accept_language
-        .split(',')
-        .enumerate()
-        .filter_map(|(i, part)| {
-            let mut pieces = part.split(';');
-            let tag = pieces.next()?.trim();
-            let q = pieces
-                .filter_map(|p| p.trim().strip_prefix("q="))
-                .find_map(|q| q.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
-            (!tag.is_empty() && q > 0.0).then_some((q, i, tag))
-        })
-        .collect();
-    wanted.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    for (_, _, tag) in wanted {
-        if let Some((found, _)) = LANGUAGES.iter().find(|(t, _)| t.eq_ignore_ascii_case(tag)) {
-            return found;
-        }
-        let lower = tag.to_ascii_lowercase();
-        let primary = lower.split('-').next().unwrap_or_default();
-        if primary == "zh" {
-            let traditional = ["hant", "tw", "hk", "mo"].iter().any(|t| lower.split('-').skip(1).any(|s| s == *t));
-            return if traditional { "zh-Hant" } else { "zh-Hans" };
-        }
-        if let Some((found, _)) =
-            LANGUAGES.iter().find(|(t, _)| t.split('-').next().is_some_and(|p| p.eq_ignore_ascii_case(primary)))
-        {
-            return found;
-        }
-    }
-    "en-US"
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -438,16 +402,6 @@ mod tests {
         assert_eq!(percent_encode("a+b@example.com"), "a%2Bb%40example.com");
         assert_eq!(percent_encode("plain-._~"), "plain-._~");
         assert_eq!(percent_encode("Account is banned."), "Account%20is%20banned.");
-    }
-
-    #[test]
-    fn the_preferred_supported_language_wins() {
-        assert_eq!(best_language("fr-CH, fr;q=0.9, en;q=0.8, de;q=0.7, *;q=0.5"), "fr-FR");
-        assert_eq!(best_language("en;q=0.5, ja-JP"), "ja-JP");
-        assert_eq!(best_language("zh-TW,zh;q=0.9"), "zh-Hant");
-        assert_eq!(best_language("zh-CN"), "zh-Hans");
-        assert_eq!(best_language("xx, de;q=0"), "en-US");
-        assert_eq!(best_language(""), "en-US");
     }
 
     #[test]

@@ -46,15 +46,6 @@ impl SystemRole {
     pub fn can_administer(self) -> bool {
         matches!(self, Self::SuperAdmin | Self::SystemAdmin)
     }
-
-    /// The role code of the partner dialect (openapi/v1): 1 business user, 2 auditor, 3 system admin.
-    pub fn partner_code(self) -> i16 {
-        match self {
-            Self::SuperAdmin | Self::SystemAdmin => 3,
-            Self::Auditor => 2,
-            Self::Normal => 1,
-        }
-    }
 }
 
 wire_enum! {
@@ -71,11 +62,9 @@ wire_enum! {
     }
 }
 
-/// Partner classification integers of the openapi/v1 dialect.
+/// How an integration partner classifies the account (provisioned through openapi/v1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PartnerClass {
-    /// 1 business user, 2 auditor, 3 system admin.
-    pub role: i16,
     /// 1 to 3.
     pub tier: i16,
     /// 0 temporary, 1 regular.
@@ -84,7 +73,7 @@ pub struct PartnerClass {
 
 impl Default for PartnerClass {
     fn default() -> Self {
-        Self { role: 1, tier: 3, kind: 1 }
+        Self { tier: 3, kind: 1 }
     }
 }
 
@@ -198,8 +187,9 @@ pub struct Account {
     pub system_role_assigned_by: Option<Uuid>,
     /// Contact details.
     pub extension: AccountExtension,
-    /// Free metadata set through the account-modify dialect (`extend`).
-    pub extend: Map<String, Value>,
+    /// Free-form metadata a provisioning client keeps with the account, set once at creation (account-modify
+    /// `extend`). Not to be confused with [`Account::extension`], the console's profile extension.
+    pub metadata: Map<String, Value>,
 }
 
 impl Account {
@@ -245,7 +235,7 @@ impl Account {
             system_role: None,
             system_role_assigned_by: None,
             extension: AccountExtension::default(),
-            extend: Map::new(),
+            metadata: Map::new(),
         }
     }
 

@@ -60,8 +60,8 @@ pub struct NewAccount {
     pub attributes: Map<String, Value>,
     /// Application-owned attributes.
     pub custom_attributes: Map<String, Value>,
-    /// Free metadata (`extend`).
-    pub extend: Map<String, Value>,
+    /// Free-form metadata kept with the account ([`Account::metadata`]).
+    pub metadata: Map<String, Value>,
     /// Session limits.
     pub session_policy: SessionPolicy,
     /// The workspace to make the account's current one (besides its group's shadow workspace).
@@ -107,7 +107,7 @@ impl Default for NewAccount {
             language: None,
             attributes: Map::new(),
             custom_attributes: Map::new(),
-            extend: Map::new(),
+            metadata: Map::new(),
             session_policy: SessionPolicy::default(),
             home_tenant: None,
             console_access: true,
@@ -246,7 +246,7 @@ impl UseCases {
             account.source = source;
             account.attributes = item.attributes;
             account.custom_attributes = item.custom_attributes;
-            account.extend = item.extend;
+            account.metadata = item.metadata;
             account.session_policy = item.session_policy;
             account.console_access = item.console_access;
             account.open_api_access = item.open_api_access;
@@ -257,7 +257,7 @@ impl UseCases {
                 account.interface_language = language;
             }
             account.description = item.description;
-            account.partner = PartnerClass { role: item.system_role.partner_code(), tier: item.tier, kind: item.kind };
+            account.partner = PartnerClass { tier: item.tier, kind: item.kind };
             account.change_status(item.status, caller.account.id, now);
             account.system_role = (item.system_role != SystemRole::Normal).then_some(item.system_role);
             account.system_role_assigned_by = account.system_role.map(|_| caller.account.id);

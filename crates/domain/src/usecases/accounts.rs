@@ -498,7 +498,6 @@ fn plan_change(
             target.system_role = stored;
             target.system_role_assigned_by = Some(actor.account.id);
         }
-        target.partner.role = role.partner_code();
     }
     if let Some(tier) = patch.tier {
         target.partner.tier = tier;

@@ -54,7 +54,7 @@ fn account_object(state: &AppState, a: &Account) -> Value {
         "countryCode": a.country_code.clone().unwrap_or_default(),
         "exterId": a.external_id.clone().unwrap_or_default(),
         "source": a.source.as_str(),
-        "extend": a.extend,
+        "extend": a.metadata,
         "attributes": a.attributes,
         "customAttributes": a.custom_attributes,
         "language": if a.interface_language.starts_with("zh") { "zh" } else { "en" },
@@ -239,7 +239,7 @@ pub(super) async fn add(state: web::Data<AppState>, call: SignedCall) -> Result<
         language: language.map(str::to_owned),
         attributes: common.attributes.unwrap_or_default(),
         custom_attributes: common.custom_attributes.unwrap_or_default(),
-        extend: not_null("extend", input.extend.take())?.unwrap_or_default(),
+        metadata: not_null("extend", input.extend.take())?.unwrap_or_default(),
         session_policy: domain::model::SessionPolicy {
             idle_timeout_secs: common.hold_time,
             max_lifetime_secs: common.max_valid,

@@ -11,14 +11,14 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use domain::model::LinkedIdentity;
 use domain::usecases::{SocialCallback, SocialLanding};
-use domain::values::{best_language, percent_encode};
+use domain::values::percent_encode;
 use domain::{DomainError, SignInRefusal};
 use serde::Serialize;
 use serde_json::json;
 
 use super::dto::SUCCESS;
 use super::error::ConsoleError;
-use super::extract::{client_ip, Authenticated, QueryParams};
+use super::extract::{best_language, client_ip, Authenticated, QueryParams};
 use crate::AppState;
 
 /// The cookie that binds a sign-in attempt to the browser that started it.

@@ -39,7 +39,7 @@ pub(super) fn user(account: &Account) -> Value {
         "email": account.email,
         "nickname": account.name,
         "desc": account.description,
-        "role": account.system_role.unwrap_or(SystemRole::Normal).partner_code(),
+        "role": role_code(account.system_role.unwrap_or(SystemRole::Normal)),
         "tier": account.partner.tier,
         "type": account.partner.kind,
     })
@@ -384,6 +384,15 @@ pub(super) async fn delete_batch(
     let uids = body.account_uids.iter().filter_map(|u| uuid::Uuid::parse_str(u.trim()).ok()).collect();
     state.use_cases.delete_accounts(caller.actor(), uids).await?;
     Ok(success(Value::Null))
+}
+
+/// The dialect's role code of a platform role: 1 business user, 2 auditor, 3 system admin.
+fn role_code(role: SystemRole) -> i16 {
+    match role {
+        SystemRole::SuperAdmin | SystemRole::SystemAdmin => 3,
+        SystemRole::Auditor => 2,
+        SystemRole::Normal => 1,
+    }
 }
 
 /// Workspace role codes of the dialect: 1 owner, 2 admin, 3 editor, 4 normal, 5 dataset operator.
