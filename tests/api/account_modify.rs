@@ -233,7 +233,15 @@ http_test! {
         body["source"] = json!("local");
         assert_param_error(&post(&app, &key, "/api/v1/account/add", body.clone()).await, "source");
         body["source"] = json!("oidc");
-        let third_party = assert_ok(&post(&app, &key, "/api/v1/account/add", body).await).clone();
+        let third_party = assert_ok(&post(&app, &key, "/api/v1/account/add", body.clone()).await).clone();
+        // without an external id the source is local, whatever else is sent (seed 004)
+        for source in ["oidc", "ldap", "unknown"] {
+            let mut body = base.clone();
+            body["username"] = json!(format!("nox{source}"));
+            body["email"] = json!(format!("nox{source}@example.com"));
+            body["source"] = json!(source);
+            assert_param_error(&post(&app, &key, "/api/v1/account/add", body).await, "source");
+        }
         assert_eq!((third_party["email"].clone(), third_party["source"].clone()), (json!(""), json!("oidc")));
         let mut body = base.clone();
         body["username"] = json!("li2");

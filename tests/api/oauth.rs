@@ -291,7 +291,8 @@ http_test! {
         assert_eq!(me.body["is_password_set"], false);
         assert!(app.get("/console/api/workspaces/current", Some(&token)).await.body["id"].is_string());
         let stored = account_of(&app, &token).await;
-        assert_eq!(stored.source, domain::model::AccountSource::Oidc);
+        // a sign-in link is not an external id: the account stays local
+        assert_eq!(stored.source, domain::model::AccountSource::Local);
         assert_eq!(stored.attributes["department"], "R&D");
         assert!(!stored.attributes.contains_key("nonce") && !stored.attributes.contains_key("aud"));
         let integrates = app.get("/console/api/account/integrates", Some(&token)).await;
@@ -405,7 +406,7 @@ http_test! {
         let token = landed(&browser.sign_in(&app, "bob", None).await);
         let me = app.get("/console/api/account/profile", Some(&token)).await;
         assert_eq!(me.body["id"], bob.as_str());
-        assert_eq!(account_of(&app, &token).await.source, domain::model::AccountSource::Oidc);
+        assert_eq!(account_of(&app, &token).await.source, domain::model::AccountSource::Local);
         assert_eq!(app.get("/console/api/account/integrates", Some(&bob_token)).await.body["data"][0]["is_bound"], true);
 
         // bob has a password, so the link can go; then the identity finds him by address again

@@ -1,7 +1,7 @@
 //! Links between accounts and identities at external sign-in providers (`account_identities`).
 
 use diesel::prelude::*;
-use domain::model::{AccountSource, AccountStatus, IdentitySignIn, LinkedIdentity, WireEnum};
+use domain::model::{AccountStatus, IdentitySignIn, LinkedIdentity, WireEnum};
 use domain::ports::Unlinked;
 use domain::DomainError;
 
@@ -25,8 +25,9 @@ pub(crate) fn insert_identity(conn: &mut DbConnection, link: &LinkedIdentity) ->
     Ok(())
 }
 
-/// Links (or keeps linked) the identity, merges the provider's claims into the account's attributes, turns a
-/// `local` source into `oidc` and records the login, refusing banned and closed accounts.
+/// Links (or keeps linked) the identity, merges the provider's claims into the account's attributes and records
+/// the login, refusing banned and closed accounts. The account's `source` stays: a sign-in link is not an
+/// external id.
 pub(crate) fn record_sign_in(conn: &mut DbConnection, sign_in: &IdentitySignIn) -> Result<(), RepoError> {
     let link = &sign_in.identity;
     let account_id = id_to_db(link.account_id);
@@ -44,21 +45,19 @@ pub(crate) fn record_sign_in(conn: &mut DbConnection, sign_in: &IdentitySignIn) 
         }
         None => insert_identity(conn, link)?,
     }
-    let current: Option<(String, String)> = accounts::table
+    let current: Option<String> = accounts::table
         .find(&account_id)
         .filter(accounts::deleted_at.is_null())
         .filter(accounts::status.ne_all([AccountStatus::Banned.as_str(), AccountStatus::Closed.as_str()]))
-        .select((accounts::attributes, accounts::source))
+        .select(accounts::attributes)
         .first(conn)
         .optional()?;
-    let Some((attributes, source)) = current else { return Err(DomainError::AccountBanned.into()) };
+    let Some(attributes) = current else { return Err(DomainError::AccountBanned.into()) };
     let mut merged: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&attributes).unwrap_or_default();
     merged.extend(sign_in.attributes.clone());
-    let source = if source == AccountSource::Local.as_str() { AccountSource::Oidc.as_str().to_owned() } else { source };
     diesel::update(accounts::table.find(&account_id))
         .set((
             accounts::attributes.eq(serde_json::Value::Object(merged).to_string()),
-            accounts::source.eq(source),
             accounts::updated_at.eq(to_db(sign_in.at)),
         ))
         .execute(conn)?;

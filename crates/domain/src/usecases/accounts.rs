@@ -127,19 +127,19 @@ impl AccountPatch {
     }
 }
 
-/// The source an account may have given its external id: `local` only without one; without one, `local` or
-/// `oidc` (an account that signs in through a provider needs no id in a partner's directory).
+/// The source an account may have given its external id: `local` exactly when it has none (a sign-in link
+/// through a provider is not an external id); with one, any other source, `unknown` by default.
 pub(super) fn checked_source(source: Option<AccountSource>, has_external_id: bool) -> DomainResult<AccountSource> {
     match (source, has_external_id) {
-        (None, false) => Ok(AccountSource::Local),
+        (None | Some(AccountSource::Local), false) => Ok(AccountSource::Local),
         (None, true) => Ok(AccountSource::Unknown),
         (Some(AccountSource::Local), true) => {
             Err(DomainError::invalid("source", "An account with an external id cannot have the source local."))
         }
-        (Some(s), false) if !matches!(s, AccountSource::Local | AccountSource::Oidc) => {
-            Err(DomainError::invalid("source", "An account without an external id has the source local or oidc."))
+        (Some(_), false) => {
+            Err(DomainError::invalid("source", "An account without an external id has the source local."))
         }
-        (Some(s), _) => Ok(s),
+        (Some(s), true) => Ok(s),
     }
 }
 

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult, SignInRefusal};
-use crate::model::{Account, AccountSource, ExternalIdentity, IdentitySignIn, LinkedIdentity, Registration, TokenPair};
+use crate::model::{Account, ExternalIdentity, IdentitySignIn, LinkedIdentity, Registration, TokenPair};
 use crate::ports::{AuthorizationRequest, Unlinked};
 use crate::values::{email_key, EmailAddress};
 
@@ -167,8 +167,8 @@ impl UseCases {
     ///
     /// The account is the one linked to the provider identity; else the one holding the address the provider
     /// vouches for (and the identity is linked to it); else a new one, founding its own group, when
-    /// registration is open. Each sign-in replaces the account's `attributes` by the provider's claims and sets
-    /// its source to `oidc`; a pending account becomes active.
+    /// registration is open. Each sign-in merges the provider's claims into the account's `attributes` (its
+    /// `source` stays: a sign-in link is not an external id); a pending account becomes active.
     ///
     /// # Errors
     /// `SignInRefused` (`UnknownProvider`, `InvalidState`, `ProviderFailed`, `EmailUnverified`, `NoEmail`,
@@ -269,7 +269,6 @@ impl UseCases {
             return Err(DomainError::AccountNotFound);
         }
         let mut account = self.self_registered(identity.name.clone(), email.as_str(), callback.language, now);
-        account.source = AccountSource::Oidc;
         account.attributes = bounded_attributes(identity);
         account.last_login_at = Some(now);
         account.last_login_ip = callback.ip.clone();
