@@ -210,7 +210,7 @@ impl Application {
             iam_allow_writes_without_digest: settings.iam_allow_writes_without_digest,
         });
         let mut server = HttpServer::new(move || {
-            App::new().wrap(from_fn(http::request_id::middleware)).configure(http::configure(state.clone()))
+            App::new().wrap(from_fn(http::common::request_id::middleware)).configure(http::configure(state.clone()))
         })
         .listen(listener)?
         .shutdown_timeout(10);

@@ -16,6 +16,9 @@ pub enum DomainError {
     /// dialects whose messages echo it.
     #[error("{field} must be at most {max} characters")]
     TooLong { field: &'static str, max: usize, value: String },
+    /// A number outside the field's range, or not a number; `value` is the text sent.
+    #[error("{field} must be an integer from {min} to {max}")]
+    OutOfRange { field: &'static str, min: i64, max: i64, value: String },
     /// The entity does not exist (or the caller may not know it exists).
     #[error("{entity} not found")]
     NotFound { entity: &'static str },

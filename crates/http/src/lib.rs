@@ -5,16 +5,16 @@
 //! envelope; it holds no business rules. This crate depends on the domain crate only.
 //!
 //! Dialects: [`console`] (`/console/api`), [`openapi`] (`/openapi/v1/accounts`), [`account_modify`]
-//! (`/api/v1/account`), [`iam`] (`/iam/idp/v1`). Operations: [`ops`] (`/healthz`, `/readyz`). Every response
-//! carries the request id of [`request_id`].
+//! (`/api/v1/account`), [`iam`] (`/iam/idp/v1`). Operations: [`ops`] (`/healthz`, `/readyz`). What the dialects
+//! share (JSON bodies, query parameters, the access-key caller, request ids) is in [`common`]; every response
+//! carries the request id of [`common::request_id`].
 
 pub mod account_modify;
+pub mod common;
 pub mod console;
 pub mod iam;
-pub mod json;
 pub mod openapi;
 pub mod ops;
-pub mod request_id;
 
 use std::sync::Arc;
 

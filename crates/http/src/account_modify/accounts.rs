@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use super::auth::SignedCall;
 use super::envelope::{field_name, success, ModifyError};
+use crate::common::query::QueryParams;
 use crate::console::dto::double_option;
-use crate::console::extract::QueryParams;
 use crate::AppState;
 
 /// `acnt_<32 hex>`.
@@ -196,7 +196,7 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ModifyEr
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ModifyError::param("body", "must be a JSON object."));
     }
-    Ok(crate::json::parse::<T>(body)?)
+    Ok(crate::common::json::parse::<T>(body)?)
 }
 
 /// `POST add`: creates an account → `content` = the account.
@@ -247,7 +247,7 @@ pub(super) async fn add(state: web::Data<AppState>, call: SignedCall) -> Result<
         ..NewAccount::default()
     };
     let mut created = state.use_cases.create_accounts(call.actor(), vec![item]).await?;
-    Ok(success(&call.trace_id, account_object(&state, &created.remove(0)), None))
+    Ok(success(&call.request_id, account_object(&state, &created.remove(0)), None))
 }
 
 /// `POST {account_uuid}/modify`: changes the given fields → `content` = the account.
@@ -287,7 +287,7 @@ pub(super) async fn modify(
         ..AccountPatch::default()
     };
     let account = state.use_cases.update_account(call.actor(), id, update).await?;
-    Ok(success(&call.trace_id, account_object(&state, &account), None))
+    Ok(success(&call.request_id, account_object(&state, &account), None))
 }
 
 /// `GET get?accountUUID=|exterId=` → `content` = the account; 404 when none matches.
@@ -309,20 +309,12 @@ pub(super) async fn get(
             .ok_or_else(ModifyError::account_not_found)?,
         _ => return Err(ModifyError::param("accountUUID", "accountUUID or exterId is required.")),
     };
-    Ok(success(&call.trace_id, account_object(&state, &account), None))
+    Ok(success(&call.request_id, account_object(&state, &account), None))
 }
 
 /// Largest `pageSize`, and its default.
 const MAX_PAGE_SIZE: i64 = 100;
 const DEFAULT_PAGE_SIZE: i64 = 10;
-
-fn page_param(query: &QueryParams, name: &str, max: i64, default: i64) -> Result<i64, ModifyError> {
-    let Some(raw) = query.get(name).map(str::trim).filter(|v| !v.is_empty()) else { return Ok(default) };
-    raw.parse::<i64>()
-        .ok()
-        .filter(|v| (1..=max).contains(v))
-        .ok_or_else(|| ModifyError::param(name, format!("must be an integer from 1 to {max}.")))
-}
 
 /// `GET list?search=&pageIndex=&pageSize=` → `content.data` and `pageInfo`.
 pub(super) async fn list(
@@ -331,8 +323,8 @@ pub(super) async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse, ModifyError> {
     let query = QueryParams::of(&req);
-    let page_index = page_param(&query, "pageIndex", i64::from(i32::MAX), 1)?;
-    let page_size = page_param(&query, "pageSize", MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)?;
+    let page_index = query.int_in("pageIndex", 1..=i64::from(i32::MAX), 1)?;
+    let page_size = query.int_in("pageSize", 1..=MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)?;
     let term = domain::values::search_term("search", query.get("search"))?;
     let (accounts, total) = state
         .use_cases
@@ -340,7 +332,7 @@ pub(super) async fn list(
         .await?;
     let data: Vec<Value> = accounts.iter().map(|a| account_object(&state, a)).collect();
     let page_info = json!({"count": data.len(), "pageIndex": page_index, "pageSize": page_size, "totalCount": total.unwrap_or_default()});
-    Ok(success(&call.trace_id, json!({"data": data}), Some(page_info)))
+    Ok(success(&call.request_id, json!({"data": data}), Some(page_info)))
 }
 
 #[derive(Deserialize)]
@@ -375,7 +367,7 @@ pub(super) async fn delete(state: web::Data<AppState>, call: SignedCall) -> Resu
     let input: IdsInput = parse_body(&call.body)?;
     let ids = parse_ids(&input.account_uuids)?;
     state.use_cases.delete_accounts(call.actor(), ids).await?;
-    Ok(success(&call.trace_id, json!(true), None))
+    Ok(success(&call.request_id, json!(true), None))
 }
 
 /// `POST set-disable {"accountUUIDs": […], "isDisable": bool}`: bans or re-activates all or none →
@@ -388,5 +380,5 @@ pub(super) async fn set_disable(state: web::Data<AppState>, call: SignedCall) ->
     let items =
         ids.into_iter().map(|id| (id, AccountPatch { status: Some(status), ..AccountPatch::default() })).collect();
     state.use_cases.update_accounts(call.actor(), items).await?;
-    Ok(success(&call.trace_id, json!({}), None))
+    Ok(success(&call.request_id, json!({}), None))
 }

@@ -3,18 +3,14 @@
 //! HMAC-SHA256(secret, `"{METHOD} {nonce} {path_with_query} {timestamp} {body}"`).
 
 use std::future::Future;
-use std::pin::Pin;
 
-use actix_web::dev::Payload;
-use actix_web::http::StatusCode;
-use actix_web::{web, FromRequest, HttpRequest};
-use domain::model::Account;
-use domain::usecases::{Actor, KeyProof, SignatureWindow};
+use actix_web::HttpRequest;
+use domain::model::{AccessKey, Account};
+use domain::usecases::{KeyProof, SignatureWindow};
 use domain::{DomainError, KeyRefusal};
 
 use super::envelope::ModifyError;
-use crate::json::read_body;
-use crate::request_id::RequestId;
+use crate::common::caller::{KeyCall, KeyScheme};
 use crate::AppState;
 
 /// The signature version this server speaks.
@@ -23,24 +19,11 @@ const SIGNATURE_VERSION: &str = "v20240417";
 /// Longest nonce accepted.
 const MAX_NONCE_CHARS: usize = 128;
 
-/// A verified request: the key's account, the key, the request id and the raw body that was signed.
-pub struct SignedCall {
-    /// The key's account.
-    pub account: Account,
-    /// The key's id.
-    pub key_id: uuid::Uuid,
-    /// The request id (the envelope's `traceId`).
-    pub trace_id: String,
-    /// The body as received.
-    pub body: web::Bytes,
-}
+/// The dialect's scheme: `X-Df-*` headers and an HMAC of method, nonce, path, timestamp and body.
+pub struct DfSignature;
 
-impl SignedCall {
-    /// As the domain's actor.
-    pub fn actor(&self) -> Actor<'_> {
-        Actor { account: &self.account, access_key_id: Some(self.key_id), request_id: Some(&self.trace_id) }
-    }
-}
+/// An authenticated account-modify request.
+pub type SignedCall = KeyCall<DfSignature>;
 
 fn header<'r>(req: &'r HttpRequest, name: &str) -> Result<&'r str, ModifyError> {
     req.headers()
@@ -62,14 +45,16 @@ fn signature_bytes(raw: &str) -> Option<Vec<u8>> {
     base64::engine::general_purpose::STANDARD.decode(raw).ok().filter(|b| b.len() == 32)
 }
 
-async fn verify(req: HttpRequest, body: web::Bytes) -> Result<SignedCall, ModifyError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ModifyError::new(StatusCode::INTERNAL_SERVER_ERROR, "ft.InternalError", "Internal error."))?;
-    let access_key = header(&req, "X-Df-Access-Key")?;
-    let timestamp = header(&req, "X-Df-Timestamp")?;
-    let nonce = header(&req, "X-Df-Nonce")?;
-    let signature = header(&req, "X-Df-Signature")?;
+async fn verify(
+    req: &HttpRequest,
+    state: &AppState,
+    body: &[u8],
+    trace_id: &str,
+) -> Result<(Account, AccessKey), ModifyError> {
+    let access_key = header(req, "X-Df-Access-Key")?;
+    let timestamp = header(req, "X-Df-Timestamp")?;
+    let nonce = header(req, "X-Df-Nonce")?;
+    let signature = header(req, "X-Df-Signature")?;
     if let Some(version) = req.headers().get("X-Df-SVersion") {
         if version.to_str().map(str::trim).ok() != Some(SIGNATURE_VERSION) {
             return Err(ModifyError::auth_header(format!("X-Df-SVersion must be {SIGNATURE_VERSION}.")));
@@ -90,8 +75,7 @@ async fn verify(req: HttpRequest, body: web::Bytes) -> Result<SignedCall, Modify
         .ok_or_else(|| ModifyError::auth_header("X-Df-Timestamp must be unix seconds."))?;
     let path = req.uri().path_and_query().map_or_else(|| req.path(), |p| p.as_str());
     let mut message = format!("{} {nonce} {path} {timestamp} ", req.method()).into_bytes();
-    message.extend_from_slice(&body);
-    let trace_id = RequestId::of(&req);
+    message.extend_from_slice(body);
     let proof = KeyProof::Signature {
         message: &message,
         signature: &signature,
@@ -99,24 +83,24 @@ async fn verify(req: HttpRequest, body: web::Bytes) -> Result<SignedCall, Modify
         window: SignatureWindow::Timestamp,
         once: Some(nonce),
     };
-    let (account, key) =
-        use_cases.authenticate_access_key(access_key, proof, Some(&trace_id)).await.map_err(|e| match e {
-            DomainError::KeyRefused(KeyRefusal::ClockSkew) => ModifyError::auth_header(format!(
-                "X-Df-Timestamp is more than {} seconds from the server's clock.",
-                use_cases.signature_window(SignatureWindow::Timestamp).whole_seconds()
-            )),
-            other => other.into(),
-        })?;
-    Ok(SignedCall { account, key_id: key.id, trace_id, body })
+    use_cases.authenticate_access_key(access_key, proof, Some(trace_id)).await.map_err(|e| match e {
+        DomainError::KeyRefused(KeyRefusal::ClockSkew) => ModifyError::auth_header(format!(
+            "X-Df-Timestamp is more than {} seconds from the server's clock.",
+            use_cases.signature_window(SignatureWindow::Timestamp).whole_seconds()
+        )),
+        other => other.into(),
+    })
 }
 
-impl FromRequest for SignedCall {
+impl KeyScheme for DfSignature {
     type Error = ModifyError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ModifyError>>>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = read_body(req, payload);
-        let req = req.clone();
-        Box::pin(async move { verify(req, body.await?).await })
+    fn verify<'a>(
+        req: &'a HttpRequest,
+        state: &'a AppState,
+        body: &'a [u8],
+        request_id: &'a str,
+    ) -> impl Future<Output = Result<(Account, AccessKey), ModifyError>> + 'a {
+        verify(req, state, body, request_id)
     }
 }

@@ -6,8 +6,8 @@ use actix_web::{HttpResponse, ResponseError};
 use domain::{DomainError, KeyRefusal};
 use serde_json::{json, Value};
 
-use crate::json::{BodyError, ReadError};
-use crate::request_id::TracedError;
+use crate::common::json::{BodyError, ReadError};
+use crate::common::request_id::TracedError;
 
 /// A successful answer: `content`, and `pageInfo` for lists.
 pub fn success(trace_id: &str, content: Value, page_info: Option<Value>) -> HttpResponse {
@@ -20,7 +20,7 @@ pub fn success(trace_id: &str, content: Value, page_info: Option<Value>) -> Http
     HttpResponse::Ok().json(body)
 }
 
-/// An account-modify error answer; the trace id is added by [`crate::request_id::trace_errors`].
+/// An account-modify error answer; the trace id is added by [`crate::common::request_id::trace_errors`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModifyError {
     status: StatusCode,
@@ -129,6 +129,9 @@ impl From<DomainError> for ModifyError {
         match e {
             DomainError::Invalid { field, message } | DomainError::InvalidAt { field, message, .. } => {
                 Self::param(field_name(field), message)
+            }
+            DomainError::OutOfRange { field, min, max, .. } => {
+                Self::param(field_name(field), format!("must be an integer from {min} to {max}."))
             }
             DomainError::TooLong { field, max, .. } => {
                 Self::param(field_name(field), format!("must be at most {max} characters."))

@@ -12,7 +12,7 @@ mod envelope;
 use actix_web::middleware::from_fn;
 use actix_web::web;
 
-use crate::request_id::trace_errors;
+use crate::common::request_id::trace_errors;
 
 pub use envelope::ModifyError;
 

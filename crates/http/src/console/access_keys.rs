@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 
 use super::dto::SUCCESS;
 use super::error::ConsoleError;
-use super::extract::{one_of, path_id, value_id, Authenticated, ConsoleJson, QueryParams};
-use crate::request_id::RequestId;
+use super::extract::{one_of, path_id, value_id, Authenticated, ConsoleJson, ConsoleQuery, QueryParams};
+use crate::common::request_id::RequestId;
 use crate::AppState;
 
 /// Registers the routes of this module.

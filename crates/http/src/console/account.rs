@@ -14,8 +14,8 @@ use serde_json::json;
 
 use super::dto::{double_option, Paginated, Render};
 use super::error::ConsoleError;
-use super::extract::{one_of, Authenticated, ConsoleJson, QueryParams};
-use crate::request_id::RequestId;
+use super::extract::{one_of, Authenticated, ConsoleJson, ConsoleQuery, QueryParams};
+use crate::common::request_id::RequestId;
 use crate::AppState;
 
 /// `GET /account/profile`: the caller's `account_fields`.

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::dto::{double_option, Paginated};
 use super::error::ConsoleError;
-use super::extract::{one_of, path_id, value_id, Authenticated, ConsoleJson, QueryParams};
+use super::extract::{one_of, path_id, value_id, Authenticated, ConsoleJson, ConsoleQuery, QueryParams};
 use crate::AppState;
 
 /// Registers the routes (under `/console/api`).

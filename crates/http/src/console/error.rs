@@ -105,6 +105,10 @@ impl From<DomainError> for ConsoleError {
             DomainError::Invalid { field, message } | DomainError::InvalidAt { field, message, .. } => {
                 Self::param(field, message)
             }
+            DomainError::OutOfRange { field, min, max, value } => Self::param(
+                field,
+                format!("Invalid argument: {value}. argument must be within the range {min} - {max}"),
+            ),
             DomainError::TooLong { field, max, value } => {
                 Self::param(field, format!("Invalid argument: {value}. argument cannot exceed length {max}"))
             }

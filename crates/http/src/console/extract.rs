@@ -1,7 +1,6 @@
 //! Request parsing for the console: JSON bodies with field-naming errors, query parameters, pagination,
 //! the bearer-token account, and the client address.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -12,7 +11,7 @@ use domain::model::{Account, PageRequest, WireEnum};
 use serde::de::DeserializeOwned;
 
 use super::error::ConsoleError;
-use crate::json::BodyError;
+use crate::common::json::BodyError;
 use crate::AppState;
 
 /// Parses a JSON body. Syntax errors answer `400 bad_request`; a missing or wrongly typed field answers
@@ -21,7 +20,7 @@ use crate::AppState;
 /// # Errors
 /// As above.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ConsoleError> {
-    crate::json::parse(body).map_err(|e| match e {
+    crate::common::json::parse(body).map_err(|e| match e {
         BodyError::Syntax => ConsoleError::bad_json(),
         BodyError::Field { field, message, .. } => ConsoleError::param(field, message),
     })
@@ -94,72 +93,55 @@ pub fn language_or_default(raw: Option<&str>) -> Result<&'static str, ConsoleErr
     }
 }
 
-/// Query parameters as strings, parsed by the handler.
-pub struct QueryParams(pub HashMap<String, String>);
+pub use crate::common::query::QueryParams;
 
-impl QueryParams {
-    /// From the request's query string.
-    pub fn of(req: &HttpRequest) -> Self {
-        Self(
-            web::Query::<HashMap<String, String>>::from_query(req.query_string())
-                .map(|q| q.into_inner())
-                .unwrap_or_default(),
-        )
-    }
-
-    /// An optional parameter.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
-    }
-
+/// The console's readings of query parameters, in its words.
+pub trait ConsoleQuery {
     /// A required parameter.
     ///
     /// # Errors
     /// `invalid_param` naming it when absent or empty.
-    pub fn required(&self, name: &str) -> Result<&str, ConsoleError> {
-        self.get(name)
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| ConsoleError::param(name, "Missing required parameter in the query string"))
-    }
-
-    /// An integer within `min..=max`, `default` when absent.
-    ///
-    /// # Errors
-    /// `invalid_param` naming it when not an integer or out of range.
-    pub fn int_in(&self, name: &str, min: u32, max: u32, default: u32) -> Result<u32, ConsoleError> {
-        let Some(raw) = self.get(name).filter(|v| !v.is_empty()) else { return Ok(default) };
-        let out_of_range = || {
-            ConsoleError::param(
-                name,
-                format!("Invalid argument: {raw}. argument must be within the range {min} - {max}"),
-            )
-        };
-        let value: i64 = raw.trim().parse().map_err(|_| out_of_range())?;
-        u32::try_from(value).ok().filter(|v| (min..=max).contains(v)).ok_or_else(out_of_range)
-    }
+    fn required(&self, name: &str) -> Result<&str, ConsoleError>;
 
     /// `page` (1–99999, default 1) and `limit` (1–100, default 20).
     ///
     /// # Errors
     /// `invalid_param` for out-of-range values.
-    pub fn page(&self) -> Result<PageRequest, ConsoleError> {
-        Ok(PageRequest { page: self.int_in("page", 1, 99_999, 1)?, limit: self.int_in("limit", 1, 100, 20)? })
-    }
+    fn page(&self) -> Result<PageRequest, ConsoleError>;
 
     /// A required UUID parameter.
     ///
     /// # Errors
     /// `invalid_param` naming it when absent, empty or malformed.
-    pub fn required_uuid(&self, name: &str) -> Result<uuid::Uuid, ConsoleError> {
-        self.required(name)?;
-        Ok(self.uuid(name)?.expect("present: checked above"))
-    }
+    fn required_uuid(&self, name: &str) -> Result<uuid::Uuid, ConsoleError>;
 
     /// A UUID parameter.
     ///
     /// # Errors
     /// `invalid_param` naming it when malformed.
-    pub fn uuid(&self, name: &str) -> Result<Option<uuid::Uuid>, ConsoleError> {
+    fn uuid(&self, name: &str) -> Result<Option<uuid::Uuid>, ConsoleError>;
+}
+
+impl ConsoleQuery for QueryParams {
+    fn required(&self, name: &str) -> Result<&str, ConsoleError> {
+        self.get(name)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| ConsoleError::param(name, "Missing required parameter in the query string"))
+    }
+
+    fn page(&self) -> Result<PageRequest, ConsoleError> {
+        let page = self.int_in("page", 1..=99_999, 1)?;
+        let limit = self.int_in("limit", 1..=100, 20)?;
+        // both ranges fit in u32
+        Ok(PageRequest { page: page as u32, limit: limit as u32 })
+    }
+
+    fn required_uuid(&self, name: &str) -> Result<uuid::Uuid, ConsoleError> {
+        self.required(name)?;
+        Ok(self.uuid(name)?.expect("present: checked above"))
+    }
+
+    fn uuid(&self, name: &str) -> Result<Option<uuid::Uuid>, ConsoleError> {
         self.get(name).filter(|v| !v.is_empty()).map(|v| value_id(name, v)).transpose()
     }
 }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::dto::{Paginated, Render};
 use super::error::ConsoleError;
-use super::extract::{one_of, path_id, value_id, Authenticated, ConsoleJson, QueryParams};
+use super::extract::{one_of, path_id, value_id, Authenticated, ConsoleJson, ConsoleQuery, QueryParams};
 use crate::AppState;
 
 /// Registers the routes (under `/console/api`).

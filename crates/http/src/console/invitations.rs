@@ -11,7 +11,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::error::ConsoleError;
-use super::extract::{client_ip, language_or_default, ConsoleJson, QueryParams};
+use super::extract::{client_ip, language_or_default, ConsoleJson, ConsoleQuery, QueryParams};
 use super::{dto, extract::Authenticated};
 use crate::AppState;
 

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::dto::{Paginated, SuccessWith, Tokens, SUCCESS};
 use super::error::ConsoleError;
-use super::extract::{client_ip, language_or_default, one_of, Authenticated, ConsoleJson, QueryParams};
+use super::extract::{client_ip, language_or_default, one_of, Authenticated, ConsoleJson, ConsoleQuery, QueryParams};
 use crate::AppState;
 
 /// Registers the routes of this module.

@@ -7,38 +7,22 @@
 //! accepted once.
 
 use std::future::Future;
-use std::pin::Pin;
 
-use actix_web::dev::Payload;
 use actix_web::http::Method;
-use actix_web::{web, FromRequest, HttpRequest};
-use domain::model::Account;
-use domain::usecases::{Actor, KeyProof, SignatureWindow};
+use actix_web::HttpRequest;
+use domain::model::{AccessKey, Account};
+use domain::usecases::{KeyProof, SignatureWindow};
 use time::OffsetDateTime;
 
-use super::status::{Code, IamError};
-use crate::json::read_body;
-use crate::request_id::RequestId;
+use super::status::IamError;
+use crate::common::caller::{KeyCall, KeyScheme};
 use crate::AppState;
 
-/// A verified request: the key's account, the key, the request id and the body.
-pub struct HmacCall {
-    /// The key's account.
-    pub account: Account,
-    /// The key's id.
-    pub key_id: uuid::Uuid,
-    /// The request id.
-    pub request_id: String,
-    /// The body as received.
-    pub body: web::Bytes,
-}
+/// The dialect's scheme: `X-Date` and an `Authorization: hmac …` signature over the parts it lists.
+pub struct DateSignature;
 
-impl HmacCall {
-    /// As the domain's actor.
-    pub fn actor(&self) -> Actor<'_> {
-        Actor { account: &self.account, access_key_id: Some(self.key_id), request_id: Some(&self.request_id) }
-    }
-}
+/// An authenticated iam request.
+pub type HmacCall = KeyCall<DateSignature>;
 
 /// The parameters of `Authorization: hmac k="v", …` (quotes optional), names lower-cased.
 fn hmac_params(header: &str) -> Option<Vec<(String, String)>> {
@@ -113,10 +97,12 @@ fn body_digest<'r>(req: &'r HttpRequest, body: &[u8]) -> Result<&'r str, IamErro
     Ok(header)
 }
 
-async fn verify(req: HttpRequest, body: web::Bytes) -> Result<HmacCall, IamError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| IamError::new(Code::Internal, "internal", "Internal error."))?;
+async fn verify(
+    req: &HttpRequest,
+    state: &AppState,
+    body: &[u8],
+    request_id: &str,
+) -> Result<(Account, AccessKey), IamError> {
     let header = req.headers().get("Authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
     let params = hmac_params(header).ok_or_else(|| {
         IamError::unauthenticated(
@@ -166,11 +152,10 @@ async fn verify(req: HttpRequest, body: web::Bytes) -> Result<HmacCall, IamError
                 let path = req.uri().path_and_query().map_or_else(|| req.path(), |p| p.as_str());
                 format!("{} {path} HTTP/1.1", req.method())
             }
-            Covered::Digest => format!("digest: {}", body_digest(&req, &body)?),
+            Covered::Digest => format!("digest: {}", body_digest(req, body)?),
         });
     }
     let message = lines.join("\n");
-    let request_id = RequestId::of(&req);
     // A write signature is accepted once, whatever the body sent with it the second time.
     let write_id = hex::encode(&signature);
     let proof = KeyProof::Signature {
@@ -180,17 +165,18 @@ async fn verify(req: HttpRequest, body: web::Bytes) -> Result<HmacCall, IamError
         window: SignatureWindow::Date,
         once: write.then_some(write_id.as_str()),
     };
-    let (account, key) = state.use_cases.authenticate_access_key(access_key, proof, Some(&request_id)).await?;
-    Ok(HmacCall { account, key_id: key.id, request_id, body })
+    Ok(state.use_cases.authenticate_access_key(access_key, proof, Some(request_id)).await?)
 }
 
-impl FromRequest for HmacCall {
+impl KeyScheme for DateSignature {
     type Error = IamError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, IamError>>>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = read_body(req, payload);
-        let req = req.clone();
-        Box::pin(async move { verify(req, body.await?).await })
+    fn verify<'a>(
+        req: &'a HttpRequest,
+        state: &'a AppState,
+        body: &'a [u8],
+        request_id: &'a str,
+    ) -> impl Future<Output = Result<(Account, AccessKey), IamError>> + 'a {
+        verify(req, state, body, request_id)
     }
 }

@@ -12,7 +12,7 @@ use actix_web::web;
 
 pub use status::IamError;
 
-use crate::request_id::trace_errors;
+use crate::common::request_id::trace_errors;
 
 /// Registers the dialect's scope, `/iam/idp/v1`.
 pub fn config(cfg: &mut web::ServiceConfig) {

@@ -7,8 +7,8 @@ use actix_web::{HttpResponse, ResponseError};
 use domain::{DomainError, KeyRefusal};
 use serde_json::{json, Value};
 
-use crate::json::{BodyError, ReadError};
-use crate::request_id::TracedError;
+use crate::common::json::{BodyError, ReadError};
+use crate::common::request_id::TracedError;
 
 /// gRPC status codes used here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,6 +168,9 @@ impl From<DomainError> for IamError {
         match e {
             DomainError::Invalid { field, message } => Self::field(field, message),
             DomainError::TooLong { field, max, .. } => Self::field(field, format!("must be at most {max} characters.")),
+            DomainError::OutOfRange { field, min, max, .. } => {
+                Self::field(field, format!("must be an integer from {min} to {max}."))
+            }
             DomainError::InvalidAt { index, field, message } => Self::field(format!("user[{index}].{field}"), message),
             DomainError::NotFound { entity: "account" } => Self::user_not_found(),
             DomainError::NotFound { entity } => {

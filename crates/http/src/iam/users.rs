@@ -16,8 +16,8 @@ use uuid::Uuid;
 use super::auth::HmacCall;
 use super::filter;
 use super::status::{Code, IamError};
+use crate::common::query::QueryParams;
 use crate::console::dto::double_option;
-use crate::console::extract::QueryParams;
 use crate::AppState;
 
 /// Most users in one create request.
@@ -213,7 +213,7 @@ fn parse_body(body: &[u8]) -> Result<serde_json::Map<String, Value>, IamError> {
 
 fn user_input(map: serde_json::Map<String, Value>, at: &str) -> Result<UserInput, IamError> {
     let bytes = serde_json::to_vec(&Value::Object(map)).map_err(|_| IamError::field("body", "unreadable."))?;
-    crate::json::parse::<UserInput>(&bytes).map_err(|e| IamError::from(e).prefixed(at))
+    crate::common::json::parse::<UserInput>(&bytes).map_err(|e| IamError::from(e).prefixed(at))
 }
 
 #[derive(Deserialize)]
@@ -225,7 +225,7 @@ struct CreateInput {
 pub(super) async fn create(state_: web::Data<AppState>, call: HmacCall) -> Result<HttpResponse, IamError> {
     let body = &call.body;
     parse_body(body)?;
-    let input: CreateInput = crate::json::parse(body)?;
+    let input: CreateInput = crate::common::json::parse(body)?;
     if input.user.is_empty() || input.user.len() > MAX_CREATE {
         return Err(IamError::field("user", format!("between 1 and {MAX_CREATE} users are required.")));
     }
@@ -489,7 +489,7 @@ pub(super) async fn create_key(
     let body = &call.body;
     let id = user_id(&path)?;
     let input: KeyInput =
-        if body.iter().all(u8::is_ascii_whitespace) { KeyInput::default() } else { crate::json::parse(body)? };
+        if body.iter().all(u8::is_ascii_whitespace) { KeyInput::default() } else { crate::common::json::parse(body)? };
     let (view, secret) = state_.use_cases.create_access_key(call.actor(), Some(id), input.name).await?;
     Ok(HttpResponse::Ok().json(ak_object(&view, Some(&secret))))
 }

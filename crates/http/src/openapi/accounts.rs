@@ -10,10 +10,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::KeyAccount;
-use super::error::{field_name, Body, OpenApiError};
+use super::error::{field_name, OpenApiError};
+use crate::common::query::QueryParams;
 use crate::console::dto::double_option;
-use crate::console::extract::QueryParams;
-use crate::json::RawBody;
 use crate::AppState;
 
 /// The status code of the dialect: 0 deregistered, 1 normal, 2 not activated, 3 dormant, 4 disabled.
@@ -65,17 +64,6 @@ pub(super) async fn get(
 const DEFAULT_LIMIT: i64 = 20;
 const MAX_LIMIT: i64 = 1000;
 
-/// An integer query parameter within `min..=max`, `default` when absent.
-fn int_param(query: &QueryParams, name: &str, min: i64, max: i64, default: i64) -> Result<i64, OpenApiError> {
-    let Some(raw) = query.get(name).filter(|v| !v.is_empty()) else { return Ok(default) };
-    raw.trim().parse::<i64>().ok().filter(|v| (min..=max).contains(v)).ok_or_else(|| {
-        OpenApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("{name}: must be an integer from {min} to {max}, not {raw:?}."),
-        )
-    })
-}
-
 /// `count=1` (or `true`) asks for the total.
 fn count_param(query: &QueryParams) -> Result<bool, OpenApiError> {
     match query.get("count").map(str::trim).unwrap_or_default() {
@@ -89,15 +77,16 @@ fn count_param(query: &QueryParams) -> Result<bool, OpenApiError> {
 /// carries `total`.
 pub(super) async fn list(
     state: web::Data<AppState>,
-    KeyAccount(caller, _): KeyAccount,
+    caller: KeyAccount,
     req: HttpRequest,
 ) -> Result<HttpResponse, OpenApiError> {
     let query = QueryParams::of(&req);
-    let offset = int_param(&query, "offset", 0, i64::from(i32::MAX), 0)?;
-    let limit = int_param(&query, "limit", 1, MAX_LIMIT, DEFAULT_LIMIT)?;
+    let offset = query.int_in("offset", 0..=i64::from(i32::MAX), 0)?;
+    let limit = query.int_in("limit", 1..=MAX_LIMIT, DEFAULT_LIMIT)?;
     let count = count_param(&query)?;
     let term = domain::values::search_term("q", query.get("q"))?;
-    let (accounts, total) = state.use_cases.search_accounts(&caller, term.as_deref(), offset, limit, count).await?;
+    let (accounts, total) =
+        state.use_cases.search_accounts(&caller.account, term.as_deref(), offset, limit, count).await?;
     let mut body = json!({"errcode": 200, "errmsg": "success", "data": accounts.iter().map(user).collect::<Vec<_>>()});
     if let Some(total) = total {
         body["total"] = json!(total);
@@ -208,12 +197,8 @@ fn batch_error(e: DomainError) -> OpenApiError {
 }
 
 /// `POST /` with a user object: creates one account → `data` = the user.
-pub(super) async fn create(
-    state: web::Data<AppState>,
-    caller: KeyAccount,
-    RawBody(body, _): Body,
-) -> Result<HttpResponse, OpenApiError> {
-    let input: UserInput = crate::json::parse(&body)?;
+pub(super) async fn create(state: web::Data<AppState>, caller: KeyAccount) -> Result<HttpResponse, OpenApiError> {
+    let input: UserInput = crate::common::json::parse(&caller.body)?;
     let item = parse_user(input, "")?;
     let created = state.use_cases.create_accounts(caller.actor(), vec![item]).await.map_err(|e| match e {
         DomainError::ConflictAt { field, .. } => {
@@ -235,7 +220,7 @@ fn parse_batch<T: serde::de::DeserializeOwned, U>(
     body: &[u8],
     check: impl Fn(usize, T) -> Result<U, OpenApiError>,
 ) -> Result<Vec<U>, OpenApiError> {
-    let batch: BatchBody<T> = crate::json::parse(body)?;
+    let batch: BatchBody<T> = crate::common::json::parse(body)?;
     if batch.accounts.is_empty() || batch.accounts.len() > MAX_BATCH {
         return Err(bad("accounts", format!("between 1 and {MAX_BATCH} accounts are required.")));
     }
@@ -243,12 +228,8 @@ fn parse_batch<T: serde::de::DeserializeOwned, U>(
 }
 
 /// `POST create-accounts/ {"accounts": [user, …]}` (1–1000): all or nothing → `data` = the users.
-pub(super) async fn create_batch(
-    state: web::Data<AppState>,
-    caller: KeyAccount,
-    RawBody(body, _): Body,
-) -> Result<HttpResponse, OpenApiError> {
-    let items = parse_batch(&body, |i, input: UserInput| parse_user(input, &format!("accounts[{i}].")))?;
+pub(super) async fn create_batch(state: web::Data<AppState>, caller: KeyAccount) -> Result<HttpResponse, OpenApiError> {
+    let items = parse_batch(&caller.body, |i, input: UserInput| parse_user(input, &format!("accounts[{i}].")))?;
     let created = state.use_cases.create_accounts(caller.actor(), items).await.map_err(batch_error)?;
     Ok(success(Value::Array(created.iter().map(user).collect())))
 }
@@ -318,11 +299,10 @@ pub(super) async fn update(
     state: web::Data<AppState>,
     caller: KeyAccount,
     path: web::Path<String>,
-    RawBody(body, _): Body,
 ) -> Result<HttpResponse, OpenApiError> {
     let uid = uuid::Uuid::parse_str(path.trim())
         .map_err(|_| OpenApiError::from(DomainError::NotFound { entity: "account" }))?;
-    let input: UpdateInput = crate::json::parse(&body)?;
+    let input: UpdateInput = crate::common::json::parse(&caller.body)?;
     let update = parse_update(input)?;
     let account = state.use_cases.update_account(caller.actor(), uid, update).await?;
     Ok(success(user(&account)))
@@ -336,12 +316,8 @@ pub(super) struct UpdateBatchItem {
 }
 
 /// `PUT update-accounts/ {"accounts": [{uid, …fields}, …]}` (1–1000): every item changed, or none.
-pub(super) async fn update_batch(
-    state: web::Data<AppState>,
-    caller: KeyAccount,
-    RawBody(body, _): Body,
-) -> Result<HttpResponse, OpenApiError> {
-    let items = parse_batch(&body, |i, item: UpdateBatchItem| {
+pub(super) async fn update_batch(state: web::Data<AppState>, caller: KeyAccount) -> Result<HttpResponse, OpenApiError> {
+    let items = parse_batch(&caller.body, |i, item: UpdateBatchItem| {
         let uid = uuid::Uuid::parse_str(item.uid.trim())
             .map_err(|_| bad(&format!("accounts[{i}].uid"), "must be a UUID."))?;
         let update = parse_update(item.fields).map_err(|e| e.prefixed(&format!("accounts[{i}].")))?;
@@ -370,12 +346,8 @@ pub(super) struct DeleteBatchBody {
 }
 
 /// `DELETE delete-accounts/ {"accountUids": […]}`: all or nothing; unknown uids answer 404 listing them.
-pub(super) async fn delete_batch(
-    state: web::Data<AppState>,
-    caller: KeyAccount,
-    RawBody(body, _): Body,
-) -> Result<HttpResponse, OpenApiError> {
-    let body: DeleteBatchBody = crate::json::parse(&body)?;
+pub(super) async fn delete_batch(state: web::Data<AppState>, caller: KeyAccount) -> Result<HttpResponse, OpenApiError> {
+    let body: DeleteBatchBody = crate::common::json::parse(&caller.body)?;
     let malformed: Vec<&str> =
         body.account_uids.iter().map(String::as_str).filter(|u| uuid::Uuid::parse_str(u.trim()).is_err()).collect();
     if !malformed.is_empty() {
@@ -408,15 +380,15 @@ const ROLE_CODES: [(i64, WorkspaceRole); 5] = [
 /// desc, owner{uid, email, nickname, desc, status}, locked}`.
 pub(super) async fn projects(
     state: web::Data<AppState>,
-    KeyAccount(caller, _): KeyAccount,
+    caller: KeyAccount,
     path: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, OpenApiError> {
     let uid = uuid::Uuid::parse_str(path.trim())
         .map_err(|_| OpenApiError::from(DomainError::NotFound { entity: "account" }))?;
     let query = QueryParams::of(&req);
-    let offset = int_param(&query, "offset", 0, i64::from(i32::MAX), 0)?;
-    let limit = int_param(&query, "limit", 1, MAX_LIMIT, DEFAULT_LIMIT)?;
+    let offset = query.int_in("offset", 0..=i64::from(i32::MAX), 0)?;
+    let limit = query.int_in("limit", 1..=MAX_LIMIT, DEFAULT_LIMIT)?;
     let count = count_param(&query)?;
     let role = match query.get("role").filter(|r| !r.is_empty()) {
         None => None,
@@ -431,7 +403,7 @@ pub(super) async fn projects(
         ),
     };
     let (offset, limit) = (usize::try_from(offset).unwrap_or(0), usize::try_from(limit).unwrap_or(0));
-    let (workspaces, total) = state.use_cases.account_workspaces(&caller, uid, role, offset, limit).await?;
+    let (workspaces, total) = state.use_cases.account_workspaces(&caller.account, uid, role, offset, limit).await?;
     let data: Vec<Value> = workspaces
         .iter()
         .map(|(t, owner)| {
@@ -459,12 +431,8 @@ pub(super) struct FetchBody {
 }
 
 /// `POST fetch/ {"username": login name | phone | email}`: the account, or `data: null`.
-pub(super) async fn fetch(
-    state: web::Data<AppState>,
-    KeyAccount(caller, _): KeyAccount,
-    RawBody(body, _): Body,
-) -> Result<HttpResponse, OpenApiError> {
-    let body: FetchBody = crate::json::parse(&body)?;
-    let found = state.use_cases.find_account_by_login(&caller, &body.username).await?;
+pub(super) async fn fetch(state: web::Data<AppState>, caller: KeyAccount) -> Result<HttpResponse, OpenApiError> {
+    let body: FetchBody = crate::common::json::parse(&caller.body)?;
+    let found = state.use_cases.find_account_by_login(&caller.account, &body.username).await?;
     Ok(success(found.as_ref().map_or(Value::Null, user)))
 }

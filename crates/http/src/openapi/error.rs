@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, ResponseError};
 use domain::DomainError;
 use serde_json::json;
 
-use crate::json::{BodyError, RawBody, ReadError};
+use crate::common::json::{BodyError, ReadError};
 
 /// An openapi/v1 error answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,9 +43,6 @@ impl ResponseError for OpenApiError {
             .json(json!({"errcode": self.status.as_u16(), "errmsg": self.message, "data": null}))
     }
 }
-
-/// The raw request body, with payload failures (too large, broken stream) in this dialect's envelope.
-pub type Body = RawBody<OpenApiError>;
 
 impl From<ReadError> for OpenApiError {
     fn from(e: ReadError) -> Self {
@@ -88,6 +85,10 @@ impl From<DomainError> for OpenApiError {
             DomainError::Invalid { field, message } | DomainError::InvalidAt { field, message, .. } => {
                 Self::new(S::BAD_REQUEST, format!("{field}: {message}"))
             }
+            DomainError::OutOfRange { field, min, max, value } => Self::new(
+                S::BAD_REQUEST,
+                format!("{}: must be an integer from {min} to {max}, not {value:?}.", field_name(field)),
+            ),
             DomainError::TooLong { field, max, .. } => {
                 Self::new(S::BAD_REQUEST, format!("{}: must be at most {max} characters.", field_name(field)))
             }

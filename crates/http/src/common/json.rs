@@ -17,19 +17,6 @@ pub enum ReadError {
     Broken,
 }
 
-/// The raw request body, a failure to read it answered as the dialect's error `E`.
-pub struct RawBody<E>(pub web::Bytes, pub std::marker::PhantomData<E>);
-
-impl<E: From<ReadError> + actix_web::ResponseError + 'static> FromRequest for RawBody<E> {
-    type Error = E;
-    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Self, E>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let bytes = read_body(req, payload);
-        Box::pin(async move { bytes.await.map(|b| RawBody(b, std::marker::PhantomData)).map_err(E::from) })
-    }
-}
-
 /// Reads the whole request body within the payload limit, for dialects that answer failures in their own
 /// envelope.
 pub fn read_body(req: &HttpRequest, payload: &mut Payload) -> impl Future<Output = Result<web::Bytes, ReadError>> {
