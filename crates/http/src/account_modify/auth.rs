@@ -2,8 +2,6 @@
 //! configured window), `X-Df-Nonce` (accepted once), `X-Df-SVersion: v20240417` and `X-Df-Signature` = hex
 //! HMAC-SHA256(secret, `"{METHOD} {nonce} {path_with_query} {timestamp} {body}"`).
 
-use std::future::Future;
-
 use actix_web::HttpRequest;
 use domain::model::{AccessKey, Account};
 use domain::usecases::{KeyProof, SignatureWindow};
@@ -45,62 +43,53 @@ fn signature_bytes(raw: &str) -> Option<Vec<u8>> {
     base64::engine::general_purpose::STANDARD.decode(raw).ok().filter(|b| b.len() == 32)
 }
 
-async fn verify(
-    req: &HttpRequest,
-    state: &AppState,
-    body: &[u8],
-    trace_id: &str,
-) -> Result<(Account, AccessKey), ModifyError> {
-    let access_key = header(req, "X-Df-Access-Key")?;
-    let timestamp = header(req, "X-Df-Timestamp")?;
-    let nonce = header(req, "X-Df-Nonce")?;
-    let signature = header(req, "X-Df-Signature")?;
-    if let Some(version) = req.headers().get("X-Df-SVersion") {
-        if version.to_str().map(str::trim).ok() != Some(SIGNATURE_VERSION) {
-            return Err(ModifyError::auth_header(format!("X-Df-SVersion must be {SIGNATURE_VERSION}.")));
-        }
-    }
-    if nonce.chars().count() > MAX_NONCE_CHARS || !nonce.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ModifyError::auth_header(format!(
-            "X-Df-Nonce must be 1 to {MAX_NONCE_CHARS} visible ASCII characters."
-        )));
-    }
-    let signature = signature_bytes(signature)
-        .ok_or_else(|| ModifyError::auth_header("X-Df-Signature must be a hex HMAC-SHA256 digest."))?;
-    let use_cases = &state.use_cases;
-    let signed_at = timestamp
-        .parse::<i64>()
-        .ok()
-        .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
-        .ok_or_else(|| ModifyError::auth_header("X-Df-Timestamp must be unix seconds."))?;
-    let path = req.uri().path_and_query().map_or_else(|| req.path(), |p| p.as_str());
-    let mut message = format!("{} {nonce} {path} {timestamp} ", req.method()).into_bytes();
-    message.extend_from_slice(body);
-    let proof = KeyProof::Signature {
-        message: &message,
-        signature: &signature,
-        signed_at,
-        window: SignatureWindow::Timestamp,
-        once: Some(nonce),
-    };
-    use_cases.authenticate_access_key(access_key, proof, Some(trace_id)).await.map_err(|e| match e {
-        DomainError::KeyRefused(KeyRefusal::ClockSkew) => ModifyError::auth_header(format!(
-            "X-Df-Timestamp is more than {} seconds from the server's clock.",
-            use_cases.signature_window(SignatureWindow::Timestamp).whole_seconds()
-        )),
-        other => other.into(),
-    })
-}
-
 impl KeyScheme for DfSignature {
     type Error = ModifyError;
 
-    fn verify<'a>(
-        req: &'a HttpRequest,
-        state: &'a AppState,
-        body: &'a [u8],
-        request_id: &'a str,
-    ) -> impl Future<Output = Result<(Account, AccessKey), ModifyError>> + 'a {
-        verify(req, state, body, request_id)
+    async fn verify(
+        req: &HttpRequest,
+        state: &AppState,
+        body: &[u8],
+        trace_id: &str,
+    ) -> Result<(Account, AccessKey), ModifyError> {
+        let access_key = header(req, "X-Df-Access-Key")?;
+        let timestamp = header(req, "X-Df-Timestamp")?;
+        let nonce = header(req, "X-Df-Nonce")?;
+        let signature = header(req, "X-Df-Signature")?;
+        if let Some(version) = req.headers().get("X-Df-SVersion") {
+            if version.to_str().map(str::trim).ok() != Some(SIGNATURE_VERSION) {
+                return Err(ModifyError::auth_header(format!("X-Df-SVersion must be {SIGNATURE_VERSION}.")));
+            }
+        }
+        if nonce.chars().count() > MAX_NONCE_CHARS || !nonce.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ModifyError::auth_header(format!(
+                "X-Df-Nonce must be 1 to {MAX_NONCE_CHARS} visible ASCII characters."
+            )));
+        }
+        let signature = signature_bytes(signature)
+            .ok_or_else(|| ModifyError::auth_header("X-Df-Signature must be a hex HMAC-SHA256 digest."))?;
+        let use_cases = &state.use_cases;
+        let signed_at = timestamp
+            .parse::<i64>()
+            .ok()
+            .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+            .ok_or_else(|| ModifyError::auth_header("X-Df-Timestamp must be unix seconds."))?;
+        let path = req.uri().path_and_query().map_or_else(|| req.path(), |p| p.as_str());
+        let mut message = format!("{} {nonce} {path} {timestamp} ", req.method()).into_bytes();
+        message.extend_from_slice(body);
+        let proof = KeyProof::Signature {
+            message: &message,
+            signature: &signature,
+            signed_at,
+            window: SignatureWindow::Timestamp,
+            once: Some(nonce),
+        };
+        use_cases.authenticate_access_key(access_key, proof, Some(trace_id)).await.map_err(|e| match e {
+            DomainError::KeyRefused(KeyRefusal::ClockSkew) => ModifyError::auth_header(format!(
+                "X-Df-Timestamp is more than {} seconds from the server's clock.",
+                use_cases.signature_window(SignatureWindow::Timestamp).whole_seconds()
+            )),
+            other => other.into(),
+        })
     }
 }

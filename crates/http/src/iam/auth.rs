@@ -6,8 +6,6 @@
 //! alone; writes must cover all three, which binds them to their path and body, and each write signature is
 //! accepted once.
 
-use std::future::Future;
-
 use actix_web::http::Method;
 use actix_web::HttpRequest;
 use domain::model::{AccessKey, Account};
@@ -97,86 +95,79 @@ fn body_digest<'r>(req: &'r HttpRequest, body: &[u8]) -> Result<&'r str, IamErro
     Ok(header)
 }
 
-async fn verify(
-    req: &HttpRequest,
-    state: &AppState,
-    body: &[u8],
-    request_id: &str,
-) -> Result<(Account, AccessKey), IamError> {
-    let header = req.headers().get("Authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let params = hmac_params(header).ok_or_else(|| {
-        IamError::unauthenticated(
-            "invalidAuthenticationType",
-            "Authorization: hmac accesskey=\"…\", algorithm=\"hmac-sha256\", headers=\"x-date\", signature=\"…\" is required.",
-        )
-    })?;
-    let param = |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
-    let malformed = |what: &str| IamError::unauthenticated("invalidAuthenticationType", what.to_owned());
-    let access_key = param("accesskey").filter(|v| !v.is_empty()).ok_or_else(|| malformed("accesskey is required."))?;
-    if !param("algorithm").is_some_and(|a| a.eq_ignore_ascii_case("hmac-sha256")) {
-        return Err(malformed("algorithm must be hmac-sha256."));
-    }
-    let covered = covered_parts(param("headers").unwrap_or("x-date"))
-        .ok_or_else(|| malformed("headers must list x-date, optionally with request-line and digest, each once."))?;
-    let signature = param("signature")
-        .and_then(|s| {
-            use base64::Engine;
-            base64::engine::general_purpose::STANDARD.decode(s).ok()
-        })
-        .ok_or_else(|| malformed("signature must be base64."))?;
-    let date = req
-        .headers()
-        .get("X-Date")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| IamError::unauthenticated("missingDate", "The X-Date header is required."))?;
-    let signed_at = parse_http_date(date)
-        .ok_or_else(|| IamError::unauthenticated("invalidDate", "X-Date must be an RFC 1123 date in GMT."))?;
-    let write = !matches!(*req.method(), Method::GET | Method::HEAD);
-    if write && !covered.contains(&Covered::RequestLine) && !state.iam_allow_date_only_writes {
-        return Err(IamError::unauthenticated(
-            "requestLineRequired",
-            "Writes must be signed with headers=\"x-date request-line digest\".",
-        ));
-    }
-    if write && !covered.contains(&Covered::Digest) && !state.iam_allow_writes_without_digest {
-        return Err(IamError::unauthenticated(
-            "digestRequired",
-            "Writes must sign the body's digest: send Digest: SHA-256=<base64> and headers=\"x-date request-line digest\".",
-        ));
-    }
-    let mut lines = Vec::with_capacity(covered.len());
-    for part in &covered {
-        lines.push(match part {
-            Covered::Date => format!("x-date: {date}"),
-            Covered::RequestLine => {
-                let path = req.uri().path_and_query().map_or_else(|| req.path(), |p| p.as_str());
-                format!("{} {path} HTTP/1.1", req.method())
-            }
-            Covered::Digest => format!("digest: {}", body_digest(req, body)?),
-        });
-    }
-    let message = lines.join("\n");
-    // A write signature is accepted once, whatever the body sent with it the second time.
-    let write_id = hex::encode(&signature);
-    let proof = KeyProof::Signature {
-        message: message.as_bytes(),
-        signature: &signature,
-        signed_at,
-        window: SignatureWindow::Date,
-        once: write.then_some(write_id.as_str()),
-    };
-    Ok(state.use_cases.authenticate_access_key(access_key, proof, Some(request_id)).await?)
-}
-
 impl KeyScheme for DateSignature {
     type Error = IamError;
 
-    fn verify<'a>(
-        req: &'a HttpRequest,
-        state: &'a AppState,
-        body: &'a [u8],
-        request_id: &'a str,
-    ) -> impl Future<Output = Result<(Account, AccessKey), IamError>> + 'a {
-        verify(req, state, body, request_id)
+    async fn verify(
+        req: &HttpRequest,
+        state: &AppState,
+        body: &[u8],
+        request_id: &str,
+    ) -> Result<(Account, AccessKey), IamError> {
+        let header = req.headers().get("Authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let params = hmac_params(header).ok_or_else(|| {
+            IamError::unauthenticated(
+                "invalidAuthenticationType",
+                "Authorization: hmac accesskey=\"…\", algorithm=\"hmac-sha256\", headers=\"x-date\", signature=\"…\" is required.",
+            )
+        })?;
+        let param = |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        let malformed = |what: &str| IamError::unauthenticated("invalidAuthenticationType", what.to_owned());
+        let access_key =
+            param("accesskey").filter(|v| !v.is_empty()).ok_or_else(|| malformed("accesskey is required."))?;
+        if !param("algorithm").is_some_and(|a| a.eq_ignore_ascii_case("hmac-sha256")) {
+            return Err(malformed("algorithm must be hmac-sha256."));
+        }
+        let covered = covered_parts(param("headers").unwrap_or("x-date")).ok_or_else(|| {
+            malformed("headers must list x-date, optionally with request-line and digest, each once.")
+        })?;
+        let signature = param("signature")
+            .and_then(|s| {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD.decode(s).ok()
+            })
+            .ok_or_else(|| malformed("signature must be base64."))?;
+        let date = req
+            .headers()
+            .get("X-Date")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| IamError::unauthenticated("missingDate", "The X-Date header is required."))?;
+        let signed_at = parse_http_date(date)
+            .ok_or_else(|| IamError::unauthenticated("invalidDate", "X-Date must be an RFC 1123 date in GMT."))?;
+        let write = !matches!(*req.method(), Method::GET | Method::HEAD);
+        if write && !covered.contains(&Covered::RequestLine) && !state.iam_allow_date_only_writes {
+            return Err(IamError::unauthenticated(
+                "requestLineRequired",
+                "Writes must be signed with headers=\"x-date request-line digest\".",
+            ));
+        }
+        if write && !covered.contains(&Covered::Digest) && !state.iam_allow_writes_without_digest {
+            return Err(IamError::unauthenticated(
+                "digestRequired",
+                "Writes must sign the body's digest: send Digest: SHA-256=<base64> and headers=\"x-date request-line digest\".",
+            ));
+        }
+        let mut lines = Vec::with_capacity(covered.len());
+        for part in &covered {
+            lines.push(match part {
+                Covered::Date => format!("x-date: {date}"),
+                Covered::RequestLine => {
+                    let path = req.uri().path_and_query().map_or_else(|| req.path(), |p| p.as_str());
+                    format!("{} {path} HTTP/1.1", req.method())
+                }
+                Covered::Digest => format!("digest: {}", body_digest(req, body)?),
+            });
+        }
+        let message = lines.join("\n");
+        // A write signature is accepted once, whatever the body sent with it the second time.
+        let write_id = hex::encode(&signature);
+        let proof = KeyProof::Signature {
+            message: message.as_bytes(),
+            signature: &signature,
+            signed_at,
+            window: SignatureWindow::Date,
+            once: write.then_some(write_id.as_str()),
+        };
+        Ok(state.use_cases.authenticate_access_key(access_key, proof, Some(request_id)).await?)
     }
 }

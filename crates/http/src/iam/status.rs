@@ -212,7 +212,33 @@ impl From<DomainError> for IamError {
                 tracing::error!(error = %source, "internal error");
                 Self::new(Code::Internal, "internal", "Internal error.")
             }
-            other => Self::new(Code::InvalidArgument, "invalidArgument", other.to_string()),
+            // the console's setup, sign-in, registration, invitation and mail use cases, which this dialect does
+            // not call: reaching here is a bug, logged and answered as an internal error
+            e @ (DomainError::AlreadySetup
+            | DomainError::NotSetup
+            | DomainError::CannotOperateSelf
+            | DomainError::InvalidInvitation
+            | DomainError::InvalidCredentials
+            | DomainError::AccountNotFound
+            | DomainError::AccountBanned
+            | DomainError::ConsoleLoginDisabled
+            | DomainError::LoginLocked
+            | DomainError::PasswordChangeRequired { .. }
+            | DomainError::NoWorkspace
+            | DomainError::InvalidRefreshToken
+            | DomainError::MailIpLimited
+            | DomainError::MailRateLimited
+            | DomainError::CodeAttemptsExceeded
+            | DomainError::InvalidCodeToken
+            | DomainError::CodeEmailMismatch
+            | DomainError::WrongCode
+            | DomainError::PasswordMismatch
+            | DomainError::RegistrationClosed
+            | DomainError::EmailAlreadyRegistered
+            | DomainError::SignInRefused(_)) => {
+                tracing::error!(error = %e, "a console-only error reached the iam dialect");
+                Self::new(Code::Internal, "internal", "Internal error.")
+            }
         }
     }
 }

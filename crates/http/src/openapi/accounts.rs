@@ -183,19 +183,6 @@ fn parse_user(input: UserInput, at: &str) -> Result<NewAccount, OpenApiError> {
     })
 }
 
-/// Field names of the domain's batch errors, with the item index, in the dialect's words.
-fn batch_error(e: DomainError) -> OpenApiError {
-    match e {
-        DomainError::ConflictAt { index, field } => {
-            OpenApiError::new(StatusCode::CONFLICT, format!("accounts[{index}].{}: already in use.", field_name(field)))
-        }
-        DomainError::InvalidAt { index, field, message } => {
-            OpenApiError::new(StatusCode::BAD_REQUEST, format!("accounts[{index}].{field}: {message}"))
-        }
-        other => other.into(),
-    }
-}
-
 /// `POST /` with a user object: creates one account → `data` = the user.
 pub(super) async fn create(state: web::Data<AppState>, caller: KeyAccount) -> Result<HttpResponse, OpenApiError> {
     let input: UserInput = crate::common::json::parse(&caller.body)?;
@@ -230,7 +217,7 @@ fn parse_batch<T: serde::de::DeserializeOwned, U>(
 /// `POST create-accounts/ {"accounts": [user, …]}` (1–1000): all or nothing → `data` = the users.
 pub(super) async fn create_batch(state: web::Data<AppState>, caller: KeyAccount) -> Result<HttpResponse, OpenApiError> {
     let items = parse_batch(&caller.body, |i, input: UserInput| parse_user(input, &format!("accounts[{i}].")))?;
-    let created = state.use_cases.create_accounts(caller.actor(), items).await.map_err(batch_error)?;
+    let created = state.use_cases.create_accounts(caller.actor(), items).await?;
     Ok(success(Value::Array(created.iter().map(user).collect())))
 }
 
@@ -323,7 +310,7 @@ pub(super) async fn update_batch(state: web::Data<AppState>, caller: KeyAccount)
         let update = parse_update(item.fields).map_err(|e| e.prefixed(&format!("accounts[{i}].")))?;
         Ok((uid, update))
     })?;
-    let changed = state.use_cases.update_accounts(caller.actor(), items).await.map_err(batch_error)?;
+    let changed = state.use_cases.update_accounts(caller.actor(), items).await?;
     Ok(success(Value::Array(changed.iter().map(user).collect())))
 }
 

@@ -82,8 +82,9 @@ impl From<DomainError> for OpenApiError {
     fn from(e: DomainError) -> Self {
         use StatusCode as S;
         match e {
-            DomainError::Invalid { field, message } | DomainError::InvalidAt { field, message, .. } => {
-                Self::new(S::BAD_REQUEST, format!("{field}: {message}"))
+            DomainError::Invalid { field, message } => Self::new(S::BAD_REQUEST, format!("{field}: {message}")),
+            DomainError::InvalidAt { index, field, message } => {
+                Self::new(S::BAD_REQUEST, format!("accounts[{index}].{field}: {message}"))
             }
             DomainError::OutOfRange { field, min, max, value } => Self::new(
                 S::BAD_REQUEST,
@@ -95,6 +96,9 @@ impl From<DomainError> for OpenApiError {
             DomainError::NotFound { entity } => Self::new(S::NOT_FOUND, format!("The {entity} does not exist.")),
             DomainError::Conflict { field } => {
                 Self::new(S::CONFLICT, format!("{} is already in use.", field_name(field)))
+            }
+            DomainError::ConflictAt { index, field } => {
+                Self::new(S::CONFLICT, format!("accounts[{index}].{}: already in use.", field_name(field)))
             }
             DomainError::Forbidden(why) => Self::new(S::FORBIDDEN, why),
             DomainError::Stale => {
@@ -114,7 +118,36 @@ impl From<DomainError> for OpenApiError {
                 tracing::error!(error = %source, "internal error");
                 Self::new(S::INTERNAL_SERVER_ERROR, "Internal server error.")
             }
-            other => Self::new(S::BAD_REQUEST, other.to_string()),
+            DomainError::ActiveKeyLimit => {
+                Self::new(S::CONFLICT, "The account already has two active access keys; disable or delete one first.")
+            }
+            // the console's setup, sign-in, registration, invitation and mail use cases, which this dialect does
+            // not call: reaching here is a bug, logged and answered as an internal error
+            e @ (DomainError::AlreadySetup
+            | DomainError::NotSetup
+            | DomainError::CannotOperateSelf
+            | DomainError::InvalidInvitation
+            | DomainError::InvalidCredentials
+            | DomainError::AccountNotFound
+            | DomainError::AccountBanned
+            | DomainError::ConsoleLoginDisabled
+            | DomainError::LoginLocked
+            | DomainError::PasswordChangeRequired { .. }
+            | DomainError::NoWorkspace
+            | DomainError::InvalidRefreshToken
+            | DomainError::MailIpLimited
+            | DomainError::MailRateLimited
+            | DomainError::CodeAttemptsExceeded
+            | DomainError::InvalidCodeToken
+            | DomainError::CodeEmailMismatch
+            | DomainError::WrongCode
+            | DomainError::PasswordMismatch
+            | DomainError::RegistrationClosed
+            | DomainError::EmailAlreadyRegistered
+            | DomainError::SignInRefused(_)) => {
+                tracing::error!(error = %e, "a console-only error reached the openapi/v1 dialect");
+                Self::new(S::INTERNAL_SERVER_ERROR, "Internal server error.")
+            }
         }
     }
 }
