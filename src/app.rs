@@ -10,9 +10,9 @@ use db::{
     Database, DbOptions, DieselAccessKeys, DieselAccounts, DieselCodes, DieselDatasets, DieselDirectory, DieselOutbox,
     DieselSessions, DieselThrottles,
 };
+use dialects::{AppState, SystemFeatures};
 use domain::ports::{Mailer, NoSignInProviders, RandomIds, SignInProviders, SystemClock};
 use domain::usecases::{Ports, Settings as UseCaseSettings, UseCases};
-use http::{AppState, SystemFeatures};
 use mail::{LogMailer, SmtpMailer};
 use secrecy::ExposeSecret;
 use security::{AccessKeyCipher, BcryptHasher, FileSigner, JwtCodec, RandomSecrets};
@@ -210,7 +210,9 @@ impl Application {
             iam_allow_writes_without_digest: settings.iam_allow_writes_without_digest,
         });
         let mut server = HttpServer::new(move || {
-            App::new().wrap(from_fn(http::common::request_id::middleware)).configure(http::configure(state.clone()))
+            App::new()
+                .wrap(from_fn(dialects::common::request_id::middleware))
+                .configure(dialects::configure(state.clone()))
         })
         .listen(listener)?
         .shutdown_timeout(10);
