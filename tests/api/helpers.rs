@@ -17,7 +17,7 @@ macro_rules! http_test {
     ($($(#[$meta:meta])* async fn $name:ident($kind:ident) $body:block)+) => {
         $(
             mod $name {
-                #[allow(unused_imports)]
+                #[allow(unused_imports, reason = "a test body need not use what its module imports")]
                 use super::*;
 
                 async fn body($kind: $crate::helpers::Kind) $body

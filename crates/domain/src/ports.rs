@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-#[allow(unused_imports)]
+#[allow(unused_imports, reason = "named by the ports' contracts in their doc links")]
 use crate::error::DomainError;
 use crate::error::DomainResult;
 use crate::model::{

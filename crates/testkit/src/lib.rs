@@ -245,7 +245,7 @@ macro_rules! both_backends {
     ($($(#[$meta:meta])* async fn $name:ident($db:ident) $body:block)+) => {
         $(
             mod $name {
-                #[allow(unused_imports)]
+                #[allow(unused_imports, reason = "a test body need not use what its module imports")]
                 use super::*;
 
                 async fn body($db: $crate::TestDb) $body

@@ -22,13 +22,13 @@ pub(super) struct LoginBody {
     email: String,
     password: String,
     #[serde(default)]
-    #[allow(dead_code)]
+    #[expect(dead_code, reason = "sent by the console UI, checked for its type, not used")]
     remember_me: Option<bool>,
     #[serde(default)]
-    #[allow(dead_code)]
+    #[expect(dead_code, reason = "sent by the console UI, checked for its type, not used")]
     invite_token: Option<String>,
     #[serde(default)]
-    #[allow(dead_code)]
+    #[expect(dead_code, reason = "sent by the console UI, checked for its type, not used")]
     language: Option<String>,
 }
 

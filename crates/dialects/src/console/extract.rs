@@ -258,7 +258,7 @@ mod tests {
     use super::*;
 
     #[derive(Deserialize, Debug)]
-    #[allow(dead_code)]
+    #[expect(dead_code, reason = "the test only parses it")]
     struct Body {
         email: String,
         n: Option<u8>,
