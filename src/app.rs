@@ -7,8 +7,8 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::{Context, Result};
 use db::{
-    Database, DbOptions, DieselAccessKeys, DieselAccounts, DieselCodes, DieselDatasets, DieselDirectory, DieselOutbox,
-    DieselSessions, DieselThrottles,
+    Database, DbOptions, DieselAccessKeys, DieselAccounts, DieselCodes, DieselDatasets, DieselDirectory,
+    DieselIdentities, DieselOutbox, DieselSessions, DieselThrottles,
 };
 use dialects::{AppState, SystemFeatures};
 use domain::ports::{Mailer, NoSignInProviders, RandomIds, SignInProviders, SystemClock};
@@ -92,6 +92,7 @@ pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Re
     let secret = settings.secret_key.expose_secret().as_bytes();
     let ports = Ports {
         accounts: Arc::new(DieselAccounts::new(db.clone())),
+        identities: Arc::new(DieselIdentities::new(db.clone())),
         directory: Arc::new(DieselDirectory::new(db.clone())),
         datasets: Arc::new(DieselDatasets::new(db.clone())),
         sessions: Arc::new(DieselSessions::new(db.clone())),

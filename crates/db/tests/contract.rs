@@ -1,7 +1,8 @@
 //! Repository contract tests: one body per behaviour, run on SQLite and on Postgres.
 
 use db::{
-    DieselAccessKeys, DieselAccounts, DieselCodes, DieselDirectory, DieselOutbox, DieselSessions, DieselThrottles,
+    DieselAccessKeys, DieselAccounts, DieselCodes, DieselDirectory, DieselIdentities, DieselOutbox, DieselSessions,
+    DieselThrottles,
 };
 use domain::model::*;
 use domain::ports::*;
@@ -946,6 +947,7 @@ both_backends! {
         let db = tdb.connect();
         let dir = DieselDirectory::new(db.clone());
         let accounts = DieselAccounts::new(db.clone());
+        let links = DieselIdentities::new(db.clone());
         let at = now();
         let link = |account_id, subject: &str| LinkedIdentity {
             account_id,
@@ -960,9 +962,9 @@ both_backends! {
         let registration =
             Registration { founding: founding(ann.clone(), "ann's group", at), code: None, identity: Some(link(ann.id, "s-ann")) };
         assert!(dir.register(&registration).await.unwrap());
-        assert_eq!(accounts.find_live_by_identity("corp", "s-ann").await.unwrap().map(|a| a.id), Some(ann.id));
-        assert_eq!(accounts.find_live_by_identity("corp", "other").await.unwrap(), None);
-        assert_eq!(accounts.find_live_by_identity("github", "s-ann").await.unwrap(), None);
+        assert_eq!(links.find_live_by_identity("corp", "s-ann").await.unwrap().map(|a| a.id), Some(ann.id));
+        assert_eq!(links.find_live_by_identity("corp", "other").await.unwrap(), None);
+        assert_eq!(links.find_live_by_identity("github", "s-ann").await.unwrap(), None);
 
         // a sign-in keeps the link, merges the claims and records the login
         let claims = serde_json::json!({"department": "R&D", "groups": ["a", "b"]});
@@ -977,7 +979,7 @@ both_backends! {
         kept.attributes.insert("badge".into(), "7".into());
         kept.status = AccountStatus::Pending;
         accounts.update_batch(&[change(kept.clone(), kept.updated_at)], &[]).await.unwrap();
-        accounts.record_identity_sign_in(&sign_in(link(ann.id, "s-ann"))).await.unwrap();
+        links.record_identity_sign_in(&sign_in(link(ann.id, "s-ann"))).await.unwrap();
         let stored = accounts.get(ann.id).await.unwrap().unwrap();
         assert_eq!(
             serde_json::Value::Object(stored.attributes),
@@ -989,13 +991,13 @@ both_backends! {
         // one identity per account and provider, one account per identity
         let bob = account("bob@example.com");
         accounts.insert(&bob, &[], &[]).await.unwrap();
-        let err = accounts.record_identity_sign_in(&sign_in(link(bob.id, "s-ann"))).await.unwrap_err();
+        let err = links.record_identity_sign_in(&sign_in(link(bob.id, "s-ann"))).await.unwrap_err();
         assert!(matches!(err, DomainError::Conflict { field: "identity" }), "{err:?}");
-        let err = accounts.record_identity_sign_in(&sign_in(link(ann.id, "s-second"))).await.unwrap_err();
+        let err = links.record_identity_sign_in(&sign_in(link(ann.id, "s-second"))).await.unwrap_err();
         assert!(matches!(err, DomainError::Conflict { field: "identity" }), "{err:?}");
         assert_eq!(accounts.get(bob.id).await.unwrap().unwrap().source, AccountSource::Local, "nothing written");
-        accounts.record_identity_sign_in(&sign_in(link(bob.id, "s-bob"))).await.unwrap();
-        let listed = accounts.identities(bob.id).await.unwrap();
+        links.record_identity_sign_in(&sign_in(link(bob.id, "s-bob"))).await.unwrap();
+        let listed = links.identities(bob.id).await.unwrap();
         assert_eq!(listed.iter().map(|l| l.subject.as_str()).collect::<Vec<_>>(), ["s-bob"]);
 
         // a partner-provisioned source stays; a banned account is refused with nothing written
@@ -1004,29 +1006,29 @@ both_backends! {
         carol.external_id = Some("ldap-1".into());
         carol.status = AccountStatus::Banned;
         accounts.insert(&carol, &[], &[]).await.unwrap();
-        let err = accounts.record_identity_sign_in(&sign_in(link(carol.id, "s-carol"))).await.unwrap_err();
+        let err = links.record_identity_sign_in(&sign_in(link(carol.id, "s-carol"))).await.unwrap_err();
         assert!(matches!(err, DomainError::AccountBanned), "{err:?}");
-        assert_eq!(accounts.find_live_by_identity("corp", "s-carol").await.unwrap(), None);
+        assert_eq!(links.find_live_by_identity("corp", "s-carol").await.unwrap(), None);
         let mut unbanned = accounts.get(carol.id).await.unwrap().unwrap();
         unbanned.status = AccountStatus::Active;
         accounts.update_batch(&[change(unbanned.clone(), unbanned.updated_at)], &[]).await.unwrap();
-        accounts.record_identity_sign_in(&sign_in(link(carol.id, "s-carol"))).await.unwrap();
+        links.record_identity_sign_in(&sign_in(link(carol.id, "s-carol"))).await.unwrap();
         assert_eq!(accounts.get(carol.id).await.unwrap().unwrap().source, AccountSource::Ldap);
 
         // the only way in stays; unlinking, and soft deletion, free the identity
-        assert_eq!(accounts.unlink_identity(ann.id, "corp").await.unwrap(), Unlinked::Removed, "ann has a password");
+        assert_eq!(links.unlink_identity(ann.id, "corp").await.unwrap(), Unlinked::Removed, "ann has a password");
         let mut passwordless = account("dan@example.com");
         passwordless.password_hash = None;
         accounts.insert(&passwordless, &[], &[]).await.unwrap();
-        accounts.record_identity_sign_in(&sign_in(link(passwordless.id, "s-dan"))).await.unwrap();
-        assert_eq!(accounts.unlink_identity(passwordless.id, "corp").await.unwrap(), Unlinked::OnlyWayIn);
-        assert!(accounts.find_live_by_identity("corp", "s-dan").await.unwrap().is_some());
-        assert_eq!(accounts.unlink_identity(bob.id, "corp").await.unwrap(), Unlinked::Removed);
-        assert_eq!(accounts.unlink_identity(bob.id, "corp").await.unwrap(), Unlinked::NotLinked);
-        accounts.record_identity_sign_in(&sign_in(link(bob.id, "s-bob"))).await.unwrap();
+        links.record_identity_sign_in(&sign_in(link(passwordless.id, "s-dan"))).await.unwrap();
+        assert_eq!(links.unlink_identity(passwordless.id, "corp").await.unwrap(), Unlinked::OnlyWayIn);
+        assert!(links.find_live_by_identity("corp", "s-dan").await.unwrap().is_some());
+        assert_eq!(links.unlink_identity(bob.id, "corp").await.unwrap(), Unlinked::Removed);
+        assert_eq!(links.unlink_identity(bob.id, "corp").await.unwrap(), Unlinked::NotLinked);
+        links.record_identity_sign_in(&sign_in(link(bob.id, "s-bob"))).await.unwrap();
         accounts.soft_delete(&[bob.id], at, &[]).await.unwrap();
-        assert_eq!(accounts.find_live_by_identity("corp", "s-bob").await.unwrap(), None);
-        assert_eq!(accounts.identities(bob.id).await.unwrap(), vec![]);
+        assert_eq!(links.find_live_by_identity("corp", "s-bob").await.unwrap(), None);
+        assert_eq!(links.identities(bob.id).await.unwrap(), vec![]);
     }
 
     async fn access_keys_round_trip_and_never_exceed_two_active(tdb) {

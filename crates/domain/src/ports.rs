@@ -156,7 +156,12 @@ pub trait AccountRepository: Send + Sync {
     /// Returns `false`, writing nothing, when the code was already redeemed (two resets racing with one code)
     /// or the stored hash is no longer `replaces_hash`.
     async fn reset_password(&self, reset: &PasswordReset) -> DomainResult<bool>;
+}
 
+/// Accounts' links to identities at external sign-in providers (GitHub, Google, OpenID Connect).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait IdentityRepository: Send + Sync {
     /// The live account linked to this provider identity.
     async fn find_live_by_identity(&self, provider: &str, subject: &str) -> DomainResult<Option<Account>>;
 
@@ -165,7 +170,7 @@ pub trait AccountRepository: Send + Sync {
 
     /// Records a sign-in through a provider in one transaction: links the identity when the link is missing
     /// (keeping its email current otherwise), merges the provider's claims into the account's `attributes`
-    /// (the provider's keys win), turns a `local` source into `oidc`, and records the login when asked.
+    /// (the provider's keys win), and records the login when asked; the account's `source` stays.
     ///
     /// # Errors
     /// [`DomainError::Conflict`] naming `identity` when the identity is linked to another account, or the account
@@ -178,7 +183,7 @@ pub trait AccountRepository: Send + Sync {
     async fn unlink_identity(&self, account_id: Uuid, provider: &str) -> DomainResult<Unlinked>;
 }
 
-/// What [`AccountRepository::unlink_identity`] did.
+/// What [`IdentityRepository::unlink_identity`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unlinked {
     /// The link is gone.

@@ -2,10 +2,10 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 use domain::model::{
-    Account, AccountFilter, AccountOrder, AccountSortKey, AuditEvent, GroupMembership, GroupRole, IdentitySignIn,
-    LinkedIdentity, Page, PageRequest, TenantMembership, WireEnum,
+    Account, AccountFilter, AccountOrder, AccountSortKey, AuditEvent, GroupMembership, GroupRole, Page, PageRequest,
+    TenantMembership, WireEnum,
 };
-use domain::ports::{AccountChange, AccountRepository, NewAccountEntry, PasswordReset, Unlinked, WantedIdentifiers};
+use domain::ports::{AccountChange, AccountRepository, NewAccountEntry, PasswordReset, WantedIdentifiers};
 use domain::{DomainError, DomainResult};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -694,42 +694,5 @@ impl AccountRepository for DieselAccounts {
             .map(|(row, role)| Ok((row.into_domain()?, GroupRole::parse(&role).unwrap_or(GroupRole::Normal))))
             .collect::<DomainResult<_>>()?;
         Ok(Page { items, total, request: page })
-    }
-
-    async fn find_live_by_identity(&self, provider: &str, subject: &str) -> DomainResult<Option<Account>> {
-        let (provider, subject) = (provider.to_owned(), subject.to_owned());
-        let row = self
-            .db
-            .run(move |conn| {
-                Ok(accounts::table
-                    .filter(
-                        accounts::id.eq_any(
-                            account_identities::table
-                                .filter(account_identities::provider.eq(provider))
-                                .filter(account_identities::subject.eq(subject))
-                                .select(account_identities::account_id),
-                        ),
-                    )
-                    .filter(accounts::deleted_at.is_null())
-                    .select(AccountRow::as_select())
-                    .first(conn)
-                    .optional()?)
-            })
-            .await?;
-        row.map(AccountRow::into_domain).transpose()
-    }
-
-    async fn identities(&self, account_id: Uuid) -> DomainResult<Vec<LinkedIdentity>> {
-        self.db.run(move |conn| crate::repo::identities::identities_of(conn, &id_to_db(account_id))).await
-    }
-
-    async fn record_identity_sign_in(&self, sign_in: &IdentitySignIn) -> DomainResult<()> {
-        let sign_in = sign_in.clone();
-        self.db.write(move |conn| crate::repo::identities::record_sign_in(conn, &sign_in)).await
-    }
-
-    async fn unlink_identity(&self, account_id: Uuid, provider: &str) -> DomainResult<Unlinked> {
-        let provider = provider.to_owned();
-        self.db.write(move |conn| crate::repo::identities::unlink(conn, &id_to_db(account_id), &provider)).await
     }
 }

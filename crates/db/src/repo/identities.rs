@@ -1,13 +1,15 @@
 //! Links between accounts and identities at external sign-in providers (`account_identities`).
 
+use async_trait::async_trait;
 use diesel::prelude::*;
-use domain::model::{AccountStatus, IdentitySignIn, LinkedIdentity, WireEnum};
-use domain::ports::Unlinked;
-use domain::DomainError;
+use domain::model::{Account, AccountStatus, IdentitySignIn, LinkedIdentity, WireEnum};
+use domain::ports::{IdentityRepository, Unlinked};
+use domain::{DomainError, DomainResult};
+use uuid::Uuid;
 
-use crate::conn::DbConnection;
+use crate::conn::{Database, DbConnection};
 use crate::error::RepoError;
-use crate::rows::{from_db, id_from_db, id_to_db, to_db};
+use crate::rows::{from_db, id_from_db, id_to_db, to_db, AccountRow};
 use crate::schema::{account_identities, accounts};
 
 /// Stores a new link; a taken identity, or a second identity of the account at the provider, is a conflict on
@@ -119,4 +121,57 @@ pub(crate) fn identities_of(conn: &mut DbConnection, account_id: &str) -> Result
             })
         })
         .collect()
+}
+
+/// The [`IdentityRepository`] port on the database.
+#[derive(Clone)]
+pub struct DieselIdentities {
+    db: Database,
+}
+
+impl DieselIdentities {
+    /// Identities on this database.
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl IdentityRepository for DieselIdentities {
+    async fn find_live_by_identity(&self, provider: &str, subject: &str) -> DomainResult<Option<Account>> {
+        let (provider, subject) = (provider.to_owned(), subject.to_owned());
+        let row = self
+            .db
+            .run(move |conn| {
+                Ok(accounts::table
+                    .filter(
+                        accounts::id.eq_any(
+                            account_identities::table
+                                .filter(account_identities::provider.eq(provider))
+                                .filter(account_identities::subject.eq(subject))
+                                .select(account_identities::account_id),
+                        ),
+                    )
+                    .filter(accounts::deleted_at.is_null())
+                    .select(AccountRow::as_select())
+                    .first(conn)
+                    .optional()?)
+            })
+            .await?;
+        row.map(AccountRow::into_domain).transpose()
+    }
+
+    async fn identities(&self, account_id: Uuid) -> DomainResult<Vec<LinkedIdentity>> {
+        self.db.run(move |conn| identities_of(conn, &id_to_db(account_id))).await
+    }
+
+    async fn record_identity_sign_in(&self, sign_in: &IdentitySignIn) -> DomainResult<()> {
+        let sign_in = sign_in.clone();
+        self.db.write(move |conn| record_sign_in(conn, &sign_in)).await
+    }
+
+    async fn unlink_identity(&self, account_id: Uuid, provider: &str) -> DomainResult<Unlinked> {
+        let provider = provider.to_owned();
+        self.db.write(move |conn| unlink(conn, &id_to_db(account_id), &provider)).await
+    }
 }

@@ -15,6 +15,7 @@ pub use accounts::DieselAccounts;
 pub use codes::DieselCodes;
 pub use datasets::DieselDatasets;
 pub use directory::DieselDirectory;
+pub use identities::DieselIdentities;
 pub use outbox::DieselOutbox;
 pub use sessions::DieselSessions;
 pub use throttles::DieselThrottles;

@@ -24,8 +24,8 @@ use time::{Duration, OffsetDateTime};
 use crate::error::DomainResult;
 use crate::ports::{
     AccessKeyRepository, AccessTokenCodec, AccountRepository, Clock, CodeRepository, DatasetRepository,
-    DirectoryRepository, IdGenerator, Mailer, OutboxRepository, PasswordHasher, SecretCipher, SecretTokens,
-    SessionRepository, SignInProviders, ThrottleRepository,
+    DirectoryRepository, IdGenerator, IdentityRepository, Mailer, OutboxRepository, PasswordHasher, SecretCipher,
+    SecretTokens, SessionRepository, SignInProviders, ThrottleRepository,
 };
 
 /// How many times a write that lost a race (`Stale`: the row changed between read and write, or the database
@@ -51,6 +51,8 @@ pub use social::{SocialCallback, SocialLanding, SocialStart};
 pub struct Ports {
     /// Accounts.
     pub accounts: Arc<dyn AccountRepository>,
+    /// Links to sign-in providers' identities.
+    pub identities: Arc<dyn IdentityRepository>,
     /// Installation, groups, workspaces.
     pub directory: Arc<dyn DirectoryRepository>,
     /// Datasets.
@@ -221,6 +223,7 @@ pub(crate) mod test_support {
     /// Mocks for every port, to be configured by each test and turned into [`UseCases`].
     pub struct Mocks {
         pub accounts: MockAccountRepository,
+        pub identities: MockIdentityRepository,
         pub directory: MockDirectoryRepository,
         pub datasets: MockDatasetRepository,
         pub sessions: MockSessionRepository,
@@ -242,6 +245,7 @@ pub(crate) mod test_support {
         pub fn new() -> Self {
             Self {
                 accounts: MockAccountRepository::new(),
+                identities: MockIdentityRepository::new(),
                 directory: MockDirectoryRepository::new(),
                 datasets: MockDatasetRepository::new(),
                 sessions: MockSessionRepository::new(),
@@ -270,6 +274,7 @@ pub(crate) mod test_support {
             UseCases::new(
                 Ports {
                     accounts: Arc::new(self.accounts),
+                    identities: Arc::new(self.identities),
                     directory: Arc::new(self.directory),
                     datasets: Arc::new(self.datasets),
                     sessions: Arc::new(self.sessions),

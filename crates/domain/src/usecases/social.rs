@@ -199,7 +199,7 @@ impl UseCases {
                 }
                 self.check_console_entry(&account, now).await?;
                 self.ports
-                    .accounts
+                    .identities
                     .record_identity_sign_in(&sign_in_of(account.id, &identity, now, None))
                     .await
                     .map_err(identity_conflict)?;
@@ -207,7 +207,7 @@ impl UseCases {
             }
         }
 
-        let account = match self.ports.accounts.find_live_by_identity(&identity.provider, &identity.subject).await? {
+        let account = match self.ports.identities.find_live_by_identity(&identity.provider, &identity.subject).await? {
             Some(account) => account,
             None => {
                 let Some(email) = verified else {
@@ -228,7 +228,7 @@ impl UseCases {
         };
         self.check_console_entry(&account, now).await?;
         self.ports
-            .accounts
+            .identities
             .record_identity_sign_in(&sign_in_of(account.id, &identity, now, Some(callback.ip.clone())))
             .await
             .map_err(identity_conflict)?;
@@ -288,7 +288,7 @@ impl UseCases {
 
     /// The provider identities linked to the account.
     pub async fn linked_identities(&self, account: &Account) -> DomainResult<Vec<LinkedIdentity>> {
-        self.ports.accounts.identities(account.id).await
+        self.ports.identities.identities(account.id).await
     }
 
     /// Names of the configured sign-in providers.
@@ -302,7 +302,7 @@ impl UseCases {
     /// `NotFound` when the account has no link to it; `Invalid` naming `provider` when the link is the
     /// account's only way to sign in (no password, no other identity).
     pub async fn unlink_identity(&self, account: &Account, provider: &str) -> DomainResult<()> {
-        match self.ports.accounts.unlink_identity(account.id, provider).await? {
+        match self.ports.identities.unlink_identity(account.id, provider).await? {
             Unlinked::Removed => Ok(()),
             Unlinked::NotLinked => Err(DomainError::NotFound { entity: "identity" }),
             Unlinked::OnlyWayIn => Err(DomainError::invalid(
@@ -348,7 +348,7 @@ mod tests {
             .expect_identify()
             .withf(|_, code, request| code == "c" && request.nonce == "n" && request.pkce_verifier == "v")
             .returning(move |_, _, _| Ok(who.clone()));
-        m.accounts.expect_find_live_by_identity().returning(|_, _| Ok(None));
+        m.identities.expect_find_live_by_identity().returning(|_, _| Ok(None));
     }
 
     fn callback(state: &str) -> SocialCallback {
@@ -384,7 +384,7 @@ mod tests {
         let mut m = Mocks::new();
         comes_back(&mut m, NOW + Duration::minutes(5), identity("Ann@Example.com", false));
         m.accounts.expect_find_live_by_email().never();
-        m.accounts.expect_record_identity_sign_in().never();
+        m.identities.expect_record_identity_sign_in().never();
         m.directory.expect_register().never();
         let open = Settings { allow_register: true, ..Settings::default() };
         let err = m.build_with(open).finish_social_sign_in(callback("s")).await.unwrap_err();
@@ -403,7 +403,7 @@ mod tests {
             let j = crate::model::TenantMembership::new(t.id, Uuid::nil(), crate::model::WorkspaceRole::Owner, NOW);
             Ok(Some((t, j)))
         });
-        m.accounts
+        m.identities
             .expect_record_identity_sign_in()
             .withf(move |s| {
                 s.identity.account_id == id
