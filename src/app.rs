@@ -113,6 +113,7 @@ pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Re
             &settings.edition,
         )),
         secrets: Arc::new(RandomSecrets::new(secret)),
+        verifier: Arc::new(RandomSecrets::new(secret)),
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
     };

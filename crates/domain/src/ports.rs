@@ -755,24 +755,29 @@ pub trait AccessTokenCodec: Send + Sync {
     fn verify_password_change(&self, token: &str, now: OffsetDateTime) -> DomainResult<AccessClaims>;
 }
 
-/// Opaque secrets handed to clients and stored only as digests.
+/// New secrets handed to clients (stored only as digests) and the digests stored for them.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
-pub trait SecretTokens: Send + Sync {
+pub trait TokenFactory: Send + Sync {
     /// A new refresh token: 128 lowercase hex characters from a CSPRNG.
     fn new_refresh_token(&self) -> String;
     /// The digest stored in place of a token.
     fn digest(&self, token: &str) -> String;
     /// A new access key pair: the public key id and the secret, both from a CSPRNG, letters and digits only.
     fn new_access_key(&self) -> (String, String);
-    /// Whether two secrets are equal, compared in constant time.
-    fn secrets_equal(&self, a: &str, b: &str) -> bool;
     /// A new one-time code: six decimal digits from a CSPRNG.
     fn new_code(&self) -> String;
     /// A keyed digest of `code` bound to the token that names it (a database leak alone does not reveal codes).
     fn code_digest(&self, token_digest: &str, code: &str) -> String;
-    /// Whether `code` matches `digest`, compared in constant time.
+}
+
+/// Checks of what a client presents against what is kept, each in constant time.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait SecretVerifier: Send + Sync {
+    /// Whether two secrets are equal.
+    fn secrets_equal(&self, a: &str, b: &str) -> bool;
+    /// Whether `code` matches `digest` (made by [`TokenFactory::code_digest`] for the same token).
     fn code_matches(&self, token_digest: &str, code: &str, digest: &str) -> bool;
-    /// Whether `signature` is the HMAC-SHA256 of `message` under `secret`, compared in constant time.
+    /// Whether `signature` is the HMAC-SHA256 of `message` under `secret`.
     fn signature_matches(&self, secret: &str, message: &[u8], signature: &[u8]) -> bool;
 }
 

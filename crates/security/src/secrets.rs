@@ -1,4 +1,4 @@
-use domain::ports::SecretTokens;
+use domain::ports::{SecretVerifier, TokenFactory};
 use hmac::{Hmac, Mac};
 use rand::{Rng, RngCore};
 use sha2::{Digest, Sha256};
@@ -37,7 +37,7 @@ impl std::fmt::Debug for RandomSecrets {
     }
 }
 
-impl SecretTokens for RandomSecrets {
+impl TokenFactory for RandomSecrets {
     fn new_refresh_token(&self) -> String {
         let mut bytes = [0u8; 64];
         rand::rng().fill_bytes(&mut bytes);
@@ -59,16 +59,18 @@ impl SecretTokens for RandomSecrets {
         (format!("AK{}", draw(20, ID)), draw(40, SECRET))
     }
 
-    fn secrets_equal(&self, a: &str, b: &str) -> bool {
-        bool::from(a.as_bytes().ct_eq(b.as_bytes()))
-    }
-
     fn new_code(&self) -> String {
         format!("{:06}", rand::rng().random_range(0..1_000_000u32))
     }
 
     fn code_digest(&self, token_digest: &str, code: &str) -> String {
         hex::encode(self.code_mac(token_digest, code))
+    }
+}
+
+impl SecretVerifier for RandomSecrets {
+    fn secrets_equal(&self, a: &str, b: &str) -> bool {
+        bool::from(a.as_bytes().ct_eq(b.as_bytes()))
     }
 
     fn code_matches(&self, token_digest: &str, code: &str, digest: &str) -> bool {

@@ -216,9 +216,9 @@ impl UseCases {
             }
         };
         let proven = match &proof {
-            KeyProof::Secret(secret) => self.ports.secrets.secrets_equal(&stored, secret),
+            KeyProof::Secret(secret) => self.ports.verifier.secrets_equal(&stored, secret),
             KeyProof::Signature { message, signature, .. } => {
-                self.ports.secrets.signature_matches(&stored, message, signature)
+                self.ports.verifier.signature_matches(&stored, message, signature)
             }
         };
         if !proven {
@@ -386,7 +386,7 @@ mod tests {
                 Ok("right".into())
             }
         });
-        m.secrets.expect_secrets_equal().returning(|a, b| a == b);
+        m.verifier.expect_secrets_equal().returning(|a, b| a == b);
         m.access_keys.expect_record_use().never();
         let uc = m.build();
         let wrong = uc.authenticate_access_key("AK1", KeyProof::Secret("wrong"), None).await.unwrap_err().to_string();
@@ -412,7 +412,7 @@ mod tests {
             let key = key_of(&owner, status);
             m.access_keys.expect_find_by_access_key().returning(move |_| Ok(Some(key.clone())));
             m.cipher.expect_open().returning(|_, _| Ok("right".into()));
-            m.secrets.expect_secrets_equal().returning(|a, b| a == b);
+            m.verifier.expect_secrets_equal().returning(|a, b| a == b);
             m.accounts.expect_get().returning(move |_| Ok(Some(owner.clone())));
             m.access_keys.expect_record_use().never();
             let err = m.build().authenticate_access_key("AK1", KeyProof::Secret("right"), None).await.unwrap_err();
@@ -428,7 +428,7 @@ mod tests {
         let owner2 = owner.clone();
         m.access_keys.expect_find_by_access_key().returning(move |_| Ok(Some(key.clone())));
         m.cipher.expect_open().returning(|_, _| Ok("right".into()));
-        m.secrets.expect_secrets_equal().returning(|a, b| a == b);
+        m.verifier.expect_secrets_equal().returning(|a, b| a == b);
         m.accounts.expect_get().returning(move |_| Ok(Some(owner2.clone())));
         m.access_keys
             .expect_record_use()
@@ -467,7 +467,7 @@ mod tests {
         let key = key_of(&owner, AccessKeyStatus::Active);
         m.access_keys.expect_find_by_access_key().returning(move |_| Ok(Some(key.clone())));
         m.cipher.expect_open().returning(|_, _| Ok("right".into()));
-        m.secrets.expect_signature_matches().returning(|_, _, _| true);
+        m.verifier.expect_signature_matches().returning(|_, _, _| true);
         m.secrets.expect_digest().returning(|v| format!("d({v})"));
         m.accounts.expect_get().returning(move |_| Ok(Some(owner.clone())));
         m.access_keys.expect_record_use().returning(|_, _, _| Ok(()));

@@ -155,7 +155,7 @@ impl UseCases {
         if attempts > self.settings.code_max_attempts {
             return Err(DomainError::InvalidCodeToken);
         }
-        let matches = found.code_digest.as_deref().is_some_and(|d| self.ports.secrets.code_matches(&digest, code, d));
+        let matches = found.code_digest.as_deref().is_some_and(|d| self.ports.verifier.code_matches(&digest, code, d));
         if !matches {
             self.ports.throttles.hit(&error_key, now, self.settings.code_error_window).await?;
             return Err(DomainError::WrongCode);
@@ -514,7 +514,7 @@ mod tests {
             .times(1)
             .returning(|_, _, _| Ok(3));
         m.secrets.expect_digest().returning(|t| format!("d:{t}"));
-        m.secrets.expect_code_matches().returning(|_, _, _| false);
+        m.verifier.expect_code_matches().returning(|_, _, _| false);
         m.codes.expect_find().returning(|_| Ok(Some(stored(CodePurpose::ResetPassword, Duration::minutes(5)))));
         m.codes.expect_count_attempt().returning(|_, _| Ok(Some(1)));
         m.codes.expect_mark_verified().never();

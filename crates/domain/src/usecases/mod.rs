@@ -25,7 +25,7 @@ use crate::error::DomainResult;
 use crate::ports::{
     AccessKeyRepository, AccessTokenCodec, AccountRepository, Clock, CodeRepository, DatasetRepository,
     DirectoryRepository, IdGenerator, IdentityRepository, Mailer, OutboxRepository, PasswordHasher, SecretCipher,
-    SecretTokens, SessionRepository, SignInProviders, ThrottleRepository,
+    SecretVerifier, SessionRepository, SignInProviders, ThrottleRepository, TokenFactory,
 };
 
 /// How many times a write that lost a race (`Stale`: the row changed between read and write, or the database
@@ -77,8 +77,10 @@ pub struct Ports {
     pub hasher: Arc<dyn PasswordHasher>,
     /// Access tokens.
     pub tokens: Arc<dyn AccessTokenCodec>,
-    /// Refresh tokens.
-    pub secrets: Arc<dyn SecretTokens>,
+    /// New refresh tokens, access keys and codes, and their digests.
+    pub secrets: Arc<dyn TokenFactory>,
+    /// Constant-time checks of secrets, codes and request signatures.
+    pub verifier: Arc<dyn SecretVerifier>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Ids.
@@ -236,7 +238,8 @@ pub(crate) mod test_support {
         pub cipher: MockSecretCipher,
         pub hasher: MockPasswordHasher,
         pub tokens: MockAccessTokenCodec,
-        pub secrets: MockSecretTokens,
+        pub secrets: MockTokenFactory,
+        pub verifier: MockSecretVerifier,
     }
 
     pub const NOW: OffsetDateTime = time::macros::datetime!(2026-01-01 00:00 UTC);
@@ -258,7 +261,8 @@ pub(crate) mod test_support {
                 cipher: MockSecretCipher::new(),
                 hasher: MockPasswordHasher::new(),
                 tokens: MockAccessTokenCodec::new(),
-                secrets: MockSecretTokens::new(),
+                secrets: MockTokenFactory::new(),
+                verifier: MockSecretVerifier::new(),
             }
         }
 
@@ -288,6 +292,7 @@ pub(crate) mod test_support {
                     hasher: Arc::new(self.hasher),
                     tokens: Arc::new(self.tokens),
                     secrets: Arc::new(self.secrets),
+                    verifier: Arc::new(self.verifier),
                     clock: Arc::new(clock),
                     ids: Arc::new(ids),
                 },

@@ -244,7 +244,7 @@ impl UseCases {
         let state = callback.state.as_deref().ok_or_else(invalid)?;
         let expires = OffsetDateTime::from_unix_timestamp(pending.expires).map_err(|_| invalid())?;
         if pending.provider != callback.provider
-            || !self.ports.secrets.secrets_equal(&pending.state, state)
+            || !self.ports.verifier.secrets_equal(&pending.state, state)
             || now >= expires
         {
             return Err(invalid());
@@ -341,7 +341,7 @@ mod tests {
             "expires": expires.unix_timestamp(),
         });
         m.cipher.expect_open().returning(move |_, _| Ok(pending.to_string()));
-        m.secrets.expect_secrets_equal().returning(|a, b| a == b);
+        m.verifier.expect_secrets_equal().returning(|a, b| a == b);
         m.secrets.expect_digest().returning(|t| format!("d:{t}"));
         m.throttles.expect_use_once().returning(|_, _, _| Ok(true));
         m.sign_in
@@ -372,7 +372,7 @@ mod tests {
                 "expires": expires.unix_timestamp(),
             });
             m.cipher.expect_open().returning(move |_, _| Ok(pending.to_string()));
-            m.secrets.expect_secrets_equal().returning(|a, b| a == b);
+            m.verifier.expect_secrets_equal().returning(|a, b| a == b);
             m.sign_in.expect_identify().never();
             let err = m.build().finish_social_sign_in(callback(state)).await.unwrap_err();
             assert!(matches!(err, DomainError::SignInRefused(SignInRefusal::InvalidState)), "{state}: {err:?}");
