@@ -90,10 +90,14 @@ pub fn sign_in_providers(settings: &Settings) -> Result<Arc<dyn SignInProviders>
 /// A malformed mail setting.
 pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Result<UseCases> {
     let secret = settings.secret_key.expose_secret().as_bytes();
+    let directory = Arc::new(DieselDirectory::new(db.clone()));
     let ports = Ports {
         accounts: Arc::new(DieselAccounts::new(db.clone())),
         identities: Arc::new(DieselIdentities::new(db.clone())),
-        directory: Arc::new(DieselDirectory::new(db.clone())),
+        installation: directory.clone(),
+        groups: directory.clone(),
+        workspaces: directory.clone(),
+        invitations: directory,
         datasets: Arc::new(DieselDatasets::new(db.clone())),
         sessions: Arc::new(DieselSessions::new(db.clone())),
         throttles: Arc::new(DieselThrottles::new(db.clone())),

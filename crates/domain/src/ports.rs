@@ -253,10 +253,10 @@ pub struct AccountChange {
     pub revoke_sessions_at: Option<OffsetDateTime>,
 }
 
-/// Installation state, groups and workspaces.
+/// Installation state: setup, and self-registration founding a group.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
-pub trait DirectoryRepository: Send + Sync {
+pub trait InstallationRepository: Send + Sync {
     /// When setup finished, or `None` before it.
     async fn setup_completed_at(&self) -> DomainResult<Option<OffsetDateTime>>;
 
@@ -274,11 +274,12 @@ pub trait DirectoryRepository: Send + Sync {
     /// [`DomainError::Conflict`] naming `email` when a live account took the address meanwhile, `identity` when
     /// another account took the provider identity.
     async fn register(&self, registration: &Registration) -> DomainResult<bool>;
+}
 
-    /// The account's current workspace (status normal) and its membership. When none is marked current, the
-    /// oldest normal membership becomes current. `None` when the account has no normal workspace.
-    async fn current_tenant(&self, account_id: Uuid) -> DomainResult<Option<(Tenant, TenantMembership)>>;
-
+/// Enterprise groups and their members.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait GroupRepository: Send + Sync {
     /// The account's group memberships (active groups only).
     async fn group_memberships(&self, account_id: Uuid) -> DomainResult<Vec<GroupMembership>>;
 
@@ -306,6 +307,35 @@ pub trait DirectoryRepository: Send + Sync {
     /// [`DomainError::NotFound`] for an unknown group; [`DomainError::Conflict`] naming `name`.
     async fn update_group(&self, group: &EnterpriseGroup) -> DomainResult<()>;
 
+    /// The account's memberships of the group's workspaces in status normal (not the shadow tenant), newest
+    /// workspace first.
+    async fn memberships_in_group(
+        &self,
+        group_id: Uuid,
+        account_id: Uuid,
+    ) -> DomainResult<Vec<(Tenant, TenantMembership)>>;
+
+    /// Ids of the groups that are not archived.
+    async fn active_group_ids(&self) -> DomainResult<Vec<Uuid>>;
+
+    /// A group with all its workspaces (shadow included) and all memberships of both.
+    ///
+    /// # Errors
+    /// [`DomainError::NotFound`] for an unknown group.
+    async fn group_snapshot(&self, group_id: Uuid) -> DomainResult<GroupSnapshot>;
+
+    /// Applies a group's repairs in one transaction.
+    async fn apply_group_repair(&self, repair: &GroupRepair) -> DomainResult<()>;
+}
+
+/// Workspaces (tenants), their members and each account's current workspace.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait WorkspaceRepository: Send + Sync {
+    /// The account's current workspace (status normal) and its membership. When none is marked current, the
+    /// oldest normal membership becomes current. `None` when the account has no normal workspace.
+    async fn current_tenant(&self, account_id: Uuid) -> DomainResult<Option<(Tenant, TenantMembership)>>;
+
     /// The workspace with this id.
     async fn get_tenant(&self, id: Uuid) -> DomainResult<Option<Tenant>>;
 
@@ -327,14 +357,6 @@ pub trait DirectoryRepository: Send + Sync {
         status: Option<TenantStatus>,
         page: PageRequest,
     ) -> DomainResult<Page<Tenant>>;
-
-    /// The account's memberships of the group's workspaces in status normal (not the shadow tenant), newest
-    /// workspace first.
-    async fn memberships_in_group(
-        &self,
-        group_id: Uuid,
-        account_id: Uuid,
-    ) -> DomainResult<Vec<(Tenant, TenantMembership)>>;
 
     /// The account's memberships of workspaces in status normal, oldest first.
     async fn account_tenants(&self, account_id: Uuid) -> DomainResult<Vec<(Tenant, TenantMembership)>>;
@@ -362,9 +384,23 @@ pub trait DirectoryRepository: Send + Sync {
     /// As the workspace's owner `owner_id`, removes another member, in one transaction.
     ///
     /// # Errors
-    /// As [`DirectoryRepository::set_tenant_role`].
+    /// As [`WorkspaceRepository::set_tenant_role`].
     async fn remove_tenant_member(&self, tenant_id: Uuid, owner_id: Uuid, account_id: Uuid) -> DomainResult<()>;
 
+    /// Up to `limit` accounts that belong to a workspace in status normal but have no current workspace.
+    async fn accounts_without_current_workspace(&self, limit: i64) -> DomainResult<Vec<Uuid>>;
+
+    /// Makes the workspace the account's current one.
+    ///
+    /// # Errors
+    /// [`DomainError::NotFound`] when the account is not a member of it.
+    async fn switch_tenant(&self, account_id: Uuid, tenant_id: Uuid) -> DomainResult<()>;
+}
+
+/// Workspace invitations.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait InvitationRepository: Send + Sync {
     /// Writes an invitation request (new pending accounts, memberships, tokens) in one transaction.
     ///
     /// # Errors
@@ -387,27 +423,6 @@ pub trait DirectoryRepository: Send + Sync {
         tenant_id: Uuid,
         now: OffsetDateTime,
     ) -> DomainResult<bool>;
-
-    /// Ids of the groups that are not archived.
-    async fn active_group_ids(&self) -> DomainResult<Vec<Uuid>>;
-
-    /// A group with all its workspaces (shadow included) and all memberships of both.
-    ///
-    /// # Errors
-    /// [`DomainError::NotFound`] for an unknown group.
-    async fn group_snapshot(&self, group_id: Uuid) -> DomainResult<GroupSnapshot>;
-
-    /// Applies a group's repairs in one transaction.
-    async fn apply_group_repair(&self, repair: &GroupRepair) -> DomainResult<()>;
-
-    /// Up to `limit` accounts that belong to a workspace in status normal but have no current workspace.
-    async fn accounts_without_current_workspace(&self, limit: i64) -> DomainResult<Vec<Uuid>>;
-
-    /// Makes the workspace the account's current one.
-    ///
-    /// # Errors
-    /// [`DomainError::NotFound`] when the account is not a member of it.
-    async fn switch_tenant(&self, account_id: Uuid, tenant_id: Uuid) -> DomainResult<()>;
 }
 
 /// A group with everything the repairs look at.

@@ -5,7 +5,10 @@ use domain::model::{
     Account, EnterpriseGroup, GroupFounding, GroupMembership, GroupRole, GroupStatus, Installation, Invitation,
     InvitationBatch, Page, PageRequest, Registration, Tenant, TenantMembership, TenantStatus, WireEnum, WorkspaceRole,
 };
-use domain::ports::{DirectoryRepository, GroupCreation, GroupRepair, GroupSnapshot, TenantScope};
+use domain::ports::{
+    GroupCreation, GroupRepair, GroupRepository, GroupSnapshot, InstallationRepository, InvitationRepository,
+    TenantScope, WorkspaceRepository,
+};
 use domain::{DomainError, DomainResult};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -65,7 +68,7 @@ fn insert_founding(conn: &mut DbConnection, founding: &GroupFounding) -> Result<
 }
 
 #[async_trait]
-impl DirectoryRepository for DieselDirectory {
+impl InstallationRepository for DieselDirectory {
     async fn setup_completed_at(&self) -> DomainResult<Option<OffsetDateTime>> {
         let at = self.db.run(|conn| Ok(setups::table.select(setups::setup_at).first(conn).optional()?)).await?;
         Ok(at.map(from_db))
@@ -119,43 +122,10 @@ impl DirectoryRepository for DieselDirectory {
             })
             .await
     }
+}
 
-    async fn current_tenant(&self, account_id: Uuid) -> DomainResult<Option<(Tenant, TenantMembership)>> {
-        let found = self
-            .db
-            .run(move |conn| {
-                let aid = id_to_db(account_id);
-                let row: Option<(TenantRow, TenantMemberRow)> = tenant_members::table
-                    .inner_join(tenants::table)
-                    .filter(tenant_members::account_id.eq(&aid))
-                    .filter(tenants::status.eq("normal"))
-                    .order((
-                        tenant_members::is_current.desc(),
-                        tenant_members::created_at.asc(),
-                        tenant_members::tenant_id.asc(),
-                    ))
-                    .select((TenantRow::as_select(), TenantMemberRow::as_select()))
-                    .first(conn)
-                    .optional()?;
-                let Some((tenant, mut member)) = row else { return Ok(None) };
-                if !member.is_current {
-                    crate::conn::write_transaction(conn, |conn| {
-                        diesel::update(tenant_members::table.filter(tenant_members::account_id.eq(&aid)))
-                            .set(tenant_members::is_current.eq(false))
-                            .execute(conn)?;
-                        diesel::update(tenant_members::table.find((&member.tenant_id, &aid)))
-                            .set(tenant_members::is_current.eq(true))
-                            .execute(conn)?;
-                        Ok(())
-                    })?;
-                    member.is_current = true;
-                }
-                Ok(Some((tenant, member)))
-            })
-            .await?;
-        found.map(|(t, m)| Ok((t.into_domain()?, m.into_domain()?))).transpose()
-    }
-
+#[async_trait]
+impl GroupRepository for DieselDirectory {
     async fn group_memberships(&self, account_id: Uuid) -> DomainResult<Vec<GroupMembership>> {
         let rows = self
             .db
@@ -253,6 +223,156 @@ impl DirectoryRepository for DieselDirectory {
             .await
     }
 
+    async fn memberships_in_group(
+        &self,
+        group_id: Uuid,
+        account_id: Uuid,
+    ) -> DomainResult<Vec<(Tenant, TenantMembership)>> {
+        let rows = self
+            .db
+            .run(move |conn| {
+                let gid = id_to_db(group_id);
+                Ok(tenant_members::table
+                    .inner_join(tenants::table)
+                    .filter(tenant_members::account_id.eq(id_to_db(account_id)))
+                    .filter(tenants::group_id.eq(&gid))
+                    .filter(tenants::id.ne(&gid))
+                    .filter(tenants::status.eq("normal"))
+                    .order((tenants::created_at.desc(), tenants::id.asc()))
+                    .select((TenantRow::as_select(), TenantMemberRow::as_select()))
+                    .load::<(TenantRow, TenantMemberRow)>(conn)?)
+            })
+            .await?;
+        rows.into_iter().map(|(t, m)| Ok((t.into_domain()?, m.into_domain()?))).collect()
+    }
+
+    async fn active_group_ids(&self) -> DomainResult<Vec<Uuid>> {
+        let ids: Vec<String> = self
+            .db
+            .run(|conn| {
+                Ok(enterprise_groups::table
+                    .filter(enterprise_groups::status.eq("active"))
+                    .order(enterprise_groups::created_at.asc())
+                    .select(enterprise_groups::id)
+                    .load(conn)?)
+            })
+            .await?;
+        ids.iter().map(|id| id_from_db(id)).collect()
+    }
+
+    async fn group_snapshot(&self, group_id: Uuid) -> DomainResult<GroupSnapshot> {
+        let (group, tenant_rows, members, joins) = self
+            .db
+            .run(move |conn| {
+                let gid = id_to_db(group_id);
+                let group: Option<GroupRow> =
+                    enterprise_groups::table.find(&gid).select(GroupRow::as_select()).first(conn).optional()?;
+                let Some(group) = group else {
+                    return Err(DomainError::NotFound { entity: "enterprise group" }.into());
+                };
+                let tenant_rows: Vec<TenantRow> =
+                    tenants::table.filter(tenants::group_id.eq(&gid)).select(TenantRow::as_select()).load(conn)?;
+                let members: Vec<GroupMemberRow> = group_members::table
+                    .filter(group_members::group_id.eq(&gid))
+                    .select(GroupMemberRow::as_select())
+                    .load(conn)?;
+                let joins: Vec<TenantMemberRow> = tenant_members::table
+                    .filter(
+                        tenant_members::tenant_id
+                            .eq_any(tenants::table.filter(tenants::group_id.eq(&gid)).select(tenants::id)),
+                    )
+                    .select(TenantMemberRow::as_select())
+                    .load(conn)?;
+                Ok((group, tenant_rows, members, joins))
+            })
+            .await?;
+        Ok(GroupSnapshot {
+            group: group.into_domain()?,
+            tenants: tenant_rows.into_iter().map(TenantRow::into_domain).collect::<DomainResult<_>>()?,
+            members: members.into_iter().map(GroupMemberRow::into_domain).collect::<DomainResult<_>>()?,
+            tenant_members: joins.into_iter().map(TenantMemberRow::into_domain).collect::<DomainResult<_>>()?,
+        })
+    }
+
+    async fn apply_group_repair(&self, repair: &GroupRepair) -> DomainResult<()> {
+        let repair = repair.clone();
+        self.db
+            .write(move |conn| {
+                // the plan was made from a snapshot: apply each change only if it is still needed
+                if let Some(shadow) = &repair.create_shadow {
+                    if tenants::table.find(id_to_db(shadow.id)).count().get_result::<i64>(conn)? == 0 {
+                        diesel::insert_into(tenants::table).values(NewTenantRow::from(shadow)).execute(conn)?;
+                    }
+                }
+                for join in &repair.add_tenant_members {
+                    let key = (id_to_db(join.tenant_id), id_to_db(join.account_id));
+                    if tenant_members::table.find((&key.0, &key.1)).count().get_result::<i64>(conn)? == 0 {
+                        insert_memberships(conn, &[], std::slice::from_ref(join))?;
+                    }
+                }
+                for (tenant, account, role) in &repair.set_roles {
+                    let tid = id_to_db(*tenant);
+                    let has_owner = tenant_members::table
+                        .filter(tenant_members::tenant_id.eq(&tid))
+                        .filter(tenant_members::role.eq("owner"))
+                        .count()
+                        .get_result::<i64>(conn)?
+                        > 0;
+                    if *role != WorkspaceRole::Owner || !has_owner {
+                        diesel::update(tenant_members::table.find((&tid, id_to_db(*account))))
+                            .set(tenant_members::role.eq(role.as_str()))
+                            .execute(conn)?;
+                    }
+                }
+                for (tenant, settings) in &repair.settings {
+                    diesel::update(tenants::table.find(id_to_db(*tenant)))
+                        .set(tenants::settings.eq(settings.to_string()))
+                        .execute(conn)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl WorkspaceRepository for DieselDirectory {
+    async fn current_tenant(&self, account_id: Uuid) -> DomainResult<Option<(Tenant, TenantMembership)>> {
+        let found = self
+            .db
+            .run(move |conn| {
+                let aid = id_to_db(account_id);
+                let row: Option<(TenantRow, TenantMemberRow)> = tenant_members::table
+                    .inner_join(tenants::table)
+                    .filter(tenant_members::account_id.eq(&aid))
+                    .filter(tenants::status.eq("normal"))
+                    .order((
+                        tenant_members::is_current.desc(),
+                        tenant_members::created_at.asc(),
+                        tenant_members::tenant_id.asc(),
+                    ))
+                    .select((TenantRow::as_select(), TenantMemberRow::as_select()))
+                    .first(conn)
+                    .optional()?;
+                let Some((tenant, mut member)) = row else { return Ok(None) };
+                if !member.is_current {
+                    crate::conn::write_transaction(conn, |conn| {
+                        diesel::update(tenant_members::table.filter(tenant_members::account_id.eq(&aid)))
+                            .set(tenant_members::is_current.eq(false))
+                            .execute(conn)?;
+                        diesel::update(tenant_members::table.find((&member.tenant_id, &aid)))
+                            .set(tenant_members::is_current.eq(true))
+                            .execute(conn)?;
+                        Ok(())
+                    })?;
+                    member.is_current = true;
+                }
+                Ok(Some((tenant, member)))
+            })
+            .await?;
+        found.map(|(t, m)| Ok((t.into_domain()?, m.into_domain()?))).transpose()
+    }
+
     async fn get_tenant(&self, id: Uuid) -> DomainResult<Option<Tenant>> {
         let row = self
             .db
@@ -345,29 +465,6 @@ impl DirectoryRepository for DieselDirectory {
             .await?;
         let items = rows.into_iter().map(TenantRow::into_domain).collect::<DomainResult<_>>()?;
         Ok(Page { items, total, request: page })
-    }
-
-    async fn memberships_in_group(
-        &self,
-        group_id: Uuid,
-        account_id: Uuid,
-    ) -> DomainResult<Vec<(Tenant, TenantMembership)>> {
-        let rows = self
-            .db
-            .run(move |conn| {
-                let gid = id_to_db(group_id);
-                Ok(tenant_members::table
-                    .inner_join(tenants::table)
-                    .filter(tenant_members::account_id.eq(id_to_db(account_id)))
-                    .filter(tenants::group_id.eq(&gid))
-                    .filter(tenants::id.ne(&gid))
-                    .filter(tenants::status.eq("normal"))
-                    .order((tenants::created_at.desc(), tenants::id.asc()))
-                    .select((TenantRow::as_select(), TenantMemberRow::as_select()))
-                    .load::<(TenantRow, TenantMemberRow)>(conn)?)
-            })
-            .await?;
-        rows.into_iter().map(|(t, m)| Ok((t.into_domain()?, m.into_domain()?))).collect()
     }
 
     async fn account_tenants(&self, account_id: Uuid) -> DomainResult<Vec<(Tenant, TenantMembership)>> {
@@ -469,6 +566,49 @@ impl DirectoryRepository for DieselDirectory {
             .await
     }
 
+    async fn accounts_without_current_workspace(&self, limit: i64) -> DomainResult<Vec<Uuid>> {
+        let ids: Vec<String> = self
+            .db
+            .run(move |conn| {
+                let current = diesel::alias!(tenant_members as current_members);
+                let with_current = current
+                    .filter(current.field(tenant_members::is_current).eq(true))
+                    .select(current.field(tenant_members::account_id));
+                Ok(tenant_members::table
+                    .inner_join(tenants::table)
+                    .filter(tenants::status.eq("normal"))
+                    .filter(diesel::dsl::not(tenant_members::account_id.eq_any(with_current)))
+                    .select(tenant_members::account_id)
+                    .distinct()
+                    .limit(limit)
+                    .load(conn)?)
+            })
+            .await?;
+        ids.iter().map(|id| id_from_db(id)).collect()
+    }
+
+    async fn switch_tenant(&self, account_id: Uuid, tenant_id: Uuid) -> DomainResult<()> {
+        self.db
+            .write(move |conn| {
+                let (aid, tid) = (id_to_db(account_id), id_to_db(tenant_id));
+                let member = tenant_members::table.find((&tid, &aid)).count().get_result::<i64>(conn)? > 0;
+                if !member {
+                    return Err(DomainError::NotFound { entity: "workspace membership" }.into());
+                }
+                diesel::update(tenant_members::table.filter(tenant_members::account_id.eq(&aid)))
+                    .set(tenant_members::is_current.eq(false))
+                    .execute(conn)?;
+                diesel::update(tenant_members::table.find((&tid, &aid)))
+                    .set(tenant_members::is_current.eq(true))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl InvitationRepository for DieselDirectory {
     async fn save_invitations(&self, batch: &InvitationBatch) -> DomainResult<()> {
         let batch = batch.clone();
         self.db
@@ -587,134 +727,6 @@ impl DirectoryRepository for DieselDirectory {
                     .set(tenant_members::is_current.eq(true))
                     .execute(conn)?;
                 Ok(true)
-            })
-            .await
-    }
-
-    async fn active_group_ids(&self) -> DomainResult<Vec<Uuid>> {
-        let ids: Vec<String> = self
-            .db
-            .run(|conn| {
-                Ok(enterprise_groups::table
-                    .filter(enterprise_groups::status.eq("active"))
-                    .order(enterprise_groups::created_at.asc())
-                    .select(enterprise_groups::id)
-                    .load(conn)?)
-            })
-            .await?;
-        ids.iter().map(|id| id_from_db(id)).collect()
-    }
-
-    async fn group_snapshot(&self, group_id: Uuid) -> DomainResult<GroupSnapshot> {
-        let (group, tenant_rows, members, joins) = self
-            .db
-            .run(move |conn| {
-                let gid = id_to_db(group_id);
-                let group: Option<GroupRow> =
-                    enterprise_groups::table.find(&gid).select(GroupRow::as_select()).first(conn).optional()?;
-                let Some(group) = group else {
-                    return Err(DomainError::NotFound { entity: "enterprise group" }.into());
-                };
-                let tenant_rows: Vec<TenantRow> =
-                    tenants::table.filter(tenants::group_id.eq(&gid)).select(TenantRow::as_select()).load(conn)?;
-                let members: Vec<GroupMemberRow> = group_members::table
-                    .filter(group_members::group_id.eq(&gid))
-                    .select(GroupMemberRow::as_select())
-                    .load(conn)?;
-                let joins: Vec<TenantMemberRow> = tenant_members::table
-                    .filter(
-                        tenant_members::tenant_id
-                            .eq_any(tenants::table.filter(tenants::group_id.eq(&gid)).select(tenants::id)),
-                    )
-                    .select(TenantMemberRow::as_select())
-                    .load(conn)?;
-                Ok((group, tenant_rows, members, joins))
-            })
-            .await?;
-        Ok(GroupSnapshot {
-            group: group.into_domain()?,
-            tenants: tenant_rows.into_iter().map(TenantRow::into_domain).collect::<DomainResult<_>>()?,
-            members: members.into_iter().map(GroupMemberRow::into_domain).collect::<DomainResult<_>>()?,
-            tenant_members: joins.into_iter().map(TenantMemberRow::into_domain).collect::<DomainResult<_>>()?,
-        })
-    }
-
-    async fn apply_group_repair(&self, repair: &GroupRepair) -> DomainResult<()> {
-        let repair = repair.clone();
-        self.db
-            .write(move |conn| {
-                // the plan was made from a snapshot: apply each change only if it is still needed
-                if let Some(shadow) = &repair.create_shadow {
-                    if tenants::table.find(id_to_db(shadow.id)).count().get_result::<i64>(conn)? == 0 {
-                        diesel::insert_into(tenants::table).values(NewTenantRow::from(shadow)).execute(conn)?;
-                    }
-                }
-                for join in &repair.add_tenant_members {
-                    let key = (id_to_db(join.tenant_id), id_to_db(join.account_id));
-                    if tenant_members::table.find((&key.0, &key.1)).count().get_result::<i64>(conn)? == 0 {
-                        insert_memberships(conn, &[], std::slice::from_ref(join))?;
-                    }
-                }
-                for (tenant, account, role) in &repair.set_roles {
-                    let tid = id_to_db(*tenant);
-                    let has_owner = tenant_members::table
-                        .filter(tenant_members::tenant_id.eq(&tid))
-                        .filter(tenant_members::role.eq("owner"))
-                        .count()
-                        .get_result::<i64>(conn)?
-                        > 0;
-                    if *role != WorkspaceRole::Owner || !has_owner {
-                        diesel::update(tenant_members::table.find((&tid, id_to_db(*account))))
-                            .set(tenant_members::role.eq(role.as_str()))
-                            .execute(conn)?;
-                    }
-                }
-                for (tenant, settings) in &repair.settings {
-                    diesel::update(tenants::table.find(id_to_db(*tenant)))
-                        .set(tenants::settings.eq(settings.to_string()))
-                        .execute(conn)?;
-                }
-                Ok(())
-            })
-            .await
-    }
-
-    async fn accounts_without_current_workspace(&self, limit: i64) -> DomainResult<Vec<Uuid>> {
-        let ids: Vec<String> = self
-            .db
-            .run(move |conn| {
-                let current = diesel::alias!(tenant_members as current_members);
-                let with_current = current
-                    .filter(current.field(tenant_members::is_current).eq(true))
-                    .select(current.field(tenant_members::account_id));
-                Ok(tenant_members::table
-                    .inner_join(tenants::table)
-                    .filter(tenants::status.eq("normal"))
-                    .filter(diesel::dsl::not(tenant_members::account_id.eq_any(with_current)))
-                    .select(tenant_members::account_id)
-                    .distinct()
-                    .limit(limit)
-                    .load(conn)?)
-            })
-            .await?;
-        ids.iter().map(|id| id_from_db(id)).collect()
-    }
-
-    async fn switch_tenant(&self, account_id: Uuid, tenant_id: Uuid) -> DomainResult<()> {
-        self.db
-            .write(move |conn| {
-                let (aid, tid) = (id_to_db(account_id), id_to_db(tenant_id));
-                let member = tenant_members::table.find((&tid, &aid)).count().get_result::<i64>(conn)? > 0;
-                if !member {
-                    return Err(DomainError::NotFound { entity: "workspace membership" }.into());
-                }
-                diesel::update(tenant_members::table.filter(tenant_members::account_id.eq(&aid)))
-                    .set(tenant_members::is_current.eq(false))
-                    .execute(conn)?;
-                diesel::update(tenant_members::table.find((&tid, &aid)))
-                    .set(tenant_members::is_current.eq(true))
-                    .execute(conn)?;
-                Ok(())
             })
             .await
     }

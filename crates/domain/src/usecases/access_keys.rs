@@ -336,7 +336,7 @@ mod tests {
         let me = person(None);
         let me2 = me.clone();
         m.accounts.expect_get().returning(move |_| Ok(Some(me2.clone())));
-        m.directory.expect_group_memberships().returning(|_| Ok(vec![]));
+        m.groups.expect_group_memberships().returning(|_| Ok(vec![]));
         m.secrets.expect_new_access_key().returning(|| ("AKID".into(), "s3cret".into()));
         m.cipher.expect_seal().withf(|_, s| s == "s3cret").returning(|_, _| Ok(b"sealed".to_vec()));
         let id = me.id;
@@ -367,7 +367,7 @@ mod tests {
         let other = person(None);
         let other2 = other.clone();
         m.accounts.expect_get().returning(move |_| Ok(Some(other2.clone())));
-        m.directory.expect_group_memberships().returning(|_| Ok(vec![]));
+        m.groups.expect_group_memberships().returning(|_| Ok(vec![]));
         m.access_keys.expect_insert().never();
         let err = m.build().create_access_key(actor(&me), Some(other.id), None).await.unwrap_err();
         assert!(matches!(err, DomainError::NotFound { .. }), "{err:?}");

@@ -213,8 +213,8 @@ impl UseCases {
             };
             if !found.contains_key(wanted) {
                 let tenant = match wanted {
-                    TenantRef::Id(id) => self.ports.directory.get_tenant(*id).await?,
-                    TenantRef::Code(code) => self.ports.directory.find_tenant_by_code(code).await?,
+                    TenantRef::Id(id) => self.ports.workspaces.get_tenant(*id).await?,
+                    TenantRef::Code(code) => self.ports.workspaces.find_tenant_by_code(code).await?,
                 };
                 found.insert(wanted.clone(), tenant);
             }

@@ -186,11 +186,11 @@ pub(super) fn enforce(decision: Decision) -> DomainResult<()> {
 impl UseCases {
     /// The group of the account's current workspace, if it belongs to one.
     pub async fn current_group_id(&self, account_id: Uuid) -> DomainResult<Option<Uuid>> {
-        Ok(self.ports.directory.current_tenant(account_id).await?.and_then(|(tenant, _)| tenant.group_id))
+        Ok(self.ports.workspaces.current_tenant(account_id).await?.and_then(|(tenant, _)| tenant.group_id))
     }
 
     pub(super) async fn memberships(&self, account_id: Uuid) -> DomainResult<Vec<GroupMembership>> {
-        self.ports.directory.group_memberships(account_id).await
+        self.ports.groups.group_memberships(account_id).await
     }
 
     /// The target if the actor may read it; `None` when it does not exist or is hidden from the actor.
@@ -524,8 +524,8 @@ mod tests {
     #[tokio::test]
     async fn normal_user_cannot_create_accounts_and_nothing_is_hashed() {
         let mut m = Mocks::new();
-        m.directory.expect_current_tenant().returning(|_| Ok(None));
-        m.directory.expect_group_memberships().returning(|_| Ok(vec![]));
+        m.workspaces.expect_current_tenant().returning(|_| Ok(None));
+        m.groups.expect_group_memberships().returning(|_| Ok(vec![]));
         m.hasher.expect_hash_all().never();
         m.accounts.expect_insert_batch().never();
         let actor = Account::new(Uuid::new_v4(), "n".into(), None, NOW);
@@ -558,7 +558,7 @@ mod tests {
         let member = Account::new(Uuid::new_v4(), "t".into(), None, NOW);
         let (mid, group) = (manager.id, Uuid::new_v4());
         let tid = member.id;
-        m.directory.expect_group_memberships().returning(move |who| {
+        m.groups.expect_group_memberships().returning(move |who| {
             let role = if who == mid { GroupRole::Admin } else { GroupRole::Normal };
             Ok(vec![GroupMembership { group_id: group, account_id: who, role, created_at: NOW }])
         });
@@ -583,7 +583,7 @@ mod tests {
         admin.system_role = Some(SystemRole::SuperAdmin);
         let target = Account::new(Uuid::new_v4(), "t".into(), None, NOW);
         let tid = target.id;
-        m.directory.expect_group_memberships().returning(|_| Ok(vec![]));
+        m.groups.expect_group_memberships().returning(|_| Ok(vec![]));
         m.accounts.expect_get().returning(move |_| Ok(Some(target.clone())));
         m.hasher.expect_hash_all().returning(|p| Ok(vec![None; p.len()]));
         m.accounts
@@ -613,7 +613,7 @@ mod tests {
         admin.system_role = Some(SystemRole::SuperAdmin);
         let target = Account::new(Uuid::new_v4(), "t".into(), None, NOW);
         let tid = target.id;
-        m.directory.expect_group_memberships().returning(|_| Ok(vec![]));
+        m.groups.expect_group_memberships().returning(|_| Ok(vec![]));
         m.accounts.expect_get().times(2).returning(move |_| Ok(Some(target.clone())));
         m.hasher.expect_hash_all().returning(|p| Ok(vec![None; p.len()]));
         let mut calls = 0;

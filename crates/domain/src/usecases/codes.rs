@@ -410,7 +410,7 @@ impl UseCases {
         account.password_changed_at = Some(now);
         let registration =
             Registration { founding: self.found_own_group(&account, now), code: Some(digest), identity: None };
-        match self.ports.directory.register(&registration).await {
+        match self.ports.installation.register(&registration).await {
             Ok(true) => {}
             Ok(false) => return Err(DomainError::InvalidCodeToken),
             Err(DomainError::Conflict { field: "email" }) => return Err(DomainError::EmailAlreadyRegistered),

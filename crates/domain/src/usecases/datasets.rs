@@ -89,7 +89,7 @@ impl UseCases {
                 ));
             }
             for id in &members {
-                if self.ports.directory.tenant_membership(dataset.tenant_id, *id).await?.is_none() {
+                if self.ports.workspaces.tenant_membership(dataset.tenant_id, *id).await?.is_none() {
                     return Err(DomainError::invalid(
                         "partial_member_list",
                         format!("{id} is not a member of this workspace."),
@@ -153,11 +153,11 @@ impl UseCases {
     async fn visible_dataset(&self, actor: &Account, id: Uuid) -> DomainResult<(Dataset, Option<TenantMembership>)> {
         let not_found = || DomainError::NotFound { entity: "dataset" };
         let dataset = self.ports.datasets.get(id).await?.ok_or_else(not_found)?;
-        let mine = self.ports.directory.tenant_membership(dataset.tenant_id, actor.id).await?;
+        let mine = self.ports.workspaces.tenant_membership(dataset.tenant_id, actor.id).await?;
         // outside the workspace, only members of its group may know an all_group dataset exists
         let in_group = match (&mine, dataset.permission) {
             (None, DatasetPermission::AllGroup) => {
-                let group = self.ports.directory.get_tenant(dataset.tenant_id).await?.and_then(|t| t.group_id);
+                let group = self.ports.workspaces.get_tenant(dataset.tenant_id).await?.and_then(|t| t.group_id);
                 let groups = self.memberships(actor.id).await?;
                 group.is_some_and(|g| groups.iter().any(|m| m.group_id == g))
             }

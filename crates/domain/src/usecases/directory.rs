@@ -72,7 +72,7 @@ impl UseCases {
         let account = self.get_account(Actor { account: caller, access_key_id: None, request_id: None }, uid).await?;
         let joined: Vec<Tenant> = self
             .ports
-            .directory
+            .workspaces
             .account_tenants(account.id)
             .await?
             .into_iter()
@@ -84,7 +84,7 @@ impl UseCases {
         for tenant in joined.into_iter().skip(offset).take(limit) {
             let owner = self
                 .ports
-                .directory
+                .workspaces
                 .tenant_members(tenant.id)
                 .await?
                 .into_iter()
@@ -127,7 +127,7 @@ impl UseCases {
     /// `Forbidden` unless the caller reads all accounts.
     pub async fn home_workspace(&self, caller: &Account, uid: Uuid) -> DomainResult<Option<Tenant>> {
         require_reader(caller)?;
-        Ok(self.ports.directory.current_tenant(uid).await?.map(|(tenant, _)| tenant))
+        Ok(self.ports.workspaces.current_tenant(uid).await?.map(|(tenant, _)| tenant))
     }
 
     /// The live account with this id in the external directory (`None` when there is none).

@@ -33,7 +33,7 @@ impl UseCases {
         let reader = actor.system_role.is_some_and(|r| r.can_read_all());
         let group = self
             .ports
-            .directory
+            .groups
             .get_group(group_id)
             .await?
             .filter(|g| policy::may_see_group(subject, g.id) && (g.status == GroupStatus::Active || reader))
@@ -80,7 +80,7 @@ impl UseCases {
             tenant_members: vec![TenantMembership::new(id, actor.id, WorkspaceRole::Owner, now)],
             group: group.clone(),
         };
-        self.ports.directory.create_group(&creation).await?;
+        self.ports.groups.create_group(&creation).await?;
         Ok(group)
     }
 
@@ -106,7 +106,7 @@ impl UseCases {
         if status.is_none() && !reader {
             return Ok(Page { items: Vec::new(), total: 0, request: page });
         }
-        self.ports.directory.groups_of(account_id, status, page).await
+        self.ports.groups.groups_of(account_id, status, page).await
     }
 
     /// A group the actor may see.
@@ -135,7 +135,7 @@ impl UseCases {
         group.name = required_text("name", name, NAME_MAX)?;
         group.short_name = optional_text("short_name", short_name, SHORT_NAME_MAX)?;
         group.updated_at = self.ports.clock.now();
-        self.ports.directory.update_group(&group).await?;
+        self.ports.groups.update_group(&group).await?;
         Ok(group)
     }
 
@@ -150,7 +150,7 @@ impl UseCases {
         }
         group.status = GroupStatus::Archived;
         group.updated_at = self.ports.clock.now();
-        self.ports.directory.update_group(&group).await
+        self.ports.groups.update_group(&group).await
     }
 
     /// Workspaces of a group: all of them for its managers and platform readers, the joined ones for members.
@@ -169,7 +169,7 @@ impl UseCases {
         let sees_all =
             policy::may_manage_group(subject, group_id) || actor.system_role.is_some_and(|r| r.can_read_all());
         let scope = if sees_all { TenantScope::All } else { TenantScope::JoinedBy(actor.id) };
-        self.ports.directory.group_tenants(group_id, scope, status, page).await
+        self.ports.workspaces.group_tenants(group_id, scope, status, page).await
     }
 
     /// Creates a workspace in a group; the actor becomes its owner.
@@ -185,7 +185,7 @@ impl UseCases {
         let now = self.ports.clock.now();
         let tenant = Tenant::new(self.ports.ids.new_id(), name, Some(group_id), now);
         let owner = TenantMembership::new(tenant.id, actor.id, WorkspaceRole::Owner, now);
-        self.ports.directory.create_tenant(&tenant, &owner).await?;
+        self.ports.workspaces.create_tenant(&tenant, &owner).await?;
         Ok(tenant)
     }
 
@@ -218,7 +218,7 @@ impl UseCases {
     ) -> DomainResult<Page<Tenant>> {
         self.may_inspect_member(actor, group_id, account_id).await?;
         let scope = if joined { TenantScope::JoinedBy(account_id) } else { TenantScope::NotJoinedBy(account_id) };
-        self.ports.directory.group_tenants(group_id, scope, Some(TenantStatus::Normal), page).await
+        self.ports.workspaces.group_tenants(group_id, scope, Some(TenantStatus::Normal), page).await
     }
 
     /// `account_id`'s memberships of the group's workspaces (role, position, permissions).
@@ -233,7 +233,7 @@ impl UseCases {
         account_id: Uuid,
     ) -> DomainResult<Vec<(Tenant, TenantMembership)>> {
         self.may_inspect_member(actor, group_id, account_id).await?;
-        self.ports.directory.memberships_in_group(group_id, account_id).await
+        self.ports.groups.memberships_in_group(group_id, account_id).await
     }
 
     /// Whether the actor manages the group (group super admin or admin, or owner or admin of one of its
@@ -248,10 +248,10 @@ impl UseCases {
         let manages = policy::may_manage_group(subject, group_id) || {
             let scope = TenantScope::ManagedBy { account: actor.id, permission: None };
             let one = PageRequest { page: 1, limit: 1 };
-            self.ports.directory.group_tenants(group_id, scope, Some(TenantStatus::Normal), one).await?.total > 0
+            self.ports.workspaces.group_tenants(group_id, scope, Some(TenantStatus::Normal), one).await?.total > 0
         };
         if switch && policy::group_role_in(subject, group_id).is_some() {
-            match self.ports.directory.switch_tenant(actor.id, group_id).await {
+            match self.ports.workspaces.switch_tenant(actor.id, group_id).await {
                 Ok(()) | Err(DomainError::NotFound { .. }) => {}
                 Err(e) => return Err(e),
             }
@@ -269,12 +269,12 @@ impl UseCases {
         let group_id = self.current_group_id(actor.id).await?.ok_or_else(not_found)?;
         let group = self
             .ports
-            .directory
+            .groups
             .get_group(group_id)
             .await?
             .filter(|g| g.status == GroupStatus::Active)
             .ok_or_else(not_found)?;
-        let shadow = self.ports.directory.get_tenant(group_id).await?.ok_or_else(not_found)?;
+        let shadow = self.ports.workspaces.get_tenant(group_id).await?.ok_or_else(not_found)?;
         let role = self.group_role_of(actor.id, group_id).await?;
         Ok((group, role, shadow))
     }
@@ -297,7 +297,7 @@ impl UseCases {
         } else {
             TenantScope::ManagedBy { account: actor.id, permission }
         };
-        self.ports.directory.group_tenants(group_id, scope, Some(TenantStatus::Normal), page).await
+        self.ports.workspaces.group_tenants(group_id, scope, Some(TenantStatus::Normal), page).await
     }
 
     /// Whether the actor may manage apps (`CreateAgent`) or datasets (`CreateKnowledge`) somewhere in the group.
@@ -316,7 +316,7 @@ impl UseCases {
         }
         let scope = TenantScope::ManagedBy { account: actor.id, permission: Some(permission) };
         let one = PageRequest { page: 1, limit: 1 };
-        Ok(self.ports.directory.group_tenants(group_id, scope, Some(TenantStatus::Normal), one).await?.total > 0)
+        Ok(self.ports.workspaces.group_tenants(group_id, scope, Some(TenantStatus::Normal), one).await?.total > 0)
     }
 
     /// Members of a group with their group roles, newest first.
@@ -352,10 +352,10 @@ mod tests {
     #[tokio::test]
     async fn a_new_group_has_its_shadow_tenant_and_its_creator_as_super_admin() {
         let mut m = Mocks::new();
-        m.directory.expect_group_memberships().returning(|_| Ok(vec![]));
+        m.groups.expect_group_memberships().returning(|_| Ok(vec![]));
         let actor = admin();
         let actor_id = actor.id;
-        m.directory
+        m.groups
             .expect_create_group()
             .withf(move |c| {
                 c.shadow.id == c.group.id
@@ -381,8 +381,8 @@ mod tests {
     #[tokio::test]
     async fn normal_users_cannot_create_groups() {
         let mut m = Mocks::new();
-        m.directory.expect_group_memberships().returning(|_| Ok(vec![]));
-        m.directory.expect_create_group().never();
+        m.groups.expect_group_memberships().returning(|_| Ok(vec![]));
+        m.groups.expect_create_group().never();
         let actor = Account::new(Uuid::new_v4(), "n".into(), None, NOW);
         assert!(matches!(m.build().create_group(&actor, "x", None).await, Err(DomainError::Forbidden(_))));
     }
@@ -391,8 +391,8 @@ mod tests {
     async fn strangers_do_not_see_a_group() {
         let mut m = Mocks::new();
         let gid = Uuid::new_v4();
-        m.directory.expect_group_memberships().returning(|_| Ok(vec![]));
-        m.directory.expect_get_group().returning(move |_| {
+        m.groups.expect_group_memberships().returning(|_| Ok(vec![]));
+        m.groups.expect_get_group().returning(move |_| {
             Ok(Some(EnterpriseGroup {
                 id: gid,
                 name: "g".into(),

@@ -88,7 +88,7 @@ impl UseCases {
         if let Some(group_id) = tenant.group_id {
             let active = self
                 .ports
-                .directory
+                .groups
                 .get_group(group_id)
                 .await?
                 .is_some_and(|g| g.status == crate::model::GroupStatus::Active);
@@ -158,7 +158,7 @@ impl UseCases {
                 outcomes.push(InviteOutcome::Added { email: email.as_str().to_owned(), url: format!("{base}/signin") });
             }
         }
-        self.ports.directory.save_invitations(&batch).await?;
+        self.ports.invitations.save_invitations(&batch).await?;
         Ok(outcomes)
     }
 
@@ -182,7 +182,7 @@ impl UseCases {
             if is_new {
                 Ok(false)
             } else {
-                Ok::<_, DomainError>(self.ports.directory.tenant_membership(tenant_id, account.id).await?.is_some())
+                Ok::<_, DomainError>(self.ports.workspaces.tenant_membership(tenant_id, account.id).await?.is_some())
             }
         };
         if !member_of(tenant.id).await? {
@@ -215,7 +215,8 @@ impl UseCases {
         workspace_id: Option<Uuid>,
     ) -> DomainResult<Option<(Invitation, Tenant, Account)>> {
         let now = self.ports.clock.now();
-        let Some(invitation) = self.ports.directory.find_invitation(token).await?.filter(|i| i.expires_at > now) else {
+        let Some(invitation) = self.ports.invitations.find_invitation(token).await?.filter(|i| i.expires_at > now)
+        else {
             return Ok(None);
         };
         if email.is_some_and(|e| e.key() != crate::values::email_key(&invitation.email))
@@ -224,7 +225,7 @@ impl UseCases {
             return Ok(None);
         }
         let tenant =
-            self.ports.directory.get_tenant(invitation.tenant_id).await?.filter(|t| t.status == TenantStatus::Normal);
+            self.ports.workspaces.get_tenant(invitation.tenant_id).await?.filter(|t| t.status == TenantStatus::Normal);
         let account = self
             .ports
             .accounts
@@ -232,7 +233,7 @@ impl UseCases {
             .await?
             .filter(|a| a.is_live() && a.status == AccountStatus::Pending);
         let member =
-            self.ports.directory.tenant_membership(invitation.tenant_id, invitation.account_id).await?.is_some();
+            self.ports.workspaces.tenant_membership(invitation.tenant_id, invitation.account_id).await?.is_some();
         Ok(match (tenant, account) {
             (Some(tenant), Some(account)) if member => Some((invitation, tenant, account)),
             _ => None,
@@ -267,7 +268,7 @@ impl UseCases {
         account.status = AccountStatus::Active;
         account.initialized_at = Some(now);
         account.updated_at = now;
-        if !self.ports.directory.redeem_invitation(invitation.token, &account, invitation.tenant_id, now).await? {
+        if !self.ports.invitations.redeem_invitation(invitation.token, &account, invitation.tenant_id, now).await? {
             return Err(DomainError::InvalidInvitation);
         }
         self.ports.accounts.record_login(account.id, now, cmd.ip.clone()).await?;
@@ -288,10 +289,10 @@ mod tests {
     async fn an_unknown_address_gets_a_pending_account_in_the_workspace_group_and_shadow() {
         let mut m = Mocks::new();
         let (tenant, group) = (Uuid::new_v4(), Uuid::new_v4());
-        m.directory.expect_current_tenant().returning(move |a| {
+        m.workspaces.expect_current_tenant().returning(move |a| {
             Ok(Some((Tenant::new(tenant, "w".into(), Some(group), NOW), membership(tenant, a, WorkspaceRole::Admin))))
         });
-        m.directory.expect_get_group().returning(move |id| {
+        m.groups.expect_get_group().returning(move |id| {
             Ok(Some(crate::model::EnterpriseGroup {
                 id,
                 name: "g".into(),
@@ -303,7 +304,7 @@ mod tests {
             }))
         });
         m.accounts.expect_find_live_by_email().returning(|_| Ok(None));
-        m.directory
+        m.invitations
             .expect_save_invitations()
             .withf(move |b| {
                 let account = &b.new_accounts[0];
@@ -341,10 +342,10 @@ mod tests {
     async fn normal_members_cannot_invite_and_nobody_invites_an_owner() {
         let mut m = Mocks::new();
         let tenant = Uuid::new_v4();
-        m.directory.expect_current_tenant().returning(move |a| {
+        m.workspaces.expect_current_tenant().returning(move |a| {
             Ok(Some((Tenant::new(tenant, "w".into(), None, NOW), membership(tenant, a, WorkspaceRole::Normal))))
         });
-        m.directory.expect_save_invitations().never();
+        m.invitations.expect_save_invitations().never();
         let user = Account::new(Uuid::new_v4(), "u".into(), None, NOW);
         let emails = [EmailAddress::parse("emails", "x@example.com").unwrap()];
         let uc = m.build();
@@ -362,7 +363,7 @@ mod tests {
     async fn an_expired_invitation_is_not_valid() {
         let mut m = Mocks::new();
         let token = Uuid::new_v4();
-        m.directory.expect_find_invitation().returning(move |_| {
+        m.invitations.expect_find_invitation().returning(move |_| {
             Ok(Some(Invitation {
                 token,
                 account_id: Uuid::new_v4(),
@@ -373,7 +374,7 @@ mod tests {
                 expires_at: NOW - time::Duration::hours(1),
             }))
         });
-        m.directory.expect_get_tenant().never();
+        m.workspaces.expect_get_tenant().never();
         assert_eq!(m.build().check_invitation(token, None, None).await.unwrap(), None);
     }
 }

@@ -24,8 +24,9 @@ use time::{Duration, OffsetDateTime};
 use crate::error::DomainResult;
 use crate::ports::{
     AccessKeyRepository, AccessTokenCodec, AccountRepository, Clock, CodeRepository, DatasetRepository,
-    DirectoryRepository, IdGenerator, IdentityRepository, Mailer, OutboxRepository, PasswordHasher, SecretCipher,
-    SecretVerifier, SessionRepository, SignInProviders, ThrottleRepository, TokenFactory,
+    GroupRepository, IdGenerator, IdentityRepository, InstallationRepository, InvitationRepository, Mailer,
+    OutboxRepository, PasswordHasher, SecretCipher, SecretVerifier, SessionRepository, SignInProviders,
+    ThrottleRepository, TokenFactory, WorkspaceRepository,
 };
 
 /// How many times a write that lost a race (`Stale`: the row changed between read and write, or the database
@@ -53,8 +54,14 @@ pub struct Ports {
     pub accounts: Arc<dyn AccountRepository>,
     /// Links to sign-in providers' identities.
     pub identities: Arc<dyn IdentityRepository>,
-    /// Installation, groups, workspaces.
-    pub directory: Arc<dyn DirectoryRepository>,
+    /// Installation state.
+    pub installation: Arc<dyn InstallationRepository>,
+    /// Enterprise groups.
+    pub groups: Arc<dyn GroupRepository>,
+    /// Workspaces and their members.
+    pub workspaces: Arc<dyn WorkspaceRepository>,
+    /// Workspace invitations.
+    pub invitations: Arc<dyn InvitationRepository>,
     /// Datasets.
     pub datasets: Arc<dyn DatasetRepository>,
     /// Login sessions.
@@ -195,7 +202,7 @@ impl UseCases {
         if self.setup_seen.load(Ordering::Relaxed) {
             return Ok(true);
         }
-        let done = self.ports.directory.setup_completed_at().await?.is_some();
+        let done = self.ports.installation.setup_completed_at().await?.is_some();
         if done {
             self.setup_seen.store(true, Ordering::Relaxed);
         }
@@ -226,7 +233,10 @@ pub(crate) mod test_support {
     pub struct Mocks {
         pub accounts: MockAccountRepository,
         pub identities: MockIdentityRepository,
-        pub directory: MockDirectoryRepository,
+        pub installation: MockInstallationRepository,
+        pub groups: MockGroupRepository,
+        pub workspaces: MockWorkspaceRepository,
+        pub invitations: MockInvitationRepository,
         pub datasets: MockDatasetRepository,
         pub sessions: MockSessionRepository,
         pub throttles: MockThrottleRepository,
@@ -249,7 +259,10 @@ pub(crate) mod test_support {
             Self {
                 accounts: MockAccountRepository::new(),
                 identities: MockIdentityRepository::new(),
-                directory: MockDirectoryRepository::new(),
+                installation: MockInstallationRepository::new(),
+                groups: MockGroupRepository::new(),
+                workspaces: MockWorkspaceRepository::new(),
+                invitations: MockInvitationRepository::new(),
                 datasets: MockDatasetRepository::new(),
                 sessions: MockSessionRepository::new(),
                 throttles: MockThrottleRepository::new(),
@@ -279,7 +292,10 @@ pub(crate) mod test_support {
                 Ports {
                     accounts: Arc::new(self.accounts),
                     identities: Arc::new(self.identities),
-                    directory: Arc::new(self.directory),
+                    installation: Arc::new(self.installation),
+                    groups: Arc::new(self.groups),
+                    workspaces: Arc::new(self.workspaces),
+                    invitations: Arc::new(self.invitations),
                     datasets: Arc::new(self.datasets),
                     sessions: Arc::new(self.sessions),
                     throttles: Arc::new(self.throttles),

@@ -179,7 +179,7 @@ impl UseCases {
         }
         group.workspace_defaults = parse_workspace_defaults(doc)?;
         group.updated_at = self.ports.clock.now();
-        self.ports.directory.update_group(&group).await?;
+        self.ports.groups.update_group(&group).await?;
         Ok(group.workspace_defaults)
     }
 
@@ -190,12 +190,12 @@ impl UseCases {
     pub async fn repair_model_providers(&self, actor: &Account) -> DomainResult<RepairReport> {
         self.require_platform_admin(actor)?;
         let mut report = RepairReport::default();
-        for group_id in self.ports.directory.active_group_ids().await? {
+        for group_id in self.ports.groups.active_group_ids().await? {
             report.groups += 1;
             let repaired = async {
-                let repair = plan_model_providers(&self.ports.directory.group_snapshot(group_id).await?);
+                let repair = plan_model_providers(&self.ports.groups.group_snapshot(group_id).await?);
                 if !repair.is_empty() {
-                    self.ports.directory.apply_group_repair(&repair).await?;
+                    self.ports.groups.apply_group_repair(&repair).await?;
                 }
                 Ok::<_, DomainError>(repair.settings.len())
             };
@@ -217,13 +217,13 @@ impl UseCases {
         self.require_platform_admin(actor)?;
         let now = self.ports.clock.now();
         let mut report = RepairReport::default();
-        for group_id in self.ports.directory.active_group_ids().await? {
+        for group_id in self.ports.groups.active_group_ids().await? {
             report.groups += 1;
             let repaired = async {
                 let (repair, without_members) =
-                    plan_system_default(&self.ports.directory.group_snapshot(group_id).await?, now);
+                    plan_system_default(&self.ports.groups.group_snapshot(group_id).await?, now);
                 if !repair.is_empty() {
-                    self.ports.directory.apply_group_repair(&repair).await?;
+                    self.ports.groups.apply_group_repair(&repair).await?;
                 }
                 Ok::<_, DomainError>((repair, without_members))
             };
@@ -239,13 +239,13 @@ impl UseCases {
             }
         }
         loop {
-            let batch = self.ports.directory.accounts_without_current_workspace(500).await?;
+            let batch = self.ports.workspaces.accounts_without_current_workspace(500).await?;
             if batch.is_empty() {
                 break;
             }
             for account in &batch {
                 // choosing the oldest normal membership is what reading the current workspace does
-                if self.ports.directory.current_tenant(*account).await?.is_some() {
+                if self.ports.workspaces.current_tenant(*account).await?.is_some() {
                     report.current_workspaces_set += 1;
                 }
             }

@@ -63,7 +63,7 @@ impl UseCases {
 
     /// When setup finished, `None` before.
     pub async fn setup_status(&self) -> DomainResult<Option<time::OffsetDateTime>> {
-        self.ports.directory.setup_completed_at().await
+        self.ports.installation.setup_completed_at().await
     }
 
     /// Creates, in one transaction, the super admin, "Default Group" with its shadow tenant, the workspace
@@ -93,7 +93,7 @@ impl UseCases {
             founding: self.found_group(admin, DEFAULT_GROUP_NAME.into(), now),
             version: self.settings.version.clone(),
         };
-        self.ports.directory.install(&installation).await?;
+        self.ports.installation.install(&installation).await?;
         self.setup_seen.store(true, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
@@ -116,9 +116,9 @@ mod tests {
     #[tokio::test]
     async fn setup_writes_one_installation_with_group_shadow_and_workspace() {
         let mut m = Mocks::new();
-        m.directory.expect_setup_completed_at().times(1).returning(|| Ok(None));
+        m.installation.expect_setup_completed_at().times(1).returning(|| Ok(None));
         m.hasher.expect_hash().times(1).returning(|_| Ok("hash".into()));
-        m.directory
+        m.installation
             .expect_install()
             .withf(|i: &Installation| {
                 let i = &i.founding;
@@ -146,9 +146,9 @@ mod tests {
     #[tokio::test]
     async fn setup_refuses_when_already_done() {
         let mut m = Mocks::new();
-        m.directory.expect_setup_completed_at().returning(|| Ok(Some(NOW)));
+        m.installation.expect_setup_completed_at().returning(|| Ok(Some(NOW)));
         m.hasher.expect_hash().never();
-        m.directory.expect_install().never();
+        m.installation.expect_install().never();
         assert!(matches!(m.build().setup(command()).await, Err(DomainError::AlreadySetup)));
     }
 }

@@ -275,7 +275,7 @@ impl UseCases {
         let link = sign_in_of(account.id, identity, now, None).identity;
         let registration =
             Registration { founding: self.found_own_group(&account, now), code: None, identity: Some(link) };
-        match self.ports.directory.register(&registration).await {
+        match self.ports.installation.register(&registration).await {
             Ok(_) => {}
             // the same person twice at once (two tabs): the retry finds the account the other one created
             Err(DomainError::Conflict { field: "email" | "identity" }) => {
@@ -385,7 +385,7 @@ mod tests {
         comes_back(&mut m, NOW + Duration::minutes(5), identity("Ann@Example.com", false));
         m.accounts.expect_find_live_by_email().never();
         m.identities.expect_record_identity_sign_in().never();
-        m.directory.expect_register().never();
+        m.installation.expect_register().never();
         let open = Settings { allow_register: true, ..Settings::default() };
         let err = m.build_with(open).finish_social_sign_in(callback("s")).await.unwrap_err();
         assert!(matches!(err, DomainError::SignInRefused(SignInRefusal::EmailUnverified)), "{err:?}");
@@ -398,7 +398,7 @@ mod tests {
         let ann = Account::new(Uuid::new_v4(), "ann".into(), Some("ann@example.com".into()), NOW);
         let id = ann.id;
         m.accounts.expect_find_live_by_email().returning(move |_| Ok(Some(ann.clone())));
-        m.directory.expect_current_tenant().returning(|_| {
+        m.workspaces.expect_current_tenant().returning(|_| {
             let t = crate::model::Tenant::new(Uuid::new_v4(), "w".into(), None, NOW);
             let j = crate::model::TenantMembership::new(t.id, Uuid::nil(), crate::model::WorkspaceRole::Owner, NOW);
             Ok(Some((t, j)))
@@ -425,7 +425,7 @@ mod tests {
         let mut m = Mocks::new();
         comes_back(&mut m, NOW + Duration::minutes(5), identity("new@example.com", true));
         m.accounts.expect_find_live_by_email().returning(|_| Ok(None));
-        m.directory.expect_register().never();
+        m.installation.expect_register().never();
         let err = m.build().finish_social_sign_in(callback("s")).await.unwrap_err();
         assert!(matches!(err, DomainError::AccountNotFound), "{err:?}");
     }

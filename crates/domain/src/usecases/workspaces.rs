@@ -15,8 +15,8 @@ impl UseCases {
     /// The actor's workspaces in status normal (the shadow tenants of its groups included), oldest first.
     pub async fn list_workspaces(&self, actor: &Account) -> DomainResult<Vec<(Tenant, TenantMembership)>> {
         // reading the current workspace picks one when none is marked, so the list always shows one
-        self.ports.directory.current_tenant(actor.id).await?;
-        self.ports.directory.account_tenants(actor.id).await
+        self.ports.workspaces.current_tenant(actor.id).await?;
+        self.ports.workspaces.account_tenants(actor.id).await
     }
 
     /// Makes `tenant_id` the actor's current workspace and returns it.
@@ -28,8 +28,8 @@ impl UseCases {
         let not_member = || DomainError::NotFound { entity: "workspace membership" };
         let (tenant, _) =
             self.list_workspaces(actor).await?.into_iter().find(|(t, _)| t.id == tenant_id).ok_or_else(not_member)?;
-        self.ports.directory.switch_tenant(actor.id, tenant_id).await?;
-        let membership = self.ports.directory.tenant_membership(tenant_id, actor.id).await?.ok_or_else(not_member)?;
+        self.ports.workspaces.switch_tenant(actor.id, tenant_id).await?;
+        let membership = self.ports.workspaces.tenant_membership(tenant_id, actor.id).await?.ok_or_else(not_member)?;
         Ok((tenant, membership))
     }
 
@@ -38,7 +38,7 @@ impl UseCases {
     /// # Errors
     /// `NotFound` when the actor has no workspace in status normal.
     pub async fn current_workspace(&self, actor: &Account) -> DomainResult<(Tenant, TenantMembership)> {
-        self.ports.directory.current_tenant(actor.id).await?.ok_or(DomainError::NotFound { entity: "workspace" })
+        self.ports.workspaces.current_tenant(actor.id).await?.ok_or(DomainError::NotFound { entity: "workspace" })
     }
 
     /// Members of the actor's current workspace (any member may list them).
@@ -47,7 +47,7 @@ impl UseCases {
     /// `NotFound` without a current workspace.
     pub async fn workspace_members(&self, actor: &Account) -> DomainResult<Vec<(Account, TenantMembership)>> {
         let (tenant, _) = self.current_workspace(actor).await?;
-        self.ports.directory.tenant_members(tenant.id).await
+        self.ports.workspaces.tenant_members(tenant.id).await
     }
 
     /// The target's membership of the actor's current workspace, after the owner-only and not-self checks.
@@ -61,7 +61,7 @@ impl UseCases {
         }
         let theirs = self
             .ports
-            .directory
+            .workspaces
             .tenant_membership(tenant.id, member_id)
             .await?
             .ok_or(DomainError::NotFound { entity: MEMBER })?;
@@ -78,7 +78,7 @@ impl UseCases {
         if theirs.role == role {
             return Ok(());
         }
-        self.ports.directory.set_tenant_role(tenant.id, actor.id, member_id, role).await
+        self.ports.workspaces.set_tenant_role(tenant.id, actor.id, member_id, role).await
     }
 
     /// Removes a member from the actor's current workspace.
@@ -92,7 +92,7 @@ impl UseCases {
             // every member of a group belongs to its shadow workspace
             return Err(DomainError::Forbidden("Members leave a group's own workspace only by leaving the group."));
         }
-        self.ports.directory.remove_tenant_member(tenant.id, actor.id, member_id).await
+        self.ports.workspaces.remove_tenant_member(tenant.id, actor.id, member_id).await
     }
 }
 
@@ -106,7 +106,7 @@ mod tests {
     }
 
     fn with_current(m: &mut Mocks, tenant: Uuid, role: WorkspaceRole) {
-        m.directory
+        m.workspaces
             .expect_current_tenant()
             .returning(move |a| Ok(Some((Tenant::new(tenant, "w".into(), None, NOW), join(tenant, a, role)))));
     }
@@ -118,8 +118,8 @@ mod tests {
         let owner = Account::new(Uuid::new_v4(), "o".into(), None, NOW);
         let owner_id = owner.id;
         with_current(&mut m, tenant, WorkspaceRole::Owner);
-        m.directory.expect_tenant_membership().returning(move |t, a| Ok(Some(join(t, a, WorkspaceRole::Admin))));
-        m.directory
+        m.workspaces.expect_tenant_membership().returning(move |t, a| Ok(Some(join(t, a, WorkspaceRole::Admin))));
+        m.workspaces
             .expect_set_tenant_role()
             .withf(move |t, o, a, r| *t == tenant && *o == owner_id && *a == member && *r == WorkspaceRole::Owner)
             .times(1)
@@ -132,8 +132,8 @@ mod tests {
         let mut m = Mocks::new();
         let tenant = Uuid::new_v4();
         with_current(&mut m, tenant, WorkspaceRole::Admin);
-        m.directory.expect_set_tenant_role().never();
-        m.directory.expect_remove_tenant_member().never();
+        m.workspaces.expect_set_tenant_role().never();
+        m.workspaces.expect_remove_tenant_member().never();
         let admin = Account::new(Uuid::new_v4(), "a".into(), None, NOW);
         let uc = m.build();
         assert!(matches!(uc.remove_member(&admin, Uuid::new_v4()).await, Err(DomainError::Forbidden(_))));
