@@ -6,7 +6,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::model::{CodePurpose, OutboxMail, OutboxState, TokenPair, WireEnum};
-use domain::usecases::{CodeRedemption, CodeRequest};
+use domain::usecases::{Actor, CodeRedemption, CodeRequest};
 use domain::values::{DisplayName, EmailAddress, Password};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use super::dto::{Paginated, SuccessWith, Tokens, SUCCESS};
 use super::error::ConsoleError;
 use super::extract::{client_ip, language_or_default, one_of, Authenticated, ConsoleJson, ConsoleQuery, QueryParams};
+use crate::common::request_id::RequestId;
 use crate::AppState;
 
 /// Registers the routes of this module.
@@ -196,7 +197,8 @@ async fn admin_reset_password(
             "New password and repeat password does not match.",
         ));
     }
-    state.use_cases.admin_reset_password(&me, id, &password).await?;
+    let request_id = RequestId::of(&req);
+    state.use_cases.admin_reset_password(Actor::session(&me, &request_id), id, &password).await?;
     Ok(HttpResponse::Ok().json(SUCCESS))
 }
 

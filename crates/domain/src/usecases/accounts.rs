@@ -14,9 +14,10 @@ use crate::model::{
 };
 use crate::policy::{self, AccountAction, Decision, Subject};
 use crate::ports::AccountChange;
-use crate::values::{implied_country_code, DisplayName, EmailAddress, Password};
+use crate::values::{email_key, implied_country_code, DisplayName, EmailAddress, Password};
 
 use super::access_keys::Actor;
+use super::auth::lockout_key;
 use super::{UseCases, MAX_BATCH, WRITE_ATTEMPTS};
 
 /// Changes to an account, whichever dialect carries them: `None` leaves a field alone, `Some(None)` clears a
@@ -276,7 +277,8 @@ impl UseCases {
     /// Applies each patch to its account, all or nothing, for any caller. Each target is read fresh, checked
     /// against the permission matrix ([`policy::decide`]) for every kind of change the patch makes, and saved
     /// with an optimistic version check in one transaction, with its audit event, the group-role change and,
-    /// for a new password, a ban or a closure, the revocation of its sessions. A lost race (a concurrent change,
+    /// for a new password, a ban or a closure, the revocation of its sessions (a new password also clears the
+    /// account's login lockout). A lost race (a concurrent change,
     /// or a deadlock with one) makes the whole batch start over from fresh data, up to [`WRITE_ATTEMPTS`] times.
     ///
     /// # Errors
@@ -331,10 +333,26 @@ impl UseCases {
             match self.ports.accounts.update_batch(&changes, &audits).await {
                 Err(DomainError::Stale) => continue,
                 Err(other) => return Err(other),
-                Ok(()) => return Ok(changes.into_iter().map(|c| c.account).collect()),
+                Ok(()) => {
+                    self.clear_lockouts(
+                        changes.iter().zip(&hashes).filter(|(_, h)| h.is_some()).map(|(c, _)| &c.account),
+                    )
+                    .await;
+                    return Ok(changes.into_iter().map(|c| c.account).collect());
+                }
             }
         }
         Err(DomainError::Stale)
+    }
+
+    /// Clears the login lockout of accounts whose password an administrator just set (after the change
+    /// committed; a failure is logged, the new password stands).
+    async fn clear_lockouts(&self, accounts: impl Iterator<Item = &Account>) {
+        for email in accounts.filter_map(|a| a.email.as_deref()) {
+            if let Err(error) = self.ports.throttles.clear(&lockout_key(&email_key(email))).await {
+                tracing::warn!(%error, "the login lockout of an account with a new password was not cleared");
+            }
+        }
     }
 
     /// Every permission the patch needs, for the actor over the target.

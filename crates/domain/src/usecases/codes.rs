@@ -16,8 +16,9 @@ use crate::policy::AccountAction;
 use crate::ports::PasswordReset;
 use crate::values::{default_timezone, email_key, DisplayName, EmailAddress, Password};
 
+use super::access_keys::Actor;
 use super::auth::lockout_key;
-use super::UseCases;
+use super::{AccountPatch, UseCases};
 
 /// The window of the per-client mail throttle.
 const MAIL_IP_WINDOW: Duration = Duration::minutes(1);
@@ -209,14 +210,16 @@ impl UseCases {
         self.register_with_code(digest, &code, cmd).await
     }
 
-    /// Sets another account's password (admin help): the same effects as a reset by code.
+    /// Sets another account's password (admin help): the account change every dialect makes with a new
+    /// password ([`UseCases::update_account`]: sessions revoked, lockout cleared, audited).
     ///
     /// # Errors
-    /// `NotFound` when the account is unknown or hidden from the actor; `Forbidden` unless the actor
-    /// administers it (platform admin, or a manager of one of its groups) and it is not the actor.
-    pub async fn admin_reset_password(&self, actor: &Account, target: Uuid, password: &Password) -> DomainResult<()> {
-        let account = self.account_for(actor, target, AccountAction::ResetCredentials).await?;
-        self.set_password(&account, password, None, Some(actor.id), self.ports.clock.now()).await
+    /// As [`UseCases::update_account`]: `NotFound` when the account is unknown or hidden from the actor;
+    /// `Forbidden` unless the actor may reset its credentials (platform admin, or a manager of every one of its
+    /// groups) and it is not the actor.
+    pub async fn admin_reset_password(&self, actor: Actor<'_>, target: Uuid, password: &Password) -> DomainResult<()> {
+        let patch = AccountPatch { password: Some(password.clone()), ..AccountPatch::default() };
+        self.update_account(actor, target, patch).await.map(drop)
     }
 
     /// Clears another account's login lockout (admin help), with the same permission as
