@@ -1,0 +1,275 @@
+//! The workspace port on the database: workspaces, their members, and each account's current workspace.
+
+use super::*;
+
+#[async_trait]
+impl WorkspaceRepository for DieselDirectory {
+    async fn current_tenant(&self, account_id: Uuid) -> DomainResult<Option<(Tenant, TenantMembership)>> {
+        let found = self
+            .db
+            .run(move |conn| {
+                let aid = id_to_db(account_id);
+                let row: Option<(TenantRow, TenantMemberRow)> = tenant_members::table
+                    .inner_join(tenants::table)
+                    .filter(tenant_members::account_id.eq(&aid))
+                    .filter(tenants::status.eq("normal"))
+                    .order((
+                        tenant_members::is_current.desc(),
+                        tenant_members::created_at.asc(),
+                        tenant_members::tenant_id.asc(),
+                    ))
+                    .select((TenantRow::as_select(), TenantMemberRow::as_select()))
+                    .first(conn)
+                    .optional()?;
+                let Some((tenant, mut member)) = row else { return Ok(None) };
+                if !member.is_current {
+                    crate::conn::write_transaction(conn, |conn| {
+                        diesel::update(tenant_members::table.filter(tenant_members::account_id.eq(&aid)))
+                            .set(tenant_members::is_current.eq(false))
+                            .execute(conn)?;
+                        diesel::update(tenant_members::table.find((&member.tenant_id, &aid)))
+                            .set(tenant_members::is_current.eq(true))
+                            .execute(conn)?;
+                        Ok(())
+                    })?;
+                    member.is_current = true;
+                }
+                Ok(Some((tenant, member)))
+            })
+            .await?;
+        found.map(|(t, m)| Ok((t.into_domain()?, m.into_domain()?))).transpose()
+    }
+
+    async fn get_tenant(&self, id: Uuid) -> DomainResult<Option<Tenant>> {
+        let row = self
+            .db
+            .run(move |conn| {
+                Ok(tenants::table.find(id_to_db(id)).select(TenantRow::as_select()).first(conn).optional()?)
+            })
+            .await?;
+        row.map(TenantRow::into_domain).transpose()
+    }
+
+    async fn find_tenant_by_code(&self, code: &str) -> DomainResult<Option<Tenant>> {
+        let code = code.to_owned();
+        let row = self
+            .db
+            .run(move |conn| {
+                Ok(tenants::table
+                    .filter(tenants::code.eq(code))
+                    .select(TenantRow::as_select())
+                    .first(conn)
+                    .optional()?)
+            })
+            .await?;
+        row.map(TenantRow::into_domain).transpose()
+    }
+
+    async fn create_tenant(&self, tenant: &Tenant, owner: &TenantMembership) -> DomainResult<()> {
+        let (tenant, owner) = (NewTenantRow::from(tenant), owner.clone());
+        self.db
+            .write(move |conn| {
+                diesel::insert_into(tenants::table).values(&tenant).execute(conn)?;
+                insert_memberships(conn, &[], std::slice::from_ref(&owner))
+            })
+            .await
+    }
+
+    async fn group_tenants(
+        &self,
+        group_id: Uuid,
+        scope: TenantScope,
+        status: Option<TenantStatus>,
+        page: PageRequest,
+    ) -> DomainResult<Page<Tenant>> {
+        let (rows, total) = self
+            .db
+            .run(move |conn| {
+                let gid = id_to_db(group_id);
+                let query = || {
+                    let mut q = tenants::table
+                        .filter(tenants::group_id.eq(gid.clone()))
+                        .filter(tenants::id.ne(gid.clone()))
+                        .into_boxed();
+                    if let Some(status) = status {
+                        q = q.filter(tenants::status.eq(status.as_str()));
+                    }
+                    let joined = |account: Uuid| {
+                        tenant_members::table
+                            .filter(tenant_members::account_id.eq(id_to_db(account)))
+                            .select(tenant_members::tenant_id)
+                    };
+                    match scope {
+                        TenantScope::All => q,
+                        TenantScope::JoinedBy(account) => q.filter(tenants::id.eq_any(joined(account))),
+                        TenantScope::NotJoinedBy(account) => {
+                            q.filter(diesel::dsl::not(tenants::id.eq_any(joined(account))))
+                        }
+                        TenantScope::ManagedBy { account, permission } => {
+                            // permissions are a JSON array of names: match the quoted name
+                            let pattern = permission.map_or_else(String::new, |p| format!("%\"{}\"%", p.as_str()));
+                            let managed = tenant_members::table
+                                .filter(tenant_members::account_id.eq(id_to_db(account)))
+                                .filter(
+                                    tenant_members::role.eq_any(["owner", "admin"]).or(tenant_members::permissions
+                                        .like(pattern)
+                                        .and(permission.is_some().into_sql::<diesel::sql_types::Bool>())),
+                                )
+                                .select(tenant_members::tenant_id);
+                            q.filter(tenants::id.eq_any(managed))
+                        }
+                    }
+                };
+                let total: i64 = query().count().get_result(conn)?;
+                let rows: Vec<TenantRow> = query()
+                    .order((tenants::created_at.desc(), tenants::id.asc()))
+                    .limit(i64::from(page.limit))
+                    .offset(page.offset())
+                    .select(TenantRow::as_select())
+                    .load(conn)?;
+                Ok((rows, total))
+            })
+            .await?;
+        let items = rows.into_iter().map(TenantRow::into_domain).collect::<DomainResult<_>>()?;
+        Ok(Page { items, total, request: page })
+    }
+
+    async fn account_tenants(&self, account_id: Uuid) -> DomainResult<Vec<(Tenant, TenantMembership)>> {
+        let rows = self
+            .db
+            .run(move |conn| {
+                Ok(tenant_members::table
+                    .inner_join(tenants::table)
+                    .filter(tenant_members::account_id.eq(id_to_db(account_id)))
+                    .filter(tenants::status.eq("normal"))
+                    .order((tenant_members::created_at.asc(), tenant_members::tenant_id.asc()))
+                    .select((TenantRow::as_select(), TenantMemberRow::as_select()))
+                    .load::<(TenantRow, TenantMemberRow)>(conn)?)
+            })
+            .await?;
+        rows.into_iter().map(|(t, m)| Ok((t.into_domain()?, m.into_domain()?))).collect()
+    }
+
+    async fn tenant_membership(&self, tenant_id: Uuid, account_id: Uuid) -> DomainResult<Option<TenantMembership>> {
+        let row = self
+            .db
+            .run(move |conn| {
+                Ok(tenant_members::table
+                    .find((id_to_db(tenant_id), id_to_db(account_id)))
+                    .select(TenantMemberRow::as_select())
+                    .first(conn)
+                    .optional()?)
+            })
+            .await?;
+        row.map(TenantMemberRow::into_domain).transpose()
+    }
+
+    async fn tenant_members(&self, tenant_id: Uuid) -> DomainResult<Vec<(Account, TenantMembership)>> {
+        let rows = self
+            .db
+            .run(move |conn| {
+                Ok(tenant_members::table
+                    .inner_join(accounts::table)
+                    .filter(tenant_members::tenant_id.eq(id_to_db(tenant_id)))
+                    .filter(accounts::deleted_at.is_null())
+                    .order((
+                        tenant_members::role.eq("owner").desc(),
+                        tenant_members::created_at.asc(),
+                        tenant_members::account_id.asc(),
+                    ))
+                    .select((AccountRow::as_select(), TenantMemberRow::as_select()))
+                    .load::<(AccountRow, TenantMemberRow)>(conn)?)
+            })
+            .await?;
+        rows.into_iter().map(|(a, m)| Ok((a.into_domain()?, m.into_domain()?))).collect()
+    }
+
+    async fn set_tenant_role(
+        &self,
+        tenant_id: Uuid,
+        owner_id: Uuid,
+        account_id: Uuid,
+        role: WorkspaceRole,
+    ) -> DomainResult<()> {
+        self.db
+            .write(move |conn| {
+                let (tid, aid) = (id_to_db(tenant_id), id_to_db(account_id));
+                let now = to_db(OffsetDateTime::now_utc());
+                require_owner(conn, &tid, &id_to_db(owner_id))?;
+                if role == WorkspaceRole::Owner {
+                    // the old owner steps down first: the single-owner index never sees two owners
+                    diesel::update(tenant_members::table.find((&tid, id_to_db(owner_id))))
+                        .set((
+                            tenant_members::role.eq(WorkspaceRole::Admin.as_str()),
+                            tenant_members::updated_at.eq(now),
+                        ))
+                        .execute(conn)?;
+                }
+                let n =
+                    diesel::update(tenant_members::table.find((&tid, &aid)).filter(tenant_members::role.ne("owner")))
+                        .set((tenant_members::role.eq(role.as_str()), tenant_members::updated_at.eq(now)))
+                        .execute(conn)?;
+                if n == 0 {
+                    return Err(missing_or_owner(conn, &tid, &aid)?.into());
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn remove_tenant_member(&self, tenant_id: Uuid, owner_id: Uuid, account_id: Uuid) -> DomainResult<()> {
+        self.db
+            .write(move |conn| {
+                let (tid, aid) = (id_to_db(tenant_id), id_to_db(account_id));
+                require_owner(conn, &tid, &id_to_db(owner_id))?;
+                let n =
+                    diesel::delete(tenant_members::table.find((&tid, &aid)).filter(tenant_members::role.ne("owner")))
+                        .execute(conn)?;
+                if n == 0 {
+                    return Err(missing_or_owner(conn, &tid, &aid)?.into());
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn accounts_without_current_workspace(&self, limit: i64) -> DomainResult<Vec<Uuid>> {
+        let ids: Vec<String> = self
+            .db
+            .run(move |conn| {
+                let current = diesel::alias!(tenant_members as current_members);
+                let with_current = current
+                    .filter(current.field(tenant_members::is_current).eq(true))
+                    .select(current.field(tenant_members::account_id));
+                Ok(tenant_members::table
+                    .inner_join(tenants::table)
+                    .filter(tenants::status.eq("normal"))
+                    .filter(diesel::dsl::not(tenant_members::account_id.eq_any(with_current)))
+                    .select(tenant_members::account_id)
+                    .distinct()
+                    .limit(limit)
+                    .load(conn)?)
+            })
+            .await?;
+        ids.iter().map(|id| id_from_db(id)).collect()
+    }
+
+    async fn switch_tenant(&self, account_id: Uuid, tenant_id: Uuid) -> DomainResult<()> {
+        self.db
+            .write(move |conn| {
+                let (aid, tid) = (id_to_db(account_id), id_to_db(tenant_id));
+                let member = tenant_members::table.find((&tid, &aid)).count().get_result::<i64>(conn)? > 0;
+                if !member {
+                    return Err(DomainError::NotFound { entity: "workspace membership" }.into());
+                }
+                diesel::update(tenant_members::table.filter(tenant_members::account_id.eq(&aid)))
+                    .set(tenant_members::is_current.eq(false))
+                    .execute(conn)?;
+                diesel::update(tenant_members::table.find((&tid, &aid)))
+                    .set(tenant_members::is_current.eq(true))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+    }
+}
