@@ -16,7 +16,7 @@ use crate::ports::{NewAccountEntry, WantedIdentifiers};
 use crate::values::{implied_country_code, DisplayName, EmailAddress, Password};
 
 use super::access_keys::Actor;
-use super::accounts::{check_machine_caller, checked_source, enforce, new_member_joins};
+use super::accounts::{check_key_caller, checked_source, enforce, new_member_joins};
 use super::UseCases;
 
 /// Most accounts in one batch.
@@ -164,7 +164,7 @@ impl UseCases {
     /// who is not a platform admin; `Invalid` for an empty or oversized batch; `InvalidAt` for an unknown
     /// workspace; `ConflictAt { index, field }`; `Conflict` when a race took an identifier meanwhile.
     pub async fn create_accounts(&self, caller: Actor<'_>, items: Vec<NewAccount>) -> DomainResult<Vec<Account>> {
-        check_machine_caller(&caller, true)?;
+        check_key_caller(&caller, true)?;
         let group_id = self.current_group_id(caller.account.id).await?;
         let caller_groups = self.memberships(caller.account.id).await?;
         let subject = Subject { account: caller.account, groups: &caller_groups };
@@ -304,7 +304,7 @@ impl UseCases {
     /// or oversized list; `UnknownAccounts` listing unknown, deleted or hidden ids; `OwnsWorkspace` (a
     /// workspace is never orphaned).
     pub async fn delete_accounts(&self, caller: Actor<'_>, uids: Vec<Uuid>) -> DomainResult<()> {
-        check_machine_caller(&caller, true)?;
+        check_key_caller(&caller, true)?;
         let mut uids = uids;
         uids.sort_unstable();
         uids.dedup();

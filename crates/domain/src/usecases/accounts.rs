@@ -144,8 +144,9 @@ pub(super) fn checked_source(source: Option<AccountSource>, has_external_id: boo
     }
 }
 
-/// Refuses a machine caller (an access key) whose account may not use the machine dialects.
-pub(super) fn check_machine_caller(actor: &Actor<'_>, write: bool) -> DomainResult<()> {
+/// Refuses a caller acting with an access key whose account may not read or change the whole directory
+/// ([`policy::may_provision`]); a console session passes.
+pub(super) fn check_key_caller(actor: &Actor<'_>, write: bool) -> DomainResult<()> {
     if actor.access_key_id.is_none() || policy::may_provision(actor.account, write) {
         Ok(())
     } else if write {
@@ -291,7 +292,7 @@ impl UseCases {
         actor: Actor<'_>,
         items: Vec<(Uuid, AccountPatch)>,
     ) -> DomainResult<Vec<Account>> {
-        check_machine_caller(&actor, true)?;
+        check_key_caller(&actor, true)?;
         if items.is_empty() || items.len() > MAX_BATCH {
             return Err(DomainError::invalid("accounts", format!("Between 1 and {MAX_BATCH} accounts are required.")));
         }

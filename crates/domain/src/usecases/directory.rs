@@ -9,7 +9,7 @@ use crate::model::{Account, AccountFilter, AccountOrder, Tenant, WorkspaceRole};
 use crate::policy;
 
 use super::access_keys::{AccessKeyView, Actor};
-use super::accounts::check_machine_caller;
+use super::accounts::check_key_caller;
 use super::UseCases;
 
 fn require_reader(caller: &Account) -> DomainResult<()> {
@@ -27,7 +27,7 @@ impl UseCases {
     /// `Forbidden` for an access key whose account may not read accounts; `NotFound` for unknown, deleted or
     /// hidden accounts.
     pub async fn get_account(&self, caller: Actor<'_>, id: Uuid) -> DomainResult<Account> {
-        check_machine_caller(&caller, false)?;
+        check_key_caller(&caller, false)?;
         if id == caller.account.id {
             return Ok(caller.account.clone());
         }
