@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, ResponseError};
 use domain::{DomainError, KeyRefusal};
 use serde_json::{json, Value};
 
+use crate::common::console_flow_errors;
 use crate::common::json::{BodyError, ReadError};
 use crate::common::request_id::TracedError;
 
@@ -172,30 +173,9 @@ impl From<DomainError> for ModifyError {
                 "ft.ActiveKeyLimit",
                 "The account already has two active access keys; disable or delete one first.",
             ),
-            // the console's setup, sign-in, registration, invitation and mail use cases, which this dialect does
-            // not call: reaching here is a bug, logged and answered as an internal error
-            e @ (DomainError::AlreadySetup
-            | DomainError::NotSetup
-            | DomainError::CannotOperateSelf
-            | DomainError::InvalidInvitation
-            | DomainError::InvalidCredentials
-            | DomainError::AccountNotFound
-            | DomainError::AccountBanned
-            | DomainError::ConsoleLoginDisabled
-            | DomainError::LoginLocked
-            | DomainError::PasswordChangeRequired { .. }
-            | DomainError::NoWorkspace
-            | DomainError::InvalidRefreshToken
-            | DomainError::MailIpLimited
-            | DomainError::MailRateLimited
-            | DomainError::CodeAttemptsExceeded
-            | DomainError::InvalidCodeToken
-            | DomainError::CodeEmailMismatch
-            | DomainError::WrongCode
-            | DomainError::PasswordMismatch
-            | DomainError::RegistrationClosed
-            | DomainError::EmailAlreadyRegistered
-            | DomainError::SignInRefused(_)) => {
+            // the console's own flows, which this dialect does not call: reaching here is a bug, logged and
+            // answered as an internal error
+            e @ console_flow_errors!() => {
                 tracing::error!(error = %e, "a console-only error reached the account-modify dialect");
                 Self::new(S::INTERNAL_SERVER_ERROR, "ft.InternalError", "Internal server error.")
             }

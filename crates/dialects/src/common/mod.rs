@@ -6,3 +6,34 @@ pub mod caller;
 pub mod json;
 pub mod query;
 pub mod request_id;
+
+/// The domain errors of the console's own flows (setup, sign-in, registration, invitations, mail codes), as one
+/// pattern. The machine dialects never call those use cases; their error tables list these with this pattern,
+/// so that each table still names every variant and a new one does not compile until every table answers it.
+macro_rules! console_flow_errors {
+    () => {
+        domain::DomainError::AlreadySetup
+            | domain::DomainError::NotSetup
+            | domain::DomainError::CannotOperateSelf
+            | domain::DomainError::InvalidInvitation
+            | domain::DomainError::InvalidCredentials
+            | domain::DomainError::AccountNotFound
+            | domain::DomainError::AccountBanned
+            | domain::DomainError::ConsoleLoginDisabled
+            | domain::DomainError::LoginLocked
+            | domain::DomainError::PasswordChangeRequired { .. }
+            | domain::DomainError::NoWorkspace
+            | domain::DomainError::InvalidRefreshToken
+            | domain::DomainError::MailIpLimited
+            | domain::DomainError::MailRateLimited
+            | domain::DomainError::CodeAttemptsExceeded
+            | domain::DomainError::InvalidCodeToken
+            | domain::DomainError::CodeEmailMismatch
+            | domain::DomainError::WrongCode
+            | domain::DomainError::PasswordMismatch
+            | domain::DomainError::RegistrationClosed
+            | domain::DomainError::EmailAlreadyRegistered
+            | domain::DomainError::SignInRefused(_)
+    };
+}
+pub(crate) use console_flow_errors;
