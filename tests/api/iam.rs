@@ -452,4 +452,13 @@ http_test! {
         let r = call(&app, &key, Method::GET, &format!("/iam/idp/v1/users/{id}"), None).await;
         assert_eq!(r.body["name"], "User kept", "{}", r.body);
     }
+
+    async fn an_oversized_body_is_413_in_the_dialects_envelope(kind) {
+        let app = spawn_app(kind).await;
+        let admin = app.admin().await;
+        let key = issue_key(&app, &admin).await;
+        let big = json!({"user": [{"remark": "x".repeat(70 * 1024)}]});
+        let r = call(&app, &key, Method::POST, "/iam/idp/v1/users", Some(big)).await;
+        assert_status(&r, 413, 8, "bodyTooLarge");
+    }
 }

@@ -550,4 +550,30 @@ http_test! {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         app.tokens(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     }
+
+    async fn every_failure_has_the_dialects_envelope(kind) {
+        let app = spawn_app(kind).await;
+        let admin = app.admin().await;
+        let (_, bearer) = key_for(&app, &admin, None).await;
+        // unknown paths and methods under /openapi/v1
+        for (method, path) in [
+            (Method::GET, "/openapi/v1/accounts/create-accounts/"),
+            (Method::PATCH, "/openapi/v1/accounts/"),
+            (Method::GET, "/openapi/v1/accounts/a/b/c"),
+            (Method::GET, "/openapi/v1/other"),
+        ] {
+            let r = call(&app, method.clone(), path, Some(&bearer), None).await;
+            assert_envelope_error(&r, 404);
+        }
+        // one wording for a taken identifier, whichever endpoint
+        call(&app, Method::POST, "/openapi/v1/accounts/", Some(&bearer), Some(json!({"email": "taken@example.com"}))).await;
+        let r = call(&app, Method::POST, "/openapi/v1/accounts/", Some(&bearer), Some(json!({"email": "TAKEN@example.com"}))).await;
+        assert_eq!((r.status.as_u16(), r.body["errmsg"].clone()), (409, json!("email: already in use.")), "{}", r.body);
+        let r = call(&app, Method::POST, "/openapi/v1/accounts/create-accounts/", Some(&bearer), Some(json!({"accounts": [{"email": "new@example.com"}, {"email": "taken@example.com"}]}))).await;
+        assert_eq!((r.status.as_u16(), r.body["errmsg"].clone()), (409, json!("accounts[1].email: already in use.")), "{}", r.body);
+        // a body of the wrong shape is described without the server's type names
+        let r = call(&app, Method::POST, "/openapi/v1/accounts/", Some(&bearer), Some(json!([1, 2]))).await;
+        assert_envelope_error(&r, 400);
+        assert!(!r.body["errmsg"].as_str().unwrap().contains("struct"), "{}", r.body);
+    }
 }

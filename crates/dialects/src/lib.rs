@@ -99,8 +99,10 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             .service(
                 web::scope("/openapi/v1/accounts")
                     .app_data(web::PayloadConfig::new(MAX_BATCH_BODY_BYTES))
-                    .configure(openapi::config),
+                    .configure(openapi::config)
+                    .default_service(web::to(openapi::unknown_route)),
             )
+            .service(web::scope("/openapi/v1").default_service(web::to(openapi::unknown_route)))
             .configure(account_modify::config)
             .configure(iam::config)
             .default_service(web::to(not_found));

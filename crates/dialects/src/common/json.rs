@@ -74,7 +74,7 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, BodyError> {
                 missing: true,
             };
         }
-        let reason = text.split(" at line ").next().unwrap_or(&text).to_owned();
+        let reason = without_type_names(text.split(" at line ").next().unwrap_or(&text));
         if path == "." {
             BodyError::Field {
                 field: "body".into(),
@@ -87,4 +87,47 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, BodyError> {
     })?;
     de.end().map_err(|_| BodyError::Syntax)?;
     Ok(value)
+}
+
+/// Serde's explanation without the server's Rust type names: `expected struct LoginBody` reads `expected a JSON
+/// object`, `expected enum Role` reads `expected one of the accepted values`.
+fn without_type_names(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len());
+    let mut rest = reason;
+    loop {
+        let next = [("struct ", "a JSON object"), ("enum ", "one of the accepted values")]
+            .into_iter()
+            .filter_map(|(word, words)| rest.find(word).map(|at| (at, word, words)))
+            .min();
+        let Some((at, word, words)) = next else { break };
+        out.push_str(&rest[..at]);
+        out.push_str(words);
+        let after = &rest[at + word.len()..];
+        rest = after.trim_start_matches(|c: char| c.is_alphanumeric() || c == '_');
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct LoginBody {
+        #[expect(dead_code, reason = "the test only parses it")]
+        email: String,
+    }
+
+    #[test]
+    fn messages_name_no_rust_type() {
+        for body in [&b"[1]"[..], b"\"x\"", b"5"] {
+            let Err(BodyError::Field { message, .. }) = parse::<LoginBody>(body) else { panic!("{body:?}") };
+            assert!(!message.contains("LoginBody") && !message.contains("struct"), "{message}");
+        }
+        assert_eq!(
+            without_type_names("expected struct UserInput or enum Role_2"),
+            "expected a JSON object or one of the accepted values"
+        );
+    }
 }

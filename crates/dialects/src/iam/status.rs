@@ -22,6 +22,8 @@ pub enum Code {
     AlreadyExists,
     /// 7
     PermissionDenied,
+    /// 8, answered with HTTP 413: the request body is larger than the dialect accepts.
+    ResourceExhausted,
     /// 9
     FailedPrecondition,
     /// 10
@@ -39,6 +41,7 @@ impl Code {
             Self::NotFound => 5,
             Self::AlreadyExists => 6,
             Self::PermissionDenied => 7,
+            Self::ResourceExhausted => 8,
             Self::FailedPrecondition => 9,
             Self::Aborted => 10,
             Self::Internal => 13,
@@ -53,6 +56,7 @@ impl Code {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::AlreadyExists | Self::Aborted => StatusCode::CONFLICT,
             Self::PermissionDenied => StatusCode::FORBIDDEN,
+            Self::ResourceExhausted => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
         }
@@ -149,7 +153,9 @@ pub async fn unknown_route() -> Result<HttpResponse, IamError> {
 impl From<ReadError> for IamError {
     fn from(e: ReadError) -> Self {
         match e {
-            ReadError::TooLarge => IamError::field("body", "The body is larger than the 64 KiB allowed."),
+            ReadError::TooLarge => {
+                IamError::new(Code::ResourceExhausted, "bodyTooLarge", "The body is larger than the 64 KiB allowed.")
+            }
             ReadError::Broken => IamError::field("body", "The body could not be read."),
         }
     }

@@ -96,7 +96,7 @@ impl From<DomainError> for OpenApiError {
             }
             DomainError::NotFound { entity } => Self::new(S::NOT_FOUND, format!("The {entity} does not exist.")),
             DomainError::Conflict { field } => {
-                Self::new(S::CONFLICT, format!("{} is already in use.", field_name(field)))
+                Self::new(S::CONFLICT, format!("{}: already in use.", field_name(field)))
             }
             DomainError::ConflictAt { index, field } => {
                 Self::new(S::CONFLICT, format!("accounts[{index}].{}: already in use.", field_name(field)))
@@ -130,4 +130,9 @@ impl From<DomainError> for OpenApiError {
             }
         }
     }
+}
+
+/// Paths and methods the dialect does not serve, in its envelope.
+pub async fn unknown_route() -> Result<actix_web::HttpResponse, OpenApiError> {
+    Err(OpenApiError::new(StatusCode::NOT_FOUND, "No such openapi/v1 endpoint."))
 }

@@ -11,7 +11,7 @@ mod error;
 
 use actix_web::web;
 
-pub use error::OpenApiError;
+pub use error::{unknown_route, OpenApiError};
 
 /// Registers the routes (mounted under `/openapi/v1/accounts`).
 pub fn config(cfg: &mut web::ServiceConfig) {
