@@ -16,6 +16,7 @@ mod mail;
 mod matrix;
 mod oauth;
 mod openapi;
+mod outage;
 mod repairs;
 mod seed;
 mod setup;

@@ -8,7 +8,7 @@ use diesel::r2d2::{self, ManageConnection, Pool};
 use domain::{DomainError, DomainResult};
 use tokio::sync::Semaphore;
 
-use crate::error::RepoError;
+use crate::error::{connection_lost, RepoError};
 
 /// A connection to either backend.
 #[derive(diesel::MultiConnection)]
@@ -98,6 +98,17 @@ impl ManageConnection for Manager {
     }
 }
 
+/// Marks a connection the server has closed so that the pool drops it when it comes back (its check of a
+/// returned connection sees a broken transaction manager) and opens a fresh one, instead of handing the dead
+/// connection to the next request.
+fn discard_on_return(conn: &mut DbConnection) {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    if let DbConnection::Postgres(pg) = conn {
+        <AnsiTransactionManager as TransactionManager<diesel::PgConnection>>::transaction_manager_status_mut(pg)
+            .set_in_error();
+    }
+}
+
 /// Pool settings.
 #[derive(Debug, Clone)]
 pub struct DbOptions {
@@ -179,7 +190,8 @@ impl Database {
     /// Runs `work` on the blocking pool with a pooled connection taken there, once one is free.
     ///
     /// # Errors
-    /// An internal error when no connection is free within the acquire timeout; whatever `work` returns.
+    /// [`DomainError::Unavailable`] when no connection can be had within the acquire timeout; whatever `work`
+    /// returns.
     pub async fn run<T, F>(&self, work: F) -> DomainResult<T>
     where
         T: Send + 'static,
@@ -187,15 +199,21 @@ impl Database {
     {
         let permit = tokio::time::timeout(self.acquire_timeout, Arc::clone(&self.hops).acquire_owned())
             .await
-            .map_err(|_| DomainError::internal_msg("no database connection: timed out waiting for a free connection"))?
+            .map_err(|_| DomainError::unavailable("no database connection: timed out waiting for a free connection"))?
             .map_err(DomainError::internal)?;
         let pool = self.pool.clone();
         let span = tracing::Span::current();
         let joined = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             let _entered = span.enter();
-            let mut conn = pool.get().map_err(|e| RepoError::Domain(DomainError::internal(e)))?;
-            work(&mut conn)
+            let mut conn = pool.get().map_err(|e| RepoError::Domain(DomainError::unavailable(e)))?;
+            let result = work(&mut conn);
+            if let Err(RepoError::Diesel(e)) = &result {
+                if connection_lost(e) {
+                    discard_on_return(&mut conn);
+                }
+            }
+            result
         })
         .await;
         match joined {

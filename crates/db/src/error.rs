@@ -43,6 +43,21 @@ fn conflict_field(text: &str) -> &'static str {
     FIELDS.iter().find(|(needle, _)| text.contains(needle)).map_or("id", |(_, field)| field)
 }
 
+/// Whether the error says the connection itself is gone (the server closed it, was shut down or restarted), as
+/// opposed to a statement failing on a good connection.
+pub(crate) fn connection_lost(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
+            true
+        }
+        DieselError::DatabaseError(_, info) => {
+            let message = info.message();
+            message.starts_with("terminating connection") || message.starts_with("server closed the connection")
+        }
+        _ => false,
+    }
+}
+
 impl RepoError {
     /// Maps to the domain: unique violations become `Conflict { field }`, serialization failures and deadlocks
     /// `Stale` (retried by the use case), everything else `Internal`.
@@ -59,6 +74,8 @@ impl RepoError {
             Self::Diesel(DieselError::DatabaseError(_, info)) if info.message().starts_with("deadlock detected") => {
                 DomainError::Stale
             }
+            // the connection broke (server restarted or stopped): nothing was committed
+            Self::Diesel(e) if connection_lost(&e) => DomainError::unavailable(e),
             Self::Diesel(e) => DomainError::internal(e),
         }
     }

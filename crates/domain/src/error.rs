@@ -121,6 +121,10 @@ pub enum DomainError {
     /// to show.
     #[error("sign-in refused: {}", .0.message())]
     SignInRefused(SignInRefusal),
+    /// A store or service the use case needs cannot be reached right now (no database connection could be had,
+    /// or it broke); nothing was written, and the caller may retry shortly. Details are logged.
+    #[error("unavailable: {0}")]
+    Unavailable(InternalError),
     /// Unexpected failure in an adapter; details are logged, never sent to clients.
     #[error("internal error: {0}")]
     Internal(InternalError),
@@ -135,6 +139,11 @@ impl DomainError {
     /// Wraps an adapter failure.
     pub fn internal(source: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Internal(InternalError(Box::new(source)))
+    }
+
+    /// A store that cannot be reached right now.
+    pub fn unavailable(source: impl std::fmt::Display) -> Self {
+        Self::Unavailable(InternalError(source.to_string().into()))
     }
 
     /// Wraps an adapter failure described by text only.

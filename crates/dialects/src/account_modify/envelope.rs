@@ -164,6 +164,14 @@ impl From<DomainError> for ModifyError {
             DomainError::Forbidden(why) => Self::new(S::FORBIDDEN, "ft.PermissionDenied", why),
             DomainError::KeyRefused(why) => Self::new(S::UNAUTHORIZED, refusal_code(why), why.message()),
             DomainError::Unauthenticated(why) => Self::new(S::UNAUTHORIZED, "ft.InvalidSignature", why),
+            DomainError::Unavailable(source) => {
+                tracing::error!(error = %source, "unavailable");
+                Self::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "ft.ServiceUnavailable",
+                    "The service is temporarily unavailable; retry in a moment.",
+                )
+            }
             DomainError::Internal(source) => {
                 tracing::error!(error = %source, "internal error");
                 Self::new(S::INTERNAL_SERVER_ERROR, "ft.InternalError", "Internal server error.")

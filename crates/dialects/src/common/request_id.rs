@@ -44,11 +44,19 @@ pub async fn middleware(
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(HEADER, value);
     }
+    // every dialect's 503 (a database that cannot be reached) tells the client when to try again
+    let retry_after = actix_web::http::header::RETRY_AFTER;
+    if res.status() == actix_web::http::StatusCode::SERVICE_UNAVAILABLE && !res.headers().contains_key(&retry_after) {
+        res.headers_mut().insert(retry_after, HeaderValue::from_static(RETRY_AFTER_SECS));
+    }
     let status = res.status().as_u16();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     span.in_scope(|| tracing::info!(status, elapsed_ms, "handled"));
     Ok(res)
 }
+
+/// Seconds a client is asked to wait before retrying after a 503.
+pub const RETRY_AFTER_SECS: &str = "1";
 
 /// An error whose body names the request id (`traceId`, `request_id`).
 pub trait TracedError: actix_web::ResponseError + 'static {

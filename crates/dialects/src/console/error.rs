@@ -219,6 +219,10 @@ impl From<DomainError> for ConsoleError {
                 Self::Body { status: S::BAD_REQUEST, body: json!({"error": "Invalid provider"}) }
             }
             DomainError::SignInRefused(why) => Self::standard(S::BAD_REQUEST, "oauth_failed", why.message()),
+            DomainError::Unavailable(source) => {
+                tracing::error!(error = %source, "unavailable");
+                Self::standard(S::SERVICE_UNAVAILABLE, "service_unavailable", "The service is temporarily unavailable; retry in a moment.")
+            }
             DomainError::Internal(source) => {
                 tracing::error!(error = %source, "internal error");
                 Self::Body { status: S::INTERNAL_SERVER_ERROR, body: json!({"message": "Internal Server Error", "code": "unknown"}) }

@@ -30,6 +30,8 @@ pub enum Code {
     Aborted,
     /// 13
     Internal,
+    /// 14
+    Unavailable,
     /// 16
     Unauthenticated,
 }
@@ -45,6 +47,7 @@ impl Code {
             Self::FailedPrecondition => 9,
             Self::Aborted => 10,
             Self::Internal => 13,
+            Self::Unavailable => 14,
             Self::Unauthenticated => 16,
         }
     }
@@ -58,6 +61,7 @@ impl Code {
             Self::PermissionDenied => StatusCode::FORBIDDEN,
             Self::ResourceExhausted => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
         }
     }
@@ -215,6 +219,14 @@ impl From<DomainError> for IamError {
             }
             DomainError::KeyRefused(why) => Self::unauthenticated(refusal_reason(why), why.message()),
             DomainError::Unauthenticated(why) => Self::unauthenticated("unauthenticated", why),
+            DomainError::Unavailable(source) => {
+                tracing::error!(error = %source, "unavailable");
+                Self::new(
+                    Code::Unavailable,
+                    "unavailable",
+                    "The service is temporarily unavailable; retry in a moment.",
+                )
+            }
             DomainError::Internal(source) => {
                 tracing::error!(error = %source, "internal error");
                 Self::new(Code::Internal, "internal", "Internal error.")

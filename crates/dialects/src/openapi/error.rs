@@ -115,6 +115,10 @@ impl From<DomainError> for OpenApiError {
                 S::CONFLICT,
                 format!("{account_id} is the only owner of a workspace; transfer the workspace before deleting it."),
             ),
+            DomainError::Unavailable(source) => {
+                tracing::error!(error = %source, "unavailable");
+                Self::new(S::SERVICE_UNAVAILABLE, "The service is temporarily unavailable; retry in a moment.")
+            }
             DomainError::Internal(source) => {
                 tracing::error!(error = %source, "internal error");
                 Self::new(S::INTERNAL_SERVER_ERROR, "Internal server error.")
