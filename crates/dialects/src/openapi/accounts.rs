@@ -48,14 +48,18 @@ fn success(data: Value) -> HttpResponse {
     HttpResponse::Ok().json(json!({"errcode": 200, "errmsg": "success", "data": data}))
 }
 
+/// The `{uid}` of a path; one that is not a UUID names no account (404).
+fn path_uid(path: &str) -> Result<uuid::Uuid, OpenApiError> {
+    uuid::Uuid::parse_str(path.trim()).map_err(|_| OpenApiError::from(DomainError::NotFound { entity: "account" }))
+}
+
 /// `GET {uid}/`: the account; 404 for unknown or deleted ones.
 pub(super) async fn get(
     state: web::Data<AppState>,
     caller: KeyAccount,
     path: web::Path<String>,
 ) -> Result<HttpResponse, OpenApiError> {
-    let uid = uuid::Uuid::parse_str(path.trim())
-        .map_err(|_| OpenApiError::from(DomainError::NotFound { entity: "account" }))?;
+    let uid = path_uid(&path)?;
     let account = state.use_cases.get_account(caller.actor(), uid).await?;
     Ok(success(user(&account)))
 }
@@ -287,8 +291,7 @@ pub(super) async fn update(
     caller: KeyAccount,
     path: web::Path<String>,
 ) -> Result<HttpResponse, OpenApiError> {
-    let uid = uuid::Uuid::parse_str(path.trim())
-        .map_err(|_| OpenApiError::from(DomainError::NotFound { entity: "account" }))?;
+    let uid = path_uid(&path)?;
     let input: UpdateInput = crate::common::json::parse(&caller.body)?;
     let update = parse_update(input)?;
     let account = state.use_cases.update_account(caller.actor(), uid, update).await?;
@@ -371,8 +374,7 @@ pub(super) async fn projects(
     path: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, OpenApiError> {
-    let uid = uuid::Uuid::parse_str(path.trim())
-        .map_err(|_| OpenApiError::from(DomainError::NotFound { entity: "account" }))?;
+    let uid = path_uid(&path)?;
     let query = QueryParams::of(&req);
     let offset = query.int_in("offset", 0..=i64::from(i32::MAX), 0)?;
     let limit = query.int_in("limit", 1..=MAX_LIMIT, DEFAULT_LIMIT)?;
