@@ -97,13 +97,21 @@ impl ResponseError for ConsoleError {
     }
 }
 
+/// The console's name of a field the domain names.
+fn field_name(field: &str) -> &str {
+    match field {
+        "system_role" => "role_type",
+        other => other,
+    }
+}
+
 /// The console's table from domain errors to status, code and message.
 impl From<DomainError> for ConsoleError {
     fn from(e: DomainError) -> Self {
         use StatusCode as S;
         match e {
             DomainError::Invalid { field, message } | DomainError::InvalidAt { field, message, .. } => {
-                Self::param(field, message)
+                Self::param(field_name(field), message)
             }
             DomainError::OutOfRange { field, min, max, value } => Self::param(
                 field,

@@ -423,7 +423,10 @@ impl UseCases {
     /// As [`UseCases::update_accounts`]; `Invalid` for the super admin role, which exists once, from setup.
     pub async fn set_system_role(&self, actor: Actor<'_>, target_id: Uuid, role: SystemRole) -> DomainResult<Account> {
         if role == SystemRole::SuperAdmin {
-            return Err(DomainError::invalid("role_type", "role_type must be one of system_admin, auditor, normal."));
+            return Err(DomainError::invalid(
+                "system_role",
+                "The super admin exists once, from setup: give system_admin, auditor or normal.",
+            ));
         }
         self.update_account(actor, target_id, AccountPatch { system_role: Some(role), ..Default::default() }).await
     }
