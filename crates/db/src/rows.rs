@@ -4,8 +4,8 @@
 use diesel::prelude::*;
 use domain::model::{
     Account, AccountExtension, AccountSource, AccountStatus, Dataset, DatasetPermission, EnterpriseGroup,
-    GroupMembership, GroupRole, GroupStatus, LoginSession, PartnerClass, SessionPolicy, SystemRole, Tenant,
-    TenantMembership, TenantStatus, WireEnum, WorkspacePermission, WorkspaceRole,
+    GroupMembership, GroupRole, GroupStatus, LoginSession, PartnerClass, SessionPolicy, SystemRole, WireEnum,
+    Workspace, WorkspaceMembership, WorkspacePermission, WorkspaceRole, WorkspaceStatus,
 };
 use domain::{DomainError, DomainResult};
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
@@ -302,8 +302,8 @@ pub struct NewTenantRow {
     pub updated_at: PrimitiveDateTime,
 }
 
-impl From<&Tenant> for NewTenantRow {
-    fn from(t: &Tenant) -> Self {
+impl From<&Workspace> for NewTenantRow {
+    fn from(t: &Workspace) -> Self {
         Self {
             id: id_to_db(t.id),
             name: t.name.clone(),
@@ -338,13 +338,13 @@ pub struct TenantRow {
 }
 
 impl TenantRow {
-    pub fn into_domain(self) -> DomainResult<Tenant> {
-        Ok(Tenant {
+    pub fn into_domain(self) -> DomainResult<Workspace> {
+        Ok(Workspace {
             id: id_from_db(&self.id)?,
             number: self.number,
             name: self.name,
             description: self.description,
-            status: enum_from_db::<TenantStatus>(&self.status, "tenant status")?,
+            status: enum_from_db::<WorkspaceStatus>(&self.status, "tenant status")?,
             locked: self.locked,
             group_id: self.group_id.as_deref().map(id_from_db).transpose()?,
             code: self.code,
@@ -370,8 +370,8 @@ pub struct TenantMemberRow {
     pub updated_at: PrimitiveDateTime,
 }
 
-impl From<&TenantMembership> for TenantMemberRow {
-    fn from(m: &TenantMembership) -> Self {
+impl From<&WorkspaceMembership> for TenantMemberRow {
+    fn from(m: &WorkspaceMembership) -> Self {
         let permissions: Vec<&str> = m.permissions.iter().map(|p| p.as_str()).collect();
         Self {
             tenant_id: id_to_db(m.tenant_id),
@@ -388,9 +388,9 @@ impl From<&TenantMembership> for TenantMemberRow {
 }
 
 impl TenantMemberRow {
-    pub fn into_domain(self) -> DomainResult<TenantMembership> {
+    pub fn into_domain(self) -> DomainResult<WorkspaceMembership> {
         let names: Vec<String> = serde_json::from_str(&self.permissions).unwrap_or_default();
-        Ok(TenantMembership {
+        Ok(WorkspaceMembership {
             tenant_id: id_from_db(&self.tenant_id)?,
             account_id: id_from_db(&self.account_id)?,
             role: enum_from_db::<WorkspaceRole>(&self.role, "workspace role")?,

@@ -37,9 +37,9 @@ fn installation(at: OffsetDateTime) -> Installation {
 /// `founder` founding the group `name` with its shadow tenant and own workspace.
 fn founding(admin: Account, name: &str, at: OffsetDateTime) -> GroupFounding {
     let gid = Uuid::new_v4();
-    let shadow = Tenant::new(gid, name.into(), Some(gid), at);
-    let ws = Tenant::new(Uuid::new_v4(), format!("{}'s Workspace", admin.name), Some(gid), at);
-    let join = |t: &Tenant, current| TenantMembership {
+    let shadow = Workspace::new(gid, name.into(), Some(gid), at);
+    let ws = Workspace::new(Uuid::new_v4(), format!("{}'s Workspace", admin.name), Some(gid), at);
+    let join = |t: &Workspace, current| WorkspaceMembership {
         tenant_id: t.id,
         account_id: admin.id,
         role: WorkspaceRole::Owner,
@@ -271,7 +271,7 @@ both_backends! {
         let inst = installation(at);
         dir.install(&inst).await.unwrap();
         assert_eq!(dir.setup_completed_at().await.unwrap(), Some(at));
-        let (tenant, join) = dir.current_tenant(inst.founding.founder.id).await.unwrap().unwrap();
+        let (tenant, join) = dir.current_workspace_of(inst.founding.founder.id).await.unwrap().unwrap();
         assert_eq!(tenant.name, "root's Workspace");
         assert!(tenant.number.is_some());
         assert_eq!(join.permissions, vec![WorkspacePermission::CreateAgent]);
@@ -317,7 +317,7 @@ both_backends! {
         let inst = installation(at);
         dir.install(&inst).await.unwrap();
         let newcomer = account("new@example.com");
-        let join = TenantMembership {
+        let join = WorkspaceMembership {
             tenant_id: inst.founding.group.id,
             account_id: newcomer.id,
             role: WorkspaceRole::Normal,
@@ -329,12 +329,12 @@ both_backends! {
         };
         let gm = GroupMembership { group_id: inst.founding.group.id, account_id: newcomer.id, role: GroupRole::Normal, created_at: at };
         accounts.insert(&newcomer, &[gm], &[join]).await.unwrap();
-        let (tenant, m) = dir.current_tenant(newcomer.id).await.unwrap().unwrap();
+        let (tenant, m) = dir.current_workspace_of(newcomer.id).await.unwrap().unwrap();
         assert_eq!(tenant.id, inst.founding.group.id);
         assert!(tenant.is_shadow());
         assert!(m.current);
         assert_eq!(m.position.as_deref(), Some("dev"));
-        assert_eq!(dir.current_tenant(Uuid::new_v4()).await.unwrap(), None);
+        assert_eq!(dir.current_workspace_of(Uuid::new_v4()).await.unwrap(), None);
         // a group-role change travels with the account update
         let mut promoted = newcomer.clone();
         promoted.updated_at = newcomer.updated_at + Duration::seconds(1);
@@ -478,12 +478,12 @@ both_backends! {
         dir.create_group(&creation).await.unwrap();
         let group = dir.get_group(gid).await.unwrap().unwrap();
         assert_eq!((group.name.as_str(), group.status), ("Acme", GroupStatus::Active));
-        let shadow = dir.get_tenant(gid).await.unwrap().unwrap();
+        let shadow = dir.get_workspace(gid).await.unwrap().unwrap();
         assert!(shadow.is_shadow());
         // a second group of the same name is refused and leaves nothing behind
         let dup = group_creation("Acme", &owner, at);
         assert!(matches!(dir.create_group(&dup).await, Err(DomainError::Conflict { field: "name" })));
-        assert_eq!(dir.get_tenant(dup.group.id).await.unwrap(), None);
+        assert_eq!(dir.get_workspace(dup.group.id).await.unwrap(), None);
         let mine = dir.groups_of(owner.id, None, PageRequest { page: 1, limit: 10 }).await.unwrap();
         assert_eq!(mine.total, 1);
         assert_eq!(mine.items[0].1, GroupRole::SuperAdmin);
@@ -492,7 +492,7 @@ both_backends! {
         renamed.name = "Acme Corp".into();
         renamed.status = GroupStatus::Archived;
         dir.update_group(&renamed).await.unwrap();
-        assert_eq!(dir.get_tenant(gid).await.unwrap().unwrap().name, "Acme Corp");
+        assert_eq!(dir.get_workspace(gid).await.unwrap().unwrap().name, "Acme Corp");
         assert_eq!(dir.groups_of(owner.id, Some(GroupStatus::Active), PageRequest { page: 1, limit: 10 }).await.unwrap().total, 0);
         dir.create_group(&group_creation("Acme Corp", &owner, at)).await.unwrap();
     }
@@ -511,12 +511,12 @@ both_backends! {
         dir.create_group(&creation).await.unwrap();
         let mut ids = Vec::new();
         for (i, name) in ["w1", "w2", "w3"].iter().enumerate() {
-            let t = Tenant::new(Uuid::new_v4(), (*name).into(), Some(gid), at + Duration::seconds(i as i64));
-            dir.create_tenant(&t, &membership(&t, &owner, WorkspaceRole::Owner, vec![], at)).await.unwrap();
+            let t = Workspace::new(Uuid::new_v4(), (*name).into(), Some(gid), at + Duration::seconds(i as i64));
+            dir.create_workspace(&t, &membership(&t, &owner, WorkspaceRole::Owner, vec![], at)).await.unwrap();
             ids.push(t.id);
         }
-        let dup = Tenant::new(Uuid::new_v4(), "w1".into(), Some(gid), at);
-        assert!(matches!(dir.create_tenant(&dup, &membership(&dup, &owner, WorkspaceRole::Owner, vec![], at)).await, Err(DomainError::Conflict { field: "name" })));
+        let dup = Workspace::new(Uuid::new_v4(), "w1".into(), Some(gid), at);
+        assert!(matches!(dir.create_workspace(&dup, &membership(&dup, &owner, WorkspaceRole::Owner, vec![], at)).await, Err(DomainError::Conflict { field: "name" })));
         // member: admin of w1, normal with create_knowledge in w2, nothing in w3
         let joins = [
             membership_by_id(ids[0], &member, WorkspaceRole::Admin, vec![], at),
@@ -525,33 +525,33 @@ both_backends! {
         accounts.insert(&account("filler@example.com"), &[], &[]).await.unwrap();
         add_memberships(&db, &joins);
         let page = PageRequest { page: 1, limit: 10 };
-        let names = |p: Page<Tenant>| p.items.into_iter().map(|t| t.name).collect::<Vec<_>>();
-        assert_eq!(names(dir.group_tenants(gid, TenantScope::All, None, page).await.unwrap()), ["w3", "w2", "w1"]);
-        assert_eq!(names(dir.group_tenants(gid, TenantScope::JoinedBy(member.id), None, page).await.unwrap()), ["w2", "w1"]);
-        assert_eq!(names(dir.group_tenants(gid, TenantScope::NotJoinedBy(member.id), None, page).await.unwrap()), ["w3"]);
-        let managed = |perm| TenantScope::ManagedBy { account: member.id, permission: perm };
-        assert_eq!(names(dir.group_tenants(gid, managed(None), None, page).await.unwrap()), ["w1"]);
-        assert_eq!(names(dir.group_tenants(gid, managed(Some(WorkspacePermission::CreateKnowledge)), None, page).await.unwrap()), ["w2", "w1"]);
-        assert_eq!(names(dir.group_tenants(gid, managed(Some(WorkspacePermission::CreateAgent)), None, page).await.unwrap()), ["w1"]);
-        assert_eq!(dir.group_tenants(gid, TenantScope::JoinedBy(outsider.id), None, page).await.unwrap().total, 0);
-        let second = dir.group_tenants(gid, TenantScope::All, Some(TenantStatus::Normal), PageRequest { page: 2, limit: 2 }).await.unwrap();
+        let names = |p: Page<Workspace>| p.items.into_iter().map(|t| t.name).collect::<Vec<_>>();
+        assert_eq!(names(dir.group_workspaces(gid, WorkspaceScope::All, None, page).await.unwrap()), ["w3", "w2", "w1"]);
+        assert_eq!(names(dir.group_workspaces(gid, WorkspaceScope::JoinedBy(member.id), None, page).await.unwrap()), ["w2", "w1"]);
+        assert_eq!(names(dir.group_workspaces(gid, WorkspaceScope::NotJoinedBy(member.id), None, page).await.unwrap()), ["w3"]);
+        let managed = |perm| WorkspaceScope::ManagedBy { account: member.id, permission: perm };
+        assert_eq!(names(dir.group_workspaces(gid, managed(None), None, page).await.unwrap()), ["w1"]);
+        assert_eq!(names(dir.group_workspaces(gid, managed(Some(WorkspacePermission::CreateKnowledge)), None, page).await.unwrap()), ["w2", "w1"]);
+        assert_eq!(names(dir.group_workspaces(gid, managed(Some(WorkspacePermission::CreateAgent)), None, page).await.unwrap()), ["w1"]);
+        assert_eq!(dir.group_workspaces(gid, WorkspaceScope::JoinedBy(outsider.id), None, page).await.unwrap().total, 0);
+        let second = dir.group_workspaces(gid, WorkspaceScope::All, Some(WorkspaceStatus::Normal), PageRequest { page: 2, limit: 2 }).await.unwrap();
         assert_eq!((second.total, second.items.len()), (3, 1));
         let roles = dir.memberships_in_group(gid, member.id).await.unwrap();
         assert_eq!(roles.iter().map(|(t, m)| (t.name.as_str(), m.role)).collect::<Vec<_>>(), [("w2", WorkspaceRole::Normal), ("w1", WorkspaceRole::Admin)]);
         // only the owner manages members, inside the transaction; the owner itself is never removed
-        assert!(matches!(dir.remove_tenant_member(ids[0], member.id, owner.id).await, Err(DomainError::Forbidden(_))));
-        assert!(matches!(dir.remove_tenant_member(ids[0], owner.id, owner.id).await, Err(DomainError::Stale)));
-        assert!(matches!(dir.set_tenant_role(ids[2], owner.id, member.id, WorkspaceRole::Admin).await, Err(DomainError::NotFound { .. })));
-        dir.set_tenant_role(ids[0], owner.id, member.id, WorkspaceRole::Owner).await.unwrap();
-        let roles_in_w1 = |joins: Vec<(Tenant, TenantMembership)>| joins.into_iter().filter(|(t, _)| t.id == ids[0]).map(|(_, m)| m.role).collect::<Vec<_>>();
+        assert!(matches!(dir.remove_workspace_member(ids[0], member.id, owner.id).await, Err(DomainError::Forbidden(_))));
+        assert!(matches!(dir.remove_workspace_member(ids[0], owner.id, owner.id).await, Err(DomainError::Stale)));
+        assert!(matches!(dir.set_workspace_role(ids[2], owner.id, member.id, WorkspaceRole::Admin).await, Err(DomainError::NotFound { .. })));
+        dir.set_workspace_role(ids[0], owner.id, member.id, WorkspaceRole::Owner).await.unwrap();
+        let roles_in_w1 = |joins: Vec<(Workspace, WorkspaceMembership)>| joins.into_iter().filter(|(t, _)| t.id == ids[0]).map(|(_, m)| m.role).collect::<Vec<_>>();
         assert_eq!(roles_in_w1(dir.memberships_in_group(gid, member.id).await.unwrap()), [WorkspaceRole::Owner]);
         assert_eq!(roles_in_w1(dir.memberships_in_group(gid, owner.id).await.unwrap()), [WorkspaceRole::Admin], "ownership moved in one step");
-        assert!(matches!(dir.set_tenant_role(ids[0], owner.id, member.id, WorkspaceRole::Normal).await, Err(DomainError::Forbidden(_))), "the old owner lost its power");
+        assert!(matches!(dir.set_workspace_role(ids[0], owner.id, member.id, WorkspaceRole::Normal).await, Err(DomainError::Forbidden(_))), "the old owner lost its power");
         // switching
-        dir.switch_tenant(member.id, ids[1]).await.unwrap();
-        assert_eq!(dir.current_tenant(member.id).await.unwrap().unwrap().0.id, ids[1]);
-        assert!(matches!(dir.switch_tenant(member.id, ids[2]).await, Err(DomainError::NotFound { .. })));
-        assert_eq!(dir.current_tenant(member.id).await.unwrap().unwrap().0.id, ids[1]);
+        dir.switch_workspace_of(member.id, ids[1]).await.unwrap();
+        assert_eq!(dir.current_workspace_of(member.id).await.unwrap().unwrap().0.id, ids[1]);
+        assert!(matches!(dir.switch_workspace_of(member.id, ids[2]).await, Err(DomainError::NotFound { .. })));
+        assert_eq!(dir.current_workspace_of(member.id).await.unwrap().unwrap().0.id, ids[1]);
     }
 }
 
@@ -569,8 +569,8 @@ both_backends! {
         let creation = group_creation("G", &owner, at);
         let gid = creation.group.id;
         dir.create_group(&creation).await.unwrap();
-        let w = Tenant::new(Uuid::new_v4(), "W".into(), Some(gid), at);
-        dir.create_tenant(&w, &membership(&w, &owner, WorkspaceRole::Owner, vec![], at)).await.unwrap();
+        let w = Workspace::new(Uuid::new_v4(), "W".into(), Some(gid), at);
+        dir.create_workspace(&w, &membership(&w, &owner, WorkspaceRole::Owner, vec![], at)).await.unwrap();
         add_memberships(&db, &[membership(&w, &member, WorkspaceRole::Normal, vec![], at), membership(&w, &listed, WorkspaceRole::Normal, vec![], at)]);
         let make = |name: &str, permission: DatasetPermission, partial: Vec<Uuid>, secs: i64| Dataset {
             id: Uuid::new_v4(),
@@ -604,7 +604,7 @@ both_backends! {
         assert_eq!(datasets.get(partial.id).await.unwrap().as_ref(), Some(&partial));
         let page = PageRequest { page: 1, limit: 10 };
         let names = |p: Page<DatasetView>| p.items.into_iter().map(|v| v.dataset.name).collect::<Vec<_>>();
-        let tenant = |viewer| datasets.list_in_tenant(w.id, viewer, None, page);
+        let tenant = |viewer| datasets.list_in_workspace(w.id, viewer, None, page);
         assert_eq!(names(tenant(DatasetViewer::All).await.unwrap()), ["Group wide", "Partial", "Team_docs", "Private 100%"]);
         assert_eq!(names(tenant(DatasetViewer::Member(member.id)).await.unwrap()), ["Group wide", "Team_docs"]);
         assert_eq!(names(tenant(DatasetViewer::Member(listed.id)).await.unwrap()), ["Group wide", "Partial", "Team_docs"]);
@@ -634,7 +634,7 @@ both_backends! {
 
 fn group_creation(name: &str, owner: &Account, at: OffsetDateTime) -> GroupCreation {
     let id = Uuid::new_v4();
-    let shadow = Tenant::new(id, name.into(), Some(id), at);
+    let shadow = Workspace::new(id, name.into(), Some(id), at);
     GroupCreation {
         members: vec![GroupMembership {
             group_id: id,
@@ -657,12 +657,12 @@ fn group_creation(name: &str, owner: &Account, at: OffsetDateTime) -> GroupCreat
 }
 
 fn membership(
-    t: &Tenant,
+    t: &Workspace,
     a: &Account,
     role: WorkspaceRole,
     permissions: Vec<WorkspacePermission>,
     at: OffsetDateTime,
-) -> TenantMembership {
+) -> WorkspaceMembership {
     membership_by_id(t.id, a, role, permissions, at)
 }
 
@@ -672,8 +672,8 @@ fn membership_by_id(
     role: WorkspaceRole,
     permissions: Vec<WorkspacePermission>,
     at: OffsetDateTime,
-) -> TenantMembership {
-    TenantMembership {
+) -> WorkspaceMembership {
+    WorkspaceMembership {
         tenant_id,
         account_id: a.id,
         role,
@@ -692,7 +692,7 @@ fn sql_exec(db: &db::Database, statement: &str) {
 }
 
 /// Adds workspace memberships with plain Diesel (the repositories add them as part of larger operations).
-fn add_memberships(db: &db::Database, joins: &[TenantMembership]) {
+fn add_memberships(db: &db::Database, joins: &[WorkspaceMembership]) {
     use diesel::connection::SimpleConnection;
     let mut conn = db.get().unwrap();
     for m in joins {
@@ -924,7 +924,7 @@ both_backends! {
         assert_eq!(accounts.get(founder.id).await.unwrap(), None);
         codes.mark_verified("r", at, at + Duration::minutes(5)).await.unwrap();
         assert!(dir.register(&registration).await.unwrap());
-        let (tenant, join) = dir.current_tenant(founder.id).await.unwrap().unwrap();
+        let (tenant, join) = dir.current_workspace_of(founder.id).await.unwrap().unwrap();
         assert_eq!((tenant.name.as_str(), join.role), ("new's Workspace", WorkspaceRole::Owner));
         assert_eq!(dir.group_memberships(founder.id).await.unwrap()[0].role, GroupRole::SuperAdmin);
         // the code works once

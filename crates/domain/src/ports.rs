@@ -16,8 +16,8 @@ use crate::model::{
     AccessKey, AccessKeyStatus, Account, AccountFilter, AccountOrder, AuditEvent, Dataset, DatasetView,
     EnterpriseGroup, ExternalIdentity, GroupMembership, GroupRole, GroupStatus, IdentitySignIn, Installation,
     Invitation, InvitationBatch, LinkedIdentity, LoginSession, Mail, OutboxMail, OutboxState, Page, PageRequest,
-    RefreshOutcome, Registration, Tenant, TenantMembership, TenantStatus, VerificationCode, WorkspacePermission,
-    WorkspaceRole,
+    RefreshOutcome, Registration, VerificationCode, Workspace, WorkspaceMembership, WorkspacePermission, WorkspaceRole,
+    WorkspaceStatus,
 };
 use crate::values::Password;
 
@@ -132,7 +132,7 @@ pub trait AccountRepository: Send + Sync {
         &self,
         account: &Account,
         groups: &[GroupMembership],
-        tenants: &[TenantMembership],
+        tenants: &[WorkspaceMembership],
     ) -> DomainResult<()>;
 
     /// Records a successful login: last login time and address, and `pending` → `active` with
@@ -202,7 +202,7 @@ pub struct NewAccountEntry {
     /// Its group memberships.
     pub groups: Vec<GroupMembership>,
     /// Its workspace memberships.
-    pub tenants: Vec<TenantMembership>,
+    pub tenants: Vec<WorkspaceMembership>,
 }
 
 /// Identifiers whose owners are looked up before a batch is written.
@@ -313,7 +313,7 @@ pub trait GroupRepository: Send + Sync {
         &self,
         group_id: Uuid,
         account_id: Uuid,
-    ) -> DomainResult<Vec<(Tenant, TenantMembership)>>;
+    ) -> DomainResult<Vec<(Workspace, WorkspaceMembership)>>;
 
     /// Ids of the groups that are not archived.
     async fn active_group_ids(&self) -> DomainResult<Vec<Uuid>>;
@@ -334,38 +334,42 @@ pub trait GroupRepository: Send + Sync {
 pub trait WorkspaceRepository: Send + Sync {
     /// The account's current workspace (status normal) and its membership. When none is marked current, the
     /// oldest normal membership becomes current. `None` when the account has no normal workspace.
-    async fn current_tenant(&self, account_id: Uuid) -> DomainResult<Option<(Tenant, TenantMembership)>>;
+    async fn current_workspace_of(&self, account_id: Uuid) -> DomainResult<Option<(Workspace, WorkspaceMembership)>>;
 
     /// The workspace with this id.
-    async fn get_tenant(&self, id: Uuid) -> DomainResult<Option<Tenant>>;
+    async fn get_workspace(&self, id: Uuid) -> DomainResult<Option<Workspace>>;
 
     /// The workspace with this code.
-    async fn find_tenant_by_code(&self, code: &str) -> DomainResult<Option<Tenant>>;
+    async fn find_workspace_by_code(&self, code: &str) -> DomainResult<Option<Workspace>>;
 
     /// Creates a workspace with its owner's membership, in one transaction.
     ///
     /// # Errors
     /// [`DomainError::Conflict`] naming `name` when the group already has a workspace of this name.
-    async fn create_tenant(&self, tenant: &Tenant, owner: &TenantMembership) -> DomainResult<()>;
+    async fn create_workspace(&self, tenant: &Workspace, owner: &WorkspaceMembership) -> DomainResult<()>;
 
     /// Workspaces of a group in `scope`, never its shadow tenant, newest first; only workspaces in `status`
     /// when given.
-    async fn group_tenants(
+    async fn group_workspaces(
         &self,
         group_id: Uuid,
-        scope: TenantScope,
-        status: Option<TenantStatus>,
+        scope: WorkspaceScope,
+        status: Option<WorkspaceStatus>,
         page: PageRequest,
-    ) -> DomainResult<Page<Tenant>>;
+    ) -> DomainResult<Page<Workspace>>;
 
     /// The account's memberships of workspaces in status normal, oldest first.
-    async fn account_tenants(&self, account_id: Uuid) -> DomainResult<Vec<(Tenant, TenantMembership)>>;
+    async fn workspaces_of(&self, account_id: Uuid) -> DomainResult<Vec<(Workspace, WorkspaceMembership)>>;
 
     /// The account's membership of the workspace, if any.
-    async fn tenant_membership(&self, tenant_id: Uuid, account_id: Uuid) -> DomainResult<Option<TenantMembership>>;
+    async fn workspace_membership(
+        &self,
+        tenant_id: Uuid,
+        account_id: Uuid,
+    ) -> DomainResult<Option<WorkspaceMembership>>;
 
     /// Live members of a workspace with their memberships, owner first, then by join time.
-    async fn tenant_members(&self, tenant_id: Uuid) -> DomainResult<Vec<(Account, TenantMembership)>>;
+    async fn workspace_members_of(&self, tenant_id: Uuid) -> DomainResult<Vec<(Account, WorkspaceMembership)>>;
 
     /// As the workspace's owner `owner_id`, gives another member a new role; making it owner turns `owner_id`
     /// into an admin. Checked and written in one transaction, so a workspace always has exactly one owner.
@@ -373,7 +377,7 @@ pub trait WorkspaceRepository: Send + Sync {
     /// # Errors
     /// [`DomainError::Forbidden`] when `owner_id` is not (or no longer) the owner; [`DomainError::NotFound`] when
     /// the account is not a member; [`DomainError::Stale`] when it became the owner meanwhile.
-    async fn set_tenant_role(
+    async fn set_workspace_role(
         &self,
         tenant_id: Uuid,
         owner_id: Uuid,
@@ -384,8 +388,8 @@ pub trait WorkspaceRepository: Send + Sync {
     /// As the workspace's owner `owner_id`, removes another member, in one transaction.
     ///
     /// # Errors
-    /// As [`WorkspaceRepository::set_tenant_role`].
-    async fn remove_tenant_member(&self, tenant_id: Uuid, owner_id: Uuid, account_id: Uuid) -> DomainResult<()>;
+    /// As [`WorkspaceRepository::set_workspace_role`].
+    async fn remove_workspace_member(&self, tenant_id: Uuid, owner_id: Uuid, account_id: Uuid) -> DomainResult<()>;
 
     /// Up to `limit` accounts that belong to a workspace in status normal but have no current workspace.
     async fn accounts_without_current_workspace(&self, limit: i64) -> DomainResult<Vec<Uuid>>;
@@ -394,7 +398,7 @@ pub trait WorkspaceRepository: Send + Sync {
     ///
     /// # Errors
     /// [`DomainError::NotFound`] when the account is not a member of it.
-    async fn switch_tenant(&self, account_id: Uuid, tenant_id: Uuid) -> DomainResult<()>;
+    async fn switch_workspace_of(&self, account_id: Uuid, tenant_id: Uuid) -> DomainResult<()>;
 }
 
 /// Workspace invitations.
@@ -431,20 +435,20 @@ pub struct GroupSnapshot {
     /// The group.
     pub group: EnterpriseGroup,
     /// Its workspaces, the shadow tenant included when it exists.
-    pub tenants: Vec<Tenant>,
+    pub tenants: Vec<Workspace>,
     /// Its members.
     pub members: Vec<GroupMembership>,
     /// Memberships of its workspaces.
-    pub tenant_members: Vec<TenantMembership>,
+    pub tenant_members: Vec<WorkspaceMembership>,
 }
 
 /// Changes that restore a group's invariants, written in one transaction.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GroupRepair {
     /// A shadow tenant to create.
-    pub create_shadow: Option<Tenant>,
+    pub create_shadow: Option<Workspace>,
     /// Memberships to add.
-    pub add_tenant_members: Vec<TenantMembership>,
+    pub add_tenant_members: Vec<WorkspaceMembership>,
     /// `(workspace, account, role)` role changes (owners for workspaces without one).
     pub set_roles: Vec<(Uuid, Uuid, WorkspaceRole)>,
     /// `(workspace, settings)` replacements.
@@ -463,7 +467,7 @@ impl GroupRepair {
 
 /// Which workspaces of a group a listing wants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TenantScope {
+pub enum WorkspaceScope {
     /// All of them.
     All,
     /// Those the account is a member of.
@@ -485,11 +489,11 @@ pub struct GroupCreation {
     /// The group.
     pub group: EnterpriseGroup,
     /// Its shadow tenant (same id).
-    pub shadow: Tenant,
+    pub shadow: Workspace,
     /// Group memberships (the creator as super admin).
     pub members: Vec<GroupMembership>,
     /// Shadow-tenant memberships.
-    pub tenant_members: Vec<TenantMembership>,
+    pub tenant_members: Vec<WorkspaceMembership>,
 }
 
 /// Who a dataset listing is for.
@@ -526,7 +530,7 @@ pub trait DatasetRepository: Send + Sync {
 
     /// Datasets of a workspace visible to `viewer` whose name contains `keyword` (case-insensitive), newest
     /// first.
-    async fn list_in_tenant(
+    async fn list_in_workspace(
         &self,
         tenant_id: Uuid,
         viewer: DatasetViewer,

@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 use domain::model::{
     Account, AccountFilter, AccountOrder, AccountSortKey, AuditEvent, GroupMembership, GroupRole, Page, PageRequest,
-    TenantMembership, WireEnum,
+    WireEnum, WorkspaceMembership,
 };
 use domain::ports::{AccountChange, AccountRepository, NewAccountEntry, PasswordReset, WantedIdentifiers};
 use domain::{DomainError, DomainResult};
@@ -57,12 +57,12 @@ fn condition(filter: &AccountFilter) -> Condition {
         AccountFilter::Status(statuses) => {
             Box::new(accounts::status.eq_any(statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()))
         }
-        AccountFilter::TenantCode(code) => Box::new(
+        AccountFilter::WorkspaceCode(code) => Box::new(
             accounts::id.eq_any(
                 tenant_members::table
                     .inner_join(tenants::table)
                     .filter(tenants::code.eq(code.clone()))
-                    .filter(tenants::status.eq(domain::model::TenantStatus::Normal.as_str()))
+                    .filter(tenants::status.eq(domain::model::WorkspaceStatus::Normal.as_str()))
                     .filter(tenant_members::is_current.eq(true))
                     .select(tenant_members::account_id),
             ),
@@ -283,7 +283,7 @@ impl DieselAccounts {
 pub(crate) fn insert_memberships(
     conn: &mut crate::DbConnection,
     groups: &[GroupMembership],
-    tenants: &[TenantMembership],
+    tenants: &[WorkspaceMembership],
 ) -> Result<(), RepoError> {
     // One statement per row: multi-row VALUES is not portable through MultiConnection.
     for m in groups {
@@ -547,7 +547,7 @@ impl AccountRepository for DieselAccounts {
         &self,
         account: &Account,
         groups: &[GroupMembership],
-        tenants: &[TenantMembership],
+        tenants: &[WorkspaceMembership],
     ) -> DomainResult<()> {
         let row = AccountRow::from(account);
         let (groups, tenants) = (groups.to_vec(), tenants.to_vec());

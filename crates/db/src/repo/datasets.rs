@@ -87,7 +87,7 @@ fn into_page(listed: Listed, page: PageRequest) -> DomainResult<Page<DatasetView
 /// Which datasets a listing covers.
 #[derive(Clone, Copy)]
 enum Scope {
-    Tenant(Uuid),
+    Workspace(Uuid),
     Group(Uuid),
 }
 
@@ -108,7 +108,7 @@ impl DieselDatasets {
                         .left_join(accounts::table.on(accounts::id.eq(datasets::created_by)))
                         .into_boxed();
                     q = match scope {
-                        Scope::Tenant(t) => q.filter(datasets::tenant_id.eq(id_to_db(t))),
+                        Scope::Workspace(t) => q.filter(datasets::tenant_id.eq(id_to_db(t))),
                         Scope::Group(g) => q.filter(tenants::group_id.eq(id_to_db(g))),
                     };
                     if let Some(text) = search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -203,14 +203,14 @@ impl DatasetRepository for DieselDatasets {
             .await
     }
 
-    async fn list_in_tenant(
+    async fn list_in_workspace(
         &self,
         tenant_id: Uuid,
         viewer: DatasetViewer,
         keyword: Option<String>,
         page: PageRequest,
     ) -> DomainResult<Page<DatasetView>> {
-        self.list(Scope::Tenant(tenant_id), viewer, keyword, page).await
+        self.list(Scope::Workspace(tenant_id), viewer, keyword, page).await
     }
 
     async fn list_in_group(

@@ -2,8 +2,8 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::model::{
-    EnterpriseGroup, GroupRole, GroupStatus, Page, Tenant, TenantMembership, TenantStatus, WireEnum,
-    WorkspacePermission,
+    EnterpriseGroup, GroupRole, GroupStatus, Page, WireEnum, Workspace, WorkspaceMembership, WorkspacePermission,
+    WorkspaceStatus,
 };
 use domain::DomainError;
 use serde::{Deserialize, Serialize};
@@ -31,7 +31,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/enterprise-groups/current", web::get().to(current))
         .route("/enterprise-groups/current-detail", web::get().to(current_detail))
         .route("/enterprise-groups/{group_id}/tenants", web::get().to(tenants))
-        .route("/enterprise-groups/{group_id}/tenants", web::post().to(create_tenant))
+        .route("/enterprise-groups/{group_id}/tenants", web::post().to(create_workspace))
         .route("/enterprise-groups/{group_id}/unjoined-tenants/{account_id}", web::get().to(unjoined_tenants))
         .route("/enterprise-groups/{group_id}/joined-tenants/{account_id}", web::get().to(joined_tenants))
         .route("/enterprise-groups/{group_id}/joined-tenants-roles/{account_id}", web::get().to(joined_tenant_roles))
@@ -74,7 +74,7 @@ fn group_item(g: &EnterpriseGroup) -> ListItem {
     }
 }
 
-fn tenant_item(t: &Tenant) -> ListItem {
+fn tenant_item(t: &Workspace) -> ListItem {
     ListItem {
         id: t.id.to_string(),
         name: t.name.clone(),
@@ -114,15 +114,15 @@ fn group_status(q: &QueryParams) -> Result<Option<GroupStatus>, ConsoleError> {
     q.get("status").filter(|s| !s.is_empty()).map(|s| one_of("status", s, GroupStatus::ALL)).transpose()
 }
 
-fn tenant_status(q: &QueryParams) -> Result<Option<TenantStatus>, ConsoleError> {
-    q.get("status").filter(|s| !s.is_empty()).map(|s| one_of("status", s, TenantStatus::ALL)).transpose()
+fn tenant_status(q: &QueryParams) -> Result<Option<WorkspaceStatus>, ConsoleError> {
+    q.get("status").filter(|s| !s.is_empty()).map(|s| one_of("status", s, WorkspaceStatus::ALL)).transpose()
 }
 
 fn groups_page(page: Page<(EnterpriseGroup, GroupRole)>) -> HttpResponse {
     HttpResponse::Ok().json(Paginated::from_page(page, |(g, _)| group_item(&g)))
 }
 
-fn tenants_page(page: Page<Tenant>) -> HttpResponse {
+fn tenants_page(page: Page<Workspace>) -> HttpResponse {
     HttpResponse::Ok().json(Paginated::from_page(page, |t| tenant_item(&t)))
 }
 
@@ -272,7 +272,7 @@ pub(super) async fn tenants(
 ) -> Result<HttpResponse, ConsoleError> {
     let q = QueryParams::of(&req);
     let group = path_id(&path, GROUP)?;
-    Ok(tenants_page(state.use_cases.group_tenants(&me, group, tenant_status(&q)?, q.page()?).await?))
+    Ok(tenants_page(state.use_cases.group_workspaces(&me, group, tenant_status(&q)?, q.page()?).await?))
 }
 
 #[derive(Deserialize)]
@@ -281,7 +281,7 @@ pub(super) struct TenantBody {
 }
 
 /// `POST /enterprise-groups/{group_id}/tenants {name}`: `201 {"message":"workspace created."}`.
-pub(super) async fn create_tenant(
+pub(super) async fn create_workspace(
     state: web::Data<AppState>,
     Authenticated(me): Authenticated,
     path: web::Path<String>,
@@ -290,7 +290,7 @@ pub(super) async fn create_tenant(
     let group = path_id(&path, GROUP)?;
     state
         .use_cases
-        .create_group_tenant(&me, group, &body.name)
+        .create_group_workspace(&me, group, &body.name)
         .await
         .map_err(name_conflict("A workspace with this name already exists in the group."))?;
     Ok(HttpResponse::Created().json(json!({"message": "workspace created."})))
@@ -309,7 +309,7 @@ pub(super) async fn unjoined_tenants(
 ) -> Result<HttpResponse, ConsoleError> {
     let (group, account) = group_and_account(&path)?;
     let page = QueryParams::of(&req).page()?;
-    Ok(tenants_page(state.use_cases.account_group_tenants(&me, group, account, false, page).await?))
+    Ok(tenants_page(state.use_cases.account_group_workspaces(&me, group, account, false, page).await?))
 }
 
 /// `GET /enterprise-groups/{group_id}/joined-tenants/{account_id}`.
@@ -321,7 +321,7 @@ pub(super) async fn joined_tenants(
 ) -> Result<HttpResponse, ConsoleError> {
     let (group, account) = group_and_account(&path)?;
     let page = QueryParams::of(&req).page()?;
-    Ok(tenants_page(state.use_cases.account_group_tenants(&me, group, account, true, page).await?))
+    Ok(tenants_page(state.use_cases.account_group_workspaces(&me, group, account, true, page).await?))
 }
 
 /// One entry of `joined-tenants-roles`.
@@ -334,7 +334,7 @@ pub struct TenantRole {
     permissions: Vec<&'static str>,
 }
 
-fn tenant_role((tenant, m): (Tenant, TenantMembership)) -> TenantRole {
+fn tenant_role((tenant, m): (Workspace, WorkspaceMembership)) -> TenantRole {
     TenantRole {
         tenant_id: tenant.id.to_string(),
         tenant_name: tenant.name,
@@ -391,7 +391,7 @@ fn managed(
     move |state, Authenticated(me), req, path| {
         Box::pin(async move {
             let page = QueryParams::of(&req).page()?;
-            Ok(tenants_page(state.use_cases.managed_tenants(&me, path_id(&path, GROUP)?, permission, page).await?))
+            Ok(tenants_page(state.use_cases.managed_workspaces(&me, path_id(&path, GROUP)?, permission, page).await?))
         })
     }
 }

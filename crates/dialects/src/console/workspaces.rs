@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use domain::model::{Tenant, TenantMembership, WireEnum, WorkspaceRole};
+use domain::model::{WireEnum, Workspace, WorkspaceMembership, WorkspaceRole};
 use domain::DomainError;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -39,7 +39,7 @@ pub struct TenantInfo {
     custom_config: serde_json::Value,
 }
 
-fn tenant_info(t: &Tenant, m: &TenantMembership) -> TenantInfo {
+fn tenant_info(t: &Workspace, m: &WorkspaceMembership) -> TenantInfo {
     TenantInfo {
         id: t.id.to_string(),
         name: t.name.clone(),

@@ -177,7 +177,7 @@ fn comparison(field: &str, value: String) -> Result<AccountFilter, IamError> {
         "name" => AccountFilter::Name(value),
         "email" => AccountFilter::EmailKey(domain::values::email_key(&value)),
         "phone" => AccountFilter::Phone(value),
-        "tenant_code" => AccountFilter::TenantCode(value),
+        "tenant_code" => AccountFilter::WorkspaceCode(value),
         "status" => {
             AccountFilter::Status(statuses(&value).ok_or_else(|| bad("status must be valid, invalid or forbidden."))?)
         }

@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::model::{AccessKeyStatus, Account, AccountOrder, AccountSortKey, AccountSource, AccountStatus};
-use domain::usecases::{AccessKeyView, AccountPatch, NewAccount, TenantRef};
+use domain::usecases::{AccessKeyView, AccountPatch, NewAccount, WorkspaceRef};
 use domain::values::{
     parse_country_code, parse_description, parse_phone, parse_username, DisplayName, EmailAddress, Password,
 };
@@ -176,10 +176,10 @@ fn parse_new(input: &UserInput) -> Result<NewAccount, IamError> {
     let name = text(&input.name).ok_or_else(|| IamError::field("name", "is required."))?;
     let username = text(&input.username).ok_or_else(|| IamError::field("username", "is required."))?;
     let home_tenant = match (text(&input.tenant_id), text(&input.tenant_code)) {
-        (Some(id), _) => Some(TenantRef::Id(
+        (Some(id), _) => Some(WorkspaceRef::Id(
             Uuid::parse_str(id).map_err(|_| IamError::field("tenant_id", "must be a workspace id."))?,
         )),
-        (None, Some(code)) => Some(TenantRef::Code(code.to_owned())),
+        (None, Some(code)) => Some(WorkspaceRef::Code(code.to_owned())),
         (None, None) => None,
     };
     let first_login = match &input.set_password_first_login {

@@ -23,7 +23,7 @@ impl GroupRole {
 
 wire_enum! {
     /// State of a workspace.
-    TenantStatus { Normal = "normal", Archive = "archive" }
+    WorkspaceStatus { Normal = "normal", Archive = "archive" }
 }
 
 wire_enum! {
@@ -63,7 +63,7 @@ pub struct EnterpriseGroup {
 
 /// A workspace (tenant).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Tenant {
+pub struct Workspace {
     /// Id; equals the group id for a shadow tenant.
     pub id: Uuid,
     /// Sequential number assigned by storage (`None` until stored).
@@ -73,7 +73,7 @@ pub struct Tenant {
     /// Description.
     pub description: Option<String>,
     /// State.
-    pub status: TenantStatus,
+    pub status: WorkspaceStatus,
     /// Locked against changes.
     pub locked: bool,
     /// Owning group, at most one.
@@ -90,7 +90,7 @@ pub struct Tenant {
     pub updated_at: OffsetDateTime,
 }
 
-impl Tenant {
+impl Workspace {
     /// A normal, unlocked workspace.
     pub fn new(id: Uuid, name: String, group_id: Option<Uuid>, now: OffsetDateTime) -> Self {
         Self {
@@ -98,7 +98,7 @@ impl Tenant {
             number: None,
             name,
             description: None,
-            status: TenantStatus::Normal,
+            status: WorkspaceStatus::Normal,
             locked: false,
             group_id,
             code: None,
@@ -130,7 +130,7 @@ pub struct GroupMembership {
 
 /// An account's membership of a workspace.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TenantMembership {
+pub struct WorkspaceMembership {
     /// Workspace.
     pub tenant_id: Uuid,
     /// Member.
@@ -176,14 +176,14 @@ pub struct InvitationBatch {
     /// Group memberships to add.
     pub group_members: Vec<GroupMembership>,
     /// Workspace memberships to add (the workspace, and the group's shadow workspace).
-    pub tenant_members: Vec<TenantMembership>,
+    pub tenant_members: Vec<WorkspaceMembership>,
     /// Invitation tokens.
     pub invitations: Vec<Invitation>,
     /// The invitation mails, written to the outbox with the rest.
     pub mails: Vec<super::OutboxMail>,
 }
 
-impl TenantMembership {
+impl WorkspaceMembership {
     /// A membership with `role`, no position or extra rights, not current, invited by nobody.
     pub fn new(tenant_id: Uuid, account_id: Uuid, role: WorkspaceRole, created_at: OffsetDateTime) -> Self {
         Self {
@@ -208,11 +208,11 @@ pub struct GroupFounding {
     /// The group.
     pub group: EnterpriseGroup,
     /// The group's shadow tenant and the founder's own workspace.
-    pub tenants: Vec<Tenant>,
+    pub tenants: Vec<Workspace>,
     /// Group memberships.
     pub group_members: Vec<GroupMembership>,
     /// Workspace memberships.
-    pub tenant_members: Vec<TenantMembership>,
+    pub tenant_members: Vec<WorkspaceMembership>,
 }
 
 /// What setup writes: the super admin founding "Default Group".

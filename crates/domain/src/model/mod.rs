@@ -18,7 +18,7 @@ pub use audit::AuditEvent;
 pub use dataset::{Dataset, DatasetPermission, DatasetView};
 pub use directory::{
     EnterpriseGroup, GroupFounding, GroupMembership, GroupRole, GroupStatus, Installation, Invitation, InvitationBatch,
-    Registration, Tenant, TenantMembership, TenantStatus, WorkspacePermission, WorkspaceRole,
+    Registration, Workspace, WorkspaceMembership, WorkspacePermission, WorkspaceRole, WorkspaceStatus,
 };
 pub use identity::{ExternalIdentity, IdentitySignIn, LinkedIdentity};
 pub use mail::{CodePurpose, Mail, MailMessage, OutboxMail, OutboxState, VerificationCode};

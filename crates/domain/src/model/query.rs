@@ -24,7 +24,7 @@ pub enum AccountFilter {
     /// The status is one of these.
     Status(Vec<AccountStatus>),
     /// The account's current workspace has this code.
-    TenantCode(String),
+    WorkspaceCode(String),
 }
 
 /// What a list of accounts is sorted by.

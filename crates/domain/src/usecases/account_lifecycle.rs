@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult};
 use crate::model::{
-    Account, AccountSource, AccountStatus, AuditEvent, PartnerClass, SessionPolicy, SystemRole, Tenant,
-    TenantMembership, WorkspaceRole,
+    Account, AccountSource, AccountStatus, AuditEvent, PartnerClass, SessionPolicy, SystemRole, Workspace,
+    WorkspaceMembership, WorkspaceRole,
 };
 use crate::policy::{self, AccountAction, Subject};
 use crate::ports::{NewAccountEntry, WantedIdentifiers};
@@ -65,7 +65,7 @@ pub struct NewAccount {
     /// Session limits.
     pub session_policy: SessionPolicy,
     /// The workspace to make the account's current one (besides its group's shadow workspace).
-    pub home_tenant: Option<TenantRef>,
+    pub home_tenant: Option<WorkspaceRef>,
     /// Console login allowed.
     pub console_access: bool,
     /// Access keys usable.
@@ -80,7 +80,7 @@ pub struct NewAccount {
 
 /// A workspace named by id or by code.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum TenantRef {
+pub enum WorkspaceRef {
     /// By id.
     Id(Uuid),
     /// By its unique code.
@@ -204,7 +204,7 @@ impl UseCases {
             .map(|i| checked_source(i.source, i.external_id.is_some()))
             .collect::<DomainResult<Vec<_>>>()?;
         // each workspace named by the batch is looked up once
-        let mut found: HashMap<TenantRef, Option<Tenant>> = HashMap::new();
+        let mut found: HashMap<WorkspaceRef, Option<Workspace>> = HashMap::new();
         let mut homes = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
             let Some(wanted) = &item.home_tenant else {
@@ -213,14 +213,14 @@ impl UseCases {
             };
             if !found.contains_key(wanted) {
                 let tenant = match wanted {
-                    TenantRef::Id(id) => self.ports.workspaces.get_tenant(*id).await?,
-                    TenantRef::Code(code) => self.ports.workspaces.find_tenant_by_code(code).await?,
+                    WorkspaceRef::Id(id) => self.ports.workspaces.get_workspace(*id).await?,
+                    WorkspaceRef::Code(code) => self.ports.workspaces.find_workspace_by_code(code).await?,
                 };
                 found.insert(wanted.clone(), tenant);
             }
             let (field, message) = match wanted {
-                TenantRef::Id(_) => ("tenant_id", "No workspace has this id."),
-                TenantRef::Code(_) => ("tenant_code", "No workspace has this code."),
+                WorkspaceRef::Id(_) => ("tenant_id", "No workspace has this id."),
+                WorkspaceRef::Code(_) => ("tenant_code", "No workspace has this code."),
             };
             let home = found[wanted].clone().ok_or(DomainError::InvalidAt { index, field, message: message.into() })?;
             homes.push(Some(home));
@@ -268,10 +268,10 @@ impl UseCases {
             if let Some(home) = home {
                 tenants.retain(|t| t.tenant_id != home.id);
                 tenants.iter_mut().for_each(|t| t.current = false);
-                tenants.push(TenantMembership {
+                tenants.push(WorkspaceMembership {
                     current: true,
                     invited_by: Some(caller.account.id),
-                    ..TenantMembership::new(home.id, id, WorkspaceRole::Normal, now)
+                    ..WorkspaceMembership::new(home.id, id, WorkspaceRole::Normal, now)
                 });
             }
             audits.push(AuditEvent {

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::error::{DomainError, DomainResult};
 use crate::model::{
     Account, AccountSource, AccountStatus, AuditEvent, GroupMembership, GroupRole, Page, PageRequest, SystemRole,
-    TenantMembership, WorkspaceRole,
+    WorkspaceMembership, WorkspaceRole,
 };
 use crate::policy::{self, AccountAction, Decision, Subject};
 use crate::ports::AccountChange;
@@ -163,14 +163,14 @@ pub(super) fn new_member_joins(
     account_id: Uuid,
     creator: Uuid,
     now: time::OffsetDateTime,
-) -> (Vec<GroupMembership>, Vec<TenantMembership>) {
+) -> (Vec<GroupMembership>, Vec<WorkspaceMembership>) {
     match group_id {
         Some(group_id) => (
             vec![GroupMembership { group_id, account_id, role: GroupRole::Normal, created_at: now }],
-            vec![TenantMembership {
+            vec![WorkspaceMembership {
                 current: true,
                 invited_by: Some(creator),
-                ..TenantMembership::new(group_id, account_id, WorkspaceRole::Normal, now)
+                ..WorkspaceMembership::new(group_id, account_id, WorkspaceRole::Normal, now)
             }],
         ),
         None => (Vec::new(), Vec::new()),
@@ -188,7 +188,7 @@ pub(super) fn enforce(decision: Decision) -> DomainResult<()> {
 impl UseCases {
     /// The group of the account's current workspace, if it belongs to one.
     pub async fn current_group_id(&self, account_id: Uuid) -> DomainResult<Option<Uuid>> {
-        Ok(self.ports.workspaces.current_tenant(account_id).await?.and_then(|(tenant, _)| tenant.group_id))
+        Ok(self.ports.workspaces.current_workspace_of(account_id).await?.and_then(|(tenant, _)| tenant.group_id))
     }
 
     pub(super) async fn memberships(&self, account_id: Uuid) -> DomainResult<Vec<GroupMembership>> {
@@ -546,7 +546,7 @@ mod tests {
     #[tokio::test]
     async fn normal_user_cannot_create_accounts_and_nothing_is_hashed() {
         let mut m = Mocks::new();
-        m.workspaces.expect_current_tenant().returning(|_| Ok(None));
+        m.workspaces.expect_current_workspace_of().returning(|_| Ok(None));
         m.groups.expect_group_memberships().returning(|_| Ok(vec![]));
         m.hasher.expect_hash_all().never();
         m.accounts.expect_insert_batch().never();

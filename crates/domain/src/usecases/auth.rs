@@ -143,7 +143,7 @@ impl UseCases {
         if !account.console_access {
             return Err(DomainError::ConsoleLoginDisabled);
         }
-        if self.ports.workspaces.current_tenant(account.id).await?.is_none() {
+        if self.ports.workspaces.current_workspace_of(account.id).await?.is_none() {
             return Err(DomainError::NoWorkspace);
         }
         Ok(())
@@ -288,9 +288,9 @@ mod tests {
 
     /// Every account has a current workspace.
     fn has_workspace(m: &mut Mocks) {
-        m.workspaces.expect_current_tenant().returning(|_| {
-            let t = crate::model::Tenant::new(Uuid::new_v4(), "w".into(), None, NOW);
-            let j = crate::model::TenantMembership::new(t.id, Uuid::nil(), crate::model::WorkspaceRole::Owner, NOW);
+        m.workspaces.expect_current_workspace_of().returning(|_| {
+            let t = crate::model::Workspace::new(Uuid::new_v4(), "w".into(), None, NOW);
+            let j = crate::model::WorkspaceMembership::new(t.id, Uuid::nil(), crate::model::WorkspaceRole::Owner, NOW);
             Ok(Some((t, j)))
         });
     }
@@ -373,11 +373,11 @@ mod tests {
             .withf(|_, old, new| old == "h" && new == "new")
             .times(1)
             .returning(|_, _, _| Ok(()));
-        m.workspaces.expect_current_tenant().returning(|_| {
-            let t = crate::model::Tenant::new(Uuid::new_v4(), "w".into(), None, NOW);
-            let j = crate::model::TenantMembership {
+        m.workspaces.expect_current_workspace_of().returning(|_| {
+            let t = crate::model::Workspace::new(Uuid::new_v4(), "w".into(), None, NOW);
+            let j = crate::model::WorkspaceMembership {
                 current: true,
-                ..crate::model::TenantMembership::new(t.id, Uuid::nil(), crate::model::WorkspaceRole::Owner, NOW)
+                ..crate::model::WorkspaceMembership::new(t.id, Uuid::nil(), crate::model::WorkspaceRole::Owner, NOW)
             };
             Ok(Some((t, j)))
         });

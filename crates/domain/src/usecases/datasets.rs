@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult};
 use crate::model::{
-    Account, Dataset, DatasetPermission, DatasetView, GroupRole, Page, PageRequest, TenantMembership,
+    Account, Dataset, DatasetPermission, DatasetView, GroupRole, Page, PageRequest, WorkspaceMembership,
     WorkspacePermission, WorkspaceRole,
 };
 use crate::policy::{self, Subject};
@@ -49,14 +49,14 @@ pub struct DatasetInput {
     pub icon_background: Option<Option<String>>,
 }
 
-fn edits_datasets(m: &TenantMembership) -> bool {
+fn edits_datasets(m: &WorkspaceMembership) -> bool {
     matches!(
         m.role,
         WorkspaceRole::Owner | WorkspaceRole::Admin | WorkspaceRole::Editor | WorkspaceRole::DatasetOperator
     )
 }
 
-fn sees(dataset: &Dataset, viewer: &Account, membership: Option<&TenantMembership>, in_group: bool) -> bool {
+fn sees(dataset: &Dataset, viewer: &Account, membership: Option<&WorkspaceMembership>, in_group: bool) -> bool {
     dataset.created_by == viewer.id
         || membership.is_some_and(|m| m.role == WorkspaceRole::Owner)
         || match dataset.permission {
@@ -89,7 +89,7 @@ impl UseCases {
                 ));
             }
             for id in &members {
-                if self.ports.workspaces.tenant_membership(dataset.tenant_id, *id).await?.is_none() {
+                if self.ports.workspaces.workspace_membership(dataset.tenant_id, *id).await?.is_none() {
                     return Err(DomainError::invalid(
                         "partial_member_list",
                         format!("{id} is not a member of this workspace."),
@@ -142,7 +142,7 @@ impl UseCases {
         let (tenant, mine) = self.current_workspace(actor).await?;
         let viewer =
             if mine.role == WorkspaceRole::Owner { DatasetViewer::All } else { DatasetViewer::Member(actor.id) };
-        self.ports.datasets.list_in_tenant(tenant.id, viewer, keyword, page).await
+        self.ports.datasets.list_in_workspace(tenant.id, viewer, keyword, page).await
     }
 
     /// A dataset of one of the actor's workspaces, with the actor's membership there.
@@ -150,14 +150,14 @@ impl UseCases {
     /// # Errors
     /// `NotFound` for unknown datasets and datasets of workspaces the actor does not belong to; `Forbidden`
     /// when the actor may not see it.
-    async fn visible_dataset(&self, actor: &Account, id: Uuid) -> DomainResult<(Dataset, Option<TenantMembership>)> {
+    async fn visible_dataset(&self, actor: &Account, id: Uuid) -> DomainResult<(Dataset, Option<WorkspaceMembership>)> {
         let not_found = || DomainError::NotFound { entity: "dataset" };
         let dataset = self.ports.datasets.get(id).await?.ok_or_else(not_found)?;
-        let mine = self.ports.workspaces.tenant_membership(dataset.tenant_id, actor.id).await?;
+        let mine = self.ports.workspaces.workspace_membership(dataset.tenant_id, actor.id).await?;
         // outside the workspace, only members of its group may know an all_group dataset exists
         let in_group = match (&mine, dataset.permission) {
             (None, DatasetPermission::AllGroup) => {
-                let group = self.ports.workspaces.get_tenant(dataset.tenant_id).await?.and_then(|t| t.group_id);
+                let group = self.ports.workspaces.get_workspace(dataset.tenant_id).await?.and_then(|t| t.group_id);
                 let groups = self.memberships(actor.id).await?;
                 group.is_some_and(|g| groups.iter().any(|m| m.group_id == g))
             }
@@ -243,8 +243,8 @@ mod tests {
         }
     }
 
-    fn membership(role: WorkspaceRole) -> TenantMembership {
-        TenantMembership { current: true, ..TenantMembership::new(Uuid::nil(), Uuid::nil(), role, NOW) }
+    fn membership(role: WorkspaceRole) -> WorkspaceMembership {
+        WorkspaceMembership { current: true, ..WorkspaceMembership::new(Uuid::nil(), Uuid::nil(), role, NOW) }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult};
-use crate::model::{Account, AccountFilter, AccountOrder, Tenant, WorkspaceRole};
+use crate::model::{Account, AccountFilter, AccountOrder, Workspace, WorkspaceRole};
 use crate::policy;
 
 use super::access_keys::{AccessKeyView, Actor};
@@ -67,13 +67,13 @@ impl UseCases {
         role: Option<WorkspaceRole>,
         offset: usize,
         limit: usize,
-    ) -> DomainResult<(Vec<(Tenant, Option<Account>)>, usize)> {
+    ) -> DomainResult<(Vec<(Workspace, Option<Account>)>, usize)> {
         require_reader(caller)?;
         let account = self.get_account(Actor { account: caller, access_key_id: None, request_id: None }, uid).await?;
-        let joined: Vec<Tenant> = self
+        let joined: Vec<Workspace> = self
             .ports
             .workspaces
-            .account_tenants(account.id)
+            .workspaces_of(account.id)
             .await?
             .into_iter()
             .filter(|(t, m)| t.group_id != Some(t.id) && role.is_none_or(|r| m.role == r))
@@ -85,7 +85,7 @@ impl UseCases {
             let owner = self
                 .ports
                 .workspaces
-                .tenant_members(tenant.id)
+                .workspace_members_of(tenant.id)
                 .await?
                 .into_iter()
                 .find(|(a, m)| m.role == WorkspaceRole::Owner && a.is_live())
@@ -125,9 +125,9 @@ impl UseCases {
     ///
     /// # Errors
     /// `Forbidden` unless the caller reads all accounts.
-    pub async fn home_workspace(&self, caller: &Account, uid: Uuid) -> DomainResult<Option<Tenant>> {
+    pub async fn home_workspace(&self, caller: &Account, uid: Uuid) -> DomainResult<Option<Workspace>> {
         require_reader(caller)?;
-        Ok(self.ports.workspaces.current_tenant(uid).await?.map(|(tenant, _)| tenant))
+        Ok(self.ports.workspaces.current_workspace_of(uid).await?.map(|(tenant, _)| tenant))
     }
 
     /// The live account with this id in the external directory (`None` when there is none).

@@ -5,11 +5,11 @@ use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult};
 use crate::model::{
-    Account, EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Page, PageRequest, Tenant, TenantMembership,
-    TenantStatus, WorkspacePermission, WorkspaceRole,
+    Account, EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, Page, PageRequest, Workspace,
+    WorkspaceMembership, WorkspacePermission, WorkspaceRole, WorkspaceStatus,
 };
 use crate::policy::{self, Subject};
-use crate::ports::{GroupCreation, TenantScope};
+use crate::ports::{GroupCreation, WorkspaceScope};
 use crate::values::{optional_text, required_text};
 
 use super::UseCases;
@@ -70,14 +70,14 @@ impl UseCases {
             updated_at: now,
         };
         let creation = GroupCreation {
-            shadow: Tenant::new(id, name, Some(id), now),
+            shadow: Workspace::new(id, name, Some(id), now),
             members: vec![GroupMembership {
                 group_id: id,
                 account_id: actor.id,
                 role: GroupRole::SuperAdmin,
                 created_at: now,
             }],
-            tenant_members: vec![TenantMembership::new(id, actor.id, WorkspaceRole::Owner, now)],
+            tenant_members: vec![WorkspaceMembership::new(id, actor.id, WorkspaceRole::Owner, now)],
             group: group.clone(),
         };
         self.ports.groups.create_group(&creation).await?;
@@ -157,35 +157,35 @@ impl UseCases {
     ///
     /// # Errors
     /// `NotFound` for groups the actor may not see.
-    pub async fn group_tenants(
+    pub async fn group_workspaces(
         &self,
         actor: &Account,
         group_id: Uuid,
-        status: Option<TenantStatus>,
+        status: Option<WorkspaceStatus>,
         page: PageRequest,
-    ) -> DomainResult<Page<Tenant>> {
+    ) -> DomainResult<Page<Workspace>> {
         let Visible { actor_groups, .. } = self.visible_group(actor, group_id).await?;
         let subject = Subject { account: actor, groups: &actor_groups };
         let sees_all =
             policy::may_manage_group(subject, group_id) || actor.system_role.is_some_and(|r| r.can_read_all());
-        let scope = if sees_all { TenantScope::All } else { TenantScope::JoinedBy(actor.id) };
-        self.ports.workspaces.group_tenants(group_id, scope, status, page).await
+        let scope = if sees_all { WorkspaceScope::All } else { WorkspaceScope::JoinedBy(actor.id) };
+        self.ports.workspaces.group_workspaces(group_id, scope, status, page).await
     }
 
     /// Creates a workspace in a group; the actor becomes its owner.
     ///
     /// # Errors
     /// `NotFound`, `Forbidden` unless a manager of the group, `Invalid`, `Conflict { field: "name" }`.
-    pub async fn create_group_tenant(&self, actor: &Account, group_id: Uuid, name: &str) -> DomainResult<Tenant> {
+    pub async fn create_group_workspace(&self, actor: &Account, group_id: Uuid, name: &str) -> DomainResult<Workspace> {
         let Visible { actor_groups, .. } = self.visible_group(actor, group_id).await?;
         if !policy::may_manage_group(Subject { account: actor, groups: &actor_groups }, group_id) {
             return Err(DomainError::Forbidden("Only super administrators can perform this operation"));
         }
         let name = required_text("name", name, NAME_MAX)?;
         let now = self.ports.clock.now();
-        let tenant = Tenant::new(self.ports.ids.new_id(), name, Some(group_id), now);
-        let owner = TenantMembership::new(tenant.id, actor.id, WorkspaceRole::Owner, now);
-        self.ports.workspaces.create_tenant(&tenant, &owner).await?;
+        let tenant = Workspace::new(self.ports.ids.new_id(), name, Some(group_id), now);
+        let owner = WorkspaceMembership::new(tenant.id, actor.id, WorkspaceRole::Owner, now);
+        self.ports.workspaces.create_workspace(&tenant, &owner).await?;
         Ok(tenant)
     }
 
@@ -208,17 +208,17 @@ impl UseCases {
     ///
     /// # Errors
     /// `NotFound` for invisible groups, `Forbidden` per [`UseCases::account_group_roles`].
-    pub async fn account_group_tenants(
+    pub async fn account_group_workspaces(
         &self,
         actor: &Account,
         group_id: Uuid,
         account_id: Uuid,
         joined: bool,
         page: PageRequest,
-    ) -> DomainResult<Page<Tenant>> {
+    ) -> DomainResult<Page<Workspace>> {
         self.may_inspect_member(actor, group_id, account_id).await?;
-        let scope = if joined { TenantScope::JoinedBy(account_id) } else { TenantScope::NotJoinedBy(account_id) };
-        self.ports.workspaces.group_tenants(group_id, scope, Some(TenantStatus::Normal), page).await
+        let scope = if joined { WorkspaceScope::JoinedBy(account_id) } else { WorkspaceScope::NotJoinedBy(account_id) };
+        self.ports.workspaces.group_workspaces(group_id, scope, Some(WorkspaceStatus::Normal), page).await
     }
 
     /// `account_id`'s memberships of the group's workspaces (role, position, permissions).
@@ -231,7 +231,7 @@ impl UseCases {
         actor: &Account,
         group_id: Uuid,
         account_id: Uuid,
-    ) -> DomainResult<Vec<(Tenant, TenantMembership)>> {
+    ) -> DomainResult<Vec<(Workspace, WorkspaceMembership)>> {
         self.may_inspect_member(actor, group_id, account_id).await?;
         self.ports.groups.memberships_in_group(group_id, account_id).await
     }
@@ -246,12 +246,12 @@ impl UseCases {
         let Ok(Visible { actor_groups, .. }) = self.visible_group(actor, group_id).await else { return Ok(false) };
         let subject = Subject { account: actor, groups: &actor_groups };
         let manages = policy::may_manage_group(subject, group_id) || {
-            let scope = TenantScope::ManagedBy { account: actor.id, permission: None };
+            let scope = WorkspaceScope::ManagedBy { account: actor.id, permission: None };
             let one = PageRequest { page: 1, limit: 1 };
-            self.ports.workspaces.group_tenants(group_id, scope, Some(TenantStatus::Normal), one).await?.total > 0
+            self.ports.workspaces.group_workspaces(group_id, scope, Some(WorkspaceStatus::Normal), one).await?.total > 0
         };
         if switch && policy::group_role_in(subject, group_id).is_some() {
-            match self.ports.workspaces.switch_tenant(actor.id, group_id).await {
+            match self.ports.workspaces.switch_workspace_of(actor.id, group_id).await {
                 Ok(()) | Err(DomainError::NotFound { .. }) => {}
                 Err(e) => return Err(e),
             }
@@ -264,7 +264,7 @@ impl UseCases {
     ///
     /// # Errors
     /// `NotFound` when the current workspace belongs to no active group.
-    pub async fn current_group(&self, actor: &Account) -> DomainResult<(EnterpriseGroup, GroupRole, Tenant)> {
+    pub async fn current_group(&self, actor: &Account) -> DomainResult<(EnterpriseGroup, GroupRole, Workspace)> {
         let not_found = || DomainError::NotFound { entity: "enterprise group" };
         let group_id = self.current_group_id(actor.id).await?.ok_or_else(not_found)?;
         let group = self
@@ -274,7 +274,7 @@ impl UseCases {
             .await?
             .filter(|g| g.status == GroupStatus::Active)
             .ok_or_else(not_found)?;
-        let shadow = self.ports.workspaces.get_tenant(group_id).await?.ok_or_else(not_found)?;
+        let shadow = self.ports.workspaces.get_workspace(group_id).await?.ok_or_else(not_found)?;
         let role = self.group_role_of(actor.id, group_id).await?;
         Ok((group, role, shadow))
     }
@@ -284,20 +284,20 @@ impl UseCases {
     ///
     /// # Errors
     /// `NotFound` for invisible groups.
-    pub async fn managed_tenants(
+    pub async fn managed_workspaces(
         &self,
         actor: &Account,
         group_id: Uuid,
         permission: Option<WorkspacePermission>,
         page: PageRequest,
-    ) -> DomainResult<Page<Tenant>> {
+    ) -> DomainResult<Page<Workspace>> {
         let Visible { actor_groups, .. } = self.visible_group(actor, group_id).await?;
         let scope = if policy::may_manage_group(Subject { account: actor, groups: &actor_groups }, group_id) {
-            TenantScope::All
+            WorkspaceScope::All
         } else {
-            TenantScope::ManagedBy { account: actor.id, permission }
+            WorkspaceScope::ManagedBy { account: actor.id, permission }
         };
-        self.ports.workspaces.group_tenants(group_id, scope, Some(TenantStatus::Normal), page).await
+        self.ports.workspaces.group_workspaces(group_id, scope, Some(WorkspaceStatus::Normal), page).await
     }
 
     /// Whether the actor may manage apps (`CreateAgent`) or datasets (`CreateKnowledge`) somewhere in the group.
@@ -314,9 +314,9 @@ impl UseCases {
         if policy::may_manage_group(Subject { account: actor, groups: &actor_groups }, group_id) {
             return Ok(true);
         }
-        let scope = TenantScope::ManagedBy { account: actor.id, permission: Some(permission) };
+        let scope = WorkspaceScope::ManagedBy { account: actor.id, permission: Some(permission) };
         let one = PageRequest { page: 1, limit: 1 };
-        Ok(self.ports.workspaces.group_tenants(group_id, scope, Some(TenantStatus::Normal), one).await?.total > 0)
+        Ok(self.ports.workspaces.group_workspaces(group_id, scope, Some(WorkspaceStatus::Normal), one).await?.total > 0)
     }
 
     /// Members of a group with their group roles, newest first.

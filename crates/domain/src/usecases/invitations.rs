@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult};
 use crate::model::{
-    Account, AccountStatus, GroupMembership, GroupRole, Invitation, InvitationBatch, MailMessage, Tenant,
-    TenantMembership, TenantStatus, TokenPair, WorkspaceRole,
+    Account, AccountStatus, GroupMembership, GroupRole, Invitation, InvitationBatch, MailMessage, TokenPair, Workspace,
+    WorkspaceMembership, WorkspaceRole, WorkspaceStatus,
 };
 use crate::values::{default_timezone, DisplayName, EmailAddress};
 
@@ -167,26 +167,26 @@ impl UseCases {
     async fn plan_memberships(
         &self,
         batch: &mut InvitationBatch,
-        tenant: &Tenant,
+        tenant: &Workspace,
         account: &Account,
         role: WorkspaceRole,
         invited_by: Uuid,
         now: time::OffsetDateTime,
     ) -> DomainResult<()> {
-        let join = |tenant_id: Uuid, role: WorkspaceRole| TenantMembership {
+        let join = |tenant_id: Uuid, role: WorkspaceRole| WorkspaceMembership {
             invited_by: Some(invited_by),
-            ..TenantMembership::new(tenant_id, account.id, role, now)
+            ..WorkspaceMembership::new(tenant_id, account.id, role, now)
         };
         let is_new = batch.new_accounts.iter().any(|a| a.id == account.id);
         let member_of = |tenant_id: Uuid| async move {
             if is_new {
                 Ok(false)
             } else {
-                Ok::<_, DomainError>(self.ports.workspaces.tenant_membership(tenant_id, account.id).await?.is_some())
+                Ok::<_, DomainError>(self.ports.workspaces.workspace_membership(tenant_id, account.id).await?.is_some())
             }
         };
         if !member_of(tenant.id).await? {
-            batch.tenant_members.push(TenantMembership { current: is_new, ..join(tenant.id, role) });
+            batch.tenant_members.push(WorkspaceMembership { current: is_new, ..join(tenant.id, role) });
         }
         if let Some(group_id) = tenant.group_id {
             let in_group = !is_new && self.memberships(account.id).await?.iter().any(|m| m.group_id == group_id);
@@ -213,7 +213,7 @@ impl UseCases {
         token: Uuid,
         email: Option<&EmailAddress>,
         workspace_id: Option<Uuid>,
-    ) -> DomainResult<Option<(Invitation, Tenant, Account)>> {
+    ) -> DomainResult<Option<(Invitation, Workspace, Account)>> {
         let now = self.ports.clock.now();
         let Some(invitation) = self.ports.invitations.find_invitation(token).await?.filter(|i| i.expires_at > now)
         else {
@@ -224,8 +224,12 @@ impl UseCases {
         {
             return Ok(None);
         }
-        let tenant =
-            self.ports.workspaces.get_tenant(invitation.tenant_id).await?.filter(|t| t.status == TenantStatus::Normal);
+        let tenant = self
+            .ports
+            .workspaces
+            .get_workspace(invitation.tenant_id)
+            .await?
+            .filter(|t| t.status == WorkspaceStatus::Normal);
         let account = self
             .ports
             .accounts
@@ -233,7 +237,7 @@ impl UseCases {
             .await?
             .filter(|a| a.is_live() && a.status == AccountStatus::Pending);
         let member =
-            self.ports.workspaces.tenant_membership(invitation.tenant_id, invitation.account_id).await?.is_some();
+            self.ports.workspaces.workspace_membership(invitation.tenant_id, invitation.account_id).await?.is_some();
         Ok(match (tenant, account) {
             (Some(tenant), Some(account)) if member => Some((invitation, tenant, account)),
             _ => None,
@@ -246,7 +250,7 @@ impl UseCases {
         token: Uuid,
         email: Option<&EmailAddress>,
         workspace_id: Option<Uuid>,
-    ) -> DomainResult<Option<(Tenant, String)>> {
+    ) -> DomainResult<Option<(Workspace, String)>> {
         Ok(self.live_invitation(token, email, workspace_id).await?.map(|(i, t, _)| (t, i.email)))
     }
 
@@ -281,16 +285,19 @@ mod tests {
     use super::*;
     use crate::usecases::test_support::*;
 
-    fn membership(tenant: Uuid, account: Uuid, role: WorkspaceRole) -> TenantMembership {
-        TenantMembership { current: true, ..TenantMembership::new(tenant, account, role, NOW) }
+    fn membership(tenant: Uuid, account: Uuid, role: WorkspaceRole) -> WorkspaceMembership {
+        WorkspaceMembership { current: true, ..WorkspaceMembership::new(tenant, account, role, NOW) }
     }
 
     #[tokio::test]
     async fn an_unknown_address_gets_a_pending_account_in_the_workspace_group_and_shadow() {
         let mut m = Mocks::new();
         let (tenant, group) = (Uuid::new_v4(), Uuid::new_v4());
-        m.workspaces.expect_current_tenant().returning(move |a| {
-            Ok(Some((Tenant::new(tenant, "w".into(), Some(group), NOW), membership(tenant, a, WorkspaceRole::Admin))))
+        m.workspaces.expect_current_workspace_of().returning(move |a| {
+            Ok(Some((
+                Workspace::new(tenant, "w".into(), Some(group), NOW),
+                membership(tenant, a, WorkspaceRole::Admin),
+            )))
         });
         m.groups.expect_get_group().returning(move |id| {
             Ok(Some(crate::model::EnterpriseGroup {
@@ -342,8 +349,8 @@ mod tests {
     async fn normal_members_cannot_invite_and_nobody_invites_an_owner() {
         let mut m = Mocks::new();
         let tenant = Uuid::new_v4();
-        m.workspaces.expect_current_tenant().returning(move |a| {
-            Ok(Some((Tenant::new(tenant, "w".into(), None, NOW), membership(tenant, a, WorkspaceRole::Normal))))
+        m.workspaces.expect_current_workspace_of().returning(move |a| {
+            Ok(Some((Workspace::new(tenant, "w".into(), None, NOW), membership(tenant, a, WorkspaceRole::Normal))))
         });
         m.invitations.expect_save_invitations().never();
         let user = Account::new(Uuid::new_v4(), "u".into(), None, NOW);
@@ -374,7 +381,7 @@ mod tests {
                 expires_at: NOW - time::Duration::hours(1),
             }))
         });
-        m.workspaces.expect_get_tenant().never();
+        m.workspaces.expect_get_workspace().never();
         assert_eq!(m.build().check_invitation(token, None, None).await.unwrap(), None);
     }
 }

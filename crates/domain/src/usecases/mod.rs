@@ -36,7 +36,7 @@ use crate::ports::{
 pub(crate) const WRITE_ATTEMPTS: usize = 5;
 
 pub use access_keys::{AccessKeyView, Actor, KeyProof, SignatureWindow, DATE_SIGNATURE_WINDOW, MAX_ACTIVE_KEYS};
-pub use account_lifecycle::{NewAccount, TenantRef, MAX_BATCH};
+pub use account_lifecycle::{NewAccount, WorkspaceRef, MAX_BATCH};
 pub use accounts::AccountPatch;
 pub use auth::LoginCommand;
 pub use codes::{CodeRedemption, CodeRequest};

@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult};
-use crate::model::{Account, EnterpriseGroup, Tenant, TenantMembership, WorkspaceRole};
+use crate::model::{Account, EnterpriseGroup, Workspace, WorkspaceMembership, WorkspaceRole};
 use crate::policy::{self, Subject};
 use crate::ports::{GroupRepair, GroupSnapshot};
 
@@ -77,7 +77,7 @@ pub struct RepairReport {
     pub groups_failed: usize,
 }
 
-fn settings_with(tenant: &Tenant, key: &str, value: &Value) -> Value {
+fn settings_with(tenant: &Workspace, key: &str, value: &Value) -> Value {
     let mut map = tenant.settings.as_object().cloned().unwrap_or_else(Map::new);
     map.insert(key.to_owned(), value.clone());
     Value::Object(map)
@@ -101,23 +101,23 @@ pub fn plan_model_providers(snapshot: &GroupSnapshot) -> GroupRepair {
 pub fn plan_system_default(snapshot: &GroupSnapshot, now: time::OffsetDateTime) -> (GroupRepair, usize) {
     let group: &EnterpriseGroup = &snapshot.group;
     let mut repair = GroupRepair::default();
-    let mut tenants: Vec<Tenant> = snapshot.tenants.clone();
-    let mut joins: Vec<TenantMembership> = snapshot.tenant_members.clone();
+    let mut tenants: Vec<Workspace> = snapshot.tenants.clone();
+    let mut joins: Vec<WorkspaceMembership> = snapshot.tenant_members.clone();
     if !tenants.iter().any(|t| t.id == group.id) {
-        let shadow = Tenant::new(group.id, group.name.clone(), Some(group.id), now);
+        let shadow = Workspace::new(group.id, group.name.clone(), Some(group.id), now);
         repair.create_shadow = Some(shadow.clone());
         tenants.push(shadow);
     }
     for member in &snapshot.members {
         if !joins.iter().any(|j| j.tenant_id == group.id && j.account_id == member.account_id) {
-            let join = TenantMembership::new(group.id, member.account_id, WorkspaceRole::Normal, now);
+            let join = WorkspaceMembership::new(group.id, member.account_id, WorkspaceRole::Normal, now);
             repair.add_tenant_members.push(join.clone());
             joins.push(join);
         }
     }
     let mut without_members = 0;
     for tenant in &tenants {
-        let mut members: Vec<&TenantMembership> = joins.iter().filter(|j| j.tenant_id == tenant.id).collect();
+        let mut members: Vec<&WorkspaceMembership> = joins.iter().filter(|j| j.tenant_id == tenant.id).collect();
         if members.iter().any(|j| j.role == WorkspaceRole::Owner) {
             continue;
         }
@@ -245,7 +245,7 @@ impl UseCases {
             }
             for account in &batch {
                 // choosing the oldest normal membership is what reading the current workspace does
-                if self.ports.workspaces.current_tenant(*account).await?.is_some() {
+                if self.ports.workspaces.current_workspace_of(*account).await?.is_some() {
                     report.current_workspaces_set += 1;
                 }
             }
@@ -291,8 +291,8 @@ mod tests {
         }
     }
 
-    fn join(tenant: Uuid, account: Uuid, role: WorkspaceRole, secs: i64) -> TenantMembership {
-        TenantMembership::new(tenant, account, role, NOW + time::Duration::seconds(secs))
+    fn join(tenant: Uuid, account: Uuid, role: WorkspaceRole, secs: i64) -> WorkspaceMembership {
+        WorkspaceMembership::new(tenant, account, role, NOW + time::Duration::seconds(secs))
     }
 
     #[test]
@@ -318,7 +318,7 @@ mod tests {
     fn system_default_restores_shadow_membership_and_owners() {
         let g = group(json!({"system_default_models": {"llm": {"provider": "openai", "model": "gpt"}}}));
         let (owner, alice, bob) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-        let w = Tenant::new(Uuid::new_v4(), "W".into(), Some(g.id), NOW);
+        let w = Workspace::new(Uuid::new_v4(), "W".into(), Some(g.id), NOW);
         let snapshot = GroupSnapshot {
             members: vec![
                 GroupMembership { group_id: g.id, account_id: owner, role: GroupRole::SuperAdmin, created_at: NOW },
@@ -360,9 +360,9 @@ mod tests {
     #[test]
     fn model_providers_follow_the_group() {
         let g = group(json!({"model_providers": [{"provider": "openai"}]}));
-        let mut same = Tenant::new(Uuid::new_v4(), "A".into(), Some(g.id), NOW);
+        let mut same = Workspace::new(Uuid::new_v4(), "A".into(), Some(g.id), NOW);
         same.settings = json!({"model_providers": [{"provider": "openai"}], "other": 1});
-        let mut diverged = Tenant::new(Uuid::new_v4(), "B".into(), Some(g.id), NOW);
+        let mut diverged = Workspace::new(Uuid::new_v4(), "B".into(), Some(g.id), NOW);
         diverged.settings = json!({"model_providers": [], "other": 2});
         let snapshot =
             GroupSnapshot { group: g, tenants: vec![same, diverged.clone()], members: vec![], tenant_members: vec![] };

@@ -2,8 +2,8 @@
 
 use crate::error::DomainResult;
 use crate::model::{
-    Account, EnterpriseGroup, GroupFounding, GroupMembership, GroupRole, GroupStatus, Installation, SystemRole, Tenant,
-    TenantMembership, WorkspaceRole,
+    Account, EnterpriseGroup, GroupFounding, GroupMembership, GroupRole, GroupStatus, Installation, SystemRole,
+    Workspace, WorkspaceMembership, WorkspaceRole,
 };
 use crate::values::{DisplayName, EmailAddress, Password};
 use crate::DomainError;
@@ -40,12 +40,12 @@ impl UseCases {
             created_at: now,
             updated_at: now,
         };
-        let shadow = Tenant::new(group_id, group.name.clone(), Some(group_id), now);
+        let shadow = Workspace::new(group_id, group.name.clone(), Some(group_id), now);
         let workspace =
-            Tenant::new(self.ports.ids.new_id(), format!("{}'s Workspace", founder.name), Some(group_id), now);
-        let join = |tenant: &Tenant, current: bool| TenantMembership {
+            Workspace::new(self.ports.ids.new_id(), format!("{}'s Workspace", founder.name), Some(group_id), now);
+        let join = |tenant: &Workspace, current: bool| WorkspaceMembership {
             current,
-            ..TenantMembership::new(tenant.id, founder.id, WorkspaceRole::Owner, now)
+            ..WorkspaceMembership::new(tenant.id, founder.id, WorkspaceRole::Owner, now)
         };
         GroupFounding {
             tenant_members: vec![join(&shadow, false), join(&workspace, true)],

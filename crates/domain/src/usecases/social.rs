@@ -398,9 +398,9 @@ mod tests {
         let ann = Account::new(Uuid::new_v4(), "ann".into(), Some("ann@example.com".into()), NOW);
         let id = ann.id;
         m.accounts.expect_find_live_by_email().returning(move |_| Ok(Some(ann.clone())));
-        m.workspaces.expect_current_tenant().returning(|_| {
-            let t = crate::model::Tenant::new(Uuid::new_v4(), "w".into(), None, NOW);
-            let j = crate::model::TenantMembership::new(t.id, Uuid::nil(), crate::model::WorkspaceRole::Owner, NOW);
+        m.workspaces.expect_current_workspace_of().returning(|_| {
+            let t = crate::model::Workspace::new(Uuid::new_v4(), "w".into(), None, NOW);
+            let j = crate::model::WorkspaceMembership::new(t.id, Uuid::nil(), crate::model::WorkspaceRole::Owner, NOW);
             Ok(Some((t, j)))
         });
         m.identities

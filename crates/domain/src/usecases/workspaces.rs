@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult};
-use crate::model::{Account, Tenant, TenantMembership, WorkspaceRole};
+use crate::model::{Account, Workspace, WorkspaceMembership, WorkspaceRole};
 
 use super::UseCases;
 
@@ -13,10 +13,10 @@ const MEMBER: &str = "workspace member";
 
 impl UseCases {
     /// The actor's workspaces in status normal (the shadow tenants of its groups included), oldest first.
-    pub async fn list_workspaces(&self, actor: &Account) -> DomainResult<Vec<(Tenant, TenantMembership)>> {
+    pub async fn list_workspaces(&self, actor: &Account) -> DomainResult<Vec<(Workspace, WorkspaceMembership)>> {
         // reading the current workspace picks one when none is marked, so the list always shows one
-        self.ports.workspaces.current_tenant(actor.id).await?;
-        self.ports.workspaces.account_tenants(actor.id).await
+        self.ports.workspaces.current_workspace_of(actor.id).await?;
+        self.ports.workspaces.workspaces_of(actor.id).await
     }
 
     /// Makes `tenant_id` the actor's current workspace and returns it.
@@ -24,12 +24,17 @@ impl UseCases {
     /// # Errors
     /// `NotFound { entity: "workspace membership" }` when the actor is not a member of a normal workspace of
     /// that id.
-    pub async fn switch_workspace(&self, actor: &Account, tenant_id: Uuid) -> DomainResult<(Tenant, TenantMembership)> {
+    pub async fn switch_workspace(
+        &self,
+        actor: &Account,
+        tenant_id: Uuid,
+    ) -> DomainResult<(Workspace, WorkspaceMembership)> {
         let not_member = || DomainError::NotFound { entity: "workspace membership" };
         let (tenant, _) =
             self.list_workspaces(actor).await?.into_iter().find(|(t, _)| t.id == tenant_id).ok_or_else(not_member)?;
-        self.ports.workspaces.switch_tenant(actor.id, tenant_id).await?;
-        let membership = self.ports.workspaces.tenant_membership(tenant_id, actor.id).await?.ok_or_else(not_member)?;
+        self.ports.workspaces.switch_workspace_of(actor.id, tenant_id).await?;
+        let membership =
+            self.ports.workspaces.workspace_membership(tenant_id, actor.id).await?.ok_or_else(not_member)?;
         Ok((tenant, membership))
     }
 
@@ -37,21 +42,25 @@ impl UseCases {
     ///
     /// # Errors
     /// `NotFound` when the actor has no workspace in status normal.
-    pub async fn current_workspace(&self, actor: &Account) -> DomainResult<(Tenant, TenantMembership)> {
-        self.ports.workspaces.current_tenant(actor.id).await?.ok_or(DomainError::NotFound { entity: "workspace" })
+    pub async fn current_workspace(&self, actor: &Account) -> DomainResult<(Workspace, WorkspaceMembership)> {
+        self.ports.workspaces.current_workspace_of(actor.id).await?.ok_or(DomainError::NotFound { entity: "workspace" })
     }
 
     /// Members of the actor's current workspace (any member may list them).
     ///
     /// # Errors
     /// `NotFound` without a current workspace.
-    pub async fn workspace_members(&self, actor: &Account) -> DomainResult<Vec<(Account, TenantMembership)>> {
+    pub async fn workspace_members(&self, actor: &Account) -> DomainResult<Vec<(Account, WorkspaceMembership)>> {
         let (tenant, _) = self.current_workspace(actor).await?;
-        self.ports.workspaces.tenant_members(tenant.id).await
+        self.ports.workspaces.workspace_members_of(tenant.id).await
     }
 
     /// The target's membership of the actor's current workspace, after the owner-only and not-self checks.
-    async fn owner_over_member(&self, actor: &Account, member_id: Uuid) -> DomainResult<(Tenant, TenantMembership)> {
+    async fn owner_over_member(
+        &self,
+        actor: &Account,
+        member_id: Uuid,
+    ) -> DomainResult<(Workspace, WorkspaceMembership)> {
         let (tenant, mine) = self.current_workspace(actor).await?;
         if member_id == actor.id {
             return Err(DomainError::CannotOperateSelf);
@@ -62,7 +71,7 @@ impl UseCases {
         let theirs = self
             .ports
             .workspaces
-            .tenant_membership(tenant.id, member_id)
+            .workspace_membership(tenant.id, member_id)
             .await?
             .ok_or(DomainError::NotFound { entity: MEMBER })?;
         Ok((tenant, theirs))
@@ -78,7 +87,7 @@ impl UseCases {
         if theirs.role == role {
             return Ok(());
         }
-        self.ports.workspaces.set_tenant_role(tenant.id, actor.id, member_id, role).await
+        self.ports.workspaces.set_workspace_role(tenant.id, actor.id, member_id, role).await
     }
 
     /// Removes a member from the actor's current workspace.
@@ -92,7 +101,7 @@ impl UseCases {
             // every member of a group belongs to its shadow workspace
             return Err(DomainError::Forbidden("Members leave a group's own workspace only by leaving the group."));
         }
-        self.ports.workspaces.remove_tenant_member(tenant.id, actor.id, member_id).await
+        self.ports.workspaces.remove_workspace_member(tenant.id, actor.id, member_id).await
     }
 }
 
@@ -101,14 +110,14 @@ mod tests {
     use super::*;
     use crate::usecases::test_support::*;
 
-    fn join(tenant: Uuid, account: Uuid, role: WorkspaceRole) -> TenantMembership {
-        TenantMembership { current: true, ..TenantMembership::new(tenant, account, role, NOW) }
+    fn join(tenant: Uuid, account: Uuid, role: WorkspaceRole) -> WorkspaceMembership {
+        WorkspaceMembership { current: true, ..WorkspaceMembership::new(tenant, account, role, NOW) }
     }
 
     fn with_current(m: &mut Mocks, tenant: Uuid, role: WorkspaceRole) {
         m.workspaces
-            .expect_current_tenant()
-            .returning(move |a| Ok(Some((Tenant::new(tenant, "w".into(), None, NOW), join(tenant, a, role)))));
+            .expect_current_workspace_of()
+            .returning(move |a| Ok(Some((Workspace::new(tenant, "w".into(), None, NOW), join(tenant, a, role)))));
     }
 
     #[tokio::test]
@@ -118,9 +127,9 @@ mod tests {
         let owner = Account::new(Uuid::new_v4(), "o".into(), None, NOW);
         let owner_id = owner.id;
         with_current(&mut m, tenant, WorkspaceRole::Owner);
-        m.workspaces.expect_tenant_membership().returning(move |t, a| Ok(Some(join(t, a, WorkspaceRole::Admin))));
+        m.workspaces.expect_workspace_membership().returning(move |t, a| Ok(Some(join(t, a, WorkspaceRole::Admin))));
         m.workspaces
-            .expect_set_tenant_role()
+            .expect_set_workspace_role()
             .withf(move |t, o, a, r| *t == tenant && *o == owner_id && *a == member && *r == WorkspaceRole::Owner)
             .times(1)
             .returning(|_, _, _, _| Ok(()));
@@ -132,8 +141,8 @@ mod tests {
         let mut m = Mocks::new();
         let tenant = Uuid::new_v4();
         with_current(&mut m, tenant, WorkspaceRole::Admin);
-        m.workspaces.expect_set_tenant_role().never();
-        m.workspaces.expect_remove_tenant_member().never();
+        m.workspaces.expect_set_workspace_role().never();
+        m.workspaces.expect_remove_workspace_member().never();
         let admin = Account::new(Uuid::new_v4(), "a".into(), None, NOW);
         let uc = m.build();
         assert!(matches!(uc.remove_member(&admin, Uuid::new_v4()).await, Err(DomainError::Forbidden(_))));

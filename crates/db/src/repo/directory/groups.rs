@@ -105,7 +105,7 @@ impl GroupRepository for DieselDirectory {
         &self,
         group_id: Uuid,
         account_id: Uuid,
-    ) -> DomainResult<Vec<(Tenant, TenantMembership)>> {
+    ) -> DomainResult<Vec<(Workspace, WorkspaceMembership)>> {
         let rows = self
             .db
             .run(move |conn| {

@@ -11,11 +11,12 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use domain::model::{
     Account, EnterpriseGroup, GroupFounding, GroupMembership, GroupRole, GroupStatus, Installation, Invitation,
-    InvitationBatch, Page, PageRequest, Registration, Tenant, TenantMembership, TenantStatus, WireEnum, WorkspaceRole,
+    InvitationBatch, Page, PageRequest, Registration, WireEnum, Workspace, WorkspaceMembership, WorkspaceRole,
+    WorkspaceStatus,
 };
 use domain::ports::{
     GroupCreation, GroupRepair, GroupRepository, GroupSnapshot, InstallationRepository, InvitationRepository,
-    TenantScope, WorkspaceRepository,
+    WorkspaceRepository, WorkspaceScope,
 };
 use domain::{DomainError, DomainResult};
 use time::OffsetDateTime;

@@ -4,7 +4,7 @@ use super::*;
 
 #[async_trait]
 impl WorkspaceRepository for DieselDirectory {
-    async fn current_tenant(&self, account_id: Uuid) -> DomainResult<Option<(Tenant, TenantMembership)>> {
+    async fn current_workspace_of(&self, account_id: Uuid) -> DomainResult<Option<(Workspace, WorkspaceMembership)>> {
         let found = self
             .db
             .run(move |conn| {
@@ -40,7 +40,7 @@ impl WorkspaceRepository for DieselDirectory {
         found.map(|(t, m)| Ok((t.into_domain()?, m.into_domain()?))).transpose()
     }
 
-    async fn get_tenant(&self, id: Uuid) -> DomainResult<Option<Tenant>> {
+    async fn get_workspace(&self, id: Uuid) -> DomainResult<Option<Workspace>> {
         let row = self
             .db
             .run(move |conn| {
@@ -50,7 +50,7 @@ impl WorkspaceRepository for DieselDirectory {
         row.map(TenantRow::into_domain).transpose()
     }
 
-    async fn find_tenant_by_code(&self, code: &str) -> DomainResult<Option<Tenant>> {
+    async fn find_workspace_by_code(&self, code: &str) -> DomainResult<Option<Workspace>> {
         let code = code.to_owned();
         let row = self
             .db
@@ -65,7 +65,7 @@ impl WorkspaceRepository for DieselDirectory {
         row.map(TenantRow::into_domain).transpose()
     }
 
-    async fn create_tenant(&self, tenant: &Tenant, owner: &TenantMembership) -> DomainResult<()> {
+    async fn create_workspace(&self, tenant: &Workspace, owner: &WorkspaceMembership) -> DomainResult<()> {
         let (tenant, owner) = (NewTenantRow::from(tenant), owner.clone());
         self.db
             .write(move |conn| {
@@ -75,13 +75,13 @@ impl WorkspaceRepository for DieselDirectory {
             .await
     }
 
-    async fn group_tenants(
+    async fn group_workspaces(
         &self,
         group_id: Uuid,
-        scope: TenantScope,
-        status: Option<TenantStatus>,
+        scope: WorkspaceScope,
+        status: Option<WorkspaceStatus>,
         page: PageRequest,
-    ) -> DomainResult<Page<Tenant>> {
+    ) -> DomainResult<Page<Workspace>> {
         let (rows, total) = self
             .db
             .run(move |conn| {
@@ -100,12 +100,12 @@ impl WorkspaceRepository for DieselDirectory {
                             .select(tenant_members::tenant_id)
                     };
                     match scope {
-                        TenantScope::All => q,
-                        TenantScope::JoinedBy(account) => q.filter(tenants::id.eq_any(joined(account))),
-                        TenantScope::NotJoinedBy(account) => {
+                        WorkspaceScope::All => q,
+                        WorkspaceScope::JoinedBy(account) => q.filter(tenants::id.eq_any(joined(account))),
+                        WorkspaceScope::NotJoinedBy(account) => {
                             q.filter(diesel::dsl::not(tenants::id.eq_any(joined(account))))
                         }
-                        TenantScope::ManagedBy { account, permission } => {
+                        WorkspaceScope::ManagedBy { account, permission } => {
                             // permissions are a JSON array of names: match the quoted name
                             let pattern = permission.map_or_else(String::new, |p| format!("%\"{}\"%", p.as_str()));
                             let managed = tenant_members::table
@@ -134,7 +134,7 @@ impl WorkspaceRepository for DieselDirectory {
         Ok(Page { items, total, request: page })
     }
 
-    async fn account_tenants(&self, account_id: Uuid) -> DomainResult<Vec<(Tenant, TenantMembership)>> {
+    async fn workspaces_of(&self, account_id: Uuid) -> DomainResult<Vec<(Workspace, WorkspaceMembership)>> {
         let rows = self
             .db
             .run(move |conn| {
@@ -150,7 +150,11 @@ impl WorkspaceRepository for DieselDirectory {
         rows.into_iter().map(|(t, m)| Ok((t.into_domain()?, m.into_domain()?))).collect()
     }
 
-    async fn tenant_membership(&self, tenant_id: Uuid, account_id: Uuid) -> DomainResult<Option<TenantMembership>> {
+    async fn workspace_membership(
+        &self,
+        tenant_id: Uuid,
+        account_id: Uuid,
+    ) -> DomainResult<Option<WorkspaceMembership>> {
         let row = self
             .db
             .run(move |conn| {
@@ -164,7 +168,7 @@ impl WorkspaceRepository for DieselDirectory {
         row.map(TenantMemberRow::into_domain).transpose()
     }
 
-    async fn tenant_members(&self, tenant_id: Uuid) -> DomainResult<Vec<(Account, TenantMembership)>> {
+    async fn workspace_members_of(&self, tenant_id: Uuid) -> DomainResult<Vec<(Account, WorkspaceMembership)>> {
         let rows = self
             .db
             .run(move |conn| {
@@ -184,7 +188,7 @@ impl WorkspaceRepository for DieselDirectory {
         rows.into_iter().map(|(a, m)| Ok((a.into_domain()?, m.into_domain()?))).collect()
     }
 
-    async fn set_tenant_role(
+    async fn set_workspace_role(
         &self,
         tenant_id: Uuid,
         owner_id: Uuid,
@@ -217,7 +221,7 @@ impl WorkspaceRepository for DieselDirectory {
             .await
     }
 
-    async fn remove_tenant_member(&self, tenant_id: Uuid, owner_id: Uuid, account_id: Uuid) -> DomainResult<()> {
+    async fn remove_workspace_member(&self, tenant_id: Uuid, owner_id: Uuid, account_id: Uuid) -> DomainResult<()> {
         self.db
             .write(move |conn| {
                 let (tid, aid) = (id_to_db(tenant_id), id_to_db(account_id));
@@ -254,7 +258,7 @@ impl WorkspaceRepository for DieselDirectory {
         ids.iter().map(|id| id_from_db(id)).collect()
     }
 
-    async fn switch_tenant(&self, account_id: Uuid, tenant_id: Uuid) -> DomainResult<()> {
+    async fn switch_workspace_of(&self, account_id: Uuid, tenant_id: Uuid) -> DomainResult<()> {
         self.db
             .write(move |conn| {
                 let (aid, tid) = (id_to_db(account_id), id_to_db(tenant_id));
