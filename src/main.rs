@@ -150,7 +150,7 @@ async fn main() -> Result<()> {
             let command = SetupCommand {
                 email: EmailAddress::parse("email", &email)?,
                 name: DisplayName::parse("name", &name)?,
-                password: Password::parse_console("password", &password)?,
+                password: Password::parse_new("password", &password)?,
                 ip: None,
             };
             offline_use_cases(&settings).await?.setup(command).await.context("cannot create the admin")?;
@@ -162,7 +162,7 @@ async fn main() -> Result<()> {
                 Some(p) => p,
                 None => read_password()?,
             };
-            let password = Password::parse_console("password", &password)?;
+            let password = Password::parse_new("password", &password)?;
             offline_use_cases(&settings)
                 .await?
                 .operator_reset_password(&address, &password)
@@ -184,7 +184,7 @@ async fn main() -> Result<()> {
         Command::Seed { accounts, password, manager } => {
             let plan = db::seed::SeedPlan::scaled(accounts);
             let manager = EmailAddress::parse("manager", &manager)?;
-            let password = Password::parse_console("password", &password)?;
+            let password = Password::parse_new("password", &password)?;
             let for_db = settings.clone();
             let database =
                 tokio::task::spawn_blocking(move || open_database(&for_db, PoolUse::Command, for_db.auto_migrate))
@@ -214,7 +214,7 @@ async fn main() -> Result<()> {
         }
         Command::BenchHash { seconds } => {
             let hasher = std::sync::Arc::new(password_hasher(&settings).await?);
-            let password = Password::parse_console("password", "bench1234")?;
+            let password = Password::parse_new("password", "bench1234")?;
             let hash = domain::ports::PasswordHasher::hash(&*hasher, &password).await?;
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
             let workers = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;

@@ -62,11 +62,12 @@ impl Password {
     /// bcrypt only reads 72 bytes; longer passwords are refused rather than silently truncated.
     pub const MAX_BYTES: usize = 72;
 
-    /// The console rule: at least 8 characters with a letter and a digit, at most 72 bytes.
+    /// The rule for a new password, in every dialect: at least 8 characters with a letter and a digit, at most 72
+    /// bytes, no control characters.
     ///
     /// # Errors
     /// [`DomainError::Invalid`] naming `field` when the rule is not met.
-    pub fn parse_console(field: &'static str, raw: &str) -> DomainResult<Self> {
+    pub fn parse_new(field: &'static str, raw: &str) -> DomainResult<Self> {
         refuse_control_characters(field, raw, false)?;
         if raw.len() > Self::MAX_BYTES {
             return Err(DomainError::invalid(field, "Password must be at most 72 bytes long."));
@@ -431,16 +432,13 @@ mod tests {
     }
 
     #[test]
-    fn console_password_rule() {
-        assert!(Password::parse_console("password", "abcdefg1").is_ok());
-        assert!(Password::parse_console("password", "abcdefgh").is_err());
-        assert!(Password::parse_console("password", "12345678").is_err());
-        assert!(Password::parse_console("password", "abc123").is_err());
+    fn new_password_rule() {
+        assert!(Password::parse_new("password", "abcdefg1").is_ok());
+        assert!(Password::parse_new("password", "abcdefgh").is_err());
+        assert!(Password::parse_new("password", "12345678").is_err());
+        assert!(Password::parse_new("password", "abc123").is_err());
         let long = format!("a1{}", "x".repeat(71));
-        assert!(matches!(
-            Password::parse_console("password", &long),
-            Err(DomainError::Invalid { field: "password", .. })
-        ));
+        assert!(matches!(Password::parse_new("password", &long), Err(DomainError::Invalid { field: "password", .. })));
         assert_eq!(format!("{:?}", Password::parse_any("p", "secret1x").unwrap()), "Password(***)");
     }
 
@@ -458,7 +456,7 @@ mod tests {
         for bad in ["a\u{0}b", "a\u{7}", "\u{1b}[31m", "a\u{7f}", "a\u{85}b"] {
             assert!(required_text("desc", bad, 255).is_err(), "{bad:?}");
             assert!(DisplayName::parse("name", bad).is_err(), "{bad:?}");
-            assert!(Password::parse_console("password", &format!("abc12345{bad}")).is_err(), "{bad:?}");
+            assert!(Password::parse_new("password", &format!("abc12345{bad}")).is_err(), "{bad:?}");
             assert!(refuse_control_characters("desc", bad, true).is_err(), "{bad:?}");
         }
         assert!(required_text("name", "a\tb", 10).is_err(), "single-line text holds no tab");

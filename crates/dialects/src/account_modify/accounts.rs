@@ -215,7 +215,7 @@ pub(super) async fn add(state: web::Data<AppState>, call: SignedCall) -> Result<
         }
         None
     } else {
-        Some(checked(Password::parse_console("password", &password))?)
+        Some(checked(Password::parse_new("password", &password))?)
     };
     let language = not_null("language", input.language.take())?
         .map(|l| match l.trim() {
@@ -259,7 +259,7 @@ pub(super) async fn modify(
     let id = parse_id(&path).ok_or_else(ModifyError::account_not_found)?;
     let mut input: AccountInput = parse_body(&call.body)?;
     let password = not_null("password", input.password.take())?
-        .map(|p| checked(Password::parse_console("password", &p)))
+        .map(|p| checked(Password::parse_new("password", &p)))
         .transpose()?;
     let common = parse_common(&mut input)?;
     for (field, present) in [

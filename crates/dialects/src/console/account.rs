@@ -45,7 +45,7 @@ pub(super) async fn register(
     let item = NewAccount {
         email: Some(EmailAddress::parse("email", &body.email)?),
         name: Some(DisplayName::parse("name", &body.name)?),
-        password: Some(Password::parse_console("password", &body.password)?),
+        password: Some(Password::parse_new("password", &body.password)?),
         ..NewAccount::default()
     };
     let request_id = RequestId::of(&req);

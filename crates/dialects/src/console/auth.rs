@@ -68,7 +68,7 @@ pub(super) async fn change_required_password(
     req: HttpRequest,
     ConsoleJson(body): ConsoleJson<PasswordChangeBody>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let password = Password::parse_console("new_password", &body.new_password)?;
+    let password = Password::parse_new("new_password", &body.new_password)?;
     if body.password_confirm.as_ref().is_some_and(|c| *c != body.new_password) {
         return Err(DomainError::PasswordMismatch.into());
     }

@@ -143,7 +143,7 @@ impl RedemptionBody {
             (None, None) => return Err(ConsoleError::param("password", "Missing required parameter in the JSON body")),
         };
         Ok(CodeRedemption {
-            password: Password::parse_console(field, &raw)?,
+            password: Password::parse_new(field, &raw)?,
             password_confirm: self.password_confirm,
             email: self.email.filter(|e| !e.is_empty()).map(|e| EmailAddress::parse("email", &e)).transpose()?,
             name: self.name.filter(|n| !n.trim().is_empty()).map(|n| DisplayName::parse("name", &n)).transpose()?,
@@ -189,7 +189,7 @@ async fn admin_reset_password(
     ConsoleJson(body): ConsoleJson<AdminPasswordBody>,
 ) -> Result<HttpResponse, ConsoleError> {
     let id = QueryParams::of(&req).required_uuid("id")?;
-    let password = Password::parse_console("new_password", &body.new_password)?;
+    let password = Password::parse_new("new_password", &body.new_password)?;
     if body.repeat_new_password.is_some_and(|r| r != body.new_password) {
         return Err(ConsoleError::standard(
             StatusCode::BAD_REQUEST,

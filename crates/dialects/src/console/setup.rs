@@ -47,7 +47,7 @@ pub(super) async fn setup(
     let command = SetupCommand {
         email: EmailAddress::parse("email", &body.email)?,
         name: DisplayName::parse("name", &body.name)?,
-        password: Password::parse_console("password", &body.password)?,
+        password: Password::parse_new("password", &body.password)?,
         ip: client_ip(&req, state.trust_forwarded_headers),
     };
     state.use_cases.setup(command).await?;

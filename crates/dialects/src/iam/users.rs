@@ -157,7 +157,7 @@ fn text(value: &Option<Option<String>>) -> Option<&str> {
 
 fn new_password(input: &UserInput) -> Result<Password, IamError> {
     let raw = input.password.as_ref().and_then(Option::as_deref).unwrap_or_default();
-    let password = checked(Password::parse_console("password", raw))?;
+    let password = checked(Password::parse_new("password", raw))?;
     if input.confirm_password.as_ref().and_then(Option::as_deref) != Some(raw) {
         return Err(IamError::field("confirm_password", "must be sent with password and equal it."));
     }

@@ -148,7 +148,7 @@ fn parse_user(input: UserInput, at: &str) -> Result<NewAccount, OpenApiError> {
     let password = input
         .password
         .filter(|p| !p.is_empty())
-        .map(|p| checked(at, Password::parse_console("password", &p)))
+        .map(|p| checked(at, Password::parse_new("password", &p)))
         .transpose()?;
     let code = |name: &str, value: Option<i64>, allowed: &[i64], default: i64| -> Result<i16, OpenApiError> {
         let v = value.unwrap_or(default);

@@ -554,7 +554,7 @@ mod tests {
         let cmd = NewAccount {
             email: Some(EmailAddress::parse("email", "x@example.com").unwrap()),
             name: Some(DisplayName::parse("name", "x").unwrap()),
-            password: Some(Password::parse_console("password", "abcdefg1").unwrap()),
+            password: Some(Password::parse_new("password", "abcdefg1").unwrap()),
             ..NewAccount::default()
         };
         let actor = Actor { account: &actor, access_key_id: None, request_id: None };

@@ -108,7 +108,7 @@ mod tests {
         SetupCommand {
             email: EmailAddress::parse("email", "i@zgi.ai").unwrap(),
             name: DisplayName::parse("name", "zgi").unwrap(),
-            password: Password::parse_console("password", "zgi@zgi123").unwrap(),
+            password: Password::parse_new("password", "zgi@zgi123").unwrap(),
             ip: Some("127.0.0.1".into()),
         }
     }
