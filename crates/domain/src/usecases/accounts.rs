@@ -305,13 +305,12 @@ impl UseCases {
             }
         }
         let hashes = self.ports.hasher.hash_all(items.iter().map(|(_, p)| p.password.clone()).collect()).await?;
-        let group_id = match items.iter().any(|(_, p)| p.group_role.is_some()) {
-            true => Some(
-                self.current_group_id(actor.account.id)
-                    .await?
-                    .ok_or(DomainError::NotFound { entity: "enterprise group" })?,
-            ),
-            false => None,
+        // a group role is set in the actor's current group
+        let group_id = if items.iter().any(|(_, p)| p.group_role.is_some()) {
+            let current = self.current_group_id(actor.account.id).await?;
+            Some(current.ok_or(DomainError::NotFound { entity: "enterprise group" })?)
+        } else {
+            None
         };
         let now = self.ports.clock.now();
         for _ in 0..WRITE_ATTEMPTS {

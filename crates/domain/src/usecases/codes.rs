@@ -192,7 +192,7 @@ impl UseCases {
             .ok_or(DomainError::InvalidCodeToken)?;
         // refuse before anything is written: the code stays usable if the account is let in later
         self.check_console_entry(&account, now).await?;
-        self.set_password(&account, &cmd.password, Some(digest), None, now).await?;
+        self.set_password(&account, &cmd.password, Some(digest), now).await?;
         self.enter_console(&account, now, cmd.ip).await
     }
 
@@ -243,17 +243,16 @@ impl UseCases {
             .find_live_by_email(&email.key())
             .await?
             .ok_or(DomainError::NotFound { entity: "account" })?;
-        self.set_password(&account, password, None, None, self.ports.clock.now()).await
+        self.set_password(&account, password, None, self.ports.clock.now()).await
     }
 
-    /// Hashes and stores a new password set by `changed_by` (the holder when `None`), redeeming `code`,
-    /// revoking sessions and clearing the lockout, in one transaction.
+    /// Hashes and stores a new password the holder chose (by code, or through the operator's command line),
+    /// redeeming `code`, revoking sessions and clearing the lockout, in one transaction.
     async fn set_password(
         &self,
         account: &Account,
         password: &Password,
         code: Option<String>,
-        changed_by: Option<Uuid>,
         now: OffsetDateTime,
     ) -> DomainResult<()> {
         let password_hash = self.ports.hasher.hash(password).await?;
@@ -261,7 +260,7 @@ impl UseCases {
             account_id: account.id,
             password_hash,
             at: now,
-            changed_by,
+            changed_by: None,
             code,
             lockout_key: lockout_key(&email_key(account.email.as_deref().unwrap_or_default())),
             replaces_hash: None,
