@@ -417,7 +417,6 @@ http_test! {
         let r = app.login("fresh@example.com", "newpass123").await;
         assert_error(&r, 403, "password_change_required");
         let change = r.body["change_token"].as_str().unwrap().to_owned();
-        std::thread::sleep(std::time::Duration::from_millis(1100));
         let r = app.post("/console/api/login/password-change", None, json!({"change_token": change, "new_password": "third1234"})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let r = app.post("/console/api/refresh-token", None, json!({"refresh_token": refresh})).await;

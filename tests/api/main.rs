@@ -18,6 +18,7 @@ mod oauth;
 mod openapi;
 mod outage;
 mod repairs;
+mod revocation;
 mod seed;
 mod setup;
 mod smtp;

@@ -98,6 +98,7 @@ pub struct AccountRow {
     pub address: Option<String>,
     pub gender: Option<String>,
     pub extend: String,
+    pub token_generation: i64,
 }
 
 impl From<&Account> for AccountRow {
@@ -149,6 +150,7 @@ impl From<&Account> for AccountRow {
             address: a.extension.address.clone(),
             gender: a.extension.gender.clone(),
             extend: serde_json::Value::Object(a.metadata.clone()).to_string(),
+            token_generation: a.token_generation,
         }
     }
 }
@@ -195,6 +197,7 @@ impl AccountRow {
             status_changed_by: self.status_changed_by.as_deref().map(id_from_db).transpose()?,
             deleted_at: self.deleted_at.map(from_db),
             tokens_not_before: self.tokens_not_before.map(from_db),
+            token_generation: self.token_generation,
             system_role: self
                 .system_role
                 .as_deref()

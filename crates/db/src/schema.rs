@@ -57,6 +57,7 @@ diesel::table! {
         address -> Nullable<Text>,
         gender -> Nullable<Text>,
         extend -> Text,
+        token_generation -> BigInt,
     }
 }
 

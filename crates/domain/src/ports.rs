@@ -749,14 +749,24 @@ pub struct AccessClaims {
     pub issued_at: OffsetDateTime,
     /// When it expires.
     pub expires_at: OffsetDateTime,
+    /// The account's token generation it was issued under; `None` for generation 0 and for tokens issued
+    /// before generations existed.
+    pub generation: Option<i64>,
 }
 
-/// Console access tokens (HS256 JWT `{user_id, exp, iss, sub}`).
+/// Console access tokens (HS256 JWT `{user_id, exp, iss, sub}`, plus `gen` once the account's tokens were
+/// revoked).
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait AccessTokenCodec: Send + Sync {
-    /// A token for the account, issued at `now`, expiring after the configured lifetime or at `not_after`
-    /// (the end of its session), whichever comes first.
-    fn issue(&self, account_id: Uuid, now: OffsetDateTime, not_after: OffsetDateTime) -> DomainResult<String>;
+    /// A token for the account under its token `generation`, issued at `now`, expiring after the configured
+    /// lifetime or at `not_after` (the end of its session), whichever comes first.
+    fn issue(
+        &self,
+        account_id: Uuid,
+        generation: i64,
+        now: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> DomainResult<String>;
 
     /// Verifies signature, algorithm, issuer, subject and expiry at `now`.
     ///
@@ -765,7 +775,7 @@ pub trait AccessTokenCodec: Send + Sync {
     fn verify(&self, token: &str, now: OffsetDateTime) -> DomainResult<AccessClaims>;
 
     /// A short-lived token that only the password-change step of a login accepts (never an access token).
-    fn issue_password_change(&self, account_id: Uuid, now: OffsetDateTime) -> DomainResult<String>;
+    fn issue_password_change(&self, account_id: Uuid, generation: i64, now: OffsetDateTime) -> DomainResult<String>;
 
     /// Verifies a password-change token, as [`Self::verify`] does an access token.
     ///

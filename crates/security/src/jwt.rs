@@ -19,10 +19,14 @@ struct Claims {
     /// token was issued one lifetime before `exp`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     iat: Option<i64>,
+    /// The account's token generation, present once its tokens were revoked; without it, generation 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    r#gen: Option<i64>,
 }
 
 /// Console access tokens: HS256 JWT `{user_id, exp, iss, sub}` signed with the secret key (plus the standard
-/// `iat` when the account's session policy ends the token early).
+/// `iat` when the account's session policy ends the token early, and `gen`, the account's token generation,
+/// once its tokens were revoked).
 pub struct JwtCodec {
     encoding: EncodingKey,
     decoding: DecodingKey,
@@ -43,8 +47,15 @@ impl JwtCodec {
 }
 
 impl JwtCodec {
-    fn encode(&self, account_id: Uuid, exp: i64, sub: &str, iat: Option<i64>) -> DomainResult<String> {
-        let claims = Claims { user_id: account_id.to_string(), exp, iss: self.issuer.clone(), sub: sub.into(), iat };
+    fn encode(&self, account_id: Uuid, generation: i64, exp: i64, sub: &str, iat: Option<i64>) -> DomainResult<String> {
+        let claims = Claims {
+            user_id: account_id.to_string(),
+            exp,
+            iss: self.issuer.clone(),
+            sub: sub.into(),
+            iat,
+            r#gen: (generation > 0).then_some(generation),
+        };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(DomainError::internal)
     }
 
@@ -75,7 +86,7 @@ impl JwtCodec {
             }
             None => expires_at - ttl,
         };
-        Ok(AccessClaims { account_id, issued_at, expires_at })
+        Ok(AccessClaims { account_id, issued_at, expires_at, generation: data.claims.r#gen })
     }
 }
 
@@ -86,19 +97,25 @@ const PASSWORD_CHANGE_SUBJECT: &str = "Password Change";
 const PASSWORD_CHANGE_TTL: Duration = Duration::minutes(10);
 
 impl AccessTokenCodec for JwtCodec {
-    fn issue(&self, account_id: Uuid, now: OffsetDateTime, not_after: OffsetDateTime) -> DomainResult<String> {
+    fn issue(
+        &self,
+        account_id: Uuid,
+        generation: i64,
+        now: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> DomainResult<String> {
         let full = (now + self.ttl).unix_timestamp();
         let exp = full.min(not_after.unix_timestamp());
-        self.encode(account_id, exp, SUBJECT, (exp < full).then_some(now.unix_timestamp()))
+        self.encode(account_id, generation, exp, SUBJECT, (exp < full).then_some(now.unix_timestamp()))
     }
 
     fn verify(&self, token: &str, now: OffsetDateTime) -> DomainResult<AccessClaims> {
         self.decode(token, now, SUBJECT, self.ttl)
     }
 
-    fn issue_password_change(&self, account_id: Uuid, now: OffsetDateTime) -> DomainResult<String> {
+    fn issue_password_change(&self, account_id: Uuid, generation: i64, now: OffsetDateTime) -> DomainResult<String> {
         let exp = (now + PASSWORD_CHANGE_TTL).unix_timestamp();
-        self.encode(account_id, exp, PASSWORD_CHANGE_SUBJECT, Some(now.unix_timestamp()))
+        self.encode(account_id, generation, exp, PASSWORD_CHANGE_SUBJECT, Some(now.unix_timestamp()))
     }
 
     fn verify_password_change(&self, token: &str, now: OffsetDateTime) -> DomainResult<AccessClaims> {
@@ -128,7 +145,7 @@ mod tests {
     #[test]
     fn round_trip_has_exactly_the_four_console_claims() {
         let id = Uuid::new_v4();
-        let token = codec().issue(id, NOW, NOW + Duration::days(1)).unwrap();
+        let token = codec().issue(id, 0, NOW, NOW + Duration::days(1)).unwrap();
         let payload = token.split('.').nth(1).unwrap();
         let json: serde_json::Value =
             serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
@@ -139,12 +156,24 @@ mod tests {
         assert_eq!(json["exp"], (NOW + Duration::minutes(60)).unix_timestamp());
         let claims = codec().verify(&token, NOW + Duration::minutes(59)).unwrap();
         assert_eq!(claims.account_id, id);
-        assert_eq!(claims.issued_at, NOW);
+        assert_eq!((claims.issued_at, claims.generation), (NOW, None));
+    }
+
+    #[test]
+    fn a_revoked_accounts_tokens_carry_its_generation() {
+        let token = codec().issue(Uuid::new_v4(), 3, NOW, NOW + Duration::days(1)).unwrap();
+        let payload = token.split('.').nth(1).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        assert_eq!(json["gen"], 3);
+        assert_eq!(codec().verify(&token, NOW).unwrap().generation, Some(3));
+        let change = codec().issue_password_change(Uuid::new_v4(), 2, NOW).unwrap();
+        assert_eq!(codec().verify_password_change(&change, NOW).unwrap().generation, Some(2));
     }
 
     #[test]
     fn a_token_ends_with_its_session_and_then_says_when_it_was_issued() {
-        let token = codec().issue(Uuid::new_v4(), NOW, NOW + Duration::minutes(5)).unwrap();
+        let token = codec().issue(Uuid::new_v4(), 0, NOW, NOW + Duration::minutes(5)).unwrap();
         let claims = codec().verify(&token, NOW + Duration::minutes(4)).unwrap();
         assert_eq!((claims.issued_at, claims.expires_at), (NOW, NOW + Duration::minutes(5)));
         assert_eq!(msg(codec().verify(&token, NOW + Duration::minutes(5))), "Token has expired.");
@@ -152,7 +181,7 @@ mod tests {
 
     #[test]
     fn tokens_without_an_issue_time_were_issued_one_lifetime_before_expiry() {
-        let full = codec().issue(Uuid::new_v4(), NOW, NOW + Duration::days(1)).unwrap();
+        let full = codec().issue(Uuid::new_v4(), 0, NOW, NOW + Duration::days(1)).unwrap();
         assert_eq!(codec().verify(&full, NOW).unwrap().issued_at, NOW);
         let claims = serde_json::json!({
             "user_id": Uuid::new_v4().to_string(), "exp": (NOW + Duration::minutes(30)).unix_timestamp(),
@@ -166,17 +195,17 @@ mod tests {
     #[test]
     fn password_change_tokens_and_access_tokens_do_not_stand_in_for_each_other() {
         let id = Uuid::new_v4();
-        let change = codec().issue_password_change(id, NOW).unwrap();
+        let change = codec().issue_password_change(id, 0, NOW).unwrap();
         assert_eq!(codec().verify_password_change(&change, NOW + Duration::minutes(9)).unwrap().account_id, id);
         assert_eq!(msg(codec().verify_password_change(&change, NOW + Duration::minutes(10))), "Token has expired.");
         assert_eq!(msg(codec().verify(&change, NOW)), "Invalid token.");
-        let access = codec().issue(id, NOW, NOW + Duration::days(1)).unwrap();
+        let access = codec().issue(id, 0, NOW, NOW + Duration::days(1)).unwrap();
         assert_eq!(msg(codec().verify_password_change(&access, NOW)), "Invalid token.");
     }
 
     #[test]
     fn rejections() {
-        let token = codec().issue(Uuid::new_v4(), NOW, NOW + Duration::days(1)).unwrap();
+        let token = codec().issue(Uuid::new_v4(), 0, NOW, NOW + Duration::days(1)).unwrap();
         assert_eq!(msg(codec().verify(&token, NOW + Duration::minutes(60))), "Token has expired.");
         let other = JwtCodec::new(b"other", Duration::minutes(60), "SELF_HOSTED");
         assert_eq!(msg(other.verify(&token, NOW)), "Invalid token signature.");

@@ -376,6 +376,7 @@ impl AccountRepository for DieselAccounts {
                         .set((
                             accounts::deleted_at.eq(Some(at)),
                             accounts::tokens_not_before.eq(Some(at)),
+                            accounts::token_generation.eq(accounts::token_generation + 1),
                             accounts::updated_at.eq(at),
                         ))
                         .execute(conn)?;
@@ -593,6 +594,7 @@ impl AccountRepository for DieselAccounts {
                     accounts::password_changed_at.eq(Some(at)),
                     accounts::password_changed_by.eq(reset.changed_by.map(id_to_db)),
                     accounts::tokens_not_before.eq(Some(at)),
+                    accounts::token_generation.eq(accounts::token_generation + 1),
                     accounts::updated_at.eq(at),
                 );
                 let changed = match &reset.replaces_hash {

@@ -179,8 +179,11 @@ pub struct Account {
     pub status_changed_by: Option<Uuid>,
     /// Soft-deletion time; a deleted account frees its identifiers.
     pub deleted_at: Option<OffsetDateTime>,
-    /// Access tokens issued before this instant are refused (password change, ban).
+    /// When the account's access tokens were last revoked (password change, ban, closure).
     pub tokens_not_before: Option<OffsetDateTime>,
+    /// How many times the account's access tokens were revoked. A token carries the generation it was issued
+    /// under and is refused once the account's has moved past it (see [`Account::accepts_token`]).
+    pub token_generation: i64,
     /// Platform role; `None` shows as `account_role: null`.
     pub system_role: Option<SystemRole>,
     /// Who assigned the platform role.
@@ -232,6 +235,7 @@ impl Account {
             status_changed_by: None,
             deleted_at: None,
             tokens_not_before: None,
+            token_generation: 0,
             system_role: None,
             system_role_assigned_by: None,
             extension: AccountExtension::default(),
@@ -254,9 +258,31 @@ impl Account {
         self.status_changed_by = Some(by);
         let ends_sessions = matches!(status, AccountStatus::Banned | AccountStatus::Closed);
         if ends_sessions {
-            self.tokens_not_before = Some(now);
+            self.revoke_tokens(now);
         }
         ends_sessions
+    }
+
+    /// Refuses every access token issued so far, from `now` on.
+    pub fn revoke_tokens(&mut self, now: OffsetDateTime) {
+        self.tokens_not_before = Some(now);
+        self.token_generation += 1;
+    }
+
+    /// Whether an access token issued under `generation` at `issued_at` survived the account's revocations.
+    ///
+    /// A token with a generation is accepted exactly when no revocation came after it was issued, whatever the
+    /// clocks say. A token without one was issued before generations existed, or under generation 0; it is
+    /// accepted while the account was never revoked since, and not issued in a second before its last
+    /// revocation.
+    pub fn accepts_token(&self, generation: Option<i64>, issued_at: OffsetDateTime) -> bool {
+        match generation {
+            Some(generation) => generation >= self.token_generation,
+            None => {
+                self.token_generation == 0
+                    && self.tokens_not_before.is_none_or(|t| issued_at.unix_timestamp() >= t.unix_timestamp())
+            }
+        }
     }
 
     /// Can present tokens and sign in (live, not banned or closed, not expired at `now`).
@@ -269,5 +295,37 @@ impl Account {
     /// The lower-case email key of the unique index.
     pub fn email_key(&self) -> Option<String> {
         self.email.as_deref().map(crate::values::email_key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    const NOW: OffsetDateTime = datetime!(2026-01-01 12:00:00.700 UTC);
+
+    #[test]
+    fn a_revocation_refuses_every_earlier_token_even_within_its_second() {
+        let mut account = Account::new(Uuid::nil(), "Alice".into(), None, NOW);
+        let before = (Some(account.token_generation).filter(|g| *g > 0), NOW - time::Duration::milliseconds(300));
+        assert!(account.accepts_token(before.0, before.1));
+        account.revoke_tokens(NOW);
+        assert!(!account.accepts_token(before.0, before.1), "issued 300 ms before, in the same second");
+        assert!(account.accepts_token(Some(1), NOW), "issued after it, in the same second");
+        assert!(account.accepts_token(Some(1), NOW - time::Duration::seconds(5)), "whatever the issuer's clock said");
+        account.revoke_tokens(NOW);
+        assert!(!account.accepts_token(Some(1), NOW + time::Duration::seconds(5)));
+    }
+
+    #[test]
+    fn tokens_without_a_generation_follow_the_time_of_the_last_revocation() {
+        let mut account = Account::new(Uuid::nil(), "Alice".into(), None, NOW);
+        account.tokens_not_before = Some(NOW);
+        assert!(!account.accepts_token(None, NOW - time::Duration::seconds(1)));
+        assert!(account.accepts_token(None, NOW + time::Duration::seconds(1)));
+        account.token_generation = 1;
+        assert!(!account.accepts_token(None, NOW + time::Duration::seconds(1)));
     }
 }

@@ -510,7 +510,7 @@ fn plan_change(
         target.password_hash = Some(hash);
         target.password_changed_at = Some(now);
         target.password_changed_by = Some(actor.account.id);
-        target.tokens_not_before = Some(now);
+        target.revoke_tokens(now);
         revoke_sessions_at = Some(now);
     }
     if let Some(role) = patch.system_role {

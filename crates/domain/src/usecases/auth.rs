@@ -83,7 +83,7 @@ impl UseCases {
         }
         self.ports.throttles.clear(&key).await?;
         if must_change_password(&account) {
-            let token = self.ports.tokens.issue_password_change(account.id, now)?;
+            let token = self.ports.tokens.issue_password_change(account.id, account.token_generation, now)?;
             return Err(DomainError::PasswordChangeRequired { token });
         }
         self.enter_console(&account, now, cmd.ip).await
@@ -106,8 +106,7 @@ impl UseCases {
         let now = self.ports.clock.now();
         let claims = self.ports.tokens.verify_password_change(token, now)?;
         let account = self.ports.accounts.get(claims.account_id).await?.filter(Account::is_live).ok_or(USED)?;
-        let revoked = account.tokens_not_before.is_some_and(|t| claims.issued_at.unix_timestamp() < t.unix_timestamp());
-        if revoked || !must_change_password(&account) {
+        if !account.accepts_token(claims.generation, claims.issued_at) || !must_change_password(&account) {
             return Err(USED);
         }
         self.check_console_entry(&account, now).await?;
@@ -129,6 +128,9 @@ impl UseCases {
         if !self.ports.accounts.reset_password(&reset).await? {
             return Err(USED);
         }
+        // the new session's token belongs to the generation the reset began (a revocation racing it refuses it)
+        let mut account = account;
+        account.revoke_tokens(now);
         self.enter_console(&account, now, ip).await
     }
 
@@ -190,7 +192,7 @@ impl UseCases {
         let refresh_token = self.ports.secrets.new_refresh_token();
         let expires = (now + self.idle_timeout(account)).min(session.absolute_expires_at);
         self.ports.sessions.start(&session, &self.ports.secrets.digest(&refresh_token), expires).await?;
-        let access_token = self.ports.tokens.issue(account.id, now, expires)?;
+        let access_token = self.ports.tokens.issue(account.id, account.token_generation, now, expires)?;
         Ok(TokenPair { access_token, refresh_token })
     }
 
@@ -215,7 +217,7 @@ impl UseCases {
             .min(session.created_at + self.max_lifetime(&account));
         match self.ports.sessions.rotate(&digest, &self.ports.secrets.digest(&new_token), expires, now).await? {
             RefreshOutcome::Rotated { .. } => Ok(TokenPair {
-                access_token: self.ports.tokens.issue(account.id, now, expires)?,
+                access_token: self.ports.tokens.issue(account.id, account.token_generation, now, expires)?,
                 refresh_token: new_token,
             }),
             RefreshOutcome::Reused | RefreshOutcome::Invalid => Err(DomainError::InvalidRefreshToken),
@@ -258,8 +260,7 @@ impl UseCases {
         if !account.console_access {
             return Err(DomainError::Unauthenticated("Console login is disabled for this account."));
         }
-        // Token times have whole seconds: a token issued in the second of the revocation is still accepted.
-        if account.tokens_not_before.is_some_and(|t| claims.issued_at.unix_timestamp() < t.unix_timestamp()) {
+        if !account.accepts_token(claims.generation, claims.issued_at) {
             return Err(DomainError::Unauthenticated("Token has been revoked."));
         }
         if account.last_active_at.is_none_or(|t| now - t > ACTIVE_TOUCH_INTERVAL) {
@@ -394,7 +395,7 @@ mod tests {
             })
             .times(1)
             .returning(|_, _, _| Ok(()));
-        m.tokens.expect_issue().returning(|_, _, _| Ok("jwt".into()));
+        m.tokens.expect_issue().returning(|_, _, _, _| Ok("jwt".into()));
         let pair = m.build().login(cmd("alice@example.com")).await.unwrap();
         assert_eq!(pair.access_token, "jwt");
         assert_eq!(pair.refresh_token.len(), 128);
@@ -423,7 +424,7 @@ mod tests {
             (seen.0, seen.1) = (refresh_ends, s.absolute_expires_at);
             Ok(())
         });
-        m.tokens.expect_issue().returning(move |_, _, not_after| {
+        m.tokens.expect_issue().returning(move |_, _, _, not_after| {
             s2.lock().unwrap().2 = not_after;
             Ok("jwt".into())
         });
@@ -491,12 +492,12 @@ mod tests {
             m.hasher.expect_verify().returning(|_, _| Ok(PasswordCheck::Match { needs_rehash: false }));
             has_workspace(&mut m);
             m.throttles.expect_clear().returning(|_| Ok(()));
-            m.tokens.expect_issue_password_change().returning(|_, _| Ok("change".into()));
+            m.tokens.expect_issue_password_change().returning(|_, _, _| Ok("change".into()));
             m.accounts.expect_record_login().times(usize::from(!demanded)).returning(|_, _, _| Ok(()));
             m.sessions.expect_start().times(usize::from(!demanded)).returning(|_, _, _| Ok(()));
             m.secrets.expect_new_refresh_token().returning(|| "r".into());
             m.secrets.expect_digest().returning(|t| t.to_owned());
-            m.tokens.expect_issue().returning(|_, _, _| Ok("jwt".into()));
+            m.tokens.expect_issue().returning(|_, _, _, _| Ok("jwt".into()));
             let result = m.build().login(cmd("alice@example.com")).await;
             match result {
                 Err(DomainError::PasswordChangeRequired { token }) => assert!(demanded && token == "change"),
@@ -519,6 +520,7 @@ mod tests {
                 account_id: id,
                 issued_at: NOW - Duration::minutes(10),
                 expires_at: NOW + Duration::minutes(50),
+                generation: None,
             })
         });
         m.accounts.expect_get().returning(move |_| Ok(Some(a.clone())));

@@ -193,6 +193,9 @@ impl UseCases {
         // refuse before anything is written: the code stays usable if the account is let in later
         self.check_console_entry(&account, now).await?;
         self.set_password(&account, &cmd.password, Some(digest), now).await?;
+        // the new session's token belongs to the generation the reset began (a revocation racing it refuses it)
+        let mut account = account;
+        account.revoke_tokens(now);
         self.enter_console(&account, now, cmd.ip).await
     }
 

@@ -415,7 +415,7 @@ mod tests {
             .returning(|_| Ok(()));
         m.secrets.expect_new_refresh_token().returning(|| "r".repeat(128));
         m.sessions.expect_start().returning(|_, _, _| Ok(()));
-        m.tokens.expect_issue().returning(|_, _, _| Ok("jwt".into()));
+        m.tokens.expect_issue().returning(|_, _, _, _| Ok("jwt".into()));
         let landing = m.build().finish_social_sign_in(callback("s")).await.unwrap();
         assert!(matches!(landing, SocialLanding::Session(ref pair) if pair.access_token == "jwt"), "{landing:?}");
     }
