@@ -1,6 +1,5 @@
 //! Wiring: adapters into ports, ports into use cases, use cases into the HTTP server.
 
-use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::middleware::from_fn;
@@ -10,6 +9,7 @@ use db::{
     Database, DbOptions, DieselAccessKeys, DieselAccounts, DieselCodes, DieselDatasets, DieselDirectory,
     DieselIdentities, DieselOutbox, DieselSessions, DieselThrottles,
 };
+use dialects::common::connection::Draining;
 use dialects::{AppState, SystemFeatures};
 use domain::ports::{Mailer, NoSignInProviders, RandomIds, SignInProviders, SystemClock};
 use domain::usecases::{Ports, Settings as UseCaseSettings, UseCases};
@@ -169,10 +169,15 @@ pub async fn run_mail_worker(use_cases: Arc<UseCases>, every: std::time::Duratio
     }
 }
 
+/// Longest wait, once the server stops accepting, for the requests in flight.
+pub const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
+
 /// A bound, not yet running server.
 pub struct Application {
     port: u16,
     server: actix_web::dev::Server,
+    draining: Arc<Draining>,
+    drain: std::time::Duration,
 }
 
 impl Application {
@@ -184,9 +189,6 @@ impl Application {
         let for_db = settings.clone();
         let db =
             tokio::task::spawn_blocking(move || open_database(&for_db, PoolUse::Server, for_db.auto_migrate)).await??;
-        let listener =
-            TcpListener::bind(&settings.bind_addr).with_context(|| format!("cannot bind {}", settings.bind_addr))?;
-        let port = listener.local_addr()?.port();
         let files_url = if settings.files_url.is_empty() {
             format!("http://{}", settings.bind_addr)
         } else {
@@ -197,6 +199,7 @@ impl Application {
             let every = std::time::Duration::from_millis(settings.mail_poll_interval_ms);
             actix_web::rt::spawn(run_mail_worker(use_cases.clone(), every));
         }
+        let draining = Arc::new(Draining::default());
         let state = web::Data::new(AppState {
             use_cases,
             files: Arc::new(FileSigner::new(&files_url, settings.secret_key.expose_secret().as_bytes())),
@@ -214,18 +217,30 @@ impl Application {
             trust_forwarded_headers: settings.trust_forwarded_headers,
             iam_allow_date_only_writes: settings.iam_allow_date_only_writes,
             iam_allow_writes_without_digest: settings.iam_allow_writes_without_digest,
+            body_read_timeout: std::time::Duration::from_secs(settings.body_read_timeout_secs),
+            draining: draining.clone(),
         });
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(dialects::common::connection::middleware))
                 .wrap(from_fn(dialects::common::request_id::middleware))
                 .configure(dialects::configure(state.clone()))
         })
-        .listen(listener)?
-        .shutdown_timeout(10);
+        // signals are handled by `run_until_stopped`, which drains first
+        .disable_signals()
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+        .backlog(settings.listen_backlog);
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
         }
-        Ok(Self { port, server: server.run() })
+        let server = server.bind(&settings.bind_addr).with_context(|| format!("cannot bind {}", settings.bind_addr))?;
+        let port = server.addrs().first().map(std::net::SocketAddr::port).context("bound to no address")?;
+        Ok(Self {
+            port,
+            server: server.run(),
+            draining,
+            drain: std::time::Duration::from_secs(settings.shutdown_drain_secs),
+        })
     }
 
     /// The bound port.
@@ -233,11 +248,39 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGINT/SIGTERM (graceful: in-flight requests finish) or the handle stops it.
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully: for `SHUTDOWN_DRAIN_SECONDS` it goes on
+    /// answering, every response with `Connection: close` and `/readyz` with 503, so that load balancers and
+    /// kept-alive clients move away without a request racing a closing connection; then it stops accepting,
+    /// finishes the requests in flight (at most [`SHUTDOWN_TIMEOUT_SECS`]) and returns. A second signal stops
+    /// at once.
     ///
     /// # Errors
-    /// I/O failures of the server.
+    /// I/O failures of the server or of installing the signal handlers.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let handle = self.server.handle();
+        let (draining, drain) = (self.draining, self.drain);
+        actix_web::rt::spawn(async move {
+            let first = tokio::select! {
+                _ = terminate.recv() => "SIGTERM",
+                _ = interrupt.recv() => "SIGINT",
+            };
+            tracing::info!(signal = first, drain_secs = drain.as_secs(), "shutting down: draining connections");
+            draining.begin();
+            let graceful = tokio::select! {
+                () = tokio::time::sleep(drain) => true,
+                _ = terminate.recv() => false,
+                _ = interrupt.recv() => false,
+            };
+            if graceful {
+                tracing::info!("shutting down: no longer accepting; finishing requests in flight");
+            } else {
+                tracing::warn!("second signal: stopping at once");
+            }
+            handle.stop(graceful).await;
+        });
         self.server.await
     }
 

@@ -27,6 +27,14 @@ pub struct Settings {
     pub bind_addr: String,
     /// `WORKERS`: actix worker threads (default: cores).
     pub workers: Option<usize>,
+    /// `LISTEN_BACKLOG`: connections the kernel queues before the server accepts them (capped by the kernel's
+    /// `net.core.somaxconn`).
+    pub listen_backlog: u32,
+    /// `BODY_READ_TIMEOUT_SECONDS`: how long a request body may take to arrive after its head (`408` after).
+    pub body_read_timeout_secs: u64,
+    /// `SHUTDOWN_DRAIN_SECONDS`: after SIGTERM or SIGINT, how long the server goes on answering (with
+    /// `Connection: close`, `/readyz` 503) before it stops accepting and finishes what is in flight.
+    pub shutdown_drain_secs: u64,
     /// `DATA_DIR`: where the default SQLite file and a generated secret key are kept.
     pub data_dir: PathBuf,
     /// `APP_ENV`: `development` or `production` (production requires `SECRET_KEY`).
@@ -209,6 +217,11 @@ impl Settings {
             database_pool_size: get("DATABASE_POOL_SIZE").map_or(Ok(10), |v| parse_num("DATABASE_POOL_SIZE", &v))?,
             bind_addr: text("BIND_ADDR", "127.0.0.1:5001"),
             workers: get("WORKERS").map(|v| parse_num("WORKERS", &v)).transpose()?,
+            listen_backlog: get("LISTEN_BACKLOG").map_or(Ok(2048), |v| parse_num("LISTEN_BACKLOG", &v))?,
+            body_read_timeout_secs: get("BODY_READ_TIMEOUT_SECONDS")
+                .map_or(Ok(10), |v| parse_num("BODY_READ_TIMEOUT_SECONDS", &v))?,
+            shutdown_drain_secs: get("SHUTDOWN_DRAIN_SECONDS")
+                .map_or(Ok(5), |v| parse_num("SHUTDOWN_DRAIN_SECONDS", &v))?,
             data_dir: PathBuf::from(&data_dir),
             production: match text("APP_ENV", "development").as_str() {
                 "production" => true,
@@ -280,7 +293,10 @@ impl Settings {
         if !(4..=31).contains(&self.bcrypt_cost) {
             bail!("BCRYPT_COST must be between 4 and 31");
         }
-        let ranges: [(&str, i64, i64, i64); 16] = [
+        let ranges: [(&str, i64, i64, i64); 19] = [
+            ("LISTEN_BACKLOG", i64::from(self.listen_backlog), 1, 65_535),
+            ("BODY_READ_TIMEOUT_SECONDS", i64::try_from(self.body_read_timeout_secs).unwrap_or(i64::MAX), 1, 300),
+            ("SHUTDOWN_DRAIN_SECONDS", i64::try_from(self.shutdown_drain_secs).unwrap_or(i64::MAX), 0, 300),
             ("OAUTH_STATE_TTL_SECONDS", self.oauth_state_ttl_secs, 1, 3600),
             ("ACCESS_KEY_ROTATION_DAYS", self.access_key_rotation_days, 1, 3650),
             ("SIGNATURE_TIMESTAMP_WINDOW_SECONDS", self.signature_window_secs, 1, 3600),

@@ -6,6 +6,7 @@ mod account_modify;
 mod accounts;
 mod auth;
 mod cli;
+mod connections;
 mod datasets;
 mod field_rules;
 mod groups;

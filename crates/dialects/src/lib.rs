@@ -81,6 +81,10 @@ pub struct AppState {
     pub iam_allow_date_only_writes: bool,
     /// Accept iam writes whose signature does not cover a body digest (`IAM_ALLOW_WRITES_WITHOUT_DIGEST`).
     pub iam_allow_writes_without_digest: bool,
+    /// How long a request body may take to arrive after its head (`BODY_READ_TIMEOUT_SECONDS`).
+    pub body_read_timeout: std::time::Duration,
+    /// Set when the server begins to shut down.
+    pub draining: Arc<common::connection::Draining>,
 }
 
 /// Largest accepted request body.

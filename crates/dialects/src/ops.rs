@@ -15,8 +15,11 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// The database answers.
+/// The database answers, and the server is not shutting down.
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.draining.is_set() {
+        return HttpResponse::ServiceUnavailable().json(json!({"status": "unavailable", "reason": "shutting down"}));
+    }
     match state.health.ping().await {
         Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
         Err(e) => {

@@ -110,6 +110,9 @@ impl From<ReadError> for ModifyError {
                 "ft.BodyTooLarge",
                 "The body is larger than the 64 KiB allowed.",
             ),
+            ReadError::TimedOut => {
+                Self::new(StatusCode::REQUEST_TIMEOUT, "ft.RequestTimeout", "The body did not arrive in time.")
+            }
             ReadError::Broken => Self::param("body", "could not be read."),
         }
     }

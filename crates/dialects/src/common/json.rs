@@ -13,6 +13,8 @@ use serde::de::DeserializeOwned;
 pub enum ReadError {
     /// Larger than [`crate::MAX_BODY_BYTES`].
     TooLarge,
+    /// Not received whole within the body deadline ([`super::connection`]).
+    TimedOut,
     /// The stream broke or was not acceptable.
     Broken,
 }
@@ -25,6 +27,8 @@ pub fn read_body(req: &HttpRequest, payload: &mut Payload) -> impl Future<Output
         bytes.await.map_err(|e| {
             if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
                 ReadError::TooLarge
+            } else if super::connection::is_body_expired(&e) {
+                ReadError::TimedOut
             } else {
                 ReadError::Broken
             }

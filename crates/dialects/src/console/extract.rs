@@ -69,13 +69,19 @@ impl<T: DeserializeOwned + 'static> FromRequest for ConsoleJson<T> {
     }
 }
 
-/// Maps a payload failure (too large, broken stream) to the console envelope.
+/// Maps a payload failure (too large, too slow, broken stream) to the console envelope.
 pub fn body_error(e: actix_web::Error) -> ConsoleError {
     if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
         ConsoleError::standard(
             StatusCode::PAYLOAD_TOO_LARGE,
             "request_entity_too_large",
             "The data value transmitted exceeds the capacity limit.",
+        )
+    } else if crate::common::connection::is_body_expired(&e) {
+        ConsoleError::standard(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "The request body did not arrive in time.",
         )
     } else {
         ConsoleError::bad_json()

@@ -16,6 +16,8 @@ use crate::common::request_id::TracedError;
 pub enum Code {
     /// 3
     InvalidArgument,
+    /// 4, answered with HTTP 408: the request body did not arrive within the body deadline.
+    DeadlineExceeded,
     /// 5
     NotFound,
     /// 6
@@ -40,6 +42,7 @@ impl Code {
     fn number(self) -> u16 {
         match self {
             Self::InvalidArgument => 3,
+            Self::DeadlineExceeded => 4,
             Self::NotFound => 5,
             Self::AlreadyExists => 6,
             Self::PermissionDenied => 7,
@@ -56,6 +59,7 @@ impl Code {
     fn http(self) -> StatusCode {
         match self {
             Self::InvalidArgument | Self::FailedPrecondition => StatusCode::BAD_REQUEST,
+            Self::DeadlineExceeded => StatusCode::REQUEST_TIMEOUT,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::AlreadyExists | Self::Aborted => StatusCode::CONFLICT,
             Self::PermissionDenied => StatusCode::FORBIDDEN,
@@ -159,6 +163,9 @@ impl From<ReadError> for IamError {
         match e {
             ReadError::TooLarge => {
                 IamError::new(Code::ResourceExhausted, "bodyTooLarge", "The body is larger than the 64 KiB allowed.")
+            }
+            ReadError::TimedOut => {
+                IamError::new(Code::DeadlineExceeded, "bodyTimeout", "The body did not arrive in time.")
             }
             ReadError::Broken => IamError::field("body", "The body could not be read."),
         }

@@ -51,6 +51,7 @@ impl From<ReadError> for OpenApiError {
             ReadError::TooLarge => {
                 Self::new(StatusCode::PAYLOAD_TOO_LARGE, "The body is larger than the 2 MiB allowed.")
             }
+            ReadError::TimedOut => Self::new(StatusCode::REQUEST_TIMEOUT, "The body did not arrive in time."),
             ReadError::Broken => Self::new(StatusCode::BAD_REQUEST, "The body could not be read."),
         }
     }
