@@ -36,6 +36,7 @@ pub enum PoolUse {
 pub fn open_database(settings: &Settings, used_by: PoolUse, migrate: bool) -> Result<Database> {
     let options = DbOptions {
         pool_size: settings.database_pool_size,
+        outage_grace: std::time::Duration::from_secs(settings.database_outage_grace_secs),
         open_all: used_by == PoolUse::Server,
         ..Default::default()
     };

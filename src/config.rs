@@ -23,6 +23,9 @@ pub struct Settings {
     pub database_url: SecretString,
     /// `DATABASE_POOL_SIZE`.
     pub database_pool_size: u32,
+    /// `DATABASE_OUTAGE_GRACE_SECONDS`: how long after the database was found unreachable requests still wait
+    /// for it; after that they are answered 503 at once until it answers again.
+    pub database_outage_grace_secs: u64,
     /// `BIND_ADDR`.
     pub bind_addr: String,
     /// `WORKERS`: actix worker threads (default: cores).
@@ -215,6 +218,8 @@ impl Settings {
         let settings = Self {
             database_url: get("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{data_dir}/accountd.db")).into(),
             database_pool_size: get("DATABASE_POOL_SIZE").map_or(Ok(10), |v| parse_num("DATABASE_POOL_SIZE", &v))?,
+            database_outage_grace_secs: get("DATABASE_OUTAGE_GRACE_SECONDS")
+                .map_or(Ok(3), |v| parse_num("DATABASE_OUTAGE_GRACE_SECONDS", &v))?,
             bind_addr: text("BIND_ADDR", "127.0.0.1:5001"),
             workers: get("WORKERS").map(|v| parse_num("WORKERS", &v)).transpose()?,
             listen_backlog: get("LISTEN_BACKLOG").map_or(Ok(2048), |v| parse_num("LISTEN_BACKLOG", &v))?,
@@ -293,7 +298,13 @@ impl Settings {
         if !(4..=31).contains(&self.bcrypt_cost) {
             bail!("BCRYPT_COST must be between 4 and 31");
         }
-        let ranges: [(&str, i64, i64, i64); 19] = [
+        let ranges: [(&str, i64, i64, i64); 20] = [
+            (
+                "DATABASE_OUTAGE_GRACE_SECONDS",
+                i64::try_from(self.database_outage_grace_secs).unwrap_or(i64::MAX),
+                0,
+                60,
+            ),
             ("LISTEN_BACKLOG", i64::from(self.listen_backlog), 1, 65_535),
             ("BODY_READ_TIMEOUT_SECONDS", i64::try_from(self.body_read_timeout_secs).unwrap_or(i64::MAX), 1, 300),
             ("SHUTDOWN_DRAIN_SECONDS", i64::try_from(self.shutdown_drain_secs).unwrap_or(i64::MAX), 0, 300),

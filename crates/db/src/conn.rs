@@ -1,6 +1,7 @@
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -119,12 +120,155 @@ pub struct DbOptions {
     /// Open every connection at once and keep them open (a server, whose first burst of requests would
     /// otherwise wait for connections being opened); otherwise one is kept open and the rest opened on demand.
     pub open_all: bool,
+    /// How long after the database was found unreachable requests still wait for it (a restart takes about a
+    /// second); after that they fail at once, until it answers again.
+    pub outage_grace: Duration,
 }
 
 impl Default for DbOptions {
     fn default() -> Self {
-        Self { pool_size: 10, acquire_timeout: Duration::from_secs(5), open_all: false }
+        Self {
+            pool_size: 10,
+            acquire_timeout: Duration::from_secs(5),
+            open_all: false,
+            outage_grace: Duration::from_secs(3),
+        }
     }
+}
+
+/// While the database is known to be unreachable, one request in this interval goes on to try it.
+const PROBE_INTERVAL: Duration = Duration::from_millis(250);
+
+/// How long such a probing request waits for a connection.
+const PROBE_WAIT: Duration = Duration::from_millis(500);
+
+/// r2d2 opens a connection that failed again after a back-off that doubles from 200 ms up to half its
+/// connection timeout: this one keeps that back-off at 500 ms, so the pool finds a database that came back
+/// within half a second. (Waits for a connection use their own timeouts.)
+const RECONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// What the pool knows of the database's reachability. Connection failures (reported by r2d2) mark it down;
+/// any work that got a connection marks it up again.
+#[derive(Debug)]
+struct Reachability {
+    down: AtomicBool,
+    state: Mutex<Outage>,
+    grace: Duration,
+    /// Milliseconds since `epoch` of the last work that got a connection.
+    last_ok_ms: AtomicU64,
+    epoch: Instant,
+}
+
+#[derive(Debug, Default)]
+struct Outage {
+    since: Option<Instant>,
+    next_probe: Option<Instant>,
+}
+
+/// How a request may go on.
+#[derive(Debug, Clone, Copy)]
+enum Admission {
+    /// Wait for a connection until `until` at most; a request that is not the probe stops waiting, too, when
+    /// the grace of an outage noticed meanwhile ends.
+    Wait { until: Instant, probe: bool },
+    /// The database is known to be down: answer at once.
+    Refuse,
+}
+
+impl Reachability {
+    fn new(grace: Duration) -> Self {
+        Self {
+            down: AtomicBool::new(false),
+            state: Mutex::new(Outage::default()),
+            grace,
+            last_ok_ms: AtomicU64::new(0),
+            epoch: Instant::now(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Outage> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A connection could not be opened.
+    fn connect_failed(&self, error: &str) {
+        let mut outage = self.lock();
+        if outage.since.is_none() {
+            outage.since = Some(Instant::now());
+            self.down.store(true, Ordering::Release);
+            tracing::warn!(%error, "database unreachable");
+        } else {
+            tracing::debug!(%error, "database still unreachable");
+        }
+    }
+
+    /// Work got a connection.
+    fn reached(&self) {
+        self.last_ok_ms.store(self.ms_since_epoch(), Ordering::Relaxed);
+        if self.down.load(Ordering::Acquire) {
+            let mut outage = self.lock();
+            if let Some(since) = outage.since.take() {
+                tracing::info!(down_ms = since.elapsed().as_millis() as u64, "database reachable again");
+            }
+            outage.next_probe = None;
+            self.down.store(false, Ordering::Release);
+        }
+    }
+
+    fn ms_since_epoch(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Whether some work got a connection within `recently`.
+    fn reached_within(&self, recently: Duration) -> bool {
+        let last = self.last_ok_ms.load(Ordering::Relaxed);
+        last > 0 && self.ms_since_epoch().saturating_sub(last) <= u64::try_from(recently.as_millis()).unwrap_or(0)
+    }
+
+    /// Whether a request may try the database now, and until when it may wait for a connection: `usual`
+    /// from now while the database is not known to be down; until the end of the grace period during the first
+    /// moments of an outage; after that, only one probing request per [`PROBE_INTERVAL`].
+    fn admit(&self, usual: Duration) -> Admission {
+        let now = Instant::now();
+        if !self.down.load(Ordering::Acquire) {
+            return Admission::Wait { until: now + usual, probe: false };
+        }
+        let mut outage = self.lock();
+        let Some(since) = outage.since else { return Admission::Wait { until: now + usual, probe: false } };
+        if now < since + self.grace {
+            return Admission::Wait { until: (since + self.grace).min(now + usual), probe: false };
+        }
+        match outage.next_probe {
+            Some(next) if next > now => Admission::Refuse,
+            _ => {
+                outage.next_probe = Some(now + PROBE_INTERVAL);
+                Admission::Wait { until: now + PROBE_WAIT.min(usual), probe: true }
+            }
+        }
+    }
+
+    /// When the grace of the current outage ends, if the database is known to be down.
+    fn grace_end(&self) -> Option<Instant> {
+        if !self.down.load(Ordering::Acquire) {
+            return None;
+        }
+        self.lock().since.map(|since| since + self.grace)
+    }
+}
+
+/// Reports r2d2's connection failures to [`Reachability`].
+#[derive(Debug)]
+struct WatchConnects(Arc<Reachability>);
+
+impl r2d2::HandleError<r2d2::Error> for WatchConnects {
+    fn handle_error(&self, error: r2d2::Error) {
+        self.0.connect_failed(&error.to_string());
+    }
+}
+
+/// The answer for work refused or timed out while the database cannot be reached.
+fn unreachable() -> DomainError {
+    DomainError::unavailable("the database cannot be reached")
 }
 
 /// The connection pool and the blocking-pool runner every repository uses.
@@ -136,6 +280,7 @@ pub struct Database {
     /// only as many blocking threads run database work as there are connections.
     hops: Arc<Semaphore>,
     acquire_timeout: Duration,
+    reachability: Arc<Reachability>,
 }
 
 impl std::fmt::Debug for Database {
@@ -162,16 +307,29 @@ impl Database {
             conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")
                 .map_err(|e| format!("cannot enable WAL on {path}: {e}"))?;
         }
+        let reachability = Arc::new(Reachability::new(options.outage_grace));
         let pool = Pool::builder()
             .max_size(options.pool_size)
             .min_idle(Some(if options.open_all { options.pool_size } else { 1 }))
-            .connection_timeout(options.acquire_timeout)
+            .connection_timeout(RECONNECT_TIMEOUT.min(options.acquire_timeout))
             // Checking out does not ping: a broken connection is detected by `has_broken` and replaced.
             .test_on_check_out(false)
-            .build(Manager { backend: backend.clone() })
-            .map_err(|e| format!("cannot connect to the database: {e}"))?;
+            .error_handler(Box::new(WatchConnects(Arc::clone(&reachability))))
+            .build_unchecked(Manager { backend: backend.clone() });
+        // the first connection is opened here, so that a wrong URL or password stops the program at once; a
+        // server then waits (a little) for the rest, so that its first burst of requests finds them open
+        let first =
+            pool.get_timeout(options.acquire_timeout).map_err(|e| format!("cannot connect to the database: {e}"))?;
+        drop(first);
+        let opened = Instant::now();
+        while options.open_all
+            && pool.state().connections < options.pool_size
+            && opened.elapsed() < options.acquire_timeout
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         let hops = Arc::new(Semaphore::new(options.pool_size as usize));
-        Ok(Self { pool, backend, hops, acquire_timeout: options.acquire_timeout })
+        Ok(Self { pool, backend, hops, acquire_timeout: options.acquire_timeout, reachability })
     }
 
     /// The backend in use.
@@ -184,36 +342,97 @@ impl Database {
     /// # Errors
     /// When no connection can be had within the acquire timeout.
     pub fn get(&self) -> Result<r2d2::PooledConnection<impl ManageConnection<Connection = DbConnection>>, String> {
-        self.pool.get().map_err(|e| format!("no database connection: {e}"))
+        self.pool.get_timeout(self.acquire_timeout).map_err(|e| format!("no database connection: {e}"))
     }
 
-    /// Runs `work` on the blocking pool with a pooled connection taken there, once one is free.
+    /// Whether the database can be expected to answer, without waiting: `Err` at once while it is known to be
+    /// unreachable; otherwise a `SELECT 1` on an idle connection when there is one, or, when every connection
+    /// is busy, whether work got a connection within the last two seconds. For readiness probes, which must
+    /// answer quickly whatever the queue of requests.
     ///
     /// # Errors
-    /// [`DomainError::Unavailable`] when no connection can be had within the acquire timeout; whatever `work`
-    /// returns.
-    pub async fn run<T, F>(&self, work: F) -> DomainResult<T>
+    /// [`DomainError::Unavailable`] saying why.
+    pub async fn check_ready(&self, within: Duration) -> DomainResult<()> {
+        if let Admission::Refuse = self.reachability.admit(within) {
+            return Err(unreachable());
+        }
+        let Some(mut conn) = self.pool.try_get() else {
+            return if self.reachability.reached_within(Duration::from_secs(2)) {
+                Ok(())
+            } else {
+                Err(DomainError::unavailable("no database connection is free and none was had lately"))
+            };
+        };
+        let reachability = Arc::clone(&self.reachability);
+        let ping = tokio::task::spawn_blocking(move || match conn.batch_execute("SELECT 1") {
+            Ok(()) => {
+                reachability.reached();
+                Ok(())
+            }
+            Err(e) => {
+                if connection_lost(&e) {
+                    discard_on_return(&mut conn);
+                }
+                Err(DomainError::unavailable(e))
+            }
+        });
+        match tokio::time::timeout(within, ping).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(e)) => Err(DomainError::internal(e)),
+            Err(_) => Err(DomainError::unavailable(format!("the database did not answer within {within:?}"))),
+        }
+    }
+
+    /// Runs `work` on the blocking pool with a pooled connection taken there, once one is free. When the
+    /// connection turns out to be broken (the database restarted since it was opened) and nothing can have been
+    /// committed, `work` runs once more on a connection that answers.
+    ///
+    /// # Errors
+    /// [`DomainError::Unavailable`] when no connection can be had within the acquire timeout, at once while the
+    /// database is known to be unreachable, and when a connection broke during a commit (the outcome is then
+    /// unknown); whatever `work` returns.
+    pub async fn run<T, F>(&self, mut work: F) -> DomainResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
     {
-        let permit = tokio::time::timeout(self.acquire_timeout, Arc::clone(&self.hops).acquire_owned())
-            .await
-            .map_err(|_| DomainError::unavailable("no database connection: timed out waiting for a free connection"))?
-            .map_err(DomainError::internal)?;
-        let pool = self.pool.clone();
+        let admission = self.reachability.admit(self.acquire_timeout);
+        let Admission::Wait { until, .. } = admission else {
+            return Err(unreachable());
+        };
+        let permit = tokio::time::timeout(
+            until.saturating_duration_since(Instant::now()),
+            Arc::clone(&self.hops).acquire_owned(),
+        )
+        .await
+        .map_err(|_| DomainError::unavailable("no database connection: timed out waiting for a free connection"))?
+        .map_err(DomainError::internal)?;
+        let (pool, reachability) = (self.pool.clone(), Arc::clone(&self.reachability));
+        let (usual, pool_size) = (self.acquire_timeout, self.pool.max_size());
         let span = tracing::Span::current();
         let joined = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             let _entered = span.enter();
-            let mut conn = pool.get().map_err(|e| RepoError::Domain(DomainError::unavailable(e)))?;
-            let result = work(&mut conn);
-            if let Err(RepoError::Diesel(e)) = &result {
-                if connection_lost(e) {
+            let mut conn = pooled_connection(&pool, &reachability, admission)?;
+            reachability.reached();
+            match work(&mut conn) {
+                Err(RepoError::Diesel(e)) if connection_lost(&e) => {
                     discard_on_return(&mut conn);
+                    drop(conn);
+                    tracing::info!(error = %e, "a pooled connection was broken; running the work again on another");
+                    let admission = reachability.admit(usual);
+                    let mut fresh = answering_connection(&pool, &reachability, admission, pool_size)?;
+                    reachability.reached();
+                    let result = work(&mut fresh);
+                    if let Err(RepoError::Diesel(e)) = &result {
+                        if connection_lost(e) {
+                            discard_on_return(&mut fresh);
+                        }
+                    }
+                    result
                 }
+                result => result,
             }
-            result
         })
         .await;
         match joined {
@@ -225,13 +444,61 @@ impl Database {
 
     /// Runs `work` in one write transaction (`BEGIN IMMEDIATE` on SQLite, so concurrent writers queue on the
     /// busy timeout instead of failing), on the blocking pool.
-    pub async fn write<T, F>(&self, work: F) -> DomainResult<T>
+    pub async fn write<T, F>(&self, mut work: F) -> DomainResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
     {
-        self.run(move |conn| write_transaction(conn, work)).await
+        self.run(move |conn| write_transaction(conn, &mut work)).await
     }
+}
+
+/// How long one wait for a pooled connection lasts before the database's reachability is looked at again.
+const WAIT_SLICE: Duration = Duration::from_millis(100);
+
+/// A pooled connection, waited for as `admission` allows; a request that is not the probe also stops waiting
+/// when the grace of an outage noticed while it waited ends (it must not wait longer than one that came later).
+fn pooled_connection(
+    pool: &Pool<Manager>,
+    reachability: &Reachability,
+    admission: Admission,
+) -> Result<r2d2::PooledConnection<Manager>, RepoError> {
+    let Admission::Wait { until, probe } = admission else {
+        return Err(RepoError::Domain(unreachable()));
+    };
+    loop {
+        let until = match reachability.grace_end() {
+            Some(end) if !probe => until.min(end),
+            _ => until,
+        };
+        let left = until.saturating_duration_since(Instant::now());
+        match pool.get_timeout(left.min(WAIT_SLICE).max(Duration::from_millis(1))) {
+            Ok(conn) => return Ok(conn),
+            Err(e) if left <= WAIT_SLICE => {
+                return Err(RepoError::Domain(DomainError::unavailable(format!("no database connection: {e}"))));
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// A pooled connection that answers `SELECT 1`, for running work again after a broken one: the others idle in
+/// the pool were opened before the same restart and are likely broken too; each one found broken is dropped.
+fn answering_connection(
+    pool: &Pool<Manager>,
+    reachability: &Reachability,
+    admission: Admission,
+    pool_size: u32,
+) -> Result<r2d2::PooledConnection<Manager>, RepoError> {
+    for _ in 0..=pool_size {
+        let mut conn = pooled_connection(pool, reachability, admission)?;
+        match conn.batch_execute("SELECT 1") {
+            Ok(()) => return Ok(conn),
+            Err(e) if connection_lost(&e) => discard_on_return(&mut conn),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(RepoError::Domain(unreachable()))
 }
 
 /// Runs `work` in a write transaction on `conn`; commits on `Ok`, rolls back on `Err`.
@@ -243,7 +510,24 @@ pub(crate) fn write_transaction<T>(
     work: impl FnOnce(&mut DbConnection) -> Result<T, RepoError>,
 ) -> Result<T, RepoError> {
     match conn {
-        DbConnection::Postgres(_) => conn.transaction(work),
+        DbConnection::Postgres(_) => {
+            let mut body_done = false;
+            conn.transaction(|conn| {
+                let result = work(conn);
+                body_done = result.is_ok();
+                result
+            })
+            .map_err(|e| match e {
+                // the work was done and the commit was sent when the connection broke: whether it committed is
+                // unknown, so it must not run again
+                RepoError::Diesel(e) if body_done && connection_lost(&e) => {
+                    RepoError::Domain(DomainError::unavailable(format!(
+                        "the connection broke while committing; the outcome is unknown: {e}"
+                    )))
+                }
+                other => other,
+            })
+        }
         DbConnection::Sqlite(_) => {
             conn.batch_execute("BEGIN IMMEDIATE")?;
             // Diesel does not know about this transaction: roll it back on a panic too, so the connection goes

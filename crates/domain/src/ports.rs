@@ -821,7 +821,8 @@ pub trait FileUrlSigner: Send + Sync {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait StoreHealth: Send + Sync {
-    /// Runs a trivial query.
+    /// Whether storage can be expected to answer, found out quickly (a readiness probe must not queue behind
+    /// requests).
     async fn ping(&self) -> DomainResult<()>;
 }
 

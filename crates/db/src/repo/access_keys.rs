@@ -167,7 +167,7 @@ impl AccessKeyRepository for DieselAccessKeys {
             .db
             .run(move |conn| {
                 Ok(access_keys::table
-                    .filter(access_keys::access_key.eq(access_key))
+                    .filter(access_keys::access_key.eq(&access_key))
                     .filter(access_keys::deleted_at.is_null())
                     .select(KeyRow::as_select())
                     .first(conn)

@@ -318,7 +318,7 @@ impl AccountRepository for DieselAccounts {
             .db
             .run(move |conn| {
                 Ok(accounts::table
-                    .filter(accounts::email_key.eq(key))
+                    .filter(accounts::email_key.eq(&key))
                     .filter(accounts::deleted_at.is_null())
                     .select(AccountRow::as_select())
                     .first(conn)
@@ -535,7 +535,7 @@ impl AccountRepository for DieselAccounts {
             .run(move |conn| {
                 Ok(accounts::table
                     .filter(accounts::deleted_at.is_null())
-                    .filter(accounts::external_id.eq(external_id))
+                    .filter(accounts::external_id.eq(&external_id))
                     .select(AccountRow::as_select())
                     .first(conn)
                     .optional()?)
@@ -632,7 +632,7 @@ impl AccountRepository for DieselAccounts {
     }
 
     async fn record_login(&self, id: Uuid, at: OffsetDateTime, ip: Option<String>) -> DomainResult<()> {
-        self.db.write(move |conn| mark_login(conn, &id_to_db(id), at, ip)).await
+        self.db.write(move |conn| mark_login(conn, &id_to_db(id), at, ip.clone())).await
     }
 
     async fn touch_active(&self, id: Uuid, at: OffsetDateTime, since: OffsetDateTime) -> DomainResult<()> {
@@ -652,8 +652,8 @@ impl AccountRepository for DieselAccounts {
     async fn replace_password_hash(&self, id: Uuid, old: String, new: String) -> DomainResult<()> {
         self.db
             .run(move |conn| {
-                diesel::update(accounts::table.find(id_to_db(id)).filter(accounts::password_hash.eq(old)))
-                    .set(accounts::password_hash.eq(Some(new)))
+                diesel::update(accounts::table.find(id_to_db(id)).filter(accounts::password_hash.eq(&old)))
+                    .set(accounts::password_hash.eq(Some(&new)))
                     .execute(conn)?;
                 Ok(())
             })

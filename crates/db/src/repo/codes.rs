@@ -111,7 +111,7 @@ impl CodeRepository for DieselCodes {
                 .set(verification_codes::consumed_at.eq(Some(now)))
                 .execute(conn)?;
                 let payload =
-                    serde_json::to_string(&CodePayload { email: code.email.clone(), language: code.language })
+                    serde_json::to_string(&CodePayload { email: code.email.clone(), language: code.language.clone() })
                         .map_err(|e| DomainError::internal_msg(format!("cannot store the code: {e}")))?;
                 diesel::insert_into(verification_codes::table)
                     .values((
@@ -138,8 +138,8 @@ impl CodeRepository for DieselCodes {
             .db
             .run(move |conn| {
                 Ok(verification_codes::table
-                    .find(id)
-                    .filter(verification_codes::purpose.eq_any(purposes))
+                    .find(&id)
+                    .filter(verification_codes::purpose.eq_any(purposes.clone()))
                     .select(CodeRow::as_select())
                     .first(conn)
                     .optional()?)
@@ -155,7 +155,7 @@ impl CodeRepository for DieselCodes {
                 let sql = "UPDATE verification_codes SET attempts = attempts + 1 \
                            WHERE id = $1 AND consumed_at IS NULL AND expires_at > $2 RETURNING attempts";
                 let row: Option<Attempts> = diesel::sql_query(for_backend(conn, sql))
-                    .bind::<Text, _>(id)
+                    .bind::<Text, _>(&id)
                     .bind::<Timestamp, _>(to_db(now))
                     .get_result(conn)
                     .optional()?;
@@ -173,7 +173,7 @@ impl CodeRepository for DieselCodes {
         let id = token_digest.to_owned();
         self.db
             .run(move |conn| {
-                diesel::update(verification_codes::table.find(id).filter(verification_codes::consumed_at.is_null()))
+                diesel::update(verification_codes::table.find(&id).filter(verification_codes::consumed_at.is_null()))
                     .set((
                         verification_codes::verified_at.eq(Some(to_db(now))),
                         verification_codes::expires_at.eq(to_db(valid_until)),

@@ -147,8 +147,8 @@ impl IdentityRepository for DieselIdentities {
                     .filter(
                         accounts::id.eq_any(
                             account_identities::table
-                                .filter(account_identities::provider.eq(provider))
-                                .filter(account_identities::subject.eq(subject))
+                                .filter(account_identities::provider.eq(&provider))
+                                .filter(account_identities::subject.eq(&subject))
                                 .select(account_identities::account_id),
                         ),
                     )

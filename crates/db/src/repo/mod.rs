@@ -21,7 +21,6 @@ pub use sessions::DieselSessions;
 pub use throttles::DieselThrottles;
 
 use async_trait::async_trait;
-use diesel::connection::SimpleConnection;
 use domain::ports::StoreHealth;
 use domain::DomainResult;
 
@@ -36,9 +35,12 @@ pub(crate) fn for_backend(conn: &DbConnection, sql: &str) -> String {
     }
 }
 
+/// How long a readiness check may take.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_millis(90);
+
 #[async_trait]
 impl StoreHealth for Database {
     async fn ping(&self) -> DomainResult<()> {
-        self.run(|conn| Ok(conn.batch_execute("SELECT 1")?)).await
+        self.check_ready(READY_WITHIN).await
     }
 }

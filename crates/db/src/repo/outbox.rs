@@ -181,7 +181,7 @@ impl OutboxRepository for DieselOutbox {
                 };
                 diesel::sql_query(for_backend(conn, &sql))
                     .bind::<Timestamp, _>(to_db(retry_at.unwrap_or(now)))
-                    .bind::<Nullable<Text>, _>(Some(error))
+                    .bind::<Nullable<Text>, _>(Some(&error))
                     .bind::<Text, _>(id_to_db(id))
                     .bind::<Timestamp, _>(to_db(claim))
                     .execute(conn)?;

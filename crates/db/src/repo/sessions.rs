@@ -46,7 +46,7 @@ impl SessionRepository for DieselSessions {
                 diesel::insert_into(login_sessions::table).values(&row).execute(conn)?;
                 diesel::insert_into(refresh_tokens::table)
                     .values((
-                        refresh_tokens::token_digest.eq(digest),
+                        refresh_tokens::token_digest.eq(&digest),
                         refresh_tokens::session_id.eq(&row.id),
                         refresh_tokens::issued_at.eq(row.created_at),
                         refresh_tokens::expires_at.eq(to_db(token_expires_at)),
@@ -64,7 +64,7 @@ impl SessionRepository for DieselSessions {
             .run(move |conn| {
                 Ok(refresh_tokens::table
                     .inner_join(login_sessions::table)
-                    .filter(refresh_tokens::token_digest.eq(digest))
+                    .filter(refresh_tokens::token_digest.eq(&digest))
                     .filter(login_sessions::revoked_at.is_null())
                     .select(SessionRow::as_select())
                     .first(conn)
@@ -127,7 +127,7 @@ impl SessionRepository for DieselSessions {
                 let Some(session) = session else { return Ok(None) };
                 diesel::insert_into(refresh_tokens::table)
                     .values((
-                        refresh_tokens::token_digest.eq(new),
+                        refresh_tokens::token_digest.eq(&new),
                         refresh_tokens::session_id.eq(&session_id),
                         refresh_tokens::issued_at.eq(now),
                         refresh_tokens::expires_at.eq(to_db(new_expires_at)),
@@ -151,7 +151,7 @@ impl SessionRepository for DieselSessions {
         self.db
             .run(move |conn| {
                 let session_id: Option<String> =
-                    refresh_tokens::table.find(digest).select(refresh_tokens::session_id).first(conn).optional()?;
+                    refresh_tokens::table.find(&digest).select(refresh_tokens::session_id).first(conn).optional()?;
                 let Some(session_id) = session_id else { return Ok(false) };
                 let n = diesel::update(
                     login_sessions::table

@@ -56,7 +56,7 @@ impl ThrottleRepository for DieselThrottles {
         self.db
             .run(move |conn| {
                 let row: Count = diesel::sql_query(for_backend(conn, HIT_SQL))
-                    .bind::<Text, _>(key)
+                    .bind::<Text, _>(&key)
                     .bind::<Timestamp, _>(to_db(now + window))
                     .bind::<Timestamp, _>(to_db(now))
                     .get_result(conn)?;
@@ -70,7 +70,7 @@ impl ThrottleRepository for DieselThrottles {
         self.db
             .run(move |conn| {
                 Ok(throttles::table
-                    .find(key)
+                    .find(&key)
                     .filter(throttles::window_ends_at.gt(to_db(now)))
                     .select(throttles::count)
                     .first(conn)
@@ -86,7 +86,7 @@ impl ThrottleRepository for DieselThrottles {
         self.db
             .run(move |conn| {
                 let recorded: Option<Count> = diesel::sql_query(for_backend(conn, USE_ONCE_SQL))
-                    .bind::<Text, _>(key)
+                    .bind::<Text, _>(&key)
                     .bind::<Timestamp, _>(to_db(expires_at))
                     .bind::<Timestamp, _>(to_db(now))
                     .get_result(conn)
@@ -109,7 +109,7 @@ impl ThrottleRepository for DieselThrottles {
         let key = key.to_owned();
         self.db
             .run(move |conn| {
-                diesel::delete(throttles::table.find(key)).execute(conn)?;
+                diesel::delete(throttles::table.find(&key)).execute(conn)?;
                 Ok(())
             })
             .await

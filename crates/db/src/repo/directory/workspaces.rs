@@ -56,7 +56,7 @@ impl WorkspaceRepository for DieselDirectory {
             .db
             .run(move |conn| {
                 Ok(tenants::table
-                    .filter(tenants::code.eq(code))
+                    .filter(tenants::code.eq(&code))
                     .select(TenantRow::as_select())
                     .first(conn)
                     .optional()?)
