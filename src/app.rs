@@ -7,7 +7,7 @@ use actix_web::{web, App, HttpServer};
 use anyhow::{Context, Result};
 use db::{
     Database, DbOptions, DieselAccessKeys, DieselAccounts, DieselCodes, DieselDatasets, DieselDirectory,
-    DieselIdentities, DieselOutbox, DieselSessions, DieselThrottles,
+    DieselHousekeeping, DieselIdentities, DieselOutbox, DieselSessions, DieselThrottles,
 };
 use dialects::common::connection::Draining;
 use dialects::{AppState, SystemFeatures};
@@ -105,6 +105,7 @@ pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Re
         codes: Arc::new(DieselCodes::new(db.clone())),
         outbox: Arc::new(DieselOutbox::new(db.clone())),
         mailer: mailer(settings)?,
+        housekeeping: Arc::new(DieselHousekeeping::new(db.clone())),
         access_keys: Arc::new(DieselAccessKeys::new(db.clone())),
         sign_in: sign_in_providers(settings)?,
         cipher: Arc::new(match settings.access_key_cipher_key()? {
@@ -144,6 +145,7 @@ pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Re
             access_key_rotation_days: settings.access_key_rotation_days,
             signature_window: Duration::seconds(settings.signature_window_secs),
             sign_in_state_ttl: Duration::seconds(settings.oauth_state_ttl_secs),
+            retention: Duration::days(settings.housekeeping_retention_days),
             ..Default::default()
         },
     ))
@@ -173,6 +175,22 @@ pub async fn run_mail_worker(use_cases: Arc<UseCases>, every: std::time::Duratio
 /// Longest wait, once the server stops accepting, for the requests in flight.
 pub const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
 
+/// The housekeeping task: removes what has outlived its use every `every`, starting at a random point of the
+/// first interval so that several instances started together do not purge in step.
+pub async fn run_housekeeping(use_cases: Arc<UseCases>, every: std::time::Duration) {
+    let offset = every.mul_f64(rand::random::<f64>());
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + offset, every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match use_cases.purge_expired().await {
+            Ok(report) if report.total() > 0 => tracing::info!(?report, "housekeeping removed expired rows"),
+            Ok(_) => tracing::debug!("housekeeping found nothing to remove"),
+            Err(error) => tracing::warn!(%error, "housekeeping failed; it runs again at the next interval"),
+        }
+    }
+}
+
 /// A bound, not yet running server.
 pub struct Application {
     port: u16,
@@ -199,6 +217,10 @@ impl Application {
         if settings.mail_worker {
             let every = std::time::Duration::from_millis(settings.mail_poll_interval_ms);
             actix_web::rt::spawn(run_mail_worker(use_cases.clone(), every));
+        }
+        if settings.housekeeping_interval_secs > 0 {
+            let every = std::time::Duration::from_secs(settings.housekeeping_interval_secs);
+            actix_web::rt::spawn(run_housekeeping(use_cases.clone(), every));
         }
         let draining = Arc::new(Draining::default());
         let state = web::Data::new(AppState {

@@ -123,6 +123,11 @@ pub struct Settings {
     pub sign_in_providers: Vec<oidc::ProviderSettings>,
     /// `OAUTH_STATE_TTL_SECONDS`: how long a browser has to come back from a sign-in provider.
     pub oauth_state_ttl_secs: i64,
+    /// `HOUSEKEEPING_INTERVAL_SECONDS`: how often the server removes what has outlived its use (0: never; then
+    /// run `accountd purge` from a scheduler).
+    pub housekeeping_interval_secs: u64,
+    /// `HOUSEKEEPING_RETENTION_DAYS`: how long ended sessions, expired tokens and codes, and sent mail are kept.
+    pub housekeeping_retention_days: i64,
 }
 
 /// Provider names reserved for the built-in providers.
@@ -289,6 +294,10 @@ impl Settings {
             sign_in_providers: sign_in_providers(&get)?,
             oauth_state_ttl_secs: get("OAUTH_STATE_TTL_SECONDS")
                 .map_or(Ok(600), |v| parse_num("OAUTH_STATE_TTL_SECONDS", &v))?,
+            housekeeping_interval_secs: get("HOUSEKEEPING_INTERVAL_SECONDS")
+                .map_or(Ok(300), |v| parse_num("HOUSEKEEPING_INTERVAL_SECONDS", &v))?,
+            housekeeping_retention_days: get("HOUSEKEEPING_RETENTION_DAYS")
+                .map_or(Ok(7), |v| parse_num("HOUSEKEEPING_RETENTION_DAYS", &v))?,
         };
         settings.check()?;
         Ok(settings)
@@ -298,7 +307,14 @@ impl Settings {
         if !(4..=31).contains(&self.bcrypt_cost) {
             bail!("BCRYPT_COST must be between 4 and 31");
         }
-        let ranges: [(&str, i64, i64, i64); 20] = [
+        let ranges: [(&str, i64, i64, i64); 22] = [
+            (
+                "HOUSEKEEPING_INTERVAL_SECONDS",
+                i64::try_from(self.housekeeping_interval_secs).unwrap_or(i64::MAX),
+                0,
+                86_400,
+            ),
+            ("HOUSEKEEPING_RETENTION_DAYS", self.housekeeping_retention_days, 0, 3650),
             (
                 "DATABASE_OUTAGE_GRACE_SECONDS",
                 i64::try_from(self.database_outage_grace_secs).unwrap_or(i64::MAX),

@@ -1,5 +1,5 @@
 //! The `accountd` binary: `serve` (default), `migrate`, `create-admin`, `reset-password`, `unlock`,
-//! `access-key create`, and the benchmark helpers `seed` and `bench-hash`.
+//! `access-key create`, `purge`, and the benchmark helpers `seed` and `bench-hash`.
 
 use std::io::IsTerminal;
 
@@ -46,6 +46,9 @@ enum Command {
         #[arg(long)]
         password: Option<String>,
     },
+    /// Remove what has outlived its use (ended sessions, expired tokens, codes, counters and nonces, sent mail),
+    /// as the server's housekeeping task does every HOUSEKEEPING_INTERVAL_SECONDS.
+    Purge,
     /// Clear the login lockout of an email address after too many failed logins.
     Unlock {
         /// The email address.
@@ -235,6 +238,19 @@ async fn main() -> Result<()> {
                 total += done??;
             }
             println!("bcrypt verify rate at cost {}: {:.1}/s", settings.bcrypt_cost, total as f64 / seconds as f64);
+        }
+        Command::Purge => {
+            let report = offline_use_cases(&settings).await?.purge_expired().await.context("purge failed")?;
+            println!(
+                "removed {} rows: {} sessions, {} refresh tokens, {} codes, {} counters, {} nonces, {} mails",
+                report.total(),
+                report.sessions,
+                report.refresh_tokens,
+                report.codes,
+                report.throttles,
+                report.nonces,
+                report.mails
+            );
         }
         Command::Unlock { email } => {
             let address = EmailAddress::parse("email", &email)?;

@@ -63,6 +63,8 @@ pub fn settings(url: &str, extra: &[(&str, &str)]) -> Settings {
         ("DATABASE_POOL_SIZE", "4"),
         ("AUTO_MIGRATE", "false"),
         ("FILES_URL", "http://files.test"),
+        // housekeeping runs only where a test asks for it
+        ("HOUSEKEEPING_INTERVAL_SECONDS", "0"),
     ]
     .iter()
     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

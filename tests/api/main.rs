@@ -11,6 +11,7 @@ mod datasets;
 mod field_rules;
 mod groups;
 mod helpers;
+mod housekeeping;
 mod iam;
 mod invitations;
 mod mail;

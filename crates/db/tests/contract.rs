@@ -1,8 +1,8 @@
 //! Repository contract tests: one body per behaviour, run on SQLite and on Postgres.
 
 use db::{
-    DieselAccessKeys, DieselAccounts, DieselCodes, DieselDirectory, DieselIdentities, DieselOutbox, DieselSessions,
-    DieselThrottles,
+    DieselAccessKeys, DieselAccounts, DieselCodes, DieselDirectory, DieselHousekeeping, DieselIdentities, DieselOutbox,
+    DieselSessions, DieselThrottles,
 };
 use domain::model::*;
 use domain::ports::*;
@@ -1094,5 +1094,82 @@ both_backends! {
         assert_eq!(keys.find_by_access_key(&first.access_key).await.unwrap(), None, "a deleted key stops working");
         let err = keys.delete(first.id, at, &audit("access_key.delete")).await.unwrap_err();
         assert!(matches!(err, DomainError::NotFound { .. }), "{err:?}");
+    }
+
+    async fn housekeeping_removes_what_outlived_its_use_in_bounded_batches_and_nothing_else(tdb) {
+        let db = tdb.connect();
+        let accounts = DieselAccounts::new(db.clone());
+        let sessions = DieselSessions::new(db.clone());
+        let throttles = DieselThrottles::new(db.clone());
+        let codes = DieselCodes::new(db.clone());
+        let outbox = DieselOutbox::new(db.clone());
+        let housekeeping = DieselHousekeeping::new(db.clone());
+        let t0 = now();
+        let (long_ago, lately) = (t0 - Duration::days(8), t0 - Duration::days(1));
+        let a = account("h@example.com");
+        accounts.insert(&a, &[], &[]).await.unwrap();
+        let session = |created: OffsetDateTime, absolute: OffsetDateTime| LoginSession {
+            id: Uuid::new_v4(),
+            account_id: a.id,
+            created_at: created,
+            absolute_expires_at: absolute,
+            ip: None,
+        };
+        // ended long ago: two revoked, one past its absolute lifetime; ended lately; alive
+        for digest in ["old-1", "old-2"] {
+            sessions.start(&session(long_ago, t0 + Duration::days(1)), digest, t0 + Duration::days(1)).await.unwrap();
+            assert!(sessions.revoke_by_token(a.id, digest, long_ago).await.unwrap());
+        }
+        sessions.start(&session(long_ago - Duration::days(1), long_ago), "old-3", long_ago).await.unwrap();
+        sessions.start(&session(lately, t0 + Duration::days(1)), "lately", t0 + Duration::days(1)).await.unwrap();
+        assert!(sessions.revoke_by_token(a.id, "lately", lately).await.unwrap());
+        sessions.start(&session(t0, t0 + Duration::days(1)), "alive", t0 + Duration::days(1)).await.unwrap();
+        // a rotated token that expired long ago, in a session still alive
+        sessions.start(&session(long_ago, t0 + Duration::days(30)), "rotated", long_ago + Duration::hours(1)).await.unwrap();
+        let at = long_ago + Duration::minutes(1);
+        assert!(matches!(sessions.rotate("rotated", "current", t0 + Duration::days(1), at).await.unwrap(), RefreshOutcome::Rotated { .. }));
+        // counters: one ended, one running; nonces: one expired, one live
+        throttles.hit("ended", t0 - Duration::hours(2), Duration::hours(1)).await.unwrap();
+        throttles.hit("running", t0, Duration::hours(1)).await.unwrap();
+        assert!(throttles.use_once("nonce-old", t0 - Duration::hours(1), t0 - Duration::minutes(1)).await.unwrap());
+        assert!(throttles.use_once("nonce-live", t0, t0 + Duration::hours(1)).await.unwrap());
+        // codes: expired long ago, expired lately; mails: sent long ago, pending
+        codes.issue(&reset_code("code-old", "h@example.com", long_ago), &notice_to("h@example.com", long_ago)).await.unwrap();
+        codes.issue(&reset_code("code-lately", "x@example.com", lately), &notice_to("x@example.com", lately)).await.unwrap();
+        sql_exec(&db, "UPDATE mail_outbox SET sent_at = '2001-01-01 00:00:00' WHERE recipient = 'h@example.com'");
+
+        let cutoffs = PurgeCutoffs { expired_before: t0, ended_before: t0 - Duration::days(7) };
+        // a batch of one removes at most one row of each kind
+        let mut removed = housekeeping.purge_batch(&cutoffs, 1).await.unwrap();
+        assert_eq!((removed.sessions, removed.codes, removed.throttles, removed.nonces, removed.mails), (1, 1, 1, 1, 1));
+        assert!(removed.refresh_tokens <= 1, "{removed:?}");
+        for _ in 0..4 {
+            let next = housekeeping.purge_batch(&cutoffs, 1).await.unwrap();
+            assert!(next.largest() <= 1, "{next:?}");
+            removed.add(&next);
+        }
+        assert_eq!((removed.sessions, removed.codes, removed.throttles, removed.nonces, removed.mails), (3, 1, 1, 1, 1));
+        assert_eq!(housekeeping.purge_batch(&cutoffs, 1000).await.unwrap(), PurgeReport::default(), "nothing left");
+
+        // what is alive or ended lately is still there and works
+        assert!(sessions.find_by_token("alive").await.unwrap().is_some());
+        assert!(sessions.find_by_token("current").await.unwrap().is_some());
+        assert_eq!(throttles.count("running", t0).await.unwrap(), 1);
+        assert!(!throttles.use_once("nonce-live", t0, t0 + Duration::hours(1)).await.unwrap(), "still remembered");
+        assert!(codes.find("code-lately").await.unwrap().is_some());
+        assert_eq!(codes.find("code-old").await.unwrap(), None);
+        let pending = outbox.list(OutboxState::Pending, PageRequest { page: 1, limit: 10 }).await.unwrap();
+        assert_eq!(pending.total, 1, "the mail of the recent code");
+        let count = |table: &str| {
+            use diesel::RunQueryDsl;
+            #[derive(diesel::QueryableByName)]
+            struct N {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")).get_result::<N>(&mut *db.get().unwrap()).unwrap().n
+        };
+        assert_eq!(count("login_sessions"), 3, "lately, alive and the one with the rotated token");
+        assert_eq!(count("refresh_tokens"), 3, "lately, alive, current");
     }
 }

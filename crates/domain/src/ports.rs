@@ -817,6 +817,66 @@ pub trait FileUrlSigner: Send + Sync {
     fn preview_url(&self, file_id: &str, now: OffsetDateTime) -> String;
 }
 
+/// What has outlived its use, by cut-off: rows past these times are removed by [`Housekeeping::purge_batch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PurgeCutoffs {
+    /// Counters, sign-in states and request nonces whose window or lifetime ended before this are removed.
+    pub expired_before: OffsetDateTime,
+    /// Sessions ended (revoked or past their absolute lifetime), refresh tokens expired, codes expired and mails
+    /// sent or given up before this are removed (kept a while after, for investigations).
+    pub ended_before: OffsetDateTime,
+}
+
+/// How many rows one purge removed, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    /// Ended login sessions (with their refresh tokens).
+    pub sessions: u64,
+    /// Expired refresh tokens of sessions still alive (rotated ones, kept until then to detect reuse).
+    pub refresh_tokens: u64,
+    /// Expired one-time codes.
+    pub codes: u64,
+    /// Counters and sign-in states whose window ended.
+    pub throttles: u64,
+    /// Expired request nonces.
+    pub nonces: u64,
+    /// Mails sent or given up.
+    pub mails: u64,
+}
+
+impl PurgeReport {
+    /// Rows removed in all.
+    pub fn total(&self) -> u64 {
+        self.sessions + self.refresh_tokens + self.codes + self.throttles + self.nonces + self.mails
+    }
+
+    /// Adds another purge's counts.
+    pub fn add(&mut self, other: &Self) {
+        self.sessions += other.sessions;
+        self.refresh_tokens += other.refresh_tokens;
+        self.codes += other.codes;
+        self.throttles += other.throttles;
+        self.nonces += other.nonces;
+        self.mails += other.mails;
+    }
+
+    /// The largest count of one kind (a batch is done when every kind fell short of the batch size).
+    pub fn largest(&self) -> u64 {
+        [self.sessions, self.refresh_tokens, self.codes, self.throttles, self.nonces, self.mails]
+            .into_iter()
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// Removes rows that have outlived their use, in bounded batches (safe with several instances at once).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait Housekeeping: Send + Sync {
+    /// Removes at most `batch` rows of each kind past `cutoffs`, each kind in its own short statement.
+    async fn purge_batch(&self, cutoffs: &PurgeCutoffs, batch: u32) -> DomainResult<PurgeReport>;
+}
+
 /// Whether storage answers.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]

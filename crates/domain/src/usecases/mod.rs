@@ -9,6 +9,7 @@ mod codes;
 mod datasets;
 mod directory;
 mod groups;
+mod housekeeping;
 mod invitations;
 mod mail;
 mod repairs;
@@ -24,8 +25,8 @@ use time::{Duration, OffsetDateTime};
 use crate::error::DomainResult;
 use crate::ports::{
     AccessKeyRepository, AccessTokenCodec, AccountRepository, Clock, CodeRepository, DatasetRepository,
-    GroupRepository, IdGenerator, IdentityRepository, InstallationRepository, InvitationRepository, Mailer,
-    OutboxRepository, PasswordHasher, SecretCipher, SecretVerifier, SessionRepository, SignInProviders,
+    GroupRepository, Housekeeping, IdGenerator, IdentityRepository, InstallationRepository, InvitationRepository,
+    Mailer, OutboxRepository, PasswordHasher, SecretCipher, SecretVerifier, SessionRepository, SignInProviders,
     ThrottleRepository, TokenFactory, WorkspaceRepository,
 };
 
@@ -41,6 +42,7 @@ pub use accounts::AccountPatch;
 pub use auth::LoginCommand;
 pub use codes::{CodeRedemption, CodeRequest};
 pub use datasets::DatasetInput;
+pub use housekeeping::{PURGE_BATCH, PURGE_MAX_BATCHES};
 pub use invitations::{Activation, InviteOutcome};
 pub use mail::DeliveryReport;
 pub use repairs::{parse_workspace_defaults, RepairReport};
@@ -74,6 +76,8 @@ pub struct Ports {
     pub outbox: Arc<dyn OutboxRepository>,
     /// Mail delivery (used by the outbox worker only).
     pub mailer: Arc<dyn Mailer>,
+    /// Removal of rows that outlived their use.
+    pub housekeeping: Arc<dyn Housekeeping>,
     /// Access keys.
     pub access_keys: Arc<dyn AccessKeyRepository>,
     /// External sign-in providers.
@@ -140,6 +144,9 @@ pub struct Settings {
     pub signature_window: Duration,
     /// How long a browser has to come back from a sign-in provider.
     pub sign_in_state_ttl: Duration,
+    /// How long ended sessions, expired tokens and codes, and sent mail are kept before housekeeping removes
+    /// them.
+    pub retention: Duration,
     /// Version recorded by setup.
     pub version: String,
 }
@@ -168,6 +175,7 @@ impl Default for Settings {
             access_key_rotation_days: 90,
             signature_window: Duration::seconds(60),
             sign_in_state_ttl: Duration::minutes(10),
+            retention: Duration::days(7),
             version: env!("CARGO_PKG_VERSION").into(),
         }
     }
@@ -243,6 +251,7 @@ pub(crate) mod test_support {
         pub codes: MockCodeRepository,
         pub outbox: MockOutboxRepository,
         pub mailer: MockMailer,
+        pub housekeeping: MockHousekeeping,
         pub access_keys: MockAccessKeyRepository,
         pub sign_in: MockSignInProviders,
         pub cipher: MockSecretCipher,
@@ -269,6 +278,7 @@ pub(crate) mod test_support {
                 codes: MockCodeRepository::new(),
                 outbox: MockOutboxRepository::new(),
                 mailer: MockMailer::new(),
+                housekeeping: MockHousekeeping::new(),
                 access_keys: MockAccessKeyRepository::new(),
                 sign_in: MockSignInProviders::new(),
                 cipher: MockSecretCipher::new(),
@@ -302,6 +312,7 @@ pub(crate) mod test_support {
                     codes: Arc::new(self.codes),
                     outbox: Arc::new(self.outbox),
                     mailer: Arc::new(self.mailer),
+                    housekeeping: Arc::new(self.housekeeping),
                     access_keys: Arc::new(self.access_keys),
                     sign_in: Arc::new(self.sign_in),
                     cipher: Arc::new(self.cipher),
