@@ -460,4 +460,26 @@ http_test! {
         let r = call(&app, &key, Method::POST, "/iam/idp/v1/users", Some(big)).await;
         assert_status(&r, 413, 8, "bodyTooLarge");
     }
+
+    async fn a_create_that_loses_a_race_still_names_the_item(kind) {
+        let app = spawn_app(kind).await;
+        let admin = app.admin().await;
+        let key = issue_key(&app, &admin).await;
+        let mut losers = 0;
+        for round in 0..6 {
+            // four batches at once, each with its own first item and the same second one
+            let batches = (0..4).map(|n| create(&app, &key, vec![user(&format!("own{round}x{n}")), user(&format!("shared{round}"))]));
+            let replies = futures_util::future::join_all(batches).await;
+            let won = replies.iter().filter(|r| r.status.as_u16() == 200).count();
+            assert_eq!(won, 1, "round {round}: exactly one batch creates the shared user");
+            for r in replies.iter().filter(|r| r.status.as_u16() != 200) {
+                assert_status(r, 409, 6, "alreadyExists");
+                let message = r.body["message"].as_str().unwrap();
+                assert!(message.contains("user[1]"), "round {round}: {message}");
+                losers += 1;
+            }
+        }
+        assert_eq!(losers, 18);
+        assert_eq!(call(&app, &key, Method::GET, "/iam/idp/v1/users?page_size=100", None).await.body["total_size"], 13, "twelve and the admin");
+    }
 }

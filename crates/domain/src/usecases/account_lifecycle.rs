@@ -162,7 +162,8 @@ impl UseCases {
     /// `Forbidden` for an access key whose account may not write accounts, unless the caller is a platform admin
     /// or manages its current group ([`policy::may_create_accounts`]), and for platform roles given by a caller
     /// who is not a platform admin; `Invalid` for an empty or oversized batch; `InvalidAt` for an unknown
-    /// workspace; `ConflictAt { index, field }`; `Conflict` when a race took an identifier meanwhile.
+    /// workspace; `ConflictAt { index, field }`, also when a concurrent write took an identifier between the
+    /// check and the insert (`Conflict` only when the identifier's holder cannot be found again).
     pub async fn create_accounts(&self, caller: Actor<'_>, items: Vec<NewAccount>) -> DomainResult<Vec<Account>> {
         check_key_caller(&caller, true)?;
         let group_id = self.current_group_id(caller.account.id).await?;
@@ -193,10 +194,10 @@ impl UseCases {
                 }
             }
         }
-        let taken = self.ports.accounts.taken_identifiers(&wanted).await?;
-        if let Some((index, field)) =
+        let first_taken = |taken: Vec<(&'static str, String)>| {
             taken.into_iter().filter_map(|(field, value)| first_holder.get(&(field, value)).map(|i| (*i, field))).min()
-        {
+        };
+        if let Some((index, field)) = first_taken(self.ports.accounts.taken_identifiers(&wanted).await?) {
             return Err(DomainError::ConflictAt { index, field });
         }
         let sources = items
@@ -291,8 +292,18 @@ impl UseCases {
             });
             entries.push(NewAccountEntry { account, groups, tenants });
         }
-        self.ports.accounts.insert_batch(&entries, &audits).await?;
-        Ok(entries.into_iter().map(|e| e.account).collect())
+        match self.ports.accounts.insert_batch(&entries, &audits).await {
+            Ok(()) => Ok(entries.into_iter().map(|e| e.account).collect()),
+            // a concurrent write took an identifier between the check and the insert: name the item it took
+            // it from, as the check would have
+            Err(DomainError::Conflict { field }) => Err(
+                match first_taken(self.ports.accounts.taken_identifiers(&wanted).await?) {
+                    Some((index, field)) => DomainError::ConflictAt { index, field },
+                    None => DomainError::Conflict { field },
+                },
+            ),
+            Err(other) => Err(other),
+        }
     }
 
     /// Soft-deletes accounts for any caller, all or nothing: their identifiers become free for new accounts,
