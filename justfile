@@ -37,6 +37,12 @@ oidc-provider:
 bench:
     bash bench/run.sh
 
+# Faults under load (Postgres restart and outage, SIGKILL on SQLite, SMTP outage, two instances, slow clients),
+# every acknowledged write checked afterwards; `just chaos --short` for CI. CHAOS_RECORD=1 appends to docs/RELIABILITY.md.
+chaos *ARGS: smtp-sink
+    cargo build --quiet --bin accountd
+    python3 chaos/run.py {{ARGS}}
+
 # Format the code.
 fmt:
     cargo fmt --all
