@@ -270,6 +270,26 @@ def writers(server, bearer, tally, stop, prefix, threads=4, pause=0.0):
     return started
 
 
+def stop_writers(stop, threads):
+    stop.set()
+    for t in threads:
+        t.join()
+
+
+def accounts_outcome(cluster, database, tally, **extra):
+    """The writers' tally against what the database holds (the writers' prefix is the database's name)."""
+    present = set(cluster.sql(database, f"SELECT email FROM accounts WHERE email LIKE '{database}-%'"))
+    return {
+        "writes": tally.total(),
+        "acknowledged": len(tally.acknowledged),
+        "missing": len(tally.acknowledged - present),
+        "duplicated": duplicates(cluster, database),
+        "503": tally.count(lambda s: s == 503),
+        "unexplained": tally.count(unexplained),
+        **extra,
+    }
+
+
 def unexplained(status):
     """A failure no client should see: a 5xx other than the documented 503, or no answer at all."""
     return status is None or (status >= 500 and status != 503)
@@ -298,20 +318,10 @@ def scenario_postgres_restart(cluster):
         cluster.restart()
         restarts.append(time.time() - began)
         time.sleep(PHASE)
-    stop.set()
-    for t in threads:
-        t.join()
-    present = set(cluster.sql("restart", "SELECT email FROM accounts WHERE email LIKE 'restart-%'"))
+    stop_writers(stop, threads)
     server.stop()
-    return {
-        "writes": tally.total(),
-        "acknowledged": len(tally.acknowledged),
-        "missing": len(tally.acknowledged - present),
-        "duplicated": duplicates(cluster, "restart"),
-        "503": tally.count(lambda s: s == 503),
-        "unexplained": tally.count(unexplained),
-        "note": f"2 × pg_ctl restart -m fast ({', '.join(f'{r:.1f} s' for r in restarts)})",
-    }
+    note = f"2 × pg_ctl restart -m fast ({', '.join(f'{r:.1f} s' for r in restarts)})"
+    return accounts_outcome(cluster, "restart", tally, note=note)
 
 
 def duplicates(cluster, database):
@@ -339,22 +349,11 @@ def scenario_postgres_outage(cluster):
     cluster.start()
     up_at = time.time()
     time.sleep(PHASE)
-    stop.set()
-    for t in threads:
-        t.join()
-    present = set(cluster.sql("outage", "SELECT email FROM accounts WHERE email LIKE 'outage-%'"))
+    stop_writers(stop, threads)
     server.stop()
     latencies.sort()
-    return {
-        "writes": tally.total(),
-        "acknowledged": len(tally.acknowledged),
-        "missing": len(tally.acknowledged - present),
-        "duplicated": duplicates(cluster, "outage"),
-        "503": tally.count(lambda s: s == 503),
-        "unexplained": tally.count(unexplained),
-        "recovery_s": recovery_after(tally, up_at),
-        "note": f"Postgres down {up_at - down_at:.1f} s (grace 2 s); /readyz while down p50 {latencies[10]:.1f} ms, max {latencies[-1]:.1f} ms",
-    }
+    note = f"Postgres down {up_at - down_at:.1f} s (grace 2 s); /readyz while down p50 {latencies[10]:.1f} ms, max {latencies[-1]:.1f} ms"
+    return accounts_outcome(cluster, "outage", tally, recovery_s=recovery_after(tally, up_at), note=note)
 
 
 def scenario_sqlite_kill():
@@ -368,8 +367,7 @@ def scenario_sqlite_kill():
     stop.set()  # the writers send nothing after the kill: only the requests in flight are cut off
     server.kill()
     killed_at = time.time()
-    for t in threads:
-        t.join()
+    stop_writers(stop, threads)
     cut_off = tally.count(lambda s: s is None)
     server = Server(url, data).start()
     restart_s = round(time.time() - killed_at, 2)
@@ -482,9 +480,7 @@ def scenario_two_instances(cluster):
     for t in threads:
         t.start()
     time.sleep(PHASE * 1.5)
-    stop.set()
-    for t in threads:
-        t.join()
+    stop_writers(stop, threads)
     final = cluster.sql("twins", f"SELECT name FROM accounts WHERE id = '{uid}'")[0]
     audited = int(cluster.sql("twins", f"SELECT count(*) FROM audit_events WHERE target_id = '{uid}' AND action = 'account.update'")[0])
     first.stop()

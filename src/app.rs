@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 use anyhow::{Context, Result};
 use db::{
     Database, DbOptions, DieselAccessKeys, DieselAccounts, DieselCodes, DieselDatasets, DieselDirectory,
@@ -19,6 +19,7 @@ use security::{AccessKeyCipher, BcryptHasher, FileSigner, JwtCodec, RandomSecret
 use time::Duration;
 
 use crate::config::Settings;
+use crate::protocol::ProtocolErrorBodies;
 
 /// Who opens the database, which decides how many connections are opened at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,6 +173,63 @@ pub async fn run_mail_worker(use_cases: Arc<UseCases>, every: std::time::Duratio
     }
 }
 
+/// A listening socket on `addr` with room for `backlog` connections not yet accepted.
+fn listen(addr: &str, backlog: u32) -> Result<std::net::TcpListener> {
+    use std::net::ToSocketAddrs;
+    let address = addr.to_socket_addrs()?.next().context("the address names no host")?;
+    let socket = if address.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    Ok(socket.listen(backlog)?.into_std()?)
+}
+
+/// HTTP/1.1 over each accepted connection, as actix-web's own server sets it up (keep-alive 5 s, request heads
+/// within 5 s, connections draining when a graceful shutdown begins), with one difference: the connection is
+/// wrapped in [`ProtocolErrorBodies`], so that the HTTP layer's own error answers have a body too.
+fn http_service<T, B>(
+    app: App<T>,
+    local: std::net::SocketAddr,
+    shutdown: actix_server::GracefulShutdownSignal,
+) -> impl actix_service::ServiceFactory<
+    actix_web::rt::net::TcpStream,
+    Config = (),
+    Response = (),
+    Error = actix_http::error::DispatchError,
+    InitError = (),
+>
+where
+    T: actix_service::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+            InitError = (),
+        > + 'static,
+    B: actix_web::body::MessageBody + 'static,
+{
+    use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
+    let factory = app.into_factory().map_err(|e| e.error_response());
+    let http = actix_http::HttpService::build()
+        .keep_alive(std::time::Duration::from_secs(5))
+        .client_request_timeout(std::time::Duration::from_secs(5))
+        .client_disconnect_timeout(std::time::Duration::from_secs(1))
+        .local_addr(local)
+        .graceful_shutdown_signal(move || {
+            let shutdown = shutdown.clone();
+            async move { shutdown.notified().await }
+        })
+        // actix-web offers no other way to name the host and address its applications see
+        .finish(map_config(factory, move |()| {
+            actix_web::dev::AppConfig::__priv_test_new(false, local.to_string(), local)
+        }));
+    fn_service(|io: actix_web::rt::net::TcpStream| async move {
+        let _ = io.set_nodelay(true);
+        let peer = io.peer_addr().ok();
+        Ok((ProtocolErrorBodies::new(io), actix_http::Protocol::Http1, peer))
+    })
+    .and_then(http)
+}
+
 /// Longest wait, once the server stops accepting, for the requests in flight.
 pub const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
 
@@ -243,24 +301,25 @@ impl Application {
             body_read_timeout: std::time::Duration::from_secs(settings.body_read_timeout_secs),
             draining: draining.clone(),
         });
-        let mut server = HttpServer::new(move || {
-            App::new()
+        let listener = listen(&settings.bind_addr, settings.listen_backlog)
+            .with_context(|| format!("cannot bind {}", settings.bind_addr))?;
+        let local = listener.local_addr()?;
+        // signals are handled by `run_until_stopped`, which drains first
+        let mut builder = actix_server::Server::build().disable_signals().shutdown_timeout(SHUTDOWN_TIMEOUT_SECS);
+        if let Some(workers) = settings.workers {
+            builder = builder.workers(workers);
+        }
+        let shutdown = builder.graceful_shutdown_signal();
+        let builder = builder.listen("accountd", listener, move || {
+            let app = App::new()
                 .wrap(from_fn(dialects::common::connection::middleware))
                 .wrap(from_fn(dialects::common::request_id::middleware))
-                .configure(dialects::configure(state.clone()))
-        })
-        // signals are handled by `run_until_stopped`, which drains first
-        .disable_signals()
-        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
-        .backlog(settings.listen_backlog);
-        if let Some(workers) = settings.workers {
-            server = server.workers(workers);
-        }
-        let server = server.bind(&settings.bind_addr).with_context(|| format!("cannot bind {}", settings.bind_addr))?;
-        let port = server.addrs().first().map(std::net::SocketAddr::port).context("bound to no address")?;
+                .configure(dialects::configure(state.clone()));
+            http_service(app, local, shutdown.clone())
+        })?;
         Ok(Self {
-            port,
-            server: server.run(),
+            port: local.port(),
+            server: builder.run(),
             draining,
             drain: std::time::Duration::from_secs(settings.shutdown_drain_secs),
         })

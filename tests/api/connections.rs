@@ -1,5 +1,5 @@
 //! How connections are kept, from outside: bodies that trickle are cut off with a 408 in the dialect's
-//! envelope, the listen backlog is what the configuration says, and SIGTERM and SIGINT both drain: requests in
+//! envelope, the HTTP layer's own error answers have a JSON body, the listen backlog is what the configuration says, and SIGTERM and SIGINT both drain: requests in
 //! flight and requests racing the signal on kept-alive connections are answered, with `Connection: close`.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -93,6 +93,64 @@ async fn a_body_that_trickles_is_cut_off_with_408_in_each_dialects_envelope() {
     }
     // a body that arrives in time is served as before
     assert_eq!(app.setup().await.status.as_u16(), 201);
+}
+
+/// Sends `bytes` on a new connection and reads the one answer.
+fn exchange(port: u16, bytes: &[u8]) -> (RawReply, bool) {
+    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let _ = writer.write_all(bytes);
+    let mut reader = BufReader::new(stream);
+    let reply = read_reply(&mut reader);
+    let mut rest = Vec::new();
+    // a server closing on unread input resets the connection
+    let closed = match reader.read_to_end(&mut rest) {
+        Ok(_) => rest.is_empty(),
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    };
+    (reply, closed)
+}
+
+#[actix_web::test]
+async fn answers_of_the_http_layer_itself_have_a_json_body() {
+    let app = spawn_app(Kind::Sqlite).await;
+    let port: u16 = app.base.rsplit(':').next().unwrap().parse().unwrap();
+    let huge = format!("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(200 * 1024));
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        ("a request line that is not HTTP", b"HELLO THERE\r\n\r\n".to_vec(), 400, "bad_request"),
+        (
+            "a Content-Length that is not a number",
+            b"POST /console/api/login HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n".to_vec(),
+            400,
+            "bad_request",
+        ),
+        ("a head over 128 KiB", huge.into_bytes(), 431, "request_header_fields_too_large"),
+        ("a head that never ends", b"GET /healthz HTTP/1.1\r\nHost: x\r\n".to_vec(), 408, "request_timeout"),
+    ];
+    let replies = actix_web::rt::task::spawn_blocking(move || {
+        let handles: Vec<_> = cases
+            .into_iter()
+            .map(|(what, bytes, status, code)| std::thread::spawn(move || (what, exchange(port, &bytes), status, code)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    for (what, (reply, closed), status, code) in replies {
+        assert_eq!(reply.status, status, "{what}: {}", reply.body);
+        assert_eq!(reply.header("content-type"), Some("application/json"), "{what}");
+        assert_eq!(
+            (reply.body["code"].as_str(), reply.body["status"].as_u64()),
+            (Some(code), Some(u64::from(status))),
+            "{what}: {}",
+            reply.body
+        );
+        assert!(reply.body["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}");
+        assert!(closed, "{what}: the connection closes");
+    }
+    // the server goes on as before
+    assert_eq!(app.get("/healthz", None).await.status.as_u16(), 200);
 }
 
 #[actix_web::test]

@@ -296,12 +296,12 @@ impl UseCases {
             Ok(()) => Ok(entries.into_iter().map(|e| e.account).collect()),
             // a concurrent write took an identifier between the check and the insert: name the item it took
             // it from, as the check would have
-            Err(DomainError::Conflict { field }) => Err(
-                match first_taken(self.ports.accounts.taken_identifiers(&wanted).await?) {
+            Err(DomainError::Conflict { field }) => {
+                Err(match first_taken(self.ports.accounts.taken_identifiers(&wanted).await?) {
                     Some((index, field)) => DomainError::ConflictAt { index, field },
                     None => DomainError::Conflict { field },
-                },
-            ),
+                })
+            }
             Err(other) => Err(other),
         }
     }
