@@ -78,7 +78,7 @@ fn start_provider(redirect_uri: &str, extra: Value) -> Provider {
 
 /// The server with the provider configured as `corp`, and the provider.
 async fn spawn_with_provider(kind: Kind, settings: &[(&str, &str)], provider: Value) -> (TestApp, Provider) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = crate::smtp::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let provider = start_provider(&format!("{base}/console/api/oauth/authorize/corp"), provider);
     let bind = format!("127.0.0.1:{port}");

@@ -11,8 +11,17 @@ use serde_json::Value;
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
 
 /// A free loopback port (nothing listens on it once this returns).
+///
+/// The port is picked below Linux's ephemeral range (32768–60999): a port the kernel handed out for `:0` could be
+/// handed out again, as the local port of some other test's outgoing connection, before the process meant to
+/// listen on it binds it.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
+    loop {
+        let port = 20_000 + (uuid::Uuid::new_v4().as_u128() % 12_000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// A running SMTP sink; stopped when dropped.
