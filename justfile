@@ -43,6 +43,10 @@ chaos *ARGS: smtp-sink
     cargo build --quiet --bin accountd
     python3 chaos/run.py {{ARGS}}
 
+# Install the `accountd` binary into cargo's bin directory (~/.cargo/bin), so that the docs' `accountd …` commands work.
+install:
+    cargo install --locked --path .
+
 # Format the code.
 fmt:
     cargo fmt --all

@@ -16,6 +16,17 @@ pub enum LogFormat {
     Json,
 }
 
+/// Where the secret key came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretKeySource {
+    /// `SECRET_KEY` or `SECRET_KEY_FILE`.
+    Configured,
+    /// Generated now (development only) and kept at this path.
+    Generated(PathBuf),
+    /// Generated earlier and read from this path.
+    Kept(PathBuf),
+}
+
 /// All settings of the server and CLI.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -364,6 +375,12 @@ impl Settings {
                 }
             }
         }
+        if !(self.console_web_url.is_empty()
+            || self.console_web_url.starts_with("https://")
+            || self.console_web_url.starts_with("http://"))
+        {
+            bail!("CONSOLE_WEB_URL must be an http(s) URL, such as https://console.example.com");
+        }
         if self.smtp_url.is_some() && self.mail_from.is_empty() {
             bail!("MAIL_FROM is required when SMTP_URL is set");
         }
@@ -384,20 +401,30 @@ impl Settings {
         }
     }
 
+    /// Replaces the database URL (the `serve --database-url` flag), checked as `DATABASE_URL` is.
+    ///
+    /// # Errors
+    /// An unsupported scheme.
+    pub fn set_database_url(&mut self, url: String) -> Result<()> {
+        db::Backend::from_url(&url).map_err(anyhow::Error::msg)?;
+        self.database_url = url.into();
+        Ok(())
+    }
+
     /// The secret key, generating and storing one in `DATA_DIR/secret_key` when unset outside production.
     ///
     /// # Errors
     /// In production without `SECRET_KEY`, or when the key file cannot be written.
-    pub fn resolve_secret_key(&mut self) -> Result<()> {
+    pub fn resolve_secret_key(&mut self) -> Result<SecretKeySource> {
         if !self.secret_key.expose_secret().is_empty() {
-            return Ok(());
+            return Ok(SecretKeySource::Configured);
         }
         if self.production {
             bail!("SECRET_KEY (or SECRET_KEY_FILE) is required when APP_ENV=production");
         }
         let path = self.data_dir.join("secret_key");
-        let key = match std::fs::read_to_string(&path) {
-            Ok(existing) if !existing.trim().is_empty() => existing.trim().to_owned(),
+        let (key, source) = match std::fs::read_to_string(&path) {
+            Ok(existing) if !existing.trim().is_empty() => (existing.trim().to_owned(), SecretKeySource::Kept(path)),
             _ => {
                 std::fs::create_dir_all(&self.data_dir)
                     .with_context(|| format!("cannot create {}", self.data_dir.display()))?;
@@ -405,12 +432,11 @@ impl Settings {
                 rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
                 let key = hex::encode(bytes);
                 write_private(&path, &key).with_context(|| format!("cannot write {}", path.display()))?;
-                key
+                (key, SecretKeySource::Generated(path))
             }
         };
-        tracing::warn!(path = %path.display(), "SECRET_KEY is not set: using a generated key kept in the data directory");
         self.secret_key = key.into();
-        Ok(())
+        Ok(source)
     }
 }
 

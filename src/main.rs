@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 
 use accountd::app::{open_database, password_hasher, use_cases, Application, PoolUse};
-use accountd::config::Settings;
+use accountd::config::{SecretKeySource, Settings};
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use domain::ports::{AccountRepository, PasswordHasher};
@@ -22,7 +22,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve HTTP on BIND_ADDR (migrating first unless AUTO_MIGRATE=false).
-    Serve,
+    Serve {
+        /// Address to listen on, instead of BIND_ADDR (`host:port`; port 0 picks a free one).
+        #[arg(long, value_name = "HOST:PORT")]
+        bind: Option<String>,
+        /// Database, instead of DATABASE_URL (`postgres://…` or `sqlite://<path>`).
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Create the first admin (the same as POST /console/api/setup).
@@ -96,6 +103,7 @@ enum AccessKeyCommand {
 }
 
 fn read_password() -> Result<String> {
+    const NONE_GIVEN: &str = "no password given: pass --password, or write it to standard input";
     if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password("Password: ")?;
         let again = rpassword::prompt_password("Repeat password: ")?;
@@ -105,8 +113,14 @@ fn read_password() -> Result<String> {
         Ok(first)
     } else {
         let mut line = String::new();
-        std::io::stdin().read_line(&mut line)?;
-        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+        if std::io::stdin().read_line(&mut line)? == 0 {
+            bail!(NONE_GIVEN);
+        }
+        let password = line.trim_end_matches(['\r', '\n']);
+        if password.is_empty() {
+            bail!(NONE_GIVEN);
+        }
+        Ok(password.to_owned())
     }
 }
 
@@ -128,9 +142,34 @@ async fn main() -> Result<()> {
     let cli = Cli::parse();
     let mut settings = Settings::from_env()?;
     accountd::telemetry::init(settings.log_format);
-    settings.resolve_secret_key()?;
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
+    let command = cli.command.unwrap_or(Command::Serve { bind: None, database_url: None });
+    let serving = matches!(command, Command::Serve { .. });
+    match settings.resolve_secret_key()? {
+        SecretKeySource::Generated(path) => tracing::warn!(
+            path = %path.display(),
+            "SECRET_KEY is not set: generated a key and kept it in the data directory (set SECRET_KEY in production)"
+        ),
+        SecretKeySource::Kept(path) if serving => {
+            tracing::info!(path = %path.display(), "SECRET_KEY is not set: using the key generated earlier");
+        }
+        _ => {}
+    }
+    match command {
+        Command::Serve { bind, database_url } => {
+            if let Some(bind) = bind {
+                settings.bind_addr = bind;
+            }
+            if let Some(url) = database_url {
+                settings.set_database_url(url)?;
+            }
+            if settings.console_web_url.is_empty() {
+                if settings.production {
+                    bail!("CONSOLE_WEB_URL is required when APP_ENV=production: invitation and password-reset mails link to the console");
+                }
+                tracing::warn!(
+                    "CONSOLE_WEB_URL is not set: links in mails will be relative (set it to the console's public URL)"
+                );
+            }
             let app = Application::build(settings.clone()).await?;
             tracing::info!(addr = %settings.bind_addr, port = app.port(), "accountd listening");
             app.run_until_stopped().await?;
@@ -146,17 +185,25 @@ async fn main() -> Result<()> {
             println!("{} migration(s) applied", applied.len());
         }
         Command::CreateAdmin { email, name, password } => {
+            let email_address = EmailAddress::parse("email", &email)?;
+            let display_name = DisplayName::parse("name", &name)?;
+            let use_cases = offline_use_cases(&settings).await?;
+            if use_cases.is_setup().await? {
+                bail!(
+                    "already set up: this installation has its admin (reset a password with `accountd reset-password`)"
+                );
+            }
             let password = match password {
                 Some(p) => p,
                 None => read_password()?,
             };
             let command = SetupCommand {
-                email: EmailAddress::parse("email", &email)?,
-                name: DisplayName::parse("name", &name)?,
+                email: email_address,
+                name: display_name,
                 password: Password::parse_new("password", &password)?,
                 ip: None,
             };
-            offline_use_cases(&settings).await?.setup(command).await.context("cannot create the admin")?;
+            use_cases.setup(command).await.context("cannot create the admin")?;
             println!("admin {email} created with the group \"Default Group\" and the workspace \"{name}'s Workspace\"");
         }
         Command::ResetPassword { email, password } => {

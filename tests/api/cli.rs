@@ -85,3 +85,101 @@ http_test! {
         assert!(String::from_utf8_lossy(&ghost.stderr).contains("ghost@example.com"));
     }
 }
+
+/// `accountd <args>` with only `env` set (and `PATH`), standard input closed; stdout and stderr together.
+fn accountd_in(env: &[(&str, &str)], args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_accountd"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("BCRYPT_COST", "4")
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run accountd");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+/// A fresh directory for one test.
+fn scratch() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("accountd-cli-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn the_first_hour_is_clear() {
+    let dir = scratch();
+    let data = dir.join("data").display().to_string();
+    let url = format!("sqlite://{data}/accountd.db");
+    let env = [("DATA_DIR", data.as_str()), ("DATABASE_URL", url.as_str())];
+
+    // the generated secret key is announced once, when it is generated; logs to a pipe carry no colours
+    let (ok, first) = accountd_in(&env, &["migrate"]);
+    assert!(ok, "{first}");
+    assert!(first.contains("generated a key"), "{first}");
+    let (ok, second) = accountd_in(&env, &["migrate"]);
+    assert!(ok, "{second}");
+    assert!(!second.contains("SECRET_KEY"), "{second}");
+    assert!(!first.contains('\u{1b}') && !second.contains('\u{1b}'), "no ANSI escapes: {first:?}");
+
+    // create-admin without a password on a closed standard input says so
+    let admin = ["create-admin", "--email", "root@example.com", "--name", "Root"];
+    let (ok, out) = accountd_in(&env, &admin);
+    assert!(!ok && out.contains("no password given"), "{out}");
+    let (ok, out) = accountd_in(&env, &[&admin[..], &["--password", "rootpass1"]].concat());
+    assert!(ok, "{out}");
+    // once set up, it says so before judging the password
+    let (ok, out) = accountd_in(&env, &[&admin[..], &["--password", "weak"]].concat());
+    assert!(!ok && out.contains("already set up"), "{out}");
+
+    // a directory or an unusable place as the SQLite file
+    let as_dir = format!("sqlite://{data}");
+    let (ok, out) = accountd_in(&[("DATA_DIR", data.as_str()), ("DATABASE_URL", as_dir.as_str())], &["migrate"]);
+    assert!(!ok && out.contains("names a directory") && out.contains("accountd.db"), "{out}");
+    let under_file = format!("sqlite://{data}/secret_key/accountd.db");
+    let (ok, out) = accountd_in(&[("DATA_DIR", data.as_str()), ("DATABASE_URL", under_file.as_str())], &["migrate"]);
+    assert!(!ok && out.contains("cannot create the directory"), "{out}");
+
+    // production refuses to serve without the console's URL, which links in mails need
+    let prod = [
+        ("DATA_DIR", data.as_str()),
+        ("DATABASE_URL", url.as_str()),
+        ("APP_ENV", "production"),
+        ("SECRET_KEY", SECRET),
+    ];
+    let (ok, out) = accountd_in(&prod, &["serve"]);
+    assert!(!ok && out.contains("CONSOLE_WEB_URL is required"), "{out}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `serve --bind` and `--database-url` take the place of BIND_ADDR and DATABASE_URL.
+#[test]
+fn serve_flags_mirror_the_environment() {
+    use std::io::{BufRead, BufReader};
+    let dir = scratch();
+    let flagged = dir.join("flag.db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_accountd"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &format!("sqlite://{}", flagged.display())])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATA_DIR", &dir)
+        .env("BIND_ADDR", "127.0.0.1:1")
+        .env("DATABASE_URL", format!("sqlite://{}", dir.join("env.db").display()))
+        .env("LOG_FORMAT", "json")
+        .env("SHUTDOWN_DRAIN_SECONDS", "0")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let listening = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok).find_map(|line| {
+        let v: serde_json::Value = serde_json::from_str(&line).ok()?;
+        (v["message"] == "accountd listening").then(|| v["port"].as_u64()).flatten()
+    });
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = child.wait();
+    assert!(listening.is_some_and(|port| port != 1), "listened on the flag's address: {listening:?}");
+    assert!(flagged.exists() && !dir.join("env.db").exists(), "the flag's database was used");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -61,6 +61,26 @@ impl Backend {
     }
 }
 
+/// Creates the SQLite file's directory and switches the file to WAL, with errors that say what to change.
+fn open_sqlite_file(path: &str) -> Result<(), String> {
+    let file = Path::new(path);
+    if file.is_dir() {
+        return Err(format!(
+            "DATABASE_URL sqlite://{path} names a directory: give a file in it, such as sqlite://{}",
+            file.join("accountd.db").display()
+        ));
+    }
+    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create the directory {} for the SQLite file {path}: {e}", parent.display()))?;
+    }
+    let mut conn = diesel::SqliteConnection::establish(path)
+        .map_err(|e| format!("cannot open the SQLite file {path}: {e} (is its directory writable?)"))?;
+    conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;").map_err(|e| {
+        format!("cannot write to the SQLite file {path}: {e} (the file and its directory must be writable)")
+    })
+}
+
 /// Opens connections of one backend and prepares each SQLite connection.
 #[derive(Debug, Clone)]
 struct Manager {
@@ -300,12 +320,7 @@ impl Database {
     pub fn connect(url: &str, options: &DbOptions) -> Result<Self, String> {
         let backend = Backend::from_url(url)?;
         if let Backend::Sqlite(path) = &backend {
-            if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-            }
-            let mut conn = diesel::SqliteConnection::establish(path).map_err(|e| format!("cannot open {path}: {e}"))?;
-            conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")
-                .map_err(|e| format!("cannot enable WAL on {path}: {e}"))?;
+            open_sqlite_file(path)?;
         }
         let reachability = Arc::new(Reachability::new(options.outage_grace));
         let pool = Pool::builder()
