@@ -6,8 +6,8 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App};
 use anyhow::{Context, Result};
 use db::{
-    Database, DbOptions, DieselAccessKeys, DieselAccounts, DieselCodes, DieselDatasets, DieselDirectory,
-    DieselHousekeeping, DieselIdentities, DieselOutbox, DieselSessions, DieselThrottles,
+    Database, DbOptions, DieselAccessKeys, DieselAccounts, DieselAuditLog, DieselCodes, DieselDatasets,
+    DieselDirectory, DieselHousekeeping, DieselIdentities, DieselOutbox, DieselSessions, DieselThrottles,
 };
 use dialects::common::connection::Draining;
 use dialects::{AppState, SystemFeatures};
@@ -107,6 +107,7 @@ pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Re
         outbox: Arc::new(DieselOutbox::new(db.clone())),
         mailer: mailer(settings)?,
         housekeeping: Arc::new(DieselHousekeeping::new(db.clone())),
+        audit: Arc::new(DieselAuditLog::new(db.clone())),
         access_keys: Arc::new(DieselAccessKeys::new(db.clone())),
         sign_in: sign_in_providers(settings)?,
         cipher: Arc::new(match settings.access_key_cipher_key()? {

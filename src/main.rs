@@ -1,5 +1,5 @@
 //! The `accountd` binary: `serve` (default), `migrate`, `create-admin`, `reset-password`, `unlock`,
-//! `access-key create`, `purge`, and the benchmark helpers `seed` and `bench-hash`.
+//! `access-key create`, `audit`, `purge`, and the benchmark helpers `seed` and `bench-hash`.
 
 use std::io::IsTerminal;
 
@@ -52,6 +52,33 @@ enum Command {
         /// New password; prompted for (or read from standard input) when omitted.
         #[arg(long)]
         password: Option<String>,
+    },
+    /// Print audit events, newest first, one JSON object per line (the next page's cursor goes to stderr).
+    Audit {
+        /// Only events of this acting account (its id).
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only events on targets of this kind (account, access_key, …).
+        #[arg(long)]
+        target_type: Option<String>,
+        /// Only events on this target.
+        #[arg(long)]
+        target_id: Option<String>,
+        /// Only events of this action (account.update, …).
+        #[arg(long)]
+        action: Option<String>,
+        /// Only events at or after this RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// Only events before this RFC 3339 time.
+        #[arg(long)]
+        until: Option<String>,
+        /// Start after this cursor (printed by the previous page).
+        #[arg(long)]
+        cursor: Option<String>,
+        /// Events to print (1–100).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
     },
     /// Remove what has outlived its use (ended sessions, expired tokens, codes, counters and nonces, sent mail),
     /// as the server's housekeeping task does every HOUSEKEEPING_INTERVAL_SECONDS.
@@ -285,6 +312,25 @@ async fn main() -> Result<()> {
                 total += done??;
             }
             println!("bcrypt verify rate at cost {}: {:.1}/s", settings.bcrypt_cost, total as f64 / seconds as f64);
+        }
+        Command::Audit { actor, target_type, target_id, action, since, until, cursor, limit } => {
+            let text = domain::model::AuditQueryText {
+                actor: actor.as_deref(),
+                target_type: target_type.as_deref(),
+                target_id: target_id.as_deref(),
+                action: action.as_deref(),
+                since: since.as_deref(),
+                until: until.as_deref(),
+                cursor: cursor.as_deref(),
+            };
+            let query = domain::model::AuditQuery::parse(text, limit)?;
+            let page = offline_use_cases(&settings).await?.operator_audit_events(query).await?;
+            for event in &page.events {
+                println!("{}", dialects::console::audit::event_json(event));
+            }
+            if let Some(next) = page.next {
+                eprintln!("more: --cursor {}", next.encode());
+            }
         }
         Command::Purge => {
             let report = offline_use_cases(&settings).await?.purge_expired().await.context("purge failed")?;

@@ -18,6 +18,6 @@ pub use conn::{Backend, Database, DbConnection, DbOptions};
 pub use error::RepoError;
 pub use migrate::{migration_versions, revert_all, run_migrations};
 pub use repo::{
-    DieselAccessKeys, DieselAccounts, DieselCodes, DieselDatasets, DieselDirectory, DieselHousekeeping,
+    DieselAccessKeys, DieselAccounts, DieselAuditLog, DieselCodes, DieselDatasets, DieselDirectory, DieselHousekeeping,
     DieselIdentities, DieselOutbox, DieselSessions, DieselThrottles,
 };

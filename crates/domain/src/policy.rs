@@ -259,6 +259,11 @@ pub fn may_read_directory(actor: &Account) -> bool {
     platform_role(actor).can_read_all()
 }
 
+/// Whether the actor may read the audit log: platform readers (super admin, system admin, auditor).
+pub fn may_read_audit_log(actor: &Account) -> bool {
+    platform_role(actor).can_read_all()
+}
+
 /// Whether an access key's account may use the machine dialects (openapi/v1, account-modify, iam), which act on
 /// the whole directory: reading needs a platform role that reads everything (super admin, system admin,
 /// auditor), writing one that administers (super admin, system admin). Group managers manage their groups through

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::error::DomainError;
 use crate::error::DomainResult;
 use crate::model::{
-    AccessKey, AccessKeyStatus, Account, AccountFilter, AccountOrder, AuditEvent, Dataset, DatasetView,
+    AccessKey, AccessKeyStatus, Account, AccountFilter, AccountOrder, AuditEvent, AuditQuery, Dataset, DatasetView,
     EnterpriseGroup, ExternalIdentity, GroupMembership, GroupRole, GroupStatus, IdentitySignIn, Installation,
     Invitation, InvitationBatch, LinkedIdentity, LoginSession, Mail, OutboxMail, OutboxState, Page, PageRequest,
     RefreshOutcome, Registration, VerificationCode, Workspace, WorkspaceMembership, WorkspacePermission, WorkspaceRole,
@@ -815,6 +815,14 @@ pub trait SecretVerifier: Send + Sync {
 pub trait FileUrlSigner: Send + Sync {
     /// A signed preview URL for the file id, valid from `now`.
     fn preview_url(&self, file_id: &str, now: OffsetDateTime) -> String;
+}
+
+/// The audit log, for reading (events are written by the repositories, in the transaction of their change).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    /// Events matching `query`, newest first (by time, then id), at most `query.limit`.
+    async fn list_audit_events(&self, query: &AuditQuery) -> DomainResult<Vec<AuditEvent>>;
 }
 
 /// What has outlived its use, by cut-off: rows past these times are removed by [`Housekeeping::purge_batch`].

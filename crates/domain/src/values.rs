@@ -394,6 +394,26 @@ pub fn percent_encode(value: &str) -> String {
         .collect()
 }
 
+/// An instant written in RFC 3339 (`2026-12-04T08:00:00Z`, with any offset).
+///
+/// # Errors
+/// [`DomainError::Invalid`] naming `field` for anything else.
+pub fn parse_instant(field: &'static str, raw: &str) -> DomainResult<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(raw.trim(), &time::format_description::well_known::Rfc3339)
+        .map_err(|_| DomainError::invalid(field, "Must be an RFC 3339 time, such as 2026-12-04T08:00:00Z."))
+}
+
+/// Longest action, target type or target id an audit filter names.
+pub const AUDIT_FILTER_MAX_CHARS: usize = 128;
+
+/// An audit filter's text (action, target type or id): trimmed, empty as none, no control characters.
+///
+/// # Errors
+/// `TooLong` or `Invalid` naming `field`.
+pub fn audit_filter_text(field: &'static str, raw: Option<&str>) -> DomainResult<Option<String>> {
+    optional_text(field, raw, AUDIT_FILTER_MAX_CHARS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

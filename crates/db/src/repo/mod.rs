@@ -2,6 +2,7 @@
 
 mod access_keys;
 mod accounts;
+mod audit;
 mod codes;
 mod datasets;
 mod directory;
@@ -13,6 +14,7 @@ mod throttles;
 
 pub use access_keys::DieselAccessKeys;
 pub use accounts::DieselAccounts;
+pub use audit::DieselAuditLog;
 pub use codes::DieselCodes;
 pub use datasets::DieselDatasets;
 pub use directory::DieselDirectory;

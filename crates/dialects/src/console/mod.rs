@@ -3,6 +3,7 @@
 
 mod access_keys;
 mod account;
+pub mod audit;
 mod auth;
 mod datasets;
 pub mod dto;
@@ -41,5 +42,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .configure(invitations::config)
         .configure(oauth::config)
         .configure(recovery::config)
-        .configure(access_keys::config);
+        .configure(access_keys::config)
+        .configure(audit::config);
 }

@@ -14,7 +14,7 @@ mod session;
 
 pub use access_key::{AccessKey, AccessKeyStatus};
 pub use account::{Account, AccountExtension, AccountSource, AccountStatus, PartnerClass, SessionPolicy, SystemRole};
-pub use audit::AuditEvent;
+pub use audit::{AuditCursor, AuditEvent, AuditQuery, AuditQueryText};
 pub use dataset::{Dataset, DatasetPermission, DatasetView};
 pub use directory::{
     EnterpriseGroup, GroupFounding, GroupMembership, GroupRole, GroupStatus, Installation, Invitation, InvitationBatch,

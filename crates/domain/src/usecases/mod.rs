@@ -4,6 +4,7 @@
 mod access_keys;
 mod account_lifecycle;
 mod accounts;
+mod audit;
 mod auth;
 mod codes;
 mod datasets;
@@ -24,7 +25,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::error::DomainResult;
 use crate::ports::{
-    AccessKeyRepository, AccessTokenCodec, AccountRepository, Clock, CodeRepository, DatasetRepository,
+    AccessKeyRepository, AccessTokenCodec, AccountRepository, AuditLog, Clock, CodeRepository, DatasetRepository,
     GroupRepository, Housekeeping, IdGenerator, IdentityRepository, InstallationRepository, InvitationRepository,
     Mailer, OutboxRepository, PasswordHasher, SecretCipher, SecretVerifier, SessionRepository, SignInProviders,
     ThrottleRepository, TokenFactory, WorkspaceRepository,
@@ -39,6 +40,7 @@ pub(crate) const WRITE_ATTEMPTS: usize = 5;
 pub use access_keys::{AccessKeyView, Actor, KeyProof, SignatureWindow, DATE_SIGNATURE_WINDOW, MAX_ACTIVE_KEYS};
 pub use account_lifecycle::{NewAccount, WorkspaceRef, MAX_BATCH};
 pub use accounts::AccountPatch;
+pub use audit::{AuditPage, MAX_AUDIT_PAGE};
 pub use auth::LoginCommand;
 pub use codes::{CodeRedemption, CodeRequest};
 pub use datasets::DatasetInput;
@@ -78,6 +80,8 @@ pub struct Ports {
     pub mailer: Arc<dyn Mailer>,
     /// Removal of rows that outlived their use.
     pub housekeeping: Arc<dyn Housekeeping>,
+    /// The audit log, for reading.
+    pub audit: Arc<dyn AuditLog>,
     /// Access keys.
     pub access_keys: Arc<dyn AccessKeyRepository>,
     /// External sign-in providers.
@@ -252,6 +256,7 @@ pub(crate) mod test_support {
         pub outbox: MockOutboxRepository,
         pub mailer: MockMailer,
         pub housekeeping: MockHousekeeping,
+        pub audit: MockAuditLog,
         pub access_keys: MockAccessKeyRepository,
         pub sign_in: MockSignInProviders,
         pub cipher: MockSecretCipher,
@@ -279,6 +284,7 @@ pub(crate) mod test_support {
                 outbox: MockOutboxRepository::new(),
                 mailer: MockMailer::new(),
                 housekeeping: MockHousekeeping::new(),
+                audit: MockAuditLog::new(),
                 access_keys: MockAccessKeyRepository::new(),
                 sign_in: MockSignInProviders::new(),
                 cipher: MockSecretCipher::new(),
@@ -313,6 +319,7 @@ pub(crate) mod test_support {
                     outbox: Arc::new(self.outbox),
                     mailer: Arc::new(self.mailer),
                     housekeeping: Arc::new(self.housekeeping),
+                    audit: Arc::new(self.audit),
                     access_keys: Arc::new(self.access_keys),
                     sign_in: Arc::new(self.sign_in),
                     cipher: Arc::new(self.cipher),
