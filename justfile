@@ -51,7 +51,9 @@ install:
 fmt:
     cargo fmt --all
 
-# Formatting and clippy with warnings as errors.
+# Formatting, clippy with warnings as errors, and the domain crate's rustdoc (every public item documented, no
+# broken link).
 lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
+    RUSTDOCFLAGS="-D warnings" cargo doc -p accountd-domain --no-deps --quiet

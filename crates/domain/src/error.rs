@@ -11,32 +11,74 @@ pub type DomainResult<T> = Result<T, DomainError>;
 pub enum DomainError {
     /// Input failed a rule; `field` names the offending field, `message` says why.
     #[error("invalid {field}: {message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// Why.
+        message: String,
+    },
     /// Text longer than the field's one limit, in characters; `value` is the text sent (never a secret), for
     /// dialects whose messages echo it.
     #[error("{field} must be at most {max} characters")]
-    TooLong { field: &'static str, max: usize, value: String },
+    TooLong {
+        /// The field.
+        field: &'static str,
+        /// Most characters allowed.
+        max: usize,
+        /// The text sent.
+        value: String,
+    },
     /// A number outside the field's range, or not a number; `value` is the text sent.
     #[error("{field} must be an integer from {min} to {max}")]
-    OutOfRange { field: &'static str, min: i64, max: i64, value: String },
+    OutOfRange {
+        /// The field.
+        field: &'static str,
+        /// Smallest value allowed.
+        min: i64,
+        /// Largest value allowed.
+        max: i64,
+        /// The text sent.
+        value: String,
+    },
     /// The entity does not exist (or the caller may not know it exists).
     #[error("{entity} not found")]
-    NotFound { entity: &'static str },
+    NotFound {
+        /// What was looked for (`account`, `workspace`, …).
+        entity: &'static str,
+    },
     /// Item `index` of a batch failed a rule.
     #[error("item {index}: invalid {field}: {message}")]
-    InvalidAt { index: usize, field: &'static str, message: String },
+    InvalidAt {
+        /// The item's position in the batch, from 0.
+        index: usize,
+        /// The field.
+        field: &'static str,
+        /// Why.
+        message: String,
+    },
     /// A unique value is already taken by a live row; `field` names it.
     #[error("{field} already exists")]
-    Conflict { field: &'static str },
+    Conflict {
+        /// The field.
+        field: &'static str,
+    },
     /// Item `index` of a batch holds a value that another item or a live account already holds.
     #[error("item {index}: {field} already exists")]
-    ConflictAt { index: usize, field: &'static str },
+    ConflictAt {
+        /// The item's position in the batch, from 0.
+        index: usize,
+        /// The field.
+        field: &'static str,
+    },
     /// These accounts do not exist (or are deleted).
     #[error("unknown accounts: {0:?}")]
     UnknownAccounts(Vec<uuid::Uuid>),
     /// The account owns a workspace: deleting it would orphan the workspace.
     #[error("account {account_id} owns a workspace")]
-    OwnsWorkspace { account_id: uuid::Uuid },
+    OwnsWorkspace {
+        /// The owner.
+        account_id: uuid::Uuid,
+    },
     /// The caller is authenticated but may not do this.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
@@ -76,7 +118,10 @@ pub enum DomainError {
     /// The right password was given, but the account must set a new one before it may sign in; `token` is
     /// accepted only by [`crate::usecases::UseCases::change_required_password`].
     #[error("password change required")]
-    PasswordChangeRequired { token: String },
+    PasswordChangeRequired {
+        /// The single-purpose token of the password-change step.
+        token: String,
+    },
     /// The account has no active workspace to enter.
     #[error("no workspace")]
     NoWorkspace,

@@ -6,6 +6,8 @@
 //!
 //! With the `mock` feature every port has a mockall double (`MockAccountRepository`, …) for other crates' tests.
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod model;
 pub mod policy;

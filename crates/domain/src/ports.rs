@@ -240,7 +240,7 @@ pub struct PasswordReset {
     pub replaces_hash: Option<String>,
 }
 
-/// A change to an account, written in one transaction by [`AccountRepository::update`].
+/// A change to an account, written in one transaction by [`AccountRepository::update_batch`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccountChange {
     /// The account as it should be stored.

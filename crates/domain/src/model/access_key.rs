@@ -5,7 +5,12 @@ use super::wire_enum;
 
 wire_enum! {
     /// Whether a key may be used.
-    AccessKeyStatus { Active = "active", Disabled = "disabled" }
+    AccessKeyStatus {
+        /// May be used.
+        Active = "active",
+        /// Kept, refused until enabled again.
+        Disabled = "disabled",
+    }
 }
 
 /// A machine credential of an account. The secret is stored encrypted, never in plain text.

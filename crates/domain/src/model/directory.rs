@@ -6,12 +6,24 @@ use super::{wire_enum, Account};
 
 wire_enum! {
     /// State of an enterprise group.
-    GroupStatus { Active = "active", Archived = "archived" }
+    GroupStatus {
+        /// In use.
+        Active = "active",
+        /// Archived.
+        Archived = "archived",
+    }
 }
 
 wire_enum! {
     /// A member's role in an enterprise group.
-    GroupRole { SuperAdmin = "super_admin", Admin = "admin", Normal = "normal" }
+    GroupRole {
+        /// Manages the group and its administrators.
+        SuperAdmin = "super_admin",
+        /// Manages the group's members and workspaces.
+        Admin = "admin",
+        /// A member.
+        Normal = "normal",
+    }
 }
 
 impl GroupRole {
@@ -23,23 +35,38 @@ impl GroupRole {
 
 wire_enum! {
     /// State of a workspace.
-    WorkspaceStatus { Normal = "normal", Archive = "archive" }
+    WorkspaceStatus {
+        /// In use.
+        Normal = "normal",
+        /// Archived: kept, not entered.
+        Archive = "archive",
+    }
 }
 
 wire_enum! {
     /// A member's role in a workspace. Exactly one `owner` per workspace.
     WorkspaceRole {
+        /// Owns the workspace: everything, including its deletion and ownership.
         Owner = "owner",
+        /// Administers members and settings.
         Admin = "admin",
+        /// Builds apps and datasets.
         Editor = "editor",
+        /// Uses what others built.
         Normal = "normal",
+        /// Manages datasets only.
         DatasetOperator = "dataset_operator",
     }
 }
 
 wire_enum! {
     /// Extra rights of a workspace member beyond the role.
-    WorkspacePermission { CreateAgent = "create_agent", CreateKnowledge = "create_knowledge" }
+    WorkspacePermission {
+        /// May create agents (apps).
+        CreateAgent = "create_agent",
+        /// May create knowledge bases (datasets).
+        CreateKnowledge = "create_knowledge",
+    }
 }
 
 /// An enterprise group: a set of workspaces and members with a shadow workspace of the same id.

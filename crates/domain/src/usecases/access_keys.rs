@@ -280,7 +280,7 @@ pub enum KeyProof<'a> {
 /// a request's nonce is remembered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignatureWindow {
-    /// A unix timestamp with a nonce (account-modify): [`Settings::signature_window`], configured.
+    /// A unix timestamp with a nonce (account-modify): [`super::Settings::signature_window`], configured.
     Timestamp,
     /// An HTTP date (iam): [`DATE_SIGNATURE_WINDOW`].
     Date,

@@ -280,7 +280,7 @@ impl UseCases {
     /// with an optimistic version check in one transaction, with its audit event, the group-role change and,
     /// for a new password, a ban or a closure, the revocation of its sessions (a new password also clears the
     /// account's login lockout). A lost race (a concurrent change,
-    /// or a deadlock with one) makes the whole batch start over from fresh data, up to [`WRITE_ATTEMPTS`] times.
+    /// or a deadlock with one) makes the whole batch start over from fresh data, up to five times.
     ///
     /// # Errors
     /// `Forbidden` for an access key whose account may not write accounts, and per the permission matrix;

@@ -199,7 +199,7 @@ impl UseCases {
         self.enter_console(&account, now, cmd.ip).await
     }
 
-    /// Registration, step 3: creates the account with its own group, shadow workspace and "<name>'s Workspace"
+    /// Registration, step 3: creates the account with its own group, shadow workspace and "`<name>`'s Workspace"
     /// in one transaction with the redemption of the confirmed token, and signs it in.
     ///
     /// # Errors

@@ -67,7 +67,7 @@ impl UseCases {
     }
 
     /// Creates, in one transaction, the super admin, "Default Group" with its shadow tenant, the workspace
-    /// "<name>'s Workspace" in that group, and all memberships.
+    /// "`<name>`'s Workspace" in that group, and all memberships.
     ///
     /// # Errors
     /// [`DomainError::AlreadySetup`] on a second call.
