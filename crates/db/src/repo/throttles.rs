@@ -5,31 +5,23 @@ use domain::ports::ThrottleRepository;
 use domain::DomainResult;
 use time::{Duration, OffsetDateTime};
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-
 use super::for_backend;
 use crate::rows::to_db;
-use crate::schema::{request_nonces, throttles};
+use crate::schema::throttles;
 use crate::Database;
 
 /// Windowed counters and used request nonces in the database.
 #[derive(Debug, Clone)]
 pub struct DieselThrottles {
     db: Database,
-    /// Nonces recorded by this instance; every [`PURGE_EVERY`]th also purges expired ones.
-    nonces_used: Arc<AtomicU64>,
 }
 
 impl DieselThrottles {
     /// Repository over `db`.
     pub fn new(db: Database) -> Self {
-        Self { db, nonces_used: Arc::default() }
+        Self { db }
     }
 }
-
-/// Expired nonces are purged once per this many recorded.
-const PURGE_EVERY: u64 = 256;
 
 /// Records a nonce unless a live record exists (an expired one is taken over); returns a row when recorded.
 const USE_ONCE_SQL: &str = "INSERT INTO request_nonces (nonce_key, expires_at) VALUES ($1, $2) \
@@ -82,7 +74,6 @@ impl ThrottleRepository for DieselThrottles {
 
     async fn use_once(&self, key: &str, now: OffsetDateTime, expires_at: OffsetDateTime) -> DomainResult<bool> {
         let key = key.to_owned();
-        let purge = self.nonces_used.fetch_add(1, Ordering::Relaxed) % PURGE_EVERY == PURGE_EVERY - 1;
         self.db
             .run(move |conn| {
                 let recorded: Option<Count> = diesel::sql_query(for_backend(conn, USE_ONCE_SQL))
@@ -91,15 +82,6 @@ impl ThrottleRepository for DieselThrottles {
                     .bind::<Timestamp, _>(to_db(now))
                     .get_result(conn)
                     .optional()?;
-                if purge {
-                    // housekeeping: a failure here must not fail the request whose nonce was just recorded
-                    let purged =
-                        diesel::delete(request_nonces::table.filter(request_nonces::expires_at.le(to_db(now))))
-                            .execute(conn);
-                    if let Err(error) = purged {
-                        tracing::warn!(%error, "purging expired request nonces failed");
-                    }
-                }
                 Ok(recorded.is_some())
             })
             .await
