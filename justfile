@@ -16,6 +16,8 @@ test: guard smtp-sink oidc-provider
     else \
         cargo test --workspace --no-fail-fast; \
     fi
+    # the in-memory embedding example (docs/LIBRARY.md) checks its own answers; the axum one runs in its test
+    cargo run --quiet -p accountd-example-in-memory
 
 # The domain crate must not depend on web, database, mail or runtime crates.
 guard:

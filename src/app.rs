@@ -5,13 +5,10 @@ use std::sync::Arc;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App};
 use anyhow::{Context, Result};
-use db::{
-    Database, DbOptions, DieselAccessKeys, DieselAccounts, DieselAuditLog, DieselCodes, DieselDatasets,
-    DieselDirectory, DieselHousekeeping, DieselIdentities, DieselOutbox, DieselSessions, DieselThrottles,
-};
+use db::{Database, DbOptions};
 use dialects::common::connection::Draining;
 use dialects::{AppState, SystemFeatures};
-use domain::ports::{Mailer, NoSignInProviders, RandomIds, SignInProviders, SystemClock};
+use domain::ports::{Mailer, NoSignInProviders, SignInProviders};
 use domain::usecases::{Ports, Settings as UseCaseSettings, UseCases};
 use mail::{LogMailer, SmtpMailer};
 use secrecy::ExposeSecret;
@@ -41,9 +38,9 @@ pub fn open_database(settings: &Settings, used_by: PoolUse, migrate: bool) -> Re
         open_all: used_by == PoolUse::Server,
         ..Default::default()
     };
-    let db = Database::connect(settings.database_url.expose_secret(), &options).map_err(anyhow::Error::msg)?;
+    let db = Database::connect(settings.database_url.expose_secret(), &options)?;
     if migrate {
-        let mut conn = db.get().map_err(anyhow::Error::msg)?;
+        let mut conn = db.get()?;
         let applied = db::run_migrations(&mut conn).map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
         if !applied.is_empty() {
             tracing::info!(?applied, "migrations applied");
@@ -92,23 +89,9 @@ pub fn sign_in_providers(settings: &Settings) -> Result<Arc<dyn SignInProviders>
 /// A malformed mail setting.
 pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Result<UseCases> {
     let secret = settings.secret_key.expose_secret().as_bytes();
-    let directory = Arc::new(DieselDirectory::new(db.clone()));
-    let ports = Ports {
-        accounts: Arc::new(DieselAccounts::new(db.clone())),
-        identities: Arc::new(DieselIdentities::new(db.clone())),
-        installation: directory.clone(),
-        groups: directory.clone(),
-        workspaces: directory.clone(),
-        invitations: directory,
-        datasets: Arc::new(DieselDatasets::new(db.clone())),
-        sessions: Arc::new(DieselSessions::new(db.clone())),
-        throttles: Arc::new(DieselThrottles::new(db.clone())),
-        codes: Arc::new(DieselCodes::new(db.clone())),
-        outbox: Arc::new(DieselOutbox::new(db.clone())),
+    let secrets = Arc::new(RandomSecrets::new(secret));
+    let services = Ports {
         mailer: mailer(settings)?,
-        housekeeping: Arc::new(DieselHousekeeping::new(db.clone())),
-        audit: Arc::new(DieselAuditLog::new(db.clone())),
-        access_keys: Arc::new(DieselAccessKeys::new(db.clone())),
         sign_in: sign_in_providers(settings)?,
         cipher: Arc::new(match settings.access_key_cipher_key()? {
             Some(key) => AccessKeyCipher::new(key),
@@ -120,11 +103,9 @@ pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Re
             Duration::minutes(settings.access_token_expire_minutes),
             &settings.edition,
         )),
-        secrets: Arc::new(RandomSecrets::new(secret)),
-        verifier: Arc::new(RandomSecrets::new(secret)),
-        clock: Arc::new(SystemClock),
-        ids: Arc::new(RandomIds),
+        ..Ports::minimal(secrets.clone(), secrets)
     };
+    let ports = db::storage_ports(db, services);
     Ok(UseCases::new(
         ports,
         UseCaseSettings {

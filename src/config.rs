@@ -384,7 +384,7 @@ impl Settings {
         if self.smtp_url.is_some() && self.mail_from.is_empty() {
             bail!("MAIL_FROM is required when SMTP_URL is set");
         }
-        db::Backend::from_url(self.database_url.expose_secret()).map_err(anyhow::Error::msg)?;
+        db::Backend::from_url(self.database_url.expose_secret())?;
         Ok(())
     }
 
@@ -406,7 +406,7 @@ impl Settings {
     /// # Errors
     /// An unsupported scheme.
     pub fn set_database_url(&mut self, url: String) -> Result<()> {
-        db::Backend::from_url(&url).map_err(anyhow::Error::msg)?;
+        db::Backend::from_url(&url)?;
         self.database_url = url.into();
         Ok(())
     }

@@ -205,7 +205,7 @@ async fn main() -> Result<()> {
         Command::Migrate => {
             let applied = tokio::task::spawn_blocking(move || {
                 let db = open_database(&settings, PoolUse::Command, false)?;
-                let mut conn = db.get().map_err(anyhow::Error::msg)?;
+                let mut conn = db.get()?;
                 db::run_migrations(&mut conn).map_err(|e| anyhow::anyhow!("migration failed: {e}"))
             })
             .await??;
@@ -274,7 +274,7 @@ async fn main() -> Result<()> {
             let started = std::time::Instant::now();
             tokio::task::spawn_blocking(move || {
                 let db = open_database(&settings, PoolUse::Command, false)?;
-                let mut conn = db.get().map_err(anyhow::Error::msg)?;
+                let mut conn = db.get()?;
                 db::seed::seed(&mut conn, &plan, &hash, &admin.id.to_string())
                     .map_err(|e| anyhow::anyhow!("seeding failed: {e}"))
             })

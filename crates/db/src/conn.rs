@@ -29,17 +29,25 @@ pub enum Backend {
     Sqlite(String),
 }
 
+/// Why a database could not be opened or a connection had: a message that says what to change (it never
+/// repeats a URL, which may hold a password).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConnectError(String);
+
 impl Backend {
     /// Picks the backend from the URL scheme.
     ///
     /// # Errors
     /// A message naming the accepted schemes for anything else.
-    pub fn from_url(url: &str) -> Result<Self, String> {
+    pub fn from_url(url: &str) -> Result<Self, ConnectError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Self::Postgres(url.to_owned()))
         } else if let Some(path) = url.strip_prefix("sqlite://") {
             if path.is_empty() {
-                return Err("DATABASE_URL sqlite:// needs a file path, e.g. sqlite://data/accountd.db".into());
+                return Err(ConnectError(
+                    "DATABASE_URL sqlite:// needs a file path, e.g. sqlite://data/accountd.db".into(),
+                ));
             }
             Ok(Self::Sqlite(path.to_owned()))
         } else {
@@ -48,10 +56,10 @@ impl Backend {
                 .split_once("://")
                 .map(|(s, _)| s)
                 .filter(|s| s.len() <= 16 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '+'));
-            Err(match scheme {
+            Err(ConnectError(match scheme {
                 Some(s) => format!("unsupported DATABASE_URL scheme {s:?}: use postgres://… or sqlite://<path>"),
                 None => "unsupported DATABASE_URL scheme: use postgres://… or sqlite://<path>".into(),
-            })
+            }))
         }
     }
 
@@ -317,10 +325,10 @@ impl Database {
     ///
     /// # Errors
     /// A readable message for bad URLs and unreachable databases.
-    pub fn connect(url: &str, options: &DbOptions) -> Result<Self, String> {
+    pub fn connect(url: &str, options: &DbOptions) -> Result<Self, ConnectError> {
         let backend = Backend::from_url(url)?;
         if let Backend::Sqlite(path) = &backend {
-            open_sqlite_file(path)?;
+            open_sqlite_file(path).map_err(ConnectError)?;
         }
         let reachability = Arc::new(Reachability::new(options.outage_grace));
         let pool = Pool::builder()
@@ -333,8 +341,9 @@ impl Database {
             .build_unchecked(Manager { backend: backend.clone() });
         // the first connection is opened here, so that a wrong URL or password stops the program at once; a
         // server then waits (a little) for the rest, so that its first burst of requests finds them open
-        let first =
-            pool.get_timeout(options.acquire_timeout).map_err(|e| format!("cannot connect to the database: {e}"))?;
+        let first = pool
+            .get_timeout(options.acquire_timeout)
+            .map_err(|e| ConnectError(format!("cannot connect to the database: {e}")))?;
         drop(first);
         let opened = Instant::now();
         while options.open_all
@@ -356,8 +365,10 @@ impl Database {
     ///
     /// # Errors
     /// When no connection can be had within the acquire timeout.
-    pub fn get(&self) -> Result<r2d2::PooledConnection<impl ManageConnection<Connection = DbConnection>>, String> {
-        self.pool.get_timeout(self.acquire_timeout).map_err(|e| format!("no database connection: {e}"))
+    pub fn get(
+        &self,
+    ) -> Result<r2d2::PooledConnection<impl ManageConnection<Connection = DbConnection>>, ConnectError> {
+        self.pool.get_timeout(self.acquire_timeout).map_err(|e| ConnectError(format!("no database connection: {e}")))
     }
 
     /// Whether the database can be expected to answer, without waiting: `Err` at once while it is known to be

@@ -9,14 +9,16 @@
 mod conn;
 mod error;
 mod migrate;
+mod ports;
 pub mod repo;
 mod rows;
 pub mod schema;
 pub mod seed;
 
-pub use conn::{Backend, Database, DbConnection, DbOptions};
+pub use conn::{Backend, ConnectError, Database, DbConnection, DbOptions};
 pub use error::RepoError;
-pub use migrate::{migration_versions, revert_all, run_migrations};
+pub use migrate::{migration_versions, require_migrated, revert_all, run_migrations};
+pub use ports::storage_ports;
 pub use repo::{
     DieselAccessKeys, DieselAccounts, DieselAuditLog, DieselCodes, DieselDatasets, DieselDirectory, DieselHousekeeping,
     DieselIdentities, DieselOutbox, DieselSessions, DieselThrottles,

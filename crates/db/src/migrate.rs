@@ -19,6 +19,26 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, BoxError> 
     Ok(applied.into_iter().map(|v| v.to_string()).collect())
 }
 
+/// Checks that every migration this crate embeds has been applied. A service that embeds the adapters on
+/// accountd's database calls it at start instead of migrating: accountd (`accountd migrate`) owns the schema.
+///
+/// # Errors
+/// When migrations are pending (the message says how many and what to run), or the check itself fails.
+pub fn require_migrated(conn: &mut DbConnection) -> Result<(), BoxError> {
+    let pending = match conn {
+        DbConnection::Postgres(c) => c.pending_migrations(POSTGRES)?.len(),
+        DbConnection::Sqlite(c) => c.pending_migrations(SQLITE)?.len(),
+    };
+    if pending > 0 {
+        return Err(format!(
+            "the database lacks {pending} of the migrations this build expects: run `accountd migrate` with the \
+             accountd release whose crates this service uses"
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// Reverts every applied migration (tests: up → down → up).
 ///
 /// # Errors

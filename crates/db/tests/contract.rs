@@ -129,8 +129,12 @@ both_backends! {
     async fn migrations_go_down_and_up_again(tdb) {
         let db = tdb.connect();
         let mut conn = db.get().unwrap();
+        db::require_migrated(&mut conn).unwrap();
         assert!(db::revert_all(&mut conn).unwrap() >= 1);
+        let pending = db::require_migrated(&mut conn).unwrap_err().to_string();
+        assert!(pending.contains("accountd migrate"), "{pending}");
         assert!(!db::run_migrations(&mut conn).unwrap().is_empty());
+        db::require_migrated(&mut conn).unwrap();
     }
 
     async fn activity_is_written_only_when_older_than_the_cutoff(tdb) {

@@ -3,7 +3,9 @@
 //! Inputs are the actor, the target and their group memberships; outputs are [`Decision`]s. A target the actor
 //! may not even read is [`Decision::Hidden`], so that lookups answer "not found" and reveal nothing.
 
-use crate::model::{Account, GroupMembership, GroupRole, SystemRole};
+use crate::model::{
+    Account, GroupMembership, GroupRole, SystemRole, Workspace, WorkspaceMembership, WorkspaceRole, WorkspaceStatus,
+};
 
 /// What an actor wants to do to an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,6 +226,41 @@ pub fn may_see_group(actor: Subject<'_>, group_id: uuid::Uuid) -> bool {
 /// admins, and platform admins.
 pub fn may_manage_group(actor: Subject<'_>, group_id: uuid::Uuid) -> bool {
     platform_role(actor.account).can_administer() || group_role_in(actor, group_id).is_some_and(GroupRole::manages)
+}
+
+/// Whether the actor manages a workspace (its members and settings): an owner or admin of it, or a manager of
+/// its group ([`may_manage_group`], which includes platform admins). `membership` is the actor's membership of
+/// the workspace, if any; a workspace that is not in status normal is managed by nobody.
+///
+/// ```
+/// use domain::model::{Account, Workspace, WorkspaceMembership, WorkspaceRole};
+/// use domain::policy::{may_manage_workspace, Subject};
+/// use time::OffsetDateTime;
+/// use uuid::Uuid;
+///
+/// let now = OffsetDateTime::now_utc();
+/// let alice = Account::new(Uuid::new_v4(), "Alice".into(), Some("alice@example.com".into()), now);
+/// let workspace = Workspace::new(Uuid::new_v4(), "Research".into(), None, now);
+/// let alice_there = Subject { account: &alice, groups: &[] };
+///
+/// let admin = WorkspaceMembership::new(workspace.id, alice.id, WorkspaceRole::Admin, now);
+/// assert!(may_manage_workspace(alice_there, &workspace, Some(&admin)));
+/// let editor = WorkspaceMembership::new(workspace.id, alice.id, WorkspaceRole::Editor, now);
+/// assert!(!may_manage_workspace(alice_there, &workspace, Some(&editor)));
+/// assert!(!may_manage_workspace(alice_there, &workspace, None));
+/// ```
+pub fn may_manage_workspace(
+    actor: Subject<'_>,
+    workspace: &Workspace,
+    membership: Option<&WorkspaceMembership>,
+) -> bool {
+    let member_manages = membership.is_some_and(|m| {
+        m.account_id == actor.account.id
+            && m.tenant_id == workspace.id
+            && matches!(m.role, WorkspaceRole::Owner | WorkspaceRole::Admin)
+    });
+    workspace.status == WorkspaceStatus::Normal
+        && (member_manages || workspace.group_id.is_some_and(|g| may_manage_group(actor, g)))
 }
 
 /// Whether the actor may rename or archive a group: its super admin and platform admins.

@@ -21,6 +21,10 @@ use crate::model::{
 };
 use crate::values::Password;
 
+mod unsupported;
+
+pub use unsupported::Unsupported;
+
 /// The current time. Injected so tests are deterministic.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait Clock: Send + Sync {

@@ -121,8 +121,9 @@ fn template(admin: &str) -> Result<String, String> {
                         let db = db::Database::connect(
                             &with_database(admin, &building),
                             &db::DbOptions { pool_size: 1, ..Default::default() },
-                        )?;
-                        let mut c = db.get()?;
+                        )
+                        .map_err(|e| e.to_string())?;
+                        let mut c = db.get().map_err(|e| e.to_string())?;
                         db::run_migrations(&mut c).map_err(|e| e.to_string())?;
                     }
                     conn.batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}"))

@@ -85,6 +85,16 @@ impl UseCases {
     /// # Errors
     /// `Invalid` naming `name` when longer than 64 characters; `NotFound`/`Forbidden` for accounts the actor
     /// may not manage; `ActiveKeyLimit` when two keys are active.
+    ///
+    /// ```
+    /// # use domain::usecases::{Actor, UseCases};
+    /// # async fn demo(use_cases: &UseCases, bearer: &str) -> domain::DomainResult<()> {
+    /// let me = use_cases.authenticate(bearer).await?;
+    /// // a key of the caller's own: the secret is in this answer only, and stored sealed
+    /// let (view, secret) = use_cases.create_access_key(Actor::session(&me, "request-1"), None, Some("ci".into())).await?;
+    /// println!("key {} secret {secret}", view.key.access_key);
+    /// # Ok(()) }
+    /// ```
     pub async fn create_access_key(
         &self,
         actor: Actor<'_>,

@@ -164,6 +164,27 @@ impl UseCases {
     /// who is not a platform admin; `Invalid` for an empty or oversized batch; `InvalidAt` for an unknown
     /// workspace; `ConflictAt { index, field }`, also when a concurrent write took an identifier between the
     /// check and the insert (`Conflict` only when the identifier's holder cannot be found again).
+    ///
+    /// ```
+    /// # use domain::usecases::{Actor, NewAccount, UseCases};
+    /// # use domain::values::{DisplayName, EmailAddress, Password};
+    /// # async fn demo(use_cases: &UseCases, bearer: &str) -> domain::DomainResult<()> {
+    /// let admin = use_cases.authenticate(bearer).await?;
+    /// let item = |email: &str, name: &str| -> domain::DomainResult<NewAccount> {
+    ///     Ok(NewAccount {
+    ///         email: Some(EmailAddress::parse("email", email)?),
+    ///         name: Some(DisplayName::parse("name", name)?),
+    ///         password: Some(Password::parse_new("password", "Correct-horse-9")?),
+    ///         ..Default::default()
+    ///     })
+    /// };
+    /// // all or nothing: a refusal names the item (`ConflictAt { index, field }`, `InvalidAt { .. }`)
+    /// let created = use_cases
+    ///     .create_accounts(Actor::session(&admin, "request-1"), vec![item("ann@example.com", "Ann")?, item("bo@example.com", "Bo")?])
+    ///     .await?;
+    /// assert_eq!(created.len(), 2);
+    /// # Ok(()) }
+    /// ```
     pub async fn create_accounts(&self, caller: Actor<'_>, items: Vec<NewAccount>) -> DomainResult<Vec<Account>> {
         check_key_caller(&caller, true)?;
         let group_id = self.current_group_id(caller.account.id).await?;

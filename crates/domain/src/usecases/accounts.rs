@@ -265,6 +265,17 @@ impl UseCases {
     ///
     /// # Errors
     /// As [`UseCases::update_accounts`].
+    ///
+    /// ```
+    /// # use domain::usecases::{AccountPatch, Actor, UseCases};
+    /// # use domain::values::DisplayName;
+    /// # async fn demo(use_cases: &UseCases, bearer: &str, target: uuid::Uuid) -> domain::DomainResult<()> {
+    /// let admin = use_cases.authenticate(bearer).await?;
+    /// let patch = AccountPatch { name: Some(DisplayName::parse("name", "Ann Example")?), ..Default::default() };
+    /// let updated = use_cases.update_account(Actor::session(&admin, "request-1"), target, patch).await?;
+    /// assert_eq!(updated.name, "Ann Example");
+    /// # Ok(()) }
+    /// ```
     pub async fn update_account(
         &self,
         actor: Actor<'_>,

@@ -24,6 +24,24 @@ impl UseCases {
     /// `Forbidden` unless the reader is a platform reader (super admin, system admin, auditor);
     /// `OutOfRange` for a page size outside 1–[`MAX_AUDIT_PAGE`]; `Invalid` naming `until` when it is not after
     /// `since`.
+    ///
+    /// ```
+    /// # use domain::model::{AuditQuery, AuditQueryText};
+    /// # use domain::usecases::UseCases;
+    /// # async fn demo(use_cases: &UseCases, bearer: &str) -> domain::DomainResult<()> {
+    /// let reader = use_cases.authenticate(bearer).await?;
+    /// let text = AuditQueryText { action: Some("account.update"), since: Some("2026-01-01T00:00:00Z"), ..Default::default() };
+    /// let mut query = AuditQuery::parse(text, 50)?;
+    /// loop {
+    ///     let page = use_cases.audit_events(&reader, query.clone()).await?;
+    ///     for event in &page.events {
+    ///         println!("{} {}", event.at, event.action);
+    ///     }
+    ///     let Some(next) = page.next else { break };
+    ///     query.after = Some(next);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn audit_events(&self, reader: &Account, query: AuditQuery) -> DomainResult<AuditPage> {
         if !policy::may_read_audit_log(reader) {
             return Err(DomainError::Forbidden("Only platform administrators and auditors can read the audit log."));

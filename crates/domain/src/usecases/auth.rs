@@ -49,6 +49,29 @@ impl UseCases {
     /// # Errors
     /// `LoginLocked`, `InvalidCredentials`, `AccountNotFound`, `AccountBanned`, `ConsoleLoginDisabled`,
     /// `NoWorkspace`.
+    ///
+    /// ```
+    /// # use domain::usecases::{LoginCommand, UseCases};
+    /// # use domain::values::{EmailAddress, Password};
+    /// # use domain::DomainError;
+    /// # async fn demo(use_cases: &UseCases) -> domain::DomainResult<()> {
+    /// let cmd = LoginCommand {
+    ///     email: EmailAddress::parse("email", "ann@example.com")?,
+    ///     password: Password::parse_any("password", "Correct-horse-9")?,
+    ///     ip: Some("192.0.2.7".into()),
+    /// };
+    /// match use_cases.login(cmd).await {
+    ///     Ok(tokens) => {
+    ///         // the access token authenticates later requests; the refresh token renews it
+    ///         let account = use_cases.authenticate(&tokens.access_token).await?;
+    ///         println!("signed in as {}", account.name);
+    ///     }
+    ///     Err(DomainError::PasswordChangeRequired { token }) => println!("a new password first: {token}"),
+    ///     Err(DomainError::InvalidCredentials | DomainError::LoginLocked) => println!("refused"),
+    ///     Err(other) => return Err(other),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn login(&self, cmd: LoginCommand) -> DomainResult<TokenPair> {
         let now = self.ports.clock.now();
         let key = lockout_key(&cmd.email.key());

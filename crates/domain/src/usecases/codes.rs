@@ -77,6 +77,21 @@ impl UseCases {
     /// # Errors
     /// `MailIpLimited`, `MailRateLimited`; `AccountNotFound` for unknown addresses under the compatibility
     /// switch when registration is closed.
+    ///
+    /// ```
+    /// # use domain::model::CodePurpose;
+    /// # use domain::usecases::{CodeRedemption, CodeRequest, UseCases};
+    /// # use domain::values::EmailAddress;
+    /// # async fn demo(use_cases: &UseCases, code_from_the_mail: &str) -> domain::DomainResult<()> {
+    /// let email = EmailAddress::parse("email", "ann@example.com")?;
+    /// // the same answer whether or not the address has an account (no enumeration)
+    /// let (CodeRequest::Sent { token } | CodeRequest::SentToUnknownAccount { token }) =
+    ///     use_cases.request_password_reset(&email, "en-US", Some("192.0.2.7")).await?;
+    /// // the mailed code confirms the token; the confirmed token then sets the new password
+    /// let token = use_cases.verify_code(CodePurpose::ResetPassword, &email, code_from_the_mail, &token).await?;
+    /// # let _ = token;
+    /// # Ok(()) }
+    /// ```
     pub async fn request_password_reset(
         &self,
         email: &EmailAddress,

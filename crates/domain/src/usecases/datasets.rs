@@ -117,6 +117,24 @@ impl UseCases {
     ///
     /// # Errors
     /// `Forbidden` without a role or permission that creates datasets; `Invalid` for bad fields.
+    ///
+    /// ```
+    /// # use domain::model::{DatasetPermission, PageRequest};
+    /// # use domain::usecases::{DatasetInput, UseCases};
+    /// # async fn demo(use_cases: &UseCases, bearer: &str) -> domain::DomainResult<()> {
+    /// let me = use_cases.authenticate(bearer).await?;
+    /// let input = DatasetInput {
+    ///     name: Some("Handbook".into()),
+    ///     permission: Some(DatasetPermission::AllTeamMembers),
+    ///     ..Default::default()
+    /// };
+    /// let handbook = use_cases.create_dataset(&me, input).await?;
+    /// // whoever may see it opens it; the others get Forbidden, or NotFound outside the workspace
+    /// let opened = use_cases.get_dataset(&me, handbook.id).await?;
+    /// let listed = use_cases.list_datasets(&me, Some("hand".into()), PageRequest { page: 1, limit: 20 }).await?;
+    /// assert!(listed.items.iter().any(|view| view.dataset.id == opened.id));
+    /// # Ok(()) }
+    /// ```
     pub async fn create_dataset(&self, actor: &Account, input: DatasetInput) -> DomainResult<Dataset> {
         let (tenant, mine) = self.current_workspace(actor).await?;
         if !edits_datasets(&mine) && !mine.permissions.contains(&WorkspacePermission::CreateKnowledge) {

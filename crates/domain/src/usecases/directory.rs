@@ -46,6 +46,16 @@ impl UseCases {
     ///
     /// # Errors
     /// `Forbidden` unless the caller reads all accounts.
+    ///
+    /// ```
+    /// # use domain::usecases::UseCases;
+    /// # async fn demo(use_cases: &UseCases, bearer: &str) -> domain::DomainResult<()> {
+    /// let reader = use_cases.authenticate(bearer).await?;
+    /// // platform readers only (super admin, system admin, auditor); others get Forbidden
+    /// let (accounts, total) = use_cases.search_accounts(&reader, Some("ann"), 0, 20, true).await?;
+    /// println!("{} of {:?}", accounts.len(), total);
+    /// # Ok(()) }
+    /// ```
     pub async fn search_accounts(
         &self,
         caller: &Account,

@@ -46,6 +46,17 @@ impl UseCases {
     ///
     /// # Errors
     /// `Forbidden` unless a platform admin; `Invalid` for bad names; `Conflict { field: "name" }`.
+    ///
+    /// ```
+    /// # use domain::usecases::UseCases;
+    /// # async fn demo(use_cases: &UseCases, bearer: &str) -> domain::DomainResult<()> {
+    /// let admin = use_cases.authenticate(bearer).await?;
+    /// // platform admins only: the group comes with its own (shadow) workspace, and the creator leads it
+    /// let group = use_cases.create_group(&admin, "Research", Some("R&D")).await?;
+    /// let lab = use_cases.create_group_workspace(&admin, group.id, "Lab").await?;
+    /// assert_eq!(lab.group_id, Some(group.id));
+    /// # Ok(()) }
+    /// ```
     pub async fn create_group(
         &self,
         actor: &Account,

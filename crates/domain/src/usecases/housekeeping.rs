@@ -19,6 +19,15 @@ impl UseCases {
     ///
     /// # Errors
     /// Storage failures (what was removed before stays removed).
+    ///
+    /// ```
+    /// # use domain::usecases::UseCases;
+    /// # async fn demo(use_cases: &UseCases) -> domain::DomainResult<()> {
+    /// // from a periodic task of the embedding service (accountd runs one every five minutes)
+    /// let removed = use_cases.purge_expired().await?;
+    /// println!("{} rows removed", removed.total());
+    /// # Ok(()) }
+    /// ```
     pub async fn purge_expired(&self) -> DomainResult<PurgeReport> {
         let now = self.ports.clock.now();
         let cutoffs = PurgeCutoffs { expired_before: now, ended_before: now - self.settings.retention };

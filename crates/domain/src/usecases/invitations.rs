@@ -68,6 +68,21 @@ impl UseCases {
     /// # Errors
     /// `Forbidden` unless the actor is owner or admin of its current workspace; `Invalid` for an owner role or
     /// too many addresses; `NotFound` without a current workspace.
+    ///
+    /// ```
+    /// # use domain::model::WorkspaceRole;
+    /// # use domain::usecases::{InviteOutcome, UseCases};
+    /// # use domain::values::EmailAddress;
+    /// # async fn demo(use_cases: &UseCases, bearer: &str) -> domain::DomainResult<()> {
+    /// let owner = use_cases.authenticate(bearer).await?;
+    /// let emails = [EmailAddress::parse("email", "new@example.com")?];
+    /// for outcome in use_cases.invite_members(&owner, &emails, WorkspaceRole::Editor, "en-US").await? {
+    ///     if let InviteOutcome::Invited { email, url } = outcome {
+    ///         println!("{email}: {url}");
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn invite_members(
         &self,
         actor: &Account,

@@ -61,6 +61,15 @@ impl UseCases {
 
     /// One worker step: claims the due mails and sends each once. An SMTP failure is recorded on the mail,
     /// never returned: only storage failures are errors.
+    ///
+    /// ```
+    /// # use domain::usecases::UseCases;
+    /// # async fn demo(use_cases: &UseCases) -> domain::DomainResult<()> {
+    /// // the outbox worker's step: mails written in the transactions of their use cases leave here
+    /// let report = use_cases.deliver_due_mail().await?;
+    /// println!("sent {}, to retry {}, given up {}", report.sent, report.retried, report.failed);
+    /// # Ok(()) }
+    /// ```
     pub async fn deliver_due_mail(&self) -> DomainResult<DeliveryReport> {
         let now = self.ports.clock.now();
         let claimed = self.ports.outbox.claim_due(now, CLAIM_LEASE, CLAIM_BATCH).await?;

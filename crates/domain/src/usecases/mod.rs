@@ -102,6 +102,67 @@ pub struct Ports {
     pub ids: Arc<dyn IdGenerator>,
 }
 
+impl Ports {
+    /// Ports for a service that provides only some adapters: every port refuses ([`Unsupported`]) except the
+    /// two that cannot refuse (`secrets` and `verifier`), with no sign-in provider, the system clock and random
+    /// ids. Replace the ports your use cases need with struct update syntax:
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use domain::ports::{TokenFactory, SecretVerifier};
+    /// use domain::usecases::{Ports, Settings, UseCases};
+    /// # struct Secrets;
+    /// # impl TokenFactory for Secrets {
+    /// #     fn new_refresh_token(&self) -> String { unreachable!() }
+    /// #     fn digest(&self, _: &str) -> String { unreachable!() }
+    /// #     fn new_access_key(&self) -> (String, String) { unreachable!() }
+    /// #     fn new_code(&self) -> String { unreachable!() }
+    /// #     fn code_digest(&self, _: &str, _: &str) -> String { unreachable!() }
+    /// # }
+    /// # impl SecretVerifier for Secrets {
+    /// #     fn secrets_equal(&self, _: &str, _: &str) -> bool { false }
+    /// #     fn code_matches(&self, _: &str, _: &str, _: &str) -> bool { false }
+    /// #     fn signature_matches(&self, _: &str, _: &[u8], _: &[u8]) -> bool { false }
+    /// # }
+    /// # let (my_secrets, my_verifier) = (Arc::new(Secrets), Arc::new(Secrets));
+    /// # let my_datasets = Arc::new(domain::ports::Unsupported);
+    ///
+    /// let ports = Ports { datasets: my_datasets, ..Ports::minimal(my_secrets, my_verifier) };
+    /// let use_cases = UseCases::new(ports, Settings::default());
+    /// # let _ = use_cases;
+    /// ```
+    ///
+    /// [`Unsupported`]: crate::ports::Unsupported
+    pub fn minimal(secrets: Arc<dyn TokenFactory>, verifier: Arc<dyn SecretVerifier>) -> Self {
+        let unsupported = Arc::new(crate::ports::Unsupported);
+        Self {
+            accounts: unsupported.clone(),
+            identities: unsupported.clone(),
+            installation: unsupported.clone(),
+            groups: unsupported.clone(),
+            workspaces: unsupported.clone(),
+            invitations: unsupported.clone(),
+            datasets: unsupported.clone(),
+            sessions: unsupported.clone(),
+            throttles: unsupported.clone(),
+            codes: unsupported.clone(),
+            outbox: unsupported.clone(),
+            mailer: unsupported.clone(),
+            housekeeping: unsupported.clone(),
+            audit: unsupported.clone(),
+            access_keys: unsupported.clone(),
+            sign_in: Arc::new(crate::ports::NoSignInProviders),
+            cipher: unsupported.clone(),
+            hasher: unsupported.clone(),
+            tokens: unsupported,
+            secrets,
+            verifier,
+            clock: Arc::new(crate::ports::SystemClock),
+            ids: Arc::new(crate::ports::RandomIds),
+        }
+    }
+}
+
 /// Policy settings of the use cases (from configuration).
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -333,5 +394,22 @@ pub(crate) mod test_support {
                 settings,
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::ports::{MockSecretVerifier, MockTokenFactory};
+    use crate::DomainError;
+
+    #[tokio::test]
+    async fn a_port_left_unsupported_names_itself_when_called() {
+        let ports = Ports::minimal(Arc::new(MockTokenFactory::new()), Arc::new(MockSecretVerifier::new()));
+        let use_cases = UseCases::new(ports, Settings::default());
+        let Err(DomainError::Internal(source)) = use_cases.is_setup().await else { panic!("expected a refusal") };
+        assert_eq!(source.to_string(), "InstallationRepository::setup_completed_at is not provided by this service");
     }
 }

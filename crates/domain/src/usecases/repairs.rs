@@ -187,6 +187,15 @@ impl UseCases {
     ///
     /// # Errors
     /// `Forbidden` unless a platform admin.
+    ///
+    /// ```
+    /// # use domain::usecases::UseCases;
+    /// # async fn demo(use_cases: &UseCases, bearer: &str) -> domain::DomainResult<()> {
+    /// let admin = use_cases.authenticate(bearer).await?;
+    /// let report = use_cases.repair_model_providers(&admin).await?;
+    /// println!("{}", report.to_json());
+    /// # Ok(()) }
+    /// ```
     pub async fn repair_model_providers(&self, actor: &Account) -> DomainResult<RepairReport> {
         self.require_platform_admin(actor)?;
         let mut report = RepairReport::default();

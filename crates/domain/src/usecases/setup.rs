@@ -71,6 +71,23 @@ impl UseCases {
     ///
     /// # Errors
     /// [`DomainError::AlreadySetup`] on a second call.
+    ///
+    /// ```
+    /// # use domain::usecases::{SetupCommand, UseCases};
+    /// # use domain::values::{DisplayName, EmailAddress, Password};
+    /// # async fn demo(use_cases: &UseCases) -> domain::DomainResult<()> {
+    /// if !use_cases.is_setup().await? {
+    ///     use_cases
+    ///         .setup(SetupCommand {
+    ///             email: EmailAddress::parse("email", "admin@example.com")?,
+    ///             name: DisplayName::parse("name", "Admin")?,
+    ///             password: Password::parse_new("password", "Correct-horse-9")?,
+    ///             ip: None,
+    ///         })
+    ///         .await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn setup(&self, cmd: SetupCommand) -> DomainResult<()> {
         if self.is_setup().await? {
             return Err(DomainError::AlreadySetup);

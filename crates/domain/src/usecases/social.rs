@@ -134,6 +134,17 @@ impl UseCases {
     ///
     /// # Errors
     /// `SignInRefused` with `UnknownProvider`, or `ProviderFailed` when the provider's metadata cannot be read.
+    ///
+    /// ```
+    /// # use domain::usecases::UseCases;
+    /// # async fn demo(use_cases: &UseCases) -> domain::DomainResult<()> {
+    /// if use_cases.social_sign_in_enabled() {
+    ///     // send the browser to `redirect_url` with `cookie` set; `finish_social_sign_in` takes both back
+    ///     let start = use_cases.begin_social_sign_in("github", None).await?;
+    ///     println!("{} ({} s)", start.redirect_url, start.max_age_secs);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn begin_social_sign_in(&self, provider: &str, invitation: Option<&str>) -> DomainResult<SocialStart> {
         let request = AuthorizationRequest {
             state: self.ports.secrets.new_refresh_token(),

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult};
 use crate::model::{Account, Workspace, WorkspaceMembership, WorkspaceRole};
+use crate::policy::{self, Subject};
 
 use super::UseCases;
 
@@ -53,6 +54,25 @@ impl UseCases {
     pub async fn workspace_members(&self, actor: &Account) -> DomainResult<Vec<(Account, WorkspaceMembership)>> {
         let (tenant, _) = self.current_workspace(actor).await?;
         self.ports.workspaces.workspace_members_of(tenant.id).await
+    }
+
+    /// Whether the actor may manage the workspace `workspace_id` ([`crate::policy::may_manage_workspace`]):
+    /// `false` for unknown workspaces, as for ones the actor does not manage.
+    ///
+    /// ```
+    /// # async fn check(use_cases: &domain::usecases::UseCases, bearer: &str, workspace: uuid::Uuid)
+    /// # -> domain::DomainResult<()> {
+    /// let account = use_cases.authenticate(bearer).await?;
+    /// if !use_cases.may_manage_workspace(&account, workspace).await? {
+    ///     return Err(domain::DomainError::Forbidden("Only the workspace's owner and admins manage it."));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn may_manage_workspace(&self, actor: &Account, workspace_id: Uuid) -> DomainResult<bool> {
+        let Some(workspace) = self.ports.workspaces.get_workspace(workspace_id).await? else { return Ok(false) };
+        let mine = self.ports.workspaces.workspace_membership(workspace_id, actor.id).await?;
+        let groups = if workspace.group_id.is_some() { self.memberships(actor.id).await? } else { Vec::new() };
+        Ok(policy::may_manage_workspace(Subject { account: actor, groups: &groups }, &workspace, mine.as_ref()))
     }
 
     /// The target's membership of the actor's current workspace, after the owner-only and not-self checks.
@@ -108,6 +128,7 @@ impl UseCases {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{GroupMembership, GroupRole, WorkspaceStatus};
     use crate::usecases::test_support::*;
 
     fn join(tenant: Uuid, account: Uuid, role: WorkspaceRole) -> WorkspaceMembership {
@@ -151,5 +172,44 @@ mod tests {
             uc.update_member_role(&admin, Uuid::new_v4(), WorkspaceRole::Normal).await,
             Err(DomainError::Forbidden(_))
         ));
+    }
+
+    /// A workspace of a group, its one admin member, and a manager and a plain member of the group.
+    fn group_setup(m: &mut Mocks, status: WorkspaceStatus) -> (Uuid, Uuid, Uuid, Uuid) {
+        let (group, tenant) = (Uuid::new_v4(), Uuid::new_v4());
+        let (admin, manager, member) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        m.workspaces.expect_get_workspace().returning(move |id| {
+            Ok((id == tenant).then(|| Workspace { status, ..Workspace::new(tenant, "w".into(), Some(group), NOW) }))
+        });
+        m.workspaces.expect_workspace_membership().returning(move |t, a| {
+            Ok((t == tenant && a == admin).then(|| WorkspaceMembership::new(t, a, WorkspaceRole::Admin, NOW)))
+        });
+        m.groups.expect_group_memberships().returning(move |a| {
+            let role = if a == manager { GroupRole::Admin } else { GroupRole::Normal };
+            Ok(vec![GroupMembership { group_id: group, account_id: a, role, created_at: NOW }])
+        });
+        (tenant, admin, manager, member)
+    }
+
+    #[tokio::test]
+    async fn workspace_admins_and_group_managers_manage_a_workspace_others_do_not() {
+        let mut m = Mocks::new();
+        let (tenant, admin, manager, member) = group_setup(&mut m, WorkspaceStatus::Normal);
+        let uc = m.build();
+        let account = |id| Account::new(id, "a".into(), None, NOW);
+        assert!(uc.may_manage_workspace(&account(admin), tenant).await.unwrap());
+        assert!(uc.may_manage_workspace(&account(manager), tenant).await.unwrap());
+        assert!(!uc.may_manage_workspace(&account(member), tenant).await.unwrap());
+        assert!(!uc.may_manage_workspace(&account(admin), Uuid::new_v4()).await.unwrap(), "unknown workspace");
+    }
+
+    #[tokio::test]
+    async fn nobody_manages_an_archived_workspace() {
+        let mut m = Mocks::new();
+        let (tenant, admin, manager, _) = group_setup(&mut m, WorkspaceStatus::Archive);
+        let uc = m.build();
+        for id in [admin, manager] {
+            assert!(!uc.may_manage_workspace(&Account::new(id, "a".into(), None, NOW), tenant).await.unwrap());
+        }
     }
 }
