@@ -12,7 +12,7 @@ use domain::ports::{Mailer, NoSignInProviders, SignInProviders};
 use domain::usecases::{Ports, Settings as UseCaseSettings, UseCases};
 use mail::{LogMailer, SmtpMailer};
 use secrecy::ExposeSecret;
-use security::{AccessKeyCipher, BcryptHasher, FileSigner, JwtCodec, RandomSecrets};
+use security::{AccessKeyCipher, BcryptHasher, FileSigner, JwtCodec, RandomSecrets, TotpCodes};
 use time::Duration;
 
 use crate::config::Settings;
@@ -98,6 +98,7 @@ pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Re
             None => AccessKeyCipher::derived_from(secret),
         }),
         hasher: Arc::new(hasher),
+        otp: Arc::new(TotpCodes),
         tokens: Arc::new(JwtCodec::new(
             secret,
             Duration::minutes(settings.access_token_expire_minutes),
@@ -129,6 +130,7 @@ pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Re
             signature_window: Duration::seconds(settings.signature_window_secs),
             sign_in_state_ttl: Duration::seconds(settings.oauth_state_ttl_secs),
             retention: Duration::days(settings.housekeeping_retention_days),
+            totp_issuer: settings.mfa_issuer.clone(),
             ..Default::default()
         },
     ))

@@ -67,6 +67,8 @@ pub struct Settings {
     pub session_max_lifetime_days: i64,
     /// `EDITION`: JWT issuer.
     pub edition: String,
+    /// `MFA_ISSUER`: the issuer authenticator apps show next to a TOTP factor.
+    pub mfa_issuer: String,
     /// `CONSOLE_WEB_URL`.
     pub console_web_url: String,
     /// `CONSOLE_API_URL`.
@@ -260,6 +262,7 @@ impl Settings {
             session_max_lifetime_days: get("SESSION_MAX_LIFETIME_DAYS")
                 .map_or(Ok(30), |v| parse_num("SESSION_MAX_LIFETIME_DAYS", &v))?,
             edition: text("EDITION", "SELF_HOSTED"),
+            mfa_issuer: text("MFA_ISSUER", "accountd"),
             console_web_url: text("CONSOLE_WEB_URL", ""),
             console_api_url: text("CONSOLE_API_URL", ""),
             files_url: text("FILES_URL", ""),

@@ -1,5 +1,5 @@
 //! The `accountd` binary: `serve` (default), `migrate`, `create-admin`, `reset-password`, `unlock`,
-//! `access-key create`, `audit`, `purge`, and the benchmark helpers `seed` and `bench-hash`.
+//! `access-key create`, `mfa reset`, `audit`, `purge`, and the benchmark helpers `seed` and `bench-hash`.
 
 use std::io::IsTerminal;
 
@@ -94,6 +94,11 @@ enum Command {
         #[command(subcommand)]
         command: AccessKeyCommand,
     },
+    /// Manage second factors.
+    Mfa {
+        #[command(subcommand)]
+        command: MfaCommand,
+    },
     /// Fill an installed Postgres database with a benchmark population (accounts, groups, workspaces,
     /// memberships, datasets), generated inside Postgres; the admin `--manager` administers the first seeded group.
     Seed {
@@ -126,6 +131,17 @@ enum AccessKeyCommand {
         /// Label of the key.
         #[arg(long)]
         name: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum MfaCommand {
+    /// Remove an account's TOTP factor and recovery codes (a lost device); audited. When a second factor is
+    /// mandatory for the account, it enrols a new one at its next sign-in.
+    Reset {
+        /// Email of the account.
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -344,6 +360,11 @@ async fn main() -> Result<()> {
                 report.nonces,
                 report.mails
             );
+        }
+        Command::Mfa { command: MfaCommand::Reset { email } } => {
+            let address = EmailAddress::parse("email", &email)?;
+            offline_use_cases(&settings).await?.operator_reset_second_factor(&address).await?;
+            println!("second factor of {email} removed");
         }
         Command::Unlock { email } => {
             let address = EmailAddress::parse("email", &email)?;

@@ -83,6 +83,16 @@ http_test! {
         let ghost = accountd(&url, &["reset-password", "--email", "ghost@example.com", "--password", "ghost-pass1"]);
         assert!(!ghost.status.success());
         assert!(String::from_utf8_lossy(&ghost.stderr).contains("ghost@example.com"));
+
+        // a lost authenticator: the operator removes the factor, the password alone signs in again
+        let (bob, _) = app.tokens("bob@example.com", "cli-pass1").await;
+        crate::mfa::enrol(&app, &bob).await;
+        assert_eq!(app.login("bob@example.com", "cli-pass1").await.body["code"], "mfa_required");
+        let out = accountd(&url, &["mfa", "reset", "--email", "bob@example.com"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        app.tokens("bob@example.com", "cli-pass1").await;
+        let again = accountd(&url, &["mfa", "reset", "--email", "bob@example.com"]);
+        assert!(!again.status.success(), "no factor left to remove");
     }
 }
 

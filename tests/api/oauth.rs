@@ -420,6 +420,27 @@ http_test! {
         refused(&browser.sign_in(&app, "bob", None).await, "Account is banned.");
     }
 
+    async fn the_provider_stands_in_for_the_password_but_not_for_the_second_factor(kind) {
+        let (app, _provider) = spawn_with_provider(kind, &[], json!({})).await;
+        let admin = app.admin().await;
+        app.create_user(&admin, "carol@example.com").await;
+        let (carol, _) = app.tokens("carol@example.com", "user1234").await;
+        let (secret, _) = crate::mfa::enrol(&app, &carol).await;
+        let mut browser = Browser::new();
+        let location = browser.sign_in(&app, "carol", None).await;
+        assert!(location.starts_with(&format!("{WEB}/signin?code=mfa_required&mfa_token=")), "{location}");
+        let mfa_token = param(&location, "mfa_token").unwrap();
+        let r = app.post("/console/api/login/mfa", None, json!({"mfa_token": mfa_token, "code": crate::mfa::code(&secret, 30)})).await;
+        assert_eq!(r.body["result"], "success", "{}", r.body);
+
+        // a mandatory factor not enrolled yet: the provider's sign-in leads to enrolment
+        let dave = app.create_user(&admin, "dave@example.com").await;
+        let r = app.put(&format!("/console/api/account-ex/id?id={dave}"), Some(&admin), json!({"mfa_required": true})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let location = browser.sign_in(&app, "dave", None).await;
+        assert!(location.starts_with(&format!("{WEB}/signin?code=mfa_enrollment_required&mfa_token=")), "{location}");
+    }
+
     async fn each_refusal_lands_on_the_sign_in_page_with_its_message(kind) {
         let (app, _provider) = spawn_with_provider(kind, &[("ALLOW_REGISTER", "true")], json!({})).await;
         app.admin().await;

@@ -21,5 +21,5 @@ pub use migrate::{migration_versions, require_migrated, revert_all, run_migratio
 pub use ports::storage_ports;
 pub use repo::{
     DieselAccessKeys, DieselAccounts, DieselAuditLog, DieselCodes, DieselDatasets, DieselDirectory, DieselHousekeeping,
-    DieselIdentities, DieselOutbox, DieselSessions, DieselThrottles,
+    DieselIdentities, DieselMfa, DieselOutbox, DieselSessions, DieselThrottles,
 };

@@ -6,12 +6,12 @@ use domain::usecases::Ports;
 
 use crate::repo::{
     DieselAccessKeys, DieselAccounts, DieselAuditLog, DieselCodes, DieselDatasets, DieselDirectory, DieselHousekeeping,
-    DieselIdentities, DieselOutbox, DieselSessions, DieselThrottles,
+    DieselIdentities, DieselMfa, DieselOutbox, DieselSessions, DieselThrottles,
 };
 use crate::Database;
 
 /// `base` with every storage port (accounts, identities, installation, groups, workspaces, invitations,
-/// datasets, sessions, throttles, codes, outbox, housekeeping, audit log, access keys) replaced by the Diesel
+/// datasets, sessions, throttles, codes, outbox, housekeeping, audit log, access keys, second factors) replaced by the Diesel
 /// adapter on `database`; the other ports (hashing, tokens, secrets, mail, sign-in providers, clock, ids) stay
 /// as `base` has them.
 pub fn storage_ports(database: &Database, base: Ports) -> Ports {
@@ -31,6 +31,7 @@ pub fn storage_ports(database: &Database, base: Ports) -> Ports {
         housekeeping: Arc::new(DieselHousekeeping::new(database.clone())),
         audit: Arc::new(DieselAuditLog::new(database.clone())),
         access_keys: Arc::new(DieselAccessKeys::new(database.clone())),
+        mfa: Arc::new(DieselMfa::new(database.clone())),
         ..base
     }
 }

@@ -254,6 +254,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    account_totp (account_id) {
+        account_id -> Text,
+        secret_ciphertext -> Text,
+        created_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        last_used_step -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    account_recovery_codes (account_id, code_digest) {
+        account_id -> Text,
+        code_digest -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(group_members -> accounts (account_id));
 diesel::joinable!(group_members -> enterprise_groups (group_id));
 diesel::joinable!(tenant_members -> accounts (account_id));
@@ -280,4 +298,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     mail_outbox,
     account_identities,
+    account_totp,
+    account_recovery_codes,
 );

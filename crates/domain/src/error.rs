@@ -122,6 +122,26 @@ pub enum DomainError {
         /// The single-purpose token of the password-change step.
         token: String,
     },
+    /// The right password was given, but the account's second factor must be entered; `token` is accepted only
+    /// by [`crate::usecases::UseCases::login_second_factor`].
+    #[error("second factor required")]
+    SecondFactorRequired {
+        /// The single-purpose token of the second-factor step.
+        token: String,
+    },
+    /// The right password was given, but a second factor is mandatory for the account and it has none; `token`
+    /// allows enrolment only ([`crate::usecases::UseCases::begin_sign_in_enrollment`]).
+    #[error("second factor enrollment required")]
+    EnrollmentRequired {
+        /// The single-purpose token of the enrolment step.
+        token: String,
+    },
+    /// The code is not the second factor's current code (nor an unused recovery code), or was used already.
+    #[error("wrong second-factor code")]
+    WrongSecondFactor,
+    /// The account already has a confirmed second factor; remove it before enrolling another.
+    #[error("second factor already enrolled")]
+    SecondFactorExists,
     /// The account has no active workspace to enter.
     #[error("no workspace")]
     NoWorkspace,

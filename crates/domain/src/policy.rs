@@ -290,6 +290,11 @@ pub fn may_assign_system_roles(actor: Subject<'_>) -> bool {
     platform_role(actor.account).can_administer()
 }
 
+/// Whether the actor may reset another account's second factor: platform admins.
+pub fn may_reset_second_factors(actor: &Account) -> bool {
+    platform_role(actor).can_administer()
+}
+
 /// Whether the actor may search and list the whole directory of accounts: platform readers (super admin,
 /// system admin, auditor).
 pub fn may_read_directory(actor: &Account) -> bool {

@@ -16,8 +16,8 @@ use crate::model::{
     AccessKey, AccessKeyStatus, Account, AccountFilter, AccountOrder, AuditEvent, AuditQuery, Dataset, DatasetView,
     EnterpriseGroup, ExternalIdentity, GroupMembership, GroupRole, GroupStatus, IdentitySignIn, Installation,
     Invitation, InvitationBatch, LinkedIdentity, LoginSession, Mail, OutboxMail, OutboxState, Page, PageRequest,
-    RefreshOutcome, Registration, VerificationCode, Workspace, WorkspaceMembership, WorkspacePermission, WorkspaceRole,
-    WorkspaceStatus,
+    RefreshOutcome, Registration, TotpFactor, VerificationCode, Workspace, WorkspaceMembership, WorkspacePermission,
+    WorkspaceRole, WorkspaceStatus,
 };
 use crate::values::Password;
 
@@ -778,14 +778,32 @@ pub trait AccessTokenCodec: Send + Sync {
     /// [`DomainError::Unauthenticated`] with "Invalid token signature.", "Token has expired." or "Invalid token.".
     fn verify(&self, token: &str, now: OffsetDateTime) -> DomainResult<AccessClaims>;
 
-    /// A short-lived token that only the password-change step of a login accepts (never an access token).
-    fn issue_password_change(&self, account_id: Uuid, generation: i64, now: OffsetDateTime) -> DomainResult<String>;
+    /// A short-lived token that only `step` of a sign-in accepts (never an access token, nor another step's).
+    fn issue_step(
+        &self,
+        step: SignInStep,
+        account_id: Uuid,
+        generation: i64,
+        now: OffsetDateTime,
+    ) -> DomainResult<String>;
 
-    /// Verifies a password-change token, as [`Self::verify`] does an access token.
+    /// Verifies a token of `step`, as [`Self::verify`] does an access token.
     ///
     /// # Errors
     /// [`DomainError::Unauthenticated`].
-    fn verify_password_change(&self, token: &str, now: OffsetDateTime) -> DomainResult<AccessClaims>;
+    fn verify_step(&self, step: SignInStep, token: &str, now: OffsetDateTime) -> DomainResult<AccessClaims>;
+}
+
+/// A step a sign-in must pass after the right password and before tokens are issued. Its token is accepted by
+/// that step only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInStep {
+    /// A new password must be set (ten minutes).
+    PasswordChange,
+    /// A code of the account's second factor must be entered (five minutes).
+    SecondFactor,
+    /// A second factor must be enrolled first (ten minutes); the token allows enrolment only.
+    Enrollment,
 }
 
 /// New secrets handed to clients (stored only as digests) and the digests stored for them.
@@ -812,6 +830,74 @@ pub trait SecretVerifier: Send + Sync {
     fn code_matches(&self, token_digest: &str, code: &str, digest: &str) -> bool;
     /// Whether `signature` is the HMAC-SHA256 of `message` under `secret`.
     fn signature_matches(&self, secret: &str, message: &[u8], signature: &[u8]) -> bool;
+}
+
+/// Second factors: the account's TOTP factor and its recovery codes.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait MfaRepository: Send + Sync {
+    /// The account's TOTP factor, confirmed or not.
+    async fn totp(&self, account_id: Uuid) -> DomainResult<Option<TotpFactor>>;
+
+    /// Stores a new unconfirmed factor, replacing an unconfirmed one.
+    ///
+    /// # Errors
+    /// [`DomainError::SecondFactorExists`] when the account has a confirmed factor.
+    async fn begin_totp(&self, factor: &TotpFactor) -> DomainResult<()>;
+
+    /// Confirms the account's unconfirmed factor (whose secret is `secret_ciphertext`), records `step` as its last
+    /// used time step, and replaces the account's recovery codes by `recovery_digests`, in one transaction with
+    /// `audit`. `false` when no such unconfirmed factor exists any more.
+    async fn confirm_totp(
+        &self,
+        account_id: Uuid,
+        secret_ciphertext: &[u8],
+        step: i64,
+        at: OffsetDateTime,
+        recovery_digests: &[String],
+        audit: &AuditEvent,
+    ) -> DomainResult<bool>;
+
+    /// Records `step` as the factor's last used time step when it is later than the one recorded: `false` when
+    /// a code of this or a later step was accepted already (a replay), so each code works once.
+    async fn use_totp_step(&self, account_id: Uuid, step: i64) -> DomainResult<bool>;
+
+    /// Marks an unused recovery code of the account used: `false` when there is no such unused code.
+    async fn use_recovery_code(&self, account_id: Uuid, digest: &str, at: OffsetDateTime) -> DomainResult<bool>;
+
+    /// Recovery codes of the account not used yet.
+    async fn recovery_codes_left(&self, account_id: Uuid) -> DomainResult<i64>;
+
+    /// Removes the account's factor and recovery codes, in one transaction with `audit`: `false` when it had
+    /// none.
+    async fn remove_totp(&self, account_id: Uuid, audit: &AuditEvent) -> DomainResult<bool>;
+}
+
+/// Time-based one-time passwords (RFC 6238: SHA-1, six digits, 30-second steps) and recovery codes.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait OneTimePasswords: Send + Sync {
+    /// A new secret from a CSPRNG (160 bits), base32 without padding as authenticator apps take it.
+    ///
+    /// # Errors
+    /// When no secret can be made.
+    fn new_totp_secret(&self) -> DomainResult<String>;
+
+    /// The `otpauth://totp/…` URI of `secret` for `account_name` (its email) under `issuer`, which authenticator
+    /// apps read from a QR code.
+    ///
+    /// # Errors
+    /// When the secret is not base32.
+    fn totp_uri(&self, secret: &str, issuer: &str, account_name: &str) -> DomainResult<String>;
+
+    /// The time step (Unix time / 30) at which `code` is the code of `secret`, looking at the step of `now` and
+    /// one step either side (clock skew); `None` when it is none of them.
+    fn totp_step(&self, secret: &str, code: &str, now: OffsetDateTime) -> Option<i64>;
+
+    /// A new recovery code from a CSPRNG: ten lowercase letters and digits as `xxxxx-xxxxx`.
+    ///
+    /// # Errors
+    /// When no code can be made.
+    fn new_recovery_code(&self) -> DomainResult<String>;
 }
 
 /// Signs links to uploaded files (avatars).

@@ -1,4 +1,4 @@
-use domain::ports::{AccessClaims, AccessTokenCodec};
+use domain::ports::{AccessClaims, AccessTokenCodec, SignInStep};
 use domain::{DomainError, DomainResult};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -90,11 +90,14 @@ impl JwtCodec {
     }
 }
 
-/// JWT `sub` of the tokens that only the password-change step of a login accepts.
-const PASSWORD_CHANGE_SUBJECT: &str = "Password Change";
-
-/// Lifetime of a password-change token.
-const PASSWORD_CHANGE_TTL: Duration = Duration::minutes(10);
+/// The JWT `sub` and lifetime of the tokens of a sign-in step (each accepted by its step only).
+fn step_subject(step: SignInStep) -> (&'static str, Duration) {
+    match step {
+        SignInStep::PasswordChange => ("Password Change", Duration::minutes(10)),
+        SignInStep::SecondFactor => ("Second Factor", Duration::minutes(5)),
+        SignInStep::Enrollment => ("Second Factor Enrollment", Duration::minutes(10)),
+    }
+}
 
 impl AccessTokenCodec for JwtCodec {
     fn issue(
@@ -113,13 +116,20 @@ impl AccessTokenCodec for JwtCodec {
         self.decode(token, now, SUBJECT, self.ttl)
     }
 
-    fn issue_password_change(&self, account_id: Uuid, generation: i64, now: OffsetDateTime) -> DomainResult<String> {
-        let exp = (now + PASSWORD_CHANGE_TTL).unix_timestamp();
-        self.encode(account_id, generation, exp, PASSWORD_CHANGE_SUBJECT, Some(now.unix_timestamp()))
+    fn issue_step(
+        &self,
+        step: SignInStep,
+        account_id: Uuid,
+        generation: i64,
+        now: OffsetDateTime,
+    ) -> DomainResult<String> {
+        let (subject, ttl) = step_subject(step);
+        self.encode(account_id, generation, (now + ttl).unix_timestamp(), subject, Some(now.unix_timestamp()))
     }
 
-    fn verify_password_change(&self, token: &str, now: OffsetDateTime) -> DomainResult<AccessClaims> {
-        self.decode(token, now, PASSWORD_CHANGE_SUBJECT, PASSWORD_CHANGE_TTL)
+    fn verify_step(&self, step: SignInStep, token: &str, now: OffsetDateTime) -> DomainResult<AccessClaims> {
+        let (subject, ttl) = step_subject(step);
+        self.decode(token, now, subject, ttl)
     }
 }
 
@@ -167,8 +177,8 @@ mod tests {
             serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
         assert_eq!(json["gen"], 3);
         assert_eq!(codec().verify(&token, NOW).unwrap().generation, Some(3));
-        let change = codec().issue_password_change(Uuid::new_v4(), 2, NOW).unwrap();
-        assert_eq!(codec().verify_password_change(&change, NOW).unwrap().generation, Some(2));
+        let change = codec().issue_step(SignInStep::PasswordChange, Uuid::new_v4(), 2, NOW).unwrap();
+        assert_eq!(codec().verify_step(SignInStep::PasswordChange, &change, NOW).unwrap().generation, Some(2));
     }
 
     #[test]
@@ -195,12 +205,36 @@ mod tests {
     #[test]
     fn password_change_tokens_and_access_tokens_do_not_stand_in_for_each_other() {
         let id = Uuid::new_v4();
-        let change = codec().issue_password_change(id, 0, NOW).unwrap();
-        assert_eq!(codec().verify_password_change(&change, NOW + Duration::minutes(9)).unwrap().account_id, id);
-        assert_eq!(msg(codec().verify_password_change(&change, NOW + Duration::minutes(10))), "Token has expired.");
+        let change = codec().issue_step(SignInStep::PasswordChange, id, 0, NOW).unwrap();
+        assert_eq!(
+            codec().verify_step(SignInStep::PasswordChange, &change, NOW + Duration::minutes(9)).unwrap().account_id,
+            id
+        );
+        assert_eq!(
+            msg(codec().verify_step(SignInStep::PasswordChange, &change, NOW + Duration::minutes(10))),
+            "Token has expired."
+        );
         assert_eq!(msg(codec().verify(&change, NOW)), "Invalid token.");
         let access = codec().issue(id, 0, NOW, NOW + Duration::days(1)).unwrap();
-        assert_eq!(msg(codec().verify_password_change(&access, NOW)), "Invalid token.");
+        assert_eq!(msg(codec().verify_step(SignInStep::PasswordChange, &access, NOW)), "Invalid token.");
+    }
+
+    #[test]
+    fn each_sign_in_step_accepts_its_own_tokens_only() {
+        let steps = [SignInStep::PasswordChange, SignInStep::SecondFactor, SignInStep::Enrollment];
+        let id = Uuid::new_v4();
+        for issued in steps {
+            let token = codec().issue_step(issued, id, 3, NOW).unwrap();
+            assert_eq!(msg(codec().verify(&token, NOW)), "Invalid token.", "{issued:?} as an access token");
+            for step in steps {
+                let verified = codec().verify_step(step, &token, NOW);
+                assert_eq!(verified.is_ok(), step == issued, "{issued:?} token at the {step:?} step");
+            }
+        }
+        let second = codec().issue_step(SignInStep::SecondFactor, id, 0, NOW).unwrap();
+        assert!(codec().verify_step(SignInStep::SecondFactor, &second, NOW + Duration::seconds(299)).is_ok());
+        let expired = codec().verify_step(SignInStep::SecondFactor, &second, NOW + Duration::minutes(5));
+        assert_eq!(msg(expired), "Token has expired.");
     }
 
     #[test]

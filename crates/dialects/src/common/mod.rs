@@ -23,6 +23,10 @@ macro_rules! console_flow_errors {
             | domain::DomainError::ConsoleLoginDisabled
             | domain::DomainError::LoginLocked
             | domain::DomainError::PasswordChangeRequired { .. }
+            | domain::DomainError::SecondFactorRequired { .. }
+            | domain::DomainError::EnrollmentRequired { .. }
+            | domain::DomainError::WrongSecondFactor
+            | domain::DomainError::SecondFactorExists
             | domain::DomainError::NoWorkspace
             | domain::DomainError::InvalidRefreshToken
             | domain::DomainError::MailIpLimited

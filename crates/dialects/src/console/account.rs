@@ -120,6 +120,8 @@ pub(super) struct UpdateBody {
     gender: Option<Option<String>>,
     role_type: Option<String>,
     group_role: Option<String>,
+    /// A second factor is mandatory (`mfa_state`).
+    mfa_required: Option<bool>,
 }
 
 /// Statuses an account may be given through the console.
@@ -130,7 +132,8 @@ const ASSIGNABLE_ROLES: &[SystemRole] = &[SystemRole::SystemAdmin, SystemRole::A
 /// Group roles that may be assigned (the group's super admin is its owner).
 const GROUP_ROLES: &[GroupRole] = &[GroupRole::Admin, GroupRole::Normal];
 
-/// `PUT /account-ex/id?id=`: changes profile, status, roles (the caller when `id` is absent).
+/// `PUT /account-ex/id?id=`: changes profile, status, roles, whether a second factor is mandatory (the caller
+/// when `id` is absent).
 pub(super) async fn update(
     state: web::Data<AppState>,
     Authenticated(me): Authenticated,
@@ -148,6 +151,7 @@ pub(super) async fn update(
         gender: nullable_change(body.gender, |v| required_text("gender", v, GENDER_MAX_CHARS))?,
         system_role: body.role_type.as_deref().map(|v| one_of("role_type", v, ASSIGNABLE_ROLES)).transpose()?,
         group_role: body.group_role.as_deref().map(|v| one_of("group_role", v, GROUP_ROLES)).transpose()?,
+        mfa_enabled: body.mfa_required,
         ..AccountPatch::default()
     };
     let request_id = RequestId::of(&req);

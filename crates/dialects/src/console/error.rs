@@ -172,6 +172,24 @@ impl From<DomainError> for ConsoleError {
                     "change_token": token,
                 }),
             },
+            DomainError::SecondFactorRequired { token } => Self::Body {
+                status: S::OK,
+                body: json!({"result": "fail", "code": "mfa_required", "data": {"mfa_token": token}}),
+            },
+            DomainError::EnrollmentRequired { token } => Self::Body {
+                status: S::OK,
+                body: json!({"result": "fail", "code": "mfa_enrollment_required", "data": {"mfa_token": token}}),
+            },
+            DomainError::WrongSecondFactor => Self::standard(
+                S::BAD_REQUEST,
+                "invalid_mfa_code",
+                "The verification code is wrong, expired or was already used.",
+            ),
+            DomainError::SecondFactorExists => Self::standard(
+                S::CONFLICT,
+                "mfa_already_enabled",
+                "Two-factor authentication is already enabled; remove it before enrolling again.",
+            ),
             DomainError::NoWorkspace => Self::standard(
                 S::BAD_REQUEST,
                 "not_allowed_create_workspace",

@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 mod groups;
 mod invitations;
+mod mfa;
 mod oauth;
 mod recovery;
 mod setup;
@@ -43,5 +44,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .configure(oauth::config)
         .configure(recovery::config)
         .configure(access_keys::config)
-        .configure(audit::config);
+        .configure(audit::config)
+        .configure(mfa::config);
 }

@@ -117,6 +117,15 @@ pub(super) async fn authorize(
         Ok(SocialLanding::Invitation { token }) => {
             redirect(&format!("{}/signin/invite-settings?invite_token={token}", web_base(&state)))
         }
+        // the provider stood in for the password; the console page asks for the second factor (or its enrolment)
+        Err(DomainError::SecondFactorRequired { token }) => {
+            redirect(&format!("{}/signin?code=mfa_required&mfa_token={}", web_base(&state), percent_encode(&token)))
+        }
+        Err(DomainError::EnrollmentRequired { token }) => redirect(&format!(
+            "{}/signin?code=mfa_enrollment_required&mfa_token={}",
+            web_base(&state),
+            percent_encode(&token)
+        )),
         Err(DomainError::SignInRefused(SignInRefusal::UnknownProvider)) => {
             return Ok(HttpResponse::BadRequest().cookie(spent).json(json!({"error": "Invalid provider"})));
         }

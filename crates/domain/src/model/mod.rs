@@ -8,6 +8,7 @@ mod dataset;
 mod directory;
 mod identity;
 mod mail;
+mod mfa;
 mod page;
 mod query;
 mod session;
@@ -22,6 +23,7 @@ pub use directory::{
 };
 pub use identity::{ExternalIdentity, IdentitySignIn, LinkedIdentity};
 pub use mail::{CodePurpose, Mail, MailMessage, OutboxMail, OutboxState, VerificationCode};
+pub use mfa::{MfaStatus, TotpEnrollment, TotpFactor};
 pub use page::{Page, PageRequest};
 pub use query::{AccountFilter, AccountOrder, AccountSortKey};
 pub use session::{LoginSession, RefreshOutcome, TokenPair};

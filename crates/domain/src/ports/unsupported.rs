@@ -13,7 +13,7 @@ use crate::model::{
     AccessKey, AccessKeyStatus, Account, AccountFilter, AccountOrder, AuditEvent, AuditQuery, Dataset, DatasetView,
     EnterpriseGroup, GroupMembership, GroupRole, GroupStatus, IdentitySignIn, Installation, Invitation,
     InvitationBatch, LinkedIdentity, LoginSession, Mail, OutboxMail, OutboxState, Page, PageRequest, RefreshOutcome,
-    Registration, VerificationCode, Workspace, WorkspaceMembership, WorkspaceRole, WorkspaceStatus,
+    Registration, TotpFactor, VerificationCode, Workspace, WorkspaceMembership, WorkspaceRole, WorkspaceStatus,
 };
 use crate::values::Password;
 
@@ -165,6 +165,15 @@ refuse_all! {
     StoreHealth {
         fn ping() -> DomainResult<()>;
     }
+    MfaRepository {
+        fn totp(Uuid) -> DomainResult<Option<TotpFactor>>;
+        fn begin_totp(&TotpFactor) -> DomainResult<()>;
+        fn confirm_totp(Uuid, &[u8], i64, OffsetDateTime, &[String], &AuditEvent) -> DomainResult<bool>;
+        fn use_totp_step(Uuid, i64) -> DomainResult<bool>;
+        fn use_recovery_code(Uuid, &str, OffsetDateTime) -> DomainResult<bool>;
+        fn recovery_codes_left(Uuid) -> DomainResult<i64>;
+        fn remove_totp(Uuid, &AuditEvent) -> DomainResult<bool>;
+    }
 }
 
 impl SecretCipher for Unsupported {
@@ -186,12 +195,12 @@ impl AccessTokenCodec for Unsupported {
         Err(not_provided("AccessTokenCodec", "verify"))
     }
 
-    fn issue_password_change(&self, _: Uuid, _: i64, _: OffsetDateTime) -> DomainResult<String> {
-        Err(not_provided("AccessTokenCodec", "issue_password_change"))
+    fn issue_step(&self, _: SignInStep, _: Uuid, _: i64, _: OffsetDateTime) -> DomainResult<String> {
+        Err(not_provided("AccessTokenCodec", "issue_step"))
     }
 
-    fn verify_password_change(&self, _: &str, _: OffsetDateTime) -> DomainResult<AccessClaims> {
-        Err(not_provided("AccessTokenCodec", "verify_password_change"))
+    fn verify_step(&self, _: SignInStep, _: &str, _: OffsetDateTime) -> DomainResult<AccessClaims> {
+        Err(not_provided("AccessTokenCodec", "verify_step"))
     }
 }
 
@@ -203,5 +212,23 @@ impl Mailer for Unsupported {
 
     async fn send(&self, _: &Mail) -> DomainResult<()> {
         Err(not_provided("Mailer", "send"))
+    }
+}
+
+impl OneTimePasswords for Unsupported {
+    fn new_totp_secret(&self) -> DomainResult<String> {
+        Err(not_provided("OneTimePasswords", "new_totp_secret"))
+    }
+
+    fn totp_uri(&self, _: &str, _: &str, _: &str) -> DomainResult<String> {
+        Err(not_provided("OneTimePasswords", "totp_uri"))
+    }
+
+    fn totp_step(&self, _: &str, _: &str, _: OffsetDateTime) -> Option<i64> {
+        None
+    }
+
+    fn new_recovery_code(&self) -> DomainResult<String> {
+        Err(not_provided("OneTimePasswords", "new_recovery_code"))
     }
 }

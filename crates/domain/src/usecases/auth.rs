@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult};
 use crate::model::{Account, AccountStatus, LoginSession, RefreshOutcome, TokenPair};
-use crate::ports::PasswordCheck;
+use crate::ports::{PasswordCheck, SignInStep};
 use crate::values::{EmailAddress, Password};
 
 use super::UseCases;
@@ -104,12 +104,35 @@ impl UseCases {
             let fresh = self.ports.hasher.hash(&cmd.password).await?;
             self.ports.accounts.replace_password_hash(account.id, old, fresh).await?;
         }
+        if self.confirmed_factor(account.id).await?.is_some() {
+            // the lockout counter is cleared only once the second factor is passed: wrong codes count on it
+            let token =
+                self.ports.tokens.issue_step(SignInStep::SecondFactor, account.id, account.token_generation, now)?;
+            return Err(DomainError::SecondFactorRequired { token });
+        }
         self.ports.throttles.clear(&key).await?;
-        if must_change_password(&account) {
-            let token = self.ports.tokens.issue_password_change(account.id, account.token_generation, now)?;
+        self.continue_sign_in(&account, false, now, cmd.ip).await
+    }
+
+    /// After the password (and the second factor, when `has_factor`): the steps still demanded (a new
+    /// password, then the enrolment of a mandatory second factor), or the session.
+    pub(super) async fn continue_sign_in(
+        &self,
+        account: &Account,
+        has_factor: bool,
+        now: OffsetDateTime,
+        ip: Option<String>,
+    ) -> DomainResult<TokenPair> {
+        let generation = account.token_generation;
+        if must_change_password(account) {
+            let token = self.ports.tokens.issue_step(SignInStep::PasswordChange, account.id, generation, now)?;
             return Err(DomainError::PasswordChangeRequired { token });
         }
-        self.enter_console(&account, now, cmd.ip).await
+        if account.mfa_enabled && !has_factor {
+            let token = self.ports.tokens.issue_step(SignInStep::Enrollment, account.id, generation, now)?;
+            return Err(DomainError::EnrollmentRequired { token });
+        }
+        self.enter_console(account, now, ip).await
     }
 
     /// The second step of a login that answered [`DomainError::PasswordChangeRequired`]: sets the new password
@@ -127,7 +150,7 @@ impl UseCases {
     ) -> DomainResult<TokenPair> {
         const USED: DomainError = DomainError::Unauthenticated("The password-change token is invalid or was used.");
         let now = self.ports.clock.now();
-        let claims = self.ports.tokens.verify_password_change(token, now)?;
+        let claims = self.ports.tokens.verify_step(SignInStep::PasswordChange, token, now)?;
         let account = self.ports.accounts.get(claims.account_id).await?.filter(Account::is_live).ok_or(USED)?;
         if !account.accepts_token(claims.generation, claims.issued_at) || !must_change_password(&account) {
             return Err(USED);
@@ -154,7 +177,10 @@ impl UseCases {
         // the new session's token belongs to the generation the reset began (a revocation racing it refuses it)
         let mut account = account;
         account.revoke_tokens(now);
-        self.enter_console(&account, now, ip).await
+        account.password_change_on_next_login = false;
+        account.password_change_on_first_login = false;
+        let has_factor = self.confirmed_factor(account.id).await?.is_some();
+        self.continue_sign_in(&account, has_factor, now, ip).await
     }
 
     /// Refuses accounts that may not enter the console now.
@@ -388,6 +414,7 @@ mod tests {
     #[tokio::test]
     async fn success_records_login_clears_counter_and_issues_tokens() {
         let mut m = Mocks::new();
+        m.mfa.expect_totp().returning(|_| Ok(None));
         m.throttles.expect_hit().returning(|_, _, _| Ok(6));
         m.accounts.expect_find_live_by_email().returning(|_| Ok(Some(alice())));
         m.hasher.expect_verify().returning(|_, _| Ok(PasswordCheck::Match { needs_rehash: true }));
@@ -430,6 +457,7 @@ mod tests {
     ) -> (OffsetDateTime, OffsetDateTime, OffsetDateTime) {
         use std::sync::{Arc, Mutex};
         let mut m = Mocks::new();
+        m.mfa.expect_totp().returning(|_| Ok(None));
         let mut account = alice();
         account.session_policy = policy;
         m.throttles.expect_hit().returning(|_, _, _| Ok(1));
@@ -506,6 +534,7 @@ mod tests {
             (false, false, false, false),
         ] {
             let mut m = Mocks::new();
+            m.mfa.expect_totp().returning(|_| Ok(None));
             let mut a = alice();
             a.password_change_on_first_login = first;
             a.password_change_on_next_login = next;
@@ -515,7 +544,7 @@ mod tests {
             m.hasher.expect_verify().returning(|_, _| Ok(PasswordCheck::Match { needs_rehash: false }));
             has_workspace(&mut m);
             m.throttles.expect_clear().returning(|_| Ok(()));
-            m.tokens.expect_issue_password_change().returning(|_, _, _| Ok("change".into()));
+            m.tokens.expect_issue_step().returning(|_, _, _, _| Ok("change".into()));
             m.accounts.expect_record_login().times(usize::from(!demanded)).returning(|_, _, _| Ok(()));
             m.sessions.expect_start().times(usize::from(!demanded)).returning(|_, _, _| Ok(()));
             m.secrets.expect_new_refresh_token().returning(|| "r".into());
@@ -556,5 +585,34 @@ mod tests {
         presents_refresh_token(&mut m, alice(), NOW, NOW + Duration::days(1));
         m.sessions.expect_rotate().returning(|_, _, _, _| Ok(RefreshOutcome::Reused));
         assert!(matches!(m.build().refresh("old").await, Err(DomainError::InvalidRefreshToken)));
+    }
+
+    #[tokio::test]
+    async fn with_a_confirmed_factor_the_password_alone_gives_a_second_factor_token_and_keeps_the_count() {
+        let mut m = Mocks::new();
+        m.throttles.expect_hit().returning(|_, _, _| Ok(3));
+        m.accounts.expect_find_live_by_email().returning(|_| Ok(Some(alice())));
+        m.hasher.expect_verify().returning(|_, _| Ok(PasswordCheck::Match { needs_rehash: false }));
+        has_workspace(&mut m);
+        m.mfa.expect_totp().returning(|id| {
+            Ok(Some(crate::model::TotpFactor {
+                account_id: id,
+                secret_ciphertext: vec![1],
+                created_at: NOW,
+                confirmed_at: Some(NOW),
+                last_used_step: None,
+            }))
+        });
+        m.tokens
+            .expect_issue_step()
+            .withf(|step, _, _, _| *step == SignInStep::SecondFactor)
+            .times(1)
+            .returning(|_, _, _, _| Ok("second".into()));
+        // neither the lockout counter is cleared nor a session started before the second factor
+        m.throttles.expect_clear().never();
+        m.sessions.expect_start().never();
+        m.accounts.expect_record_login().never();
+        let err = m.build().login(cmd("alice@example.com")).await.unwrap_err();
+        assert!(matches!(err, DomainError::SecondFactorRequired { ref token } if token == "second"), "{err:?}");
     }
 }

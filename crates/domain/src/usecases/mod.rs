@@ -13,6 +13,7 @@ mod groups;
 mod housekeeping;
 mod invitations;
 mod mail;
+mod mfa;
 mod repairs;
 mod setup;
 mod social;
@@ -27,8 +28,8 @@ use crate::error::DomainResult;
 use crate::ports::{
     AccessKeyRepository, AccessTokenCodec, AccountRepository, AuditLog, Clock, CodeRepository, DatasetRepository,
     GroupRepository, Housekeeping, IdGenerator, IdentityRepository, InstallationRepository, InvitationRepository,
-    Mailer, OutboxRepository, PasswordHasher, SecretCipher, SecretVerifier, SessionRepository, SignInProviders,
-    ThrottleRepository, TokenFactory, WorkspaceRepository,
+    Mailer, MfaRepository, OneTimePasswords, OutboxRepository, PasswordHasher, SecretCipher, SecretVerifier,
+    SessionRepository, SignInProviders, ThrottleRepository, TokenFactory, WorkspaceRepository,
 };
 
 /// How many times a write that lost a race (`Stale`: the row changed between read and write, or the database
@@ -47,6 +48,7 @@ pub use datasets::DatasetInput;
 pub use housekeeping::{PURGE_BATCH, PURGE_MAX_BATCHES};
 pub use invitations::{Activation, InviteOutcome};
 pub use mail::DeliveryReport;
+pub use mfa::{FactorRemovalProof, SecondFactorCode, RECOVERY_CODES};
 pub use repairs::{parse_workspace_defaults, RepairReport};
 pub use setup::SetupCommand;
 pub use social::{SocialCallback, SocialLanding, SocialStart};
@@ -84,6 +86,10 @@ pub struct Ports {
     pub audit: Arc<dyn AuditLog>,
     /// Access keys.
     pub access_keys: Arc<dyn AccessKeyRepository>,
+    /// Second factors and recovery codes.
+    pub mfa: Arc<dyn MfaRepository>,
+    /// TOTP codes and recovery codes.
+    pub otp: Arc<dyn OneTimePasswords>,
     /// External sign-in providers.
     pub sign_in: Arc<dyn SignInProviders>,
     /// Sealing of access-key secrets.
@@ -151,6 +157,8 @@ impl Ports {
             housekeeping: unsupported.clone(),
             audit: unsupported.clone(),
             access_keys: unsupported.clone(),
+            mfa: unsupported.clone(),
+            otp: unsupported.clone(),
             sign_in: Arc::new(crate::ports::NoSignInProviders),
             cipher: unsupported.clone(),
             hasher: unsupported.clone(),
@@ -212,6 +220,8 @@ pub struct Settings {
     /// How long ended sessions, expired tokens and codes, and sent mail are kept before housekeeping removes
     /// them.
     pub retention: Duration,
+    /// The issuer authenticator apps show next to a TOTP factor (`MFA_ISSUER`).
+    pub totp_issuer: String,
     /// Version recorded by setup.
     pub version: String,
 }
@@ -241,6 +251,7 @@ impl Default for Settings {
             signature_window: Duration::seconds(60),
             sign_in_state_ttl: Duration::minutes(10),
             retention: Duration::days(7),
+            totp_issuer: "accountd".into(),
             version: env!("CARGO_PKG_VERSION").into(),
         }
     }
@@ -319,6 +330,8 @@ pub(crate) mod test_support {
         pub housekeeping: MockHousekeeping,
         pub audit: MockAuditLog,
         pub access_keys: MockAccessKeyRepository,
+        pub mfa: MockMfaRepository,
+        pub otp: MockOneTimePasswords,
         pub sign_in: MockSignInProviders,
         pub cipher: MockSecretCipher,
         pub hasher: MockPasswordHasher,
@@ -347,6 +360,8 @@ pub(crate) mod test_support {
                 housekeeping: MockHousekeeping::new(),
                 audit: MockAuditLog::new(),
                 access_keys: MockAccessKeyRepository::new(),
+                mfa: MockMfaRepository::new(),
+                otp: MockOneTimePasswords::new(),
                 sign_in: MockSignInProviders::new(),
                 cipher: MockSecretCipher::new(),
                 hasher: MockPasswordHasher::new(),
@@ -382,6 +397,8 @@ pub(crate) mod test_support {
                     housekeeping: Arc::new(self.housekeeping),
                     audit: Arc::new(self.audit),
                     access_keys: Arc::new(self.access_keys),
+                    mfa: Arc::new(self.mfa),
+                    otp: Arc::new(self.otp),
                     sign_in: Arc::new(self.sign_in),
                     cipher: Arc::new(self.cipher),
                     hasher: Arc::new(self.hasher),

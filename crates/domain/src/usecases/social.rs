@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult, SignInRefusal};
 use crate::model::{Account, ExternalIdentity, IdentitySignIn, LinkedIdentity, Registration, TokenPair};
-use crate::ports::{AuthorizationRequest, Unlinked};
+use crate::ports::{AuthorizationRequest, SignInStep, Unlinked};
 use crate::values::{email_key, EmailAddress};
 
 use super::UseCases;
@@ -243,6 +243,17 @@ impl UseCases {
             .record_identity_sign_in(&sign_in_of(account.id, &identity, now, Some(callback.ip.clone())))
             .await
             .map_err(identity_conflict)?;
+        // the provider stands in for the password; the second factor is still asked
+        if self.confirmed_factor(account.id).await?.is_some() {
+            let token =
+                self.ports.tokens.issue_step(SignInStep::SecondFactor, account.id, account.token_generation, now)?;
+            return Err(DomainError::SecondFactorRequired { token });
+        }
+        if account.mfa_enabled {
+            let token =
+                self.ports.tokens.issue_step(SignInStep::Enrollment, account.id, account.token_generation, now)?;
+            return Err(DomainError::EnrollmentRequired { token });
+        }
         self.start_session(&account, now, callback.ip).await.map(SocialLanding::Session)
     }
 
@@ -405,6 +416,7 @@ mod tests {
     #[tokio::test]
     async fn a_verified_address_links_its_account_with_the_claims_after_the_entry_checks() {
         let mut m = Mocks::new();
+        m.mfa.expect_totp().returning(|_| Ok(None));
         comes_back(&mut m, NOW + Duration::minutes(5), identity("ann@example.com", true));
         let ann = Account::new(Uuid::new_v4(), "ann".into(), Some("ann@example.com".into()), NOW);
         let id = ann.id;

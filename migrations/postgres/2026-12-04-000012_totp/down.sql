@@ -1,0 +1,2 @@
+DROP TABLE account_recovery_codes;
+DROP TABLE account_totp;
