@@ -368,7 +368,7 @@ async fn main() -> Result<()> {
         }
         Command::Unlock { email } => {
             let address = EmailAddress::parse("email", &email)?;
-            offline_use_cases(&settings).await?.unlock_login(&address).await?;
+            offline_use_cases(&settings).await?.operator_unlock_login(&address).await?;
             println!("login lockout of {email} cleared");
         }
     }

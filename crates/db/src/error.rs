@@ -10,6 +10,24 @@ pub enum RepoError {
     Domain(DomainError),
 }
 
+impl std::fmt::Display for RepoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Diesel(e) => e.fmt(f),
+            Self::Domain(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for RepoError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Diesel(e) => Some(e),
+            Self::Domain(e) => Some(e),
+        }
+    }
+}
+
 impl From<DieselError> for RepoError {
     fn from(e: DieselError) -> Self {
         Self::Diesel(e)

@@ -17,7 +17,7 @@ pub mod seed;
 
 pub use conn::{Backend, ConnectError, Database, DbConnection, DbOptions};
 pub use error::RepoError;
-pub use migrate::{migration_versions, require_migrated, revert_all, run_migrations};
+pub use migrate::{migration_versions, require_migrated, revert_all, run_migrations, MigrationError};
 pub use ports::storage_ports;
 pub use repo::{
     DieselAccessKeys, DieselAccounts, DieselAuditLog, DieselCodes, DieselDatasets, DieselDirectory, DieselHousekeeping,

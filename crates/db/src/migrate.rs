@@ -5,7 +5,19 @@ use crate::conn::DbConnection;
 const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// A migration that failed (and was rolled back), pending migrations where none may be, or the migration
+/// bookkeeping failing; the message says which.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct MigrationError(Box<dyn std::error::Error + Send + Sync>);
+
+impl From<Box<dyn std::error::Error + Send + Sync>> for MigrationError {
+    fn from(e: Box<dyn std::error::Error + Send + Sync>) -> Self {
+        Self(e)
+    }
+}
+
+type BoxError = MigrationError;
 
 /// Applies pending migrations of the connection's backend; returns the versions applied.
 ///
@@ -30,11 +42,13 @@ pub fn require_migrated(conn: &mut DbConnection) -> Result<(), BoxError> {
         DbConnection::Sqlite(c) => c.pending_migrations(SQLITE)?.len(),
     };
     if pending > 0 {
-        return Err(format!(
-            "the database lacks {pending} of the migrations this build expects: run `accountd migrate` with the \
-             accountd release whose crates this service uses"
-        )
-        .into());
+        return Err(MigrationError(
+            format!(
+                "the database lacks {pending} of the migrations this build expects: run `accountd migrate` with the \
+                 accountd release whose crates this service uses"
+            )
+            .into(),
+        ));
     }
     Ok(())
 }

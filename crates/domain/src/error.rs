@@ -189,10 +189,10 @@ pub enum DomainError {
     /// A store or service the use case needs cannot be reached right now (no database connection could be had,
     /// or it broke); nothing was written, and the caller may retry shortly. Details are logged.
     #[error("unavailable: {0}")]
-    Unavailable(InternalError),
+    Unavailable(#[source] InternalError),
     /// Unexpected failure in an adapter; details are logged, never sent to clients.
     #[error("internal error: {0}")]
-    Internal(InternalError),
+    Internal(#[source] InternalError),
 }
 
 impl DomainError {
@@ -280,8 +280,9 @@ impl SignInRefusal {
     }
 }
 
-/// An adapter failure; its `Display` is for logs only.
-pub struct InternalError(pub Box<dyn std::error::Error + Send + Sync>);
+/// An adapter failure; its `Display` is for logs only. Its [`std::error::Error::source`] is the adapter's
+/// error's own source, so a chain of causes survives.
+pub struct InternalError(Box<dyn std::error::Error + Send + Sync>);
 
 impl fmt::Debug for InternalError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -292,5 +293,35 @@ impl fmt::Debug for InternalError {
 impl fmt::Display for InternalError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for InternalError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("pool timed out")]
+    struct Cause;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("no database connection")]
+    struct AdapterError(#[source] Cause);
+
+    #[test]
+    fn an_adapter_failure_keeps_its_chain_of_causes_and_converts_into_boxed_errors() {
+        let e = DomainError::internal(AdapterError(Cause));
+        assert_eq!(e.to_string(), "internal error: no database connection");
+        let inner = std::error::Error::source(&e).expect("the adapter's error");
+        assert_eq!(inner.to_string(), "no database connection");
+        assert_eq!(inner.source().map(ToString::to_string).as_deref(), Some("pool timed out"));
+        let boxed: Box<dyn std::error::Error + Send + Sync> = e.into();
+        assert!(boxed.to_string().starts_with("internal error"));
     }
 }

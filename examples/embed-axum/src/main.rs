@@ -39,7 +39,7 @@ async fn main() -> anyhow::Result<()> {
     // the schema, so this service only checks that it is migrated
     let database = tokio::task::spawn_blocking(move || -> anyhow::Result<Database> {
         let database = Database::connect(&database_url, &DbOptions::default())?;
-        db::require_migrated(&mut *database.get()?).map_err(|e| anyhow::anyhow!(e))?;
+        db::require_migrated(&mut *database.get()?)?;
         Ok(database)
     })
     .await??;

@@ -106,6 +106,6 @@ pub(super) async fn logout(
     let bytes = body.map_err(body_error)?;
     let body: LogoutBody =
         if bytes.iter().all(u8::is_ascii_whitespace) { LogoutBody::default() } else { parse_json(&bytes)? };
-    state.use_cases.logout(account.id, body.refresh_token.as_deref()).await?;
+    state.use_cases.logout(&account, body.refresh_token.as_deref()).await?;
     Ok(HttpResponse::Ok().json(SUCCESS))
 }

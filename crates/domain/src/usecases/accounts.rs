@@ -187,7 +187,7 @@ pub(super) fn enforce(decision: Decision) -> DomainResult<()> {
 
 impl UseCases {
     /// The group of the account's current workspace, if it belongs to one.
-    pub async fn current_group_id(&self, account_id: Uuid) -> DomainResult<Option<Uuid>> {
+    pub(crate) async fn current_group_id(&self, account_id: Uuid) -> DomainResult<Option<Uuid>> {
         Ok(self.ports.workspaces.current_workspace_of(account_id).await?.and_then(|(tenant, _)| tenant.group_id))
     }
 
@@ -442,7 +442,7 @@ impl UseCases {
     }
 
     /// The group role of an account in a group, `normal` when it has no membership row.
-    pub async fn group_role_of(&self, account_id: Uuid, group_id: Uuid) -> DomainResult<GroupRole> {
+    pub(crate) async fn group_role_of(&self, account_id: Uuid, group_id: Uuid) -> DomainResult<GroupRole> {
         Ok(self
             .memberships(account_id)
             .await?

@@ -1,7 +1,6 @@
 //! Console sign-in: login with lockout, access-token authentication, refresh-token rotation, logout.
 
 use time::{Duration, OffsetDateTime};
-use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult};
 use crate::model::{Account, AccountStatus, LoginSession, RefreshOutcome, TokenPair};
@@ -212,8 +211,9 @@ impl UseCases {
         self.start_session(account, now, ip).await
     }
 
-    /// Clears the login lockout of an email address (admin unlock).
-    pub async fn unlock_login(&self, email: &EmailAddress) -> DomainResult<()> {
+    /// Clears the login lockout of an email address, for the operator (`accountd unlock`); in the console, admins
+    /// use [`Self::admin_unlock`], which checks their permission.
+    pub async fn operator_unlock_login(&self, email: &EmailAddress) -> DomainResult<()> {
         self.ports.throttles.clear(&lockout_key(&email.key())).await
     }
 
@@ -273,9 +273,10 @@ impl UseCases {
         }
     }
 
-    /// Ends a session: the one of `refresh_token` when given, else the account's most recently used one.
-    pub async fn logout(&self, account_id: Uuid, refresh_token: Option<&str>) -> DomainResult<()> {
-        let now = self.ports.clock.now();
+    /// Ends a session of the signed-in `account`: the one of `refresh_token` when given (and the account's),
+    /// else its most recently used one.
+    pub async fn logout(&self, account: &Account, refresh_token: Option<&str>) -> DomainResult<()> {
+        let (account_id, now) = (account.id, self.ports.clock.now());
         if let Some(token) = refresh_token {
             if self.ports.sessions.revoke_by_token(account_id, &self.ports.secrets.digest(token), now).await? {
                 return Ok(());
@@ -322,6 +323,7 @@ impl UseCases {
 #[cfg(test)]
 mod tests {
     use mockall::predicate::eq;
+    use uuid::Uuid;
 
     use super::*;
     use crate::model::SystemRole;

@@ -49,7 +49,7 @@ pub use housekeeping::{PURGE_BATCH, PURGE_MAX_BATCHES};
 pub use invitations::{Activation, InviteOutcome};
 pub use mail::DeliveryReport;
 pub use mfa::{FactorRemovalProof, SecondFactorCode, RECOVERY_CODES};
-pub use repairs::{parse_workspace_defaults, RepairReport};
+pub use repairs::RepairReport;
 pub use setup::SetupCommand;
 pub use social::{SocialCallback, SocialLanding, SocialStart};
 

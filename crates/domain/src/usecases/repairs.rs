@@ -169,7 +169,8 @@ impl UseCases {
     /// Replaces a group's workspace defaults (its super admin and platform admins).
     ///
     /// # Errors
-    /// `NotFound`, `Forbidden`, `Invalid` per [`parse_workspace_defaults`].
+    /// `NotFound`, `Forbidden`; `Invalid` naming the offending key unless `doc` is an object with at most
+    /// `model_providers` (a list of objects with a non-empty `provider`) and `system_default_models` (an object).
     pub async fn set_workspace_defaults(&self, actor: &Account, group_id: Uuid, doc: Value) -> DomainResult<Value> {
         let Visible { mut group, actor_groups } = self.visible_group(actor, group_id).await?;
         if !policy::may_own_group(Subject { account: actor, groups: &actor_groups }, group_id) {
