@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
+use actix_web::dev::Service;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App};
 use anyhow::{Context, Result};
 use db::{Database, DbOptions};
 use dialects::common::connection::Draining;
 use dialects::{AppState, SystemFeatures};
-use domain::ports::{Mailer, NoSignInProviders, SignInProviders};
+use domain::ports::{AuthEvents, Mailer, NoSignInProviders, SignInProviders};
 use domain::usecases::{Ports, Settings as UseCaseSettings, UseCases};
 use mail::{LogMailer, SmtpMailer};
 use secrecy::ExposeSecret;
@@ -16,6 +17,7 @@ use security::{AccessKeyCipher, BcryptHasher, FileSigner, JwtCodec, RandomSecret
 use time::Duration;
 
 use crate::config::Settings;
+use crate::metrics::{Metrics, Sources};
 use crate::protocol::ProtocolErrorBodies;
 
 /// Who opens the database, which decides how many connections are opened at once.
@@ -83,11 +85,17 @@ pub fn sign_in_providers(settings: &Settings) -> Result<Arc<dyn SignInProviders>
     Ok(Arc::new(providers))
 }
 
-/// The use cases over the Diesel repositories, security adapters and mailer.
+/// The use cases over the Diesel repositories, security adapters and mailer, reporting authentication outcomes
+/// to `events`.
 ///
 /// # Errors
 /// A malformed mail setting.
-pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Result<UseCases> {
+pub fn use_cases(
+    settings: &Settings,
+    db: &Database,
+    hasher: BcryptHasher,
+    events: Arc<dyn AuthEvents>,
+) -> Result<UseCases> {
     let secret = settings.secret_key.expose_secret().as_bytes();
     let secrets = Arc::new(RandomSecrets::new(secret));
     let services = Ports {
@@ -99,6 +107,7 @@ pub fn use_cases(settings: &Settings, db: &Database, hasher: BcryptHasher) -> Re
         }),
         hasher: Arc::new(hasher),
         otp: Arc::new(TotpCodes),
+        events,
         tokens: Arc::new(JwtCodec::new(
             secret,
             Duration::minutes(settings.access_token_expire_minutes),
@@ -255,7 +264,9 @@ impl Application {
         } else {
             settings.files_url.clone()
         };
-        let use_cases = Arc::new(use_cases(&settings, &db, password_hasher(&settings).await?)?);
+        let hasher = password_hasher(&settings).await?;
+        let metrics = Arc::new(Metrics::default());
+        let use_cases = Arc::new(use_cases(&settings, &db, hasher.clone(), metrics.clone())?);
         if settings.mail_worker {
             let every = std::time::Duration::from_millis(settings.mail_poll_interval_ms);
             actix_web::rt::spawn(run_mail_worker(use_cases.clone(), every));
@@ -294,10 +305,33 @@ impl Application {
             builder = builder.workers(workers);
         }
         let shutdown = builder.graceful_shutdown_signal();
+        let scrape = settings.metrics_token.clone().map(|token| {
+            web::Data::new(Sources {
+                metrics: metrics.clone(),
+                database: db.clone(),
+                outbox: db::DieselOutbox::new(db.clone()),
+                hasher,
+                token,
+            })
+        });
         let builder = builder.listen("accountd", listener, move || {
-            let app = App::new()
+            let metrics = metrics.clone();
+            let mut app = App::new();
+            if let Some(sources) = &scrape {
+                app = app.app_data(sources.clone()).route("/metrics", web::get().to(crate::metrics::scrape));
+            }
+            let app = app
                 .wrap(from_fn(dialects::common::connection::middleware))
                 .wrap(from_fn(dialects::common::request_id::middleware))
+                .wrap_fn(move |req, service| {
+                    let (metrics, started) = (metrics.clone(), std::time::Instant::now());
+                    let answer = service.call(req);
+                    async move {
+                        let response = answer.await?;
+                        metrics.observe(&response, started);
+                        Ok(response)
+                    }
+                })
                 .configure(dialects::configure(state.clone()));
             http_service(app, local, shutdown.clone())
         })?;

@@ -125,6 +125,8 @@ pub struct Settings {
     /// `ACCESS_KEY_ENCRYPTION_KEY`: 64 hex characters sealing access-key secrets; derived from `SECRET_KEY`
     /// when unset.
     pub access_key_encryption_key: Option<SecretString>,
+    /// `METRICS_TOKEN`: the bearer token `GET /metrics` requires; without it there is no `/metrics`.
+    pub metrics_token: Option<SecretString>,
     /// `ACCESS_KEY_ROTATION_DAYS`: keys older than this are advised to be renewed.
     pub access_key_rotation_days: i64,
     /// `SIGNATURE_TIMESTAMP_WINDOW_SECONDS`: how far a signed account-modify request's `X-Df-Timestamp` may be
@@ -301,6 +303,7 @@ impl Settings {
             code_lockout_duration_secs: get("FORGOT_PASSWORD_LOCKOUT_DURATION")
                 .map_or(Ok(86_400), |v| parse_num("FORGOT_PASSWORD_LOCKOUT_DURATION", &v))?,
             access_key_encryption_key: get("ACCESS_KEY_ENCRYPTION_KEY").map(SecretString::from),
+            metrics_token: get("METRICS_TOKEN").filter(|t| !t.is_empty()).map(SecretString::from),
             access_key_rotation_days: get("ACCESS_KEY_ROTATION_DAYS")
                 .map_or(Ok(90), |v| parse_num("ACCESS_KEY_ROTATION_DAYS", &v))?,
             signature_window_secs: get("SIGNATURE_TIMESTAMP_WINDOW_SECONDS")

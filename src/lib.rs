@@ -6,5 +6,6 @@
 
 pub mod app;
 pub mod config;
+pub mod metrics;
 pub mod protocol;
 pub mod telemetry;

@@ -173,7 +173,7 @@ async fn offline_use_cases(settings: &Settings) -> Result<UseCases> {
     let db =
         tokio::task::spawn_blocking(move || open_database(&for_db, PoolUse::Command, for_db.auto_migrate)).await??;
     let hasher = password_hasher(settings).await?;
-    use_cases(settings, &db, hasher)
+    use_cases(settings, &db, hasher, std::sync::Arc::new(domain::ports::NoAuthEvents))
 }
 
 #[actix_web::main]

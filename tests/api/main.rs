@@ -17,6 +17,7 @@ mod iam;
 mod invitations;
 mod mail;
 mod matrix;
+mod metrics;
 mod mfa;
 mod oauth;
 mod openapi;

@@ -1,5 +1,5 @@
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -309,6 +309,31 @@ pub struct Database {
     hops: Arc<Semaphore>,
     acquire_timeout: Duration,
     reachability: Arc<Reachability>,
+    counters: Arc<PoolCounters>,
+}
+
+/// What the pool counts as it goes.
+#[derive(Debug, Default)]
+struct PoolCounters {
+    /// Work waiting for a connection right now.
+    waiting: AtomicUsize,
+    /// Work that gave up waiting for a connection.
+    acquire_timeouts: AtomicU64,
+}
+
+/// The state of the connection pool, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Most connections.
+    pub max_connections: u32,
+    /// Connections open.
+    pub connections: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// Database work waiting for a connection.
+    pub waiting: usize,
+    /// Database work that gave up waiting for a connection (answered 503) since start.
+    pub acquire_timeouts: u64,
 }
 
 impl std::fmt::Debug for Database {
@@ -353,7 +378,20 @@ impl Database {
             std::thread::sleep(Duration::from_millis(5));
         }
         let hops = Arc::new(Semaphore::new(options.pool_size as usize));
-        Ok(Self { pool, backend, hops, acquire_timeout: options.acquire_timeout, reachability })
+        let counters = Arc::default();
+        Ok(Self { pool, backend, hops, acquire_timeout: options.acquire_timeout, reachability, counters })
+    }
+
+    /// The state of the connection pool.
+    pub fn pool_stats(&self) -> PoolStats {
+        let state = self.pool.state();
+        PoolStats {
+            max_connections: self.pool.max_size(),
+            connections: state.connections,
+            idle: state.idle_connections,
+            waiting: self.counters.waiting.load(Ordering::Relaxed),
+            acquire_timeouts: self.counters.acquire_timeouts.load(Ordering::Relaxed),
+        }
     }
 
     /// The backend in use.
@@ -426,13 +464,19 @@ impl Database {
         let Admission::Wait { until, .. } = admission else {
             return Err(unreachable());
         };
+        self.counters.waiting.fetch_add(1, Ordering::Relaxed);
         let permit = tokio::time::timeout(
             until.saturating_duration_since(Instant::now()),
             Arc::clone(&self.hops).acquire_owned(),
         )
-        .await
-        .map_err(|_| DomainError::unavailable("no database connection: timed out waiting for a free connection"))?
-        .map_err(DomainError::internal)?;
+        .await;
+        self.counters.waiting.fetch_sub(1, Ordering::Relaxed);
+        let permit = permit
+            .map_err(|_| {
+                self.counters.acquire_timeouts.fetch_add(1, Ordering::Relaxed);
+                DomainError::unavailable("no database connection: timed out waiting for a free connection")
+            })?
+            .map_err(DomainError::internal)?;
         let (pool, reachability) = (self.pool.clone(), Arc::clone(&self.reachability));
         let (usual, pool_size) = (self.acquire_timeout, self.pool.max_size());
         let span = tracing::Span::current();

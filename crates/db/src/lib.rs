@@ -15,11 +15,11 @@ mod rows;
 pub mod schema;
 pub mod seed;
 
-pub use conn::{Backend, ConnectError, Database, DbConnection, DbOptions};
+pub use conn::{Backend, ConnectError, Database, DbConnection, DbOptions, PoolStats};
 pub use error::RepoError;
 pub use migrate::{migration_versions, require_migrated, revert_all, run_migrations, MigrationError};
 pub use ports::storage_ports;
 pub use repo::{
     DieselAccessKeys, DieselAccounts, DieselAuditLog, DieselCodes, DieselDatasets, DieselDirectory, DieselHousekeeping,
-    DieselIdentities, DieselMfa, DieselOutbox, DieselSessions, DieselThrottles,
+    DieselIdentities, DieselMfa, DieselOutbox, DieselSessions, DieselThrottles, OutboxCounts,
 };

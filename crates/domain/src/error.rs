@@ -235,6 +235,18 @@ pub enum KeyRefusal {
 }
 
 impl KeyRefusal {
+    /// A stable name of the reason (`bad_credentials`, `key_disabled`, …), for logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadCredentials => "bad_credentials",
+            Self::KeyDisabled => "key_disabled",
+            Self::AccountUnusable => "account_unusable",
+            Self::OpenApiDisabled => "open_api_disabled",
+            Self::ReplayedNonce => "replayed_nonce",
+            Self::ClockSkew => "clock_skew",
+        }
+    }
+
     /// Text for the client.
     pub fn message(self) -> &'static str {
         match self {

@@ -900,6 +900,26 @@ pub trait OneTimePasswords: Send + Sync {
     fn new_recovery_code(&self) -> DomainResult<String>;
 }
 
+/// Outcomes of authentication, reported for monitoring (metrics). A report must neither block nor fail.
+pub trait AuthEvents: Send + Sync {
+    /// A sign-in was refused for a wrong password or an unknown address, or a wrong second-factor code.
+    fn sign_in_failed(&self);
+    /// A sign-in was refused because its address is locked after too many failures.
+    fn sign_in_locked(&self);
+    /// An access key did not authenticate a machine request.
+    fn access_key_refused(&self, reason: crate::KeyRefusal);
+}
+
+/// Reports authentication outcomes nowhere.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoAuthEvents;
+
+impl AuthEvents for NoAuthEvents {
+    fn sign_in_failed(&self) {}
+    fn sign_in_locked(&self) {}
+    fn access_key_refused(&self, _: crate::KeyRefusal) {}
+}
+
 /// Signs links to uploaded files (avatars).
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait FileUrlSigner: Send + Sync {

@@ -16,6 +16,6 @@ mod totp;
 pub use cipher::AccessKeyCipher;
 pub use files::FileSigner;
 pub use jwt::JwtCodec;
-pub use password::BcryptHasher;
+pub use password::{BcryptHasher, HashStats};
 pub use secrets::RandomSecrets;
 pub use totp::TotpCodes;

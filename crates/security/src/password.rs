@@ -1,4 +1,6 @@
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use async_trait::async_trait;
 use base64::Engine;
@@ -18,12 +20,50 @@ pub struct BcryptHasher {
     cost: u32,
     permits: Arc<Semaphore>,
     dummy: Arc<OnceCell<String>>,
+    counters: Arc<HashCounters>,
+}
+
+#[derive(Default)]
+struct HashCounters {
+    waiting: AtomicUsize,
+    running: AtomicUsize,
+    done: AtomicU64,
+    micros: AtomicU64,
+}
+
+/// The hasher's queue and work so far, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HashStats {
+    /// Hashes and verifications waiting for a permit.
+    pub waiting: usize,
+    /// Hashes and verifications running.
+    pub running: usize,
+    /// Hashes and verifications done since start.
+    pub done: u64,
+    /// Time they spent running, in seconds.
+    pub seconds: f64,
 }
 
 impl BcryptHasher {
     /// A hasher of the given cost (4–31) running at most `concurrency` hashes at once.
     pub fn new(cost: u32, concurrency: usize) -> Self {
-        Self { cost, permits: Arc::new(Semaphore::new(concurrency.max(1))), dummy: Arc::new(OnceCell::new()) }
+        Self {
+            cost,
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            dummy: Arc::new(OnceCell::new()),
+            counters: Arc::default(),
+        }
+    }
+
+    /// The queue and the work so far.
+    pub fn stats(&self) -> HashStats {
+        let c = &self.counters;
+        HashStats {
+            waiting: c.waiting.load(Ordering::Relaxed),
+            running: c.running.load(Ordering::Relaxed),
+            done: c.done.load(Ordering::Relaxed),
+            seconds: c.micros.load(Ordering::Relaxed) as f64 / 1e6,
+        }
     }
 
     /// The number of hashes allowed at once by default: the machine's cores.
@@ -34,10 +74,21 @@ impl BcryptHasher {
     /// Runs `work` on the blocking pool holding a permit. The permit moves into the blocking task, so a
     /// cancelled request (client gone) cannot free it while its hash still runs.
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> DomainResult<T> {
-        let permit = self.permits.clone().acquire_owned().await.map_err(DomainError::internal)?;
+        let counters = Arc::clone(&self.counters);
+        counters.waiting.fetch_add(1, Ordering::Relaxed);
+        let permit = self.permits.clone().acquire_owned().await;
+        counters.waiting.fetch_sub(1, Ordering::Relaxed);
+        let permit = permit.map_err(DomainError::internal)?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            work()
+            counters.running.fetch_add(1, Ordering::Relaxed);
+            let started = Instant::now();
+            let result = work();
+            let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            counters.micros.fetch_add(micros, Ordering::Relaxed);
+            counters.done.fetch_add(1, Ordering::Relaxed);
+            counters.running.fetch_sub(1, Ordering::Relaxed);
+            result
         })
         .await
         .map_err(|e| {

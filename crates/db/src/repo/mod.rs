@@ -22,7 +22,7 @@ pub use directory::DieselDirectory;
 pub use housekeeping::DieselHousekeeping;
 pub use identities::DieselIdentities;
 pub use mfa::DieselMfa;
-pub use outbox::DieselOutbox;
+pub use outbox::{DieselOutbox, OutboxCounts};
 pub use sessions::DieselSessions;
 pub use throttles::DieselThrottles;
 

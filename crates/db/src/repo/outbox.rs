@@ -14,6 +14,17 @@ use crate::rows::{from_db, id_from_db, id_to_db, to_db};
 use crate::schema::mail_outbox;
 use crate::Database;
 
+/// Mails in the outbox by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxCounts {
+    /// Waiting for their first or next attempt.
+    pub pending: i64,
+    /// Handed to the SMTP server.
+    pub sent: i64,
+    /// Given up.
+    pub failed: i64,
+}
+
 /// The mail outbox in the database.
 #[derive(Debug, Clone)]
 pub struct DieselOutbox {
@@ -24,6 +35,34 @@ impl DieselOutbox {
     /// Repository over `db`.
     pub fn new(db: Database) -> Self {
         Self { db }
+    }
+
+    /// How many mails are pending, sent and given up (sent and given-up mails are kept until housekeeping
+    /// removes them), for metrics.
+    pub async fn counts(&self) -> DomainResult<OutboxCounts> {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = BigInt)]
+            pending: i64,
+            #[diesel(sql_type = BigInt)]
+            sent: i64,
+            #[diesel(sql_type = BigInt)]
+            failed: i64,
+        }
+        let row = self
+            .db
+            .run(|conn| {
+                Ok(diesel::sql_query(
+                    "SELECT \
+                     COALESCE(SUM(CASE WHEN sent_at IS NULL AND failed_at IS NULL THEN 1 ELSE 0 END), 0) AS pending, \
+                     COALESCE(SUM(CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS sent, \
+                     COALESCE(SUM(CASE WHEN sent_at IS NULL AND failed_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS failed \
+                     FROM mail_outbox",
+                )
+                .get_result::<Row>(conn)?)
+            })
+            .await?;
+        Ok(OutboxCounts { pending: row.pending, sent: row.sent, failed: row.failed })
     }
 }
 

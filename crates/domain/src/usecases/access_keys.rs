@@ -204,6 +204,19 @@ impl UseCases {
         proof: KeyProof<'_>,
         request_id: Option<&str>,
     ) -> DomainResult<(Account, AccessKey)> {
+        let result = self.check_access_key(access_key, proof, request_id).await;
+        if let Err(DomainError::KeyRefused(reason)) = &result {
+            self.ports.events.access_key_refused(*reason);
+        }
+        result
+    }
+
+    async fn check_access_key(
+        &self,
+        access_key: &str,
+        proof: KeyProof<'_>,
+        request_id: Option<&str>,
+    ) -> DomainResult<(Account, AccessKey)> {
         use crate::error::KeyRefusal::{
             AccountUnusable, BadCredentials, ClockSkew, KeyDisabled, OpenApiDisabled, ReplayedNonce,
         };

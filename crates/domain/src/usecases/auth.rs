@@ -72,6 +72,23 @@ impl UseCases {
     /// # Ok(()) }
     /// ```
     pub async fn login(&self, cmd: LoginCommand) -> DomainResult<TokenPair> {
+        let result = self.password_sign_in(cmd).await;
+        self.report_sign_in(&result);
+        result
+    }
+
+    /// Reports a refused sign-in to the [`crate::ports::AuthEvents`] port.
+    pub(super) fn report_sign_in<T>(&self, result: &DomainResult<T>) {
+        match result {
+            Err(DomainError::InvalidCredentials | DomainError::AccountNotFound | DomainError::WrongSecondFactor) => {
+                self.ports.events.sign_in_failed();
+            }
+            Err(DomainError::LoginLocked) => self.ports.events.sign_in_locked(),
+            _ => {}
+        }
+    }
+
+    async fn password_sign_in(&self, cmd: LoginCommand) -> DomainResult<TokenPair> {
         let now = self.ports.clock.now();
         let key = lockout_key(&cmd.email.key());
         // Count the attempt before any password work: parallel guesses each take a number, so at most

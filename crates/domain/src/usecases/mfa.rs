@@ -257,6 +257,17 @@ impl UseCases {
         code: &SecondFactorCode,
         ip: Option<String>,
     ) -> DomainResult<TokenPair> {
+        let result = self.second_factor_sign_in(token, code, ip).await;
+        self.report_sign_in(&result);
+        result
+    }
+
+    async fn second_factor_sign_in(
+        &self,
+        token: &str,
+        code: &SecondFactorCode,
+        ip: Option<String>,
+    ) -> DomainResult<TokenPair> {
         let now = self.ports.clock.now();
         let account = self.step_account(SignInStep::SecondFactor, token, now).await?;
         let key = lockout_key(&account.email_key().unwrap_or_default());

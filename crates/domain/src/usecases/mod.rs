@@ -26,10 +26,10 @@ use time::{Duration, OffsetDateTime};
 
 use crate::error::DomainResult;
 use crate::ports::{
-    AccessKeyRepository, AccessTokenCodec, AccountRepository, AuditLog, Clock, CodeRepository, DatasetRepository,
-    GroupRepository, Housekeeping, IdGenerator, IdentityRepository, InstallationRepository, InvitationRepository,
-    Mailer, MfaRepository, OneTimePasswords, OutboxRepository, PasswordHasher, SecretCipher, SecretVerifier,
-    SessionRepository, SignInProviders, ThrottleRepository, TokenFactory, WorkspaceRepository,
+    AccessKeyRepository, AccessTokenCodec, AccountRepository, AuditLog, AuthEvents, Clock, CodeRepository,
+    DatasetRepository, GroupRepository, Housekeeping, IdGenerator, IdentityRepository, InstallationRepository,
+    InvitationRepository, Mailer, MfaRepository, OneTimePasswords, OutboxRepository, PasswordHasher, SecretCipher,
+    SecretVerifier, SessionRepository, SignInProviders, ThrottleRepository, TokenFactory, WorkspaceRepository,
 };
 
 /// How many times a write that lost a race (`Stale`: the row changed between read and write, or the database
@@ -106,12 +106,14 @@ pub struct Ports {
     pub clock: Arc<dyn Clock>,
     /// Ids.
     pub ids: Arc<dyn IdGenerator>,
+    /// Where authentication outcomes are reported (metrics).
+    pub events: Arc<dyn AuthEvents>,
 }
 
 impl Ports {
     /// Ports for a service that provides only some adapters: every port refuses ([`Unsupported`]) except the
-    /// two that cannot refuse (`secrets` and `verifier`), with no sign-in provider, the system clock and random
-    /// ids. Replace the ports your use cases need with struct update syntax:
+    /// two that cannot refuse (`secrets` and `verifier`), with no sign-in provider, the system clock, random ids
+    /// and authentication outcomes reported nowhere. Replace the ports your use cases need with struct update syntax:
     ///
     /// ```
     /// # use std::sync::Arc;
@@ -167,6 +169,7 @@ impl Ports {
             verifier,
             clock: Arc::new(crate::ports::SystemClock),
             ids: Arc::new(crate::ports::RandomIds),
+            events: Arc::new(crate::ports::NoAuthEvents),
         }
     }
 }
@@ -407,6 +410,7 @@ pub(crate) mod test_support {
                     verifier: Arc::new(self.verifier),
                     clock: Arc::new(clock),
                     ids: Arc::new(ids),
+                    events: Arc::new(NoAuthEvents),
                 },
                 settings,
             )
