@@ -1,5 +1,5 @@
 //! The `accountd` binary: `serve` (default), `migrate`, `create-admin`, `reset-password`, `unlock`,
-//! `access-key create`, `mfa reset`, `audit`, `purge`, and the benchmark helpers `seed` and `bench-hash`.
+//! `access-key create`, `mfa reset`, `audit`, `purge`, `import dify`, and the benchmark helpers `seed` and `bench-hash`.
 
 use std::io::IsTerminal;
 
@@ -99,6 +99,11 @@ enum Command {
         #[command(subcommand)]
         command: MfaCommand,
     },
+    /// Import accounts, workspaces, memberships and provider links from another console's database.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Fill an installed Postgres database with a benchmark population (accounts, groups, workspaces,
     /// memberships, datasets), generated inside Postgres; the admin `--manager` administers the first seeded group.
     Seed {
@@ -135,6 +140,24 @@ enum AccessKeyCommand {
 }
 
 #[derive(Subcommand)]
+enum ImportCommand {
+    /// From a Dify 1.x or zgi-next console database (read only), ids preserved, passwords kept (their PBKDF2 hashes
+    /// are replaced by bcrypt at each account's next sign-in). Safe to run again: it updates, never duplicates,
+    /// and an interrupted run is resumed by running it again. docs/IMPORT.md says what moves.
+    Dify {
+        /// The source database, `postgres://…`.
+        #[arg(long)]
+        from: String,
+        /// Report what would be imported without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// Accounts per transaction.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(i64).range(1..=100_000))]
+        batch: i64,
+    },
+}
+
+#[derive(Subcommand)]
 enum MfaCommand {
     /// Remove an account's TOTP factor and recovery codes (a lost device); audited. When a second factor is
     /// mandatory for the account, it enrols a new one at its next sign-in.
@@ -164,6 +187,32 @@ fn read_password() -> Result<String> {
             bail!(NONE_GIVEN);
         }
         Ok(password.to_owned())
+    }
+}
+
+/// Prints what an import did, table by table, with the first skipped rows and why.
+fn print_import_report(report: &db::ImportReport) {
+    let verb = if report.dry_run { "would write" } else { "written" };
+    for (table, t) in [
+        ("accounts", &report.accounts),
+        ("tenants (workspaces)", &report.tenants),
+        ("tenant_account_joins (memberships)", &report.joins),
+        ("account_integrates (provider links)", &report.integrates),
+    ] {
+        println!("{table}: read {}, {verb} {}, skipped {}", t.read, t.written, t.skipped.len());
+        for (key, why) in t.skipped.iter().take(20) {
+            println!("  skipped {key}: {why}");
+        }
+        if t.skipped.len() > 20 {
+            println!("  … and {} more", t.skipped.len() - 20);
+        }
+    }
+    for table in &report.not_imported {
+        println!("{table}: found in the source, not imported");
+    }
+    println!("{} accounts still sign in with an imported PBKDF2 password", report.pbkdf2_accounts);
+    if report.dry_run {
+        println!("dry run: nothing was written");
     }
 }
 
@@ -347,6 +396,27 @@ async fn main() -> Result<()> {
             if let Some(next) = page.next {
                 eprintln!("more: --cursor {}", next.encode());
             }
+        }
+        Command::Import { command: ImportCommand::Dify { from, dry_run, batch } } => {
+            let for_db = settings.clone();
+            let db = tokio::task::spawn_blocking(move || open_database(&for_db, PoolUse::Command, for_db.auto_migrate))
+                .await??;
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} accounts ({per_sec}, {eta})")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar.set_message(if dry_run { "checking" } else { "importing" });
+            let shown = bar.clone();
+            let report = tokio::task::spawn_blocking(move || {
+                db::import_dify(&from, &db, batch, dry_run, &mut |p| {
+                    shown.set_length(p.accounts_total);
+                    shown.set_position(p.accounts_done);
+                })
+            })
+            .await??;
+            bar.finish_and_clear();
+            print_import_report(&report);
         }
         Command::Purge => {
             let report = offline_use_cases(&settings).await?.purge_expired().await.context("purge failed")?;

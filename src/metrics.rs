@@ -8,6 +8,7 @@
 //! - `accountd_password_hash_waiting`, `accountd_password_hash_running`, `accountd_password_hashes_total`,
 //!   `accountd_password_hash_seconds_total`;
 //! - `accountd_mail_outbox{state}` (pending, sent, failed);
+//! - `accountd_imported_password_accounts`: accounts still signing in with an imported (Dify PBKDF2) hash;
 //! - `accountd_sign_ins_failed_total`, `accountd_sign_in_lockouts_total`,
 //!   `accountd_access_key_refusals_total{reason}`.
 
@@ -79,6 +80,7 @@ pub struct Metrics {
     hashes: Counter,
     hash_seconds: FloatCounter,
     outbox: Family<StateLabels, Gauge>,
+    imported_passwords: Gauge,
     seen: Mutex<Seen>,
 }
 
@@ -104,6 +106,7 @@ impl Default for Metrics {
             hashes: Counter::default(),
             hash_seconds: FloatCounter::default(),
             outbox: Family::default(),
+            imported_passwords: Gauge::default(),
             seen: Mutex::default(),
             registry: Registry::default(),
         };
@@ -149,6 +152,11 @@ impl Default for Metrics {
         r.register("password_hashes", "Password hashes and verifications done", metrics.hashes.clone());
         r.register("password_hash_seconds", "Time password hashes and verifications ran", metrics.hash_seconds.clone());
         r.register("mail_outbox", "Mails in the outbox, by state (pending, sent, failed)", metrics.outbox.clone());
+        r.register(
+            "imported_password_accounts",
+            "Accounts still signing in with an imported PBKDF2 password hash",
+            metrics.imported_passwords.clone(),
+        );
         Self { registry, ..metrics }
     }
 }
@@ -196,7 +204,7 @@ impl Metrics {
         self.requests.get_or_create(&labels).observe(started.elapsed().as_secs_f64());
     }
 
-    fn refresh(&self, sources: &Sources, outbox: Option<db::OutboxCounts>) {
+    fn refresh(&self, sources: &Sources, outbox: Option<db::OutboxCounts>, imported: Option<i64>) {
         let pool = sources.database.pool_stats();
         let state = |s| StateLabels { state: s };
         self.pool_connections.get_or_create(&state("in_use")).set(i64::from(pool.connections - pool.idle));
@@ -210,6 +218,9 @@ impl Metrics {
             self.outbox.get_or_create(&state("pending")).set(counts.pending);
             self.outbox.get_or_create(&state("sent")).set(counts.sent);
             self.outbox.get_or_create(&state("failed")).set(counts.failed);
+        }
+        if let Some(imported) = imported {
+            self.imported_passwords.set(imported);
         }
         let mut seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         self.pool_acquire_timeouts.inc_by(pool.acquire_timeouts.saturating_sub(seen.acquire_timeouts));
@@ -267,9 +278,10 @@ pub async fn scrape(req: HttpRequest, sources: web::Data<Sources>) -> HttpRespon
             .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
             .json(serde_json::json!({"error": "A valid METRICS_TOKEN is required as a bearer token."}));
     }
-    // an unreachable database leaves the outbox series as they were; the pool series still tell why
+    // an unreachable database leaves the outbox and import series as they were; the pool series still tell why
     let outbox = sources.outbox.counts().await.ok();
-    sources.metrics.refresh(&sources, outbox);
+    let imported = db::imported_password_count(&sources.database).await.ok();
+    sources.metrics.refresh(&sources, outbox, imported);
     HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .body(sources.metrics.encode())

@@ -7,7 +7,7 @@ use awc::http::StatusCode;
 use crate::helpers::*;
 use crate::http_test;
 
-fn accountd(url: &str, args: &[&str]) -> std::process::Output {
+pub(crate) fn accountd(url: &str, args: &[&str]) -> std::process::Output {
     let data_dir = std::env::temp_dir().join("accountd-test-data");
     Command::new(env!("CARGO_BIN_EXE_accountd"))
         .args(args)

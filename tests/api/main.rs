@@ -14,6 +14,7 @@ mod groups;
 mod helpers;
 mod housekeeping;
 mod iam;
+mod import;
 mod invitations;
 mod mail;
 mod matrix;

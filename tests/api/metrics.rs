@@ -61,6 +61,7 @@ http_test! {
         for state in ["pending", "sent", "failed"] {
             assert!(value(&text, &format!(r#"accountd_mail_outbox{{state="{state}"}}"#)).is_some(), "{state}: {text}");
         }
+        assert_eq!(value(&text, "accountd_imported_password_accounts"), Some(0.0), "{text}");
         // counters only grow: a second scrape counts the first one and keeps the rest
         let again = scrape(&app).await;
         assert_eq!(value(&again, "accountd_sign_ins_failed_total"), Some(6.0));

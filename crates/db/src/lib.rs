@@ -7,6 +7,7 @@
 //! only inside a `match` on [`DbConnection`] here.
 
 mod conn;
+mod dify;
 mod error;
 mod migrate;
 mod ports;
@@ -16,6 +17,9 @@ pub mod schema;
 pub mod seed;
 
 pub use conn::{Backend, ConnectError, Database, DbConnection, DbOptions, PoolStats};
+pub use dify::{
+    import_dify, imported_password_count, ImportError, ImportReport, Progress as ImportProgress, TableReport,
+};
 pub use error::RepoError;
 pub use migrate::{migration_versions, require_migrated, revert_all, run_migrations, MigrationError};
 pub use ports::storage_ports;
