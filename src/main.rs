@@ -193,12 +193,18 @@ fn read_password() -> Result<String> {
 /// Prints what an import did, table by table, with the first skipped rows and why.
 fn print_import_report(report: &db::ImportReport) {
     let verb = if report.dry_run { "would write" } else { "written" };
-    for (table, t) in [
-        ("accounts", &report.accounts),
-        ("tenants (workspaces)", &report.tenants),
-        ("tenant_account_joins (memberships)", &report.joins),
-        ("account_integrates (provider links)", &report.integrates),
-    ] {
+    let groups = [
+        ("enterprise_groups (groups)", report.groups.as_ref()),
+        ("enterprise_group_tenant_joins (workspaces of groups)", report.group_tenants.as_ref()),
+        ("enterprise_group_account_joins (group members)", report.group_members.as_ref()),
+    ];
+    let tables = [
+        ("accounts", Some(&report.accounts)),
+        ("tenants (workspaces)", Some(&report.tenants)),
+        ("tenant_account_joins (memberships)", Some(&report.joins)),
+        ("account_integrates (provider links)", Some(&report.integrates)),
+    ];
+    for (table, t) in tables.into_iter().chain(groups).filter_map(|(name, t)| t.map(|t| (name, t))) {
         println!("{table}: read {}, {verb} {}, skipped {}", t.read, t.written, t.skipped.len());
         for (key, why) in t.skipped.iter().take(20) {
             println!("  skipped {key}: {why}");

@@ -2,7 +2,8 @@
 //! 10⁴ accounts whose passwords are hashed the Dify way (PBKDF2-SHA256, 10 000 iterations, base64 of the hex
 //! digest), imported into accountd on each backend: the original passwords sign in through the console (and are
 //! rehashed with bcrypt), memberships and provider links arrive, a second run updates without duplicating, and
-//! a run after a partial import completes it.
+//! a run after a partial import completes it. The source also has zgi-next's enterprise group tables: a group
+//! with two workspaces and three members, whose own (shadow) workspace the source never created.
 
 use base64::Engine;
 use diesel::connection::SimpleConnection;
@@ -53,6 +54,7 @@ impl DifySource {
         let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
         let source = Self { admin, name, url };
         source.conn().batch_execute(include_str!("../fixtures/dify-1.x.sql")).unwrap();
+        source.conn().batch_execute(include_str!("../fixtures/zgi-next-groups.sql")).unwrap();
         source
             .conn()
             .batch_execute(
@@ -123,6 +125,15 @@ http_test! {
             "INSERT INTO accounts (name, email, status) VALUES ('Broken', 'not-an-email', 'active'); \
              INSERT INTO accounts (name, email, status, password, password_salt) VALUES ('New', 'fresh@example.com', 'uninitialized', NULL, NULL);"
         ).unwrap();
+        source.conn().batch_execute(
+            "INSERT INTO enterprise_groups (id, name, short_name) VALUES ('6f1b1c9e-0000-4000-8000-000000000001', 'Research Group', 'R&D'); \
+             INSERT INTO enterprise_group_tenant_joins (group_id, tenant_id) \
+             SELECT '6f1b1c9e-0000-4000-8000-000000000001', id FROM tenants WHERE name IN ('Workspace 1', 'Workspace 2'); \
+             INSERT INTO enterprise_group_account_joins (group_id, account_id, role) \
+             SELECT '6f1b1c9e-0000-4000-8000-000000000001', id, \
+                    CASE email WHEN 'user1@example.com' THEN 'super_admin' WHEN 'user2@example.com' THEN 'admin' ELSE 'normal' END \
+             FROM accounts WHERE email IN ('user1@example.com', 'user2@example.com', 'user3@example.com');"
+        ).unwrap();
         let app = spawn_app(kind).await;
         let admin = app.admin().await;
 
@@ -139,12 +150,17 @@ http_test! {
         let second = import(&app, &source, &[]);
         let app = TestApp { base: app.base.clone(), client: awc::Client::default(), db: app.db.clone() };
         assert!(second.contains(&format!("accounts: read {}, written {}, skipped 1", ACCOUNTS + 2, ACCOUNTS + 1)), "{second}");
-        assert!(second.contains("tenants (workspaces): read 20, written 20, skipped 0"), "{second}");
+        // twenty workspaces, and the group's own one, which the source never created
+        assert!(second.contains("tenants (workspaces): read 20, written 21, skipped 0"), "{second}");
         assert!(second.contains(&format!("tenant_account_joins (memberships): read {ACCOUNTS}, written {ACCOUNTS}, skipped 0")), "{second}");
         assert!(second.contains("account_integrates (provider links): read 1, written 1, skipped 0"), "{second}");
         assert!(second.contains(&format!("{ACCOUNTS} accounts still sign in with an imported PBKDF2 password")), "{second}");
+        assert!(second.contains("enterprise_groups (groups): read 1, written 1, skipped 0"), "{second}");
+        assert!(second.contains("enterprise_group_tenant_joins (workspaces of groups): read 2, written 2, skipped 0"), "{second}");
+        assert!(second.contains("enterprise_group_account_joins (group members): read 3, written 3, skipped 0"), "{second}");
         assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM accounts"), i64::from(ACCOUNTS) + 2);
-        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM tenant_members"), i64::from(ACCOUNTS) + 2, "the admin has two");
+        // the admin's two, and the three group members in the group's own workspace
+        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM tenant_members"), i64::from(ACCOUNTS) + 5);
 
         // the original passwords sign in; the hash becomes bcrypt at that sign-in
         for n in [1, 2, 7, ACCOUNTS] {
@@ -154,11 +170,20 @@ http_test! {
             assert_eq!((me.body["email"].as_str(), me.body["timezone"].as_str()), (Some(email.as_str()), Some("Asia/Shanghai")), "{}", me.body);
             assert_error(&app.login(&email, "wrong-pass-9").await, 400, "email_or_password_mismatch");
         }
+        // the group arrives whole: its super admin manages it and sees its two workspaces, a plain member does not
+        let group = "6f1b1c9e-0000-4000-8000-000000000001";
+        let (lead, _) = app.tokens("user1@example.com", &dify_password(1)).await;
+        let (plain, _) = app.tokens("user3@example.com", &dify_password(3)).await;
+        let check = format!("/console/api/enterprise-groups/{group}/check-manage-permission?switch_tenant=false");
+        assert_eq!(app.get(&check, Some(&lead)).await.body["has_permission"], true);
+        assert_eq!(app.get(&check, Some(&plain)).await.body["has_permission"], false);
+        let tenants = app.get(&format!("/console/api/enterprise-groups/{group}/tenants"), Some(&lead)).await;
+        assert_eq!(tenants.body["total"], 2, "{}", tenants.body);
+        assert_eq!(count(&app, &format!("SELECT COUNT(*) AS n FROM tenants WHERE id = '{group}' AND group_id = '{group}'")), 1);
         let left = count(&app, "SELECT COUNT(*) AS n FROM accounts WHERE password_hash LIKE 'pbkdf2_sha256%'");
-        assert_eq!(left, i64::from(ACCOUNTS) - 4);
+        assert_eq!(left, i64::from(ACCOUNTS) - 5, "users 1, 2, 3, 7 and the last signed in");
         assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM accounts WHERE email = 'user7@example.com' AND password_hash LIKE '$2%'"), 1);
         let owner = app.tokens("user3@example.com", &dify_password(3)).await.0;
-        let left = left - 1;
         let members = app.get("/console/api/workspaces/current/members", Some(&owner)).await;
         assert_eq!(members.body["accounts"].as_array().map(Vec::len), Some(500), "{}", members.body);
 

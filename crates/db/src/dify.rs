@@ -10,7 +10,7 @@ use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
-use domain::model::{AccountStatus, WireEnum, WorkspaceRole, WorkspaceStatus};
+use domain::model::{AccountStatus, GroupRole, GroupStatus, WireEnum, WorkspaceRole, WorkspaceStatus};
 use domain::values::{required_text, DisplayName, EmailAddress};
 use time::PrimitiveDateTime;
 use uuid::Uuid;
@@ -58,6 +58,12 @@ pub struct ImportReport {
     pub joins: TableReport,
     /// `account_integrates` → sign-in provider links.
     pub integrates: TableReport,
+    /// zgi-next's `enterprise_groups`, when the source has them.
+    pub groups: Option<TableReport>,
+    /// zgi-next's `enterprise_group_account_joins` → group members.
+    pub group_members: Option<TableReport>,
+    /// zgi-next's `enterprise_group_tenant_joins` → the group of each workspace.
+    pub group_tenants: Option<TableReport>,
     /// Tables found in the source that this import does not carry over.
     pub not_imported: Vec<String>,
     /// Live accounts of accountd whose password is still an imported PBKDF2 hash (replaced by bcrypt at their
@@ -167,6 +173,42 @@ struct SourceIntegrate {
 }
 
 #[derive(QueryableByName)]
+struct SourceGroup {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    short_name: Option<String>,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = Timestamp)]
+    created_at: PrimitiveDateTime,
+    #[diesel(sql_type = Timestamp)]
+    updated_at: PrimitiveDateTime,
+}
+
+#[derive(QueryableByName)]
+struct SourceGroupMember {
+    #[diesel(sql_type = Text)]
+    group_id: String,
+    #[diesel(sql_type = Text)]
+    account_id: String,
+    #[diesel(sql_type = Text)]
+    role: String,
+    #[diesel(sql_type = Timestamp)]
+    created_at: PrimitiveDateTime,
+}
+
+#[derive(QueryableByName)]
+struct SourceGroupTenant {
+    #[diesel(sql_type = Text)]
+    group_id: String,
+    #[diesel(sql_type = Text)]
+    tenant_id: String,
+}
+
+#[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = BigInt)]
     n: i64,
@@ -240,12 +282,23 @@ fn open_source(url: &str) -> Result<PgConnection, ImportError> {
     Ok(source)
 }
 
+/// Whether the source has zgi-next's enterprise groups.
+fn has_groups(source: &mut PgConnection) -> Result<bool, ImportError> {
+    let found: Count = diesel::sql_query(
+        "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() \
+         AND table_name IN ('enterprise_groups', 'enterprise_group_account_joins', 'enterprise_group_tenant_joins')",
+    )
+    .get_result(source)
+    .map_err(source_error)?;
+    Ok(found.n == 3)
+}
+
 /// Source tables that hold console data this import does not carry over.
 fn not_imported(source: &mut PgConnection) -> Result<Vec<String>, ImportError> {
     let tables: Vec<Name> = diesel::sql_query(
         "SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = current_schema() \
-         AND table_name IN ('invitation_codes', 'enterprise_groups', 'enterprise_group_members', \
-         'enterprise_group_tenants') ORDER BY table_name",
+         AND table_name IN ('invitation_codes', 'enterprise_group_providers', 'enterprise_invite_links', \
+         'enterprise_join_requests', 'enterprise_group_roles') ORDER BY table_name",
     )
     .load(source)
     .map_err(source_error)?;
@@ -278,13 +331,32 @@ pub fn import_dify(
     let total: Count =
         diesel::sql_query("SELECT COUNT(*) AS n FROM accounts").get_result(&mut source).map_err(source_error)?;
     let total = u64::try_from(total.n).unwrap_or(0);
+    let with_groups = has_groups(&mut source)?;
 
     let mut run = |target: &mut DbConnection| -> Result<i64, ImportError> {
         let accounts = import_accounts(&mut source, target, batch_size, &mut report.accounts, |done| {
             progress(Progress { accounts_done: done, accounts_total: total });
         })?;
-        let tenants = import_tenants(&mut source, target, &mut report.tenants)?;
+        let (groups, tenant_groups) = if with_groups {
+            let (mut g, mut t) = (TableReport::default(), TableReport::default());
+            let groups = import_groups(&mut source, target, &mut g)?;
+            let tenant_groups = group_of_tenants(&mut source, &groups, &mut t)?;
+            report.groups = Some(g);
+            report.group_tenants = Some(t);
+            (groups, tenant_groups)
+        } else {
+            (HashSet::new(), HashMap::new())
+        };
+        let tenants = import_tenants(&mut source, target, &tenant_groups, &groups, &mut report.tenants)?;
+        if let Some(t) = report.group_tenants.as_mut() {
+            t.written = tenant_groups.keys().filter(|id| tenants.contains(*id)).count() as u64;
+        }
         import_joins(&mut source, target, &accounts, &tenants, &mut report.joins)?;
+        if with_groups {
+            let mut m = TableReport::default();
+            import_group_members(&mut source, target, &accounts, &groups, &tenants, &mut m)?;
+            report.group_members = Some(m);
+        }
         import_integrates(&mut source, target, &accounts, &mut report.integrates)?;
         let left: Count = diesel::sql_query(
             "SELECT COUNT(*) AS n FROM accounts WHERE deleted_at IS NULL AND password_hash LIKE 'pbkdf2_sha256%'",
@@ -313,16 +385,34 @@ pub fn import_dify(
     Ok(report)
 }
 
-const ACCOUNT_UPSERT: &str = "INSERT INTO accounts (id, name, email, email_key, password_hash, avatar, status, \
-     interface_language, interface_theme, timezone, last_login_at, last_login_ip, last_active_at, initialized_at, \
-     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
-     ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, email_key = excluded.email_key, \
-     password_hash = CASE WHEN accounts.password_hash LIKE 'pbkdf2_sha256%' OR accounts.password_hash IS NULL \
-     THEN excluded.password_hash ELSE accounts.password_hash END, avatar = excluded.avatar, status = excluded.status, \
-     interface_language = excluded.interface_language, interface_theme = excluded.interface_theme, \
-     timezone = excluded.timezone, last_login_at = excluded.last_login_at, last_login_ip = excluded.last_login_ip, \
-     last_active_at = excluded.last_active_at, initialized_at = excluded.initialized_at, \
-     updated_at = excluded.updated_at";
+/// Columns of the account upsert, and what a conflict on the id updates (a password hash only while it is still an
+/// imported one: a bcrypt hash made at a sign-in since stays).
+const ACCOUNT_COLUMNS: &str = "id, name, email, email_key, password_hash, avatar, status, interface_language, \
+     interface_theme, timezone, last_login_at, last_login_ip, last_active_at, initialized_at, created_at, updated_at";
+const ACCOUNT_ON_CONFLICT: &str = "ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, \
+     email_key = excluded.email_key, password_hash = CASE WHEN accounts.password_hash LIKE 'pbkdf2_sha256%' \
+     OR accounts.password_hash IS NULL THEN excluded.password_hash ELSE accounts.password_hash END, \
+     avatar = excluded.avatar, status = excluded.status, interface_language = excluded.interface_language, \
+     interface_theme = excluded.interface_theme, timezone = excluded.timezone, last_login_at = excluded.last_login_at, \
+     last_login_ip = excluded.last_login_ip, last_active_at = excluded.last_active_at, \
+     initialized_at = excluded.initialized_at, updated_at = excluded.updated_at";
+
+/// Rows per multi-row statement (under both backends' limits on bound values).
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// `INSERT INTO table (columns) VALUES ($1, …), (…) …` for `rows` rows of `width` values, then `tail`, with the
+/// backend's placeholders.
+fn multi_row_insert(conn: &DbConnection, table: &str, columns: &str, width: usize, rows: usize, tail: &str) -> String {
+    let tuples: Vec<String> = (0..rows)
+        .map(|r| {
+            let values: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
+            format!("({})", values.join(", "))
+        })
+        .collect();
+    for_backend(conn, &format!("INSERT INTO {table} ({columns}) VALUES {} {tail}", tuples.join(", ")))
+}
+
+type Backend = <DbConnection as diesel::Connection>::Backend;
 
 /// Imports the accounts in id order; answers the ids written (or, in a dry run, that would be).
 fn import_accounts(
@@ -353,7 +443,6 @@ fn import_accounts(
             .collect();
         let outcome = batch(target, |conn| {
             let (mut done, mut taken) = (Vec::new(), Vec::new());
-            let upsert = for_backend(conn, ACCOUNT_UPSERT);
             // the live accounts holding these addresses, in one query
             let keys: Vec<&str> = rows.iter().map(|r| r.email_key.as_str()).collect();
             let holders: HashMap<String, String> = schema::accounts::table
@@ -363,31 +452,39 @@ fn import_accounts(
                 .load::<(String, String)>(conn)?
                 .into_iter()
                 .collect();
+            let mut fresh = Vec::new();
             for row in &rows {
                 if holders.get(&row.email_key).is_some_and(|holder| *holder != row.id) {
                     taken.push((row.id.clone(), "email belongs to another accountd account".to_owned()));
-                    continue;
+                } else {
+                    fresh.push(row);
                 }
-                let a = &row.source;
-                diesel::sql_query(&upsert)
-                    .bind::<Text, _>(&row.id)
-                    .bind::<Text, _>(&row.name)
-                    .bind::<Text, _>(&row.email)
-                    .bind::<Text, _>(&row.email_key)
-                    .bind::<Nullable<Text>, _>(&row.password_hash)
-                    .bind::<Nullable<Text>, _>(&a.avatar)
-                    .bind::<Text, _>(row.status)
-                    .bind::<Text, _>(a.interface_language.as_deref().unwrap_or("en-US"))
-                    .bind::<Text, _>(a.interface_theme.as_deref().unwrap_or("light"))
-                    .bind::<Text, _>(a.timezone.as_deref().unwrap_or("America/New_York"))
-                    .bind::<Nullable<Timestamp>, _>(a.last_login_at)
-                    .bind::<Nullable<Text>, _>(&a.last_login_ip)
-                    .bind::<Nullable<Timestamp>, _>(a.last_active_at)
-                    .bind::<Nullable<Timestamp>, _>(a.initialized_at)
-                    .bind::<Timestamp, _>(a.created_at)
-                    .bind::<Timestamp, _>(a.updated_at)
-                    .execute(conn)?;
-                done.push(row.id.clone());
+            }
+            for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
+                let sql = multi_row_insert(conn, "accounts", ACCOUNT_COLUMNS, 16, chunk.len(), ACCOUNT_ON_CONFLICT);
+                let mut query = diesel::sql_query(sql).into_boxed::<Backend>();
+                for row in chunk {
+                    let a = &row.source;
+                    query = query
+                        .bind::<Text, _>(&row.id)
+                        .bind::<Text, _>(&row.name)
+                        .bind::<Text, _>(&row.email)
+                        .bind::<Text, _>(&row.email_key)
+                        .bind::<Nullable<Text>, _>(&row.password_hash)
+                        .bind::<Nullable<Text>, _>(&a.avatar)
+                        .bind::<Text, _>(row.status)
+                        .bind::<Text, _>(a.interface_language.as_deref().unwrap_or("en-US"))
+                        .bind::<Text, _>(a.interface_theme.as_deref().unwrap_or("light"))
+                        .bind::<Text, _>(a.timezone.as_deref().unwrap_or("America/New_York"))
+                        .bind::<Nullable<Timestamp>, _>(a.last_login_at)
+                        .bind::<Nullable<Text>, _>(&a.last_login_ip)
+                        .bind::<Nullable<Timestamp>, _>(a.last_active_at)
+                        .bind::<Nullable<Timestamp>, _>(a.initialized_at)
+                        .bind::<Timestamp, _>(a.created_at)
+                        .bind::<Timestamp, _>(a.updated_at);
+                }
+                query.execute(conn)?;
+                done.extend(chunk.iter().map(|row| row.id.clone()));
             }
             Ok((done, taken))
         })?;
@@ -404,6 +501,8 @@ fn import_accounts(
 fn import_tenants(
     source: &mut PgConnection,
     target: &mut DbConnection,
+    tenant_groups: &HashMap<String, String>,
+    groups: &HashSet<String>,
     report: &mut TableReport,
 ) -> Result<HashSet<String>, ImportError> {
     let tenants: Vec<SourceTenant> = diesel::sql_query(
@@ -412,7 +511,7 @@ fn import_tenants(
     .load(source)
     .map_err(source_error)?;
     report.read = tenants.len() as u64;
-    let mut rows = Vec::new();
+    let (mut rows, mut names_in_group, mut missing_shadows) = (Vec::new(), HashSet::new(), Vec::new());
     for t in tenants {
         let checked = Uuid::parse_str(&t.id)
             .map_err(|_| "id is not a UUID".to_owned())
@@ -422,34 +521,235 @@ fn import_tenants(
                     WorkspaceStatus::parse(&t.status).ok_or_else(|| format!("unknown status {:?}", t.status))?;
                 Ok((name, status))
             });
+        // a group's own (shadow) workspace has the group's id; the others are linked by the group-tenant joins
+        let group = if groups.contains(&t.id) { Some(t.id.clone()) } else { tenant_groups.get(&t.id).cloned() };
         match checked {
-            Ok((name, status)) => rows.push((t, name, status)),
+            Ok((name, status)) => {
+                if group.as_ref().is_some_and(|g| !names_in_group.insert((g.clone(), name.clone()))) {
+                    report.skipped.push((t.id, "another workspace of its group has this name".into()));
+                } else {
+                    rows.push((t, name, status, group));
+                }
+            }
             Err(why) => report.skipped.push((t.id, why)),
+        }
+    }
+    // shadow workspaces the source never created (zgi-next makes them lazily) are created here
+    for g in groups {
+        if !rows.iter().any(|(t, ..)| t.id == *g) {
+            missing_shadows.push(g.clone());
         }
     }
     let written = batch(target, |conn| {
         let upsert = for_backend(
             conn,
-            "INSERT INTO tenants (id, name, status, plan, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status, plan = excluded.plan, \
+            "INSERT INTO tenants (id, name, status, plan, group_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
+             status = excluded.status, plan = excluded.plan, group_id = excluded.group_id, \
              updated_at = excluded.updated_at",
         );
         let mut written = HashSet::new();
-        for (t, name, status) in &rows {
+        for (t, name, status, group) in &rows {
             diesel::sql_query(&upsert)
                 .bind::<Text, _>(&t.id)
                 .bind::<Text, _>(name)
                 .bind::<Text, _>(status.as_str())
                 .bind::<Text, _>(&t.plan)
+                .bind::<Nullable<Text>, _>(group)
                 .bind::<Timestamp, _>(t.created_at)
                 .bind::<Timestamp, _>(t.updated_at)
                 .execute(conn)?;
             written.insert(t.id.clone());
         }
+        let shadow = for_backend(
+            conn,
+            "INSERT INTO tenants (id, name, status, plan, group_id, created_at, updated_at) \
+             SELECT id, name, 'normal', 'basic', id, created_at, updated_at FROM enterprise_groups WHERE id = $1 \
+             ON CONFLICT (id) DO NOTHING",
+        );
+        for g in &missing_shadows {
+            diesel::sql_query(&shadow).bind::<Text, _>(g).execute(conn)?;
+            written.insert(g.clone());
+        }
         Ok(written)
     })?;
     report.written = written.len() as u64;
     Ok(written)
+}
+
+/// Imports zgi-next's enterprise groups; answers the ids written.
+fn import_groups(
+    source: &mut PgConnection,
+    target: &mut DbConnection,
+    report: &mut TableReport,
+) -> Result<HashSet<String>, ImportError> {
+    let groups: Vec<SourceGroup> = diesel::sql_query(
+        "SELECT id::text AS id, name, short_name, status, created_at, updated_at FROM enterprise_groups \
+         ORDER BY id::text",
+    )
+    .load(source)
+    .map_err(source_error)?;
+    report.read = groups.len() as u64;
+    let mut rows = Vec::new();
+    for g in groups {
+        let status = match g.status.as_str() {
+            "active" => GroupStatus::Active,
+            "archived" | "inactive" => GroupStatus::Archived,
+            other => {
+                report.skipped.push((g.id, format!("status {other:?} is not carried over")));
+                continue;
+            }
+        };
+        let checked = Uuid::parse_str(&g.id)
+            .map_err(|_| "id is not a UUID".to_owned())
+            .and_then(|_| required_text("name", &g.name, 255).map_err(|e| e.to_string()))
+            .and_then(|name| {
+                let short = g.short_name.as_deref().map(|s| required_text("short_name", s, 100)).transpose();
+                short.map(|short| (name, short)).map_err(|e| e.to_string())
+            });
+        match checked {
+            Ok((name, short)) => rows.push((g, name, short, status)),
+            Err(why) => report.skipped.push((g.id, why)),
+        }
+    }
+    let (written, taken) = batch(target, |conn| {
+        let upsert = for_backend(
+            conn,
+            "INSERT INTO enterprise_groups (id, name, short_name, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
+             short_name = excluded.short_name, status = excluded.status, updated_at = excluded.updated_at",
+        );
+        let holder = for_backend(
+            conn,
+            "SELECT COUNT(*) AS n FROM enterprise_groups WHERE name = $1 AND status <> 'archived' AND id <> $2",
+        );
+        let (mut written, mut taken) = (HashSet::new(), Vec::new());
+        for (g, name, short, status) in &rows {
+            let other: Count =
+                diesel::sql_query(&holder).bind::<Text, _>(name).bind::<Text, _>(&g.id).get_result(conn)?;
+            if other.n > 0 && *status == GroupStatus::Active {
+                taken.push((g.id.clone(), format!("accountd already has an active group named {name:?}")));
+                continue;
+            }
+            diesel::sql_query(&upsert)
+                .bind::<Text, _>(&g.id)
+                .bind::<Text, _>(name)
+                .bind::<Nullable<Text>, _>(short)
+                .bind::<Text, _>(status.as_str())
+                .bind::<Timestamp, _>(g.created_at)
+                .bind::<Timestamp, _>(g.updated_at)
+                .execute(conn)?;
+            written.insert(g.id.clone());
+        }
+        Ok((written, taken))
+    })?;
+    report.written = written.len() as u64;
+    report.skipped.extend(taken);
+    Ok(written)
+}
+
+/// The group of each workspace, from zgi-next's group-tenant joins (a workspace belongs to at most one group).
+fn group_of_tenants(
+    source: &mut PgConnection,
+    groups: &HashSet<String>,
+    report: &mut TableReport,
+) -> Result<HashMap<String, String>, ImportError> {
+    let links: Vec<SourceGroupTenant> = diesel::sql_query(
+        "SELECT group_id::text AS group_id, tenant_id::text AS tenant_id FROM enterprise_group_tenant_joins \
+         ORDER BY tenant_id::text, created_at",
+    )
+    .load(source)
+    .map_err(source_error)?;
+    report.read = links.len() as u64;
+    let mut of = HashMap::new();
+    for l in links {
+        let key = format!("{}/{}", l.group_id, l.tenant_id);
+        if !groups.contains(&l.group_id) {
+            report.skipped.push((key, "its group was not imported".into()));
+        } else if of.contains_key(&l.tenant_id) {
+            report.skipped.push((key, "the workspace already belongs to another group".into()));
+        } else {
+            of.insert(l.tenant_id, l.group_id);
+        }
+    }
+    Ok(of)
+}
+
+/// Imports zgi-next's group members, and makes each one a member of its group's own (shadow) workspace where
+/// the source had not.
+fn import_group_members(
+    source: &mut PgConnection,
+    target: &mut DbConnection,
+    accounts: &HashSet<String>,
+    groups: &HashSet<String>,
+    tenants: &HashSet<String>,
+    report: &mut TableReport,
+) -> Result<(), ImportError> {
+    let members: Vec<SourceGroupMember> = diesel::sql_query(
+        "SELECT group_id::text AS group_id, account_id::text AS account_id, role, created_at \
+         FROM enterprise_group_account_joins ORDER BY group_id::text, created_at",
+    )
+    .load(source)
+    .map_err(source_error)?;
+    report.read = members.len() as u64;
+    let mut super_admins = HashSet::new();
+    let mut rows = Vec::new();
+    for m in members {
+        let key = format!("{}/{}", m.group_id, m.account_id);
+        if !accounts.contains(&m.account_id) || !groups.contains(&m.group_id) {
+            report.skipped.push((key, "its account or group was not imported".into()));
+            continue;
+        }
+        // the Go port of zgi-next calls the super admin "owner"
+        let role = match m.role.as_str() {
+            "owner" => Some(GroupRole::SuperAdmin),
+            other => GroupRole::parse(other),
+        };
+        let Some(role) = role else {
+            report.skipped.push((key, format!("unknown role {:?}", m.role)));
+            continue;
+        };
+        if role == GroupRole::SuperAdmin && !super_admins.insert(m.group_id.clone()) {
+            report.skipped.push((key, "the group already has a super admin".into()));
+            continue;
+        }
+        rows.push((m, role));
+    }
+    let written = batch(target, |conn| {
+        let upsert = for_backend(
+            conn,
+            "INSERT INTO group_members (group_id, account_id, role, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $4) ON CONFLICT (group_id, account_id) DO UPDATE SET role = excluded.role",
+        );
+        let shadow = for_backend(
+            conn,
+            "INSERT INTO tenant_members (tenant_id, account_id, role, is_current, created_at, updated_at) \
+             VALUES ($1, $2, $3, FALSE, $4, $4) ON CONFLICT (tenant_id, account_id) DO NOTHING",
+        );
+        let owner =
+            for_backend(conn, "SELECT COUNT(*) AS n FROM tenant_members WHERE tenant_id = $1 AND role = 'owner'");
+        for (m, role) in &rows {
+            diesel::sql_query(&upsert)
+                .bind::<Text, _>(&m.group_id)
+                .bind::<Text, _>(&m.account_id)
+                .bind::<Text, _>(role.as_str())
+                .bind::<Timestamp, _>(m.created_at)
+                .execute(conn)?;
+            if tenants.contains(&m.group_id) {
+                let has_owner: Count = diesel::sql_query(&owner).bind::<Text, _>(&m.group_id).get_result(conn)?;
+                let shadow_role = if *role == GroupRole::SuperAdmin && has_owner.n == 0 { "owner" } else { "normal" };
+                diesel::sql_query(&shadow)
+                    .bind::<Text, _>(&m.group_id)
+                    .bind::<Text, _>(&m.account_id)
+                    .bind::<Text, _>(shadow_role)
+                    .bind::<Timestamp, _>(m.created_at)
+                    .execute(conn)?;
+            }
+        }
+        Ok(rows.len())
+    })?;
+    report.written = written as u64;
+    Ok(())
 }
 
 /// Imports the memberships of imported accounts in imported workspaces. An account keeps one current
@@ -492,12 +792,6 @@ fn import_joins(
         rows.push((j, role, current));
     }
     let written = batch(target, |conn| {
-        let upsert = for_backend(
-            conn,
-            "INSERT INTO tenant_members (tenant_id, account_id, role, is_current, invited_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, account_id) DO UPDATE SET \
-             role = excluded.role, is_current = excluded.is_current, updated_at = excluded.updated_at",
-        );
         // a membership made current in accountd since an earlier run stays the current one
         let current_now: HashMap<String, String> = schema::tenant_members::table
             .filter(schema::tenant_members::is_current.eq(true))
@@ -505,18 +799,30 @@ fn import_joins(
             .load::<(String, String)>(conn)?
             .into_iter()
             .collect();
-        for (j, role, current) in &rows {
-            let current = *current && current_now.get(&j.account_id).is_none_or(|t| *t == j.tenant_id);
-            let invited_by = j.invited_by.as_ref().filter(|i| accounts.contains(*i));
-            diesel::sql_query(&upsert)
-                .bind::<Text, _>(&j.tenant_id)
-                .bind::<Text, _>(&j.account_id)
-                .bind::<Text, _>(role.as_str())
-                .bind::<Bool, _>(current)
-                .bind::<Nullable<Text>, _>(invited_by)
-                .bind::<Timestamp, _>(j.created_at)
-                .bind::<Timestamp, _>(j.updated_at)
-                .execute(conn)?;
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let sql = multi_row_insert(
+                conn,
+                "tenant_members",
+                "tenant_id, account_id, role, is_current, invited_by, created_at, updated_at",
+                7,
+                chunk.len(),
+                "ON CONFLICT (tenant_id, account_id) DO UPDATE SET role = excluded.role, \
+                 is_current = excluded.is_current, updated_at = excluded.updated_at",
+            );
+            let mut query = diesel::sql_query(sql).into_boxed::<Backend>();
+            for (j, role, current) in chunk {
+                let current = *current && current_now.get(&j.account_id).is_none_or(|t| *t == j.tenant_id);
+                let invited_by = j.invited_by.as_ref().filter(|i| accounts.contains(*i));
+                query = query
+                    .bind::<Text, _>(&j.tenant_id)
+                    .bind::<Text, _>(&j.account_id)
+                    .bind::<Text, _>(role.as_str())
+                    .bind::<Bool, _>(current)
+                    .bind::<Nullable<Text>, _>(invited_by)
+                    .bind::<Timestamp, _>(j.created_at)
+                    .bind::<Timestamp, _>(j.updated_at);
+            }
+            query.execute(conn)?;
         }
         Ok(rows.len())
     })?;
