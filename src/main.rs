@@ -152,7 +152,7 @@ enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
         /// Accounts per transaction.
-        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(i64).range(1..=100_000))]
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(i64).range(1..=10_000))]
         batch: i64,
     },
 }

@@ -209,6 +209,14 @@ struct SourceGroupTenant {
 }
 
 #[derive(QueryableByName)]
+struct Holder {
+    #[diesel(sql_type = Text)]
+    key: String,
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+#[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = BigInt)]
     n: i64,
@@ -443,15 +451,25 @@ fn import_accounts(
             .collect();
         let outcome = batch(target, |conn| {
             let (mut done, mut taken) = (Vec::new(), Vec::new());
-            // the live accounts holding these addresses, in one query
-            let keys: Vec<&str> = rows.iter().map(|r| r.email_key.as_str()).collect();
-            let holders: HashMap<String, String> = schema::accounts::table
-                .filter(schema::accounts::email_key.eq_any(&keys))
-                .filter(schema::accounts::deleted_at.is_null())
-                .select((schema::accounts::email_key.assume_not_null(), schema::accounts::id))
-                .load::<(String, String)>(conn)?
-                .into_iter()
-                .collect();
+            // the live accounts holding these addresses, in one query planned for these values (a prepared,
+            // generic plan made while the table was still empty would scan it whole)
+            let holders: HashMap<String, String> = if rows.is_empty() {
+                HashMap::new()
+            } else {
+                let list: Vec<String> = (1..=rows.len()).map(|n| format!("${n}")).collect();
+                let sql = for_backend(
+                    conn,
+                    &format!(
+                        "SELECT email_key AS key, id FROM accounts WHERE deleted_at IS NULL AND email_key IN ({})",
+                        list.join(", ")
+                    ),
+                );
+                let mut query = diesel::sql_query(sql).into_boxed::<Backend>();
+                for row in &rows {
+                    query = query.bind::<Text, _>(&row.email_key);
+                }
+                query.load::<Holder>(conn)?.into_iter().map(|h| (h.key, h.id)).collect()
+            };
             let mut fresh = Vec::new();
             for row in &rows {
                 if holders.get(&row.email_key).is_some_and(|holder| *holder != row.id) {
@@ -666,10 +684,15 @@ fn group_of_tenants(
         let key = format!("{}/{}", l.group_id, l.tenant_id);
         if !groups.contains(&l.group_id) {
             report.skipped.push((key, "its group was not imported".into()));
-        } else if of.contains_key(&l.tenant_id) {
-            report.skipped.push((key, "the workspace already belongs to another group".into()));
-        } else {
-            of.insert(l.tenant_id, l.group_id);
+            continue;
+        }
+        match of.entry(l.tenant_id) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                report.skipped.push((key, "the workspace already belongs to another group".into()));
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(l.group_id);
+            }
         }
     }
     Ok(of)
