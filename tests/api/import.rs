@@ -198,4 +198,45 @@ http_test! {
         let r = app.get("/console/api/account/profile", Some(&admin)).await;
         assert_eq!(r.body["email"], json!(ADMIN_EMAIL));
     }
+
+    async fn an_interrupted_import_is_completed_by_running_it_again(kind) {
+        if !testkit::postgres_enabled() {
+            return;
+        }
+        let source = DifySource::new();
+        source.add_accounts(1, ACCOUNTS);
+        let app = spawn_app(kind).await;
+        app.admin().await;
+        let mut run = std::process::Command::new(env!("CARGO_BIN_EXE_accountd"))
+            .args(["import", "dify", "--from", &source.url, "--batch", "100"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", app.db.url())
+            .env("SECRET_KEY", SECRET)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // killed (SIGKILL) as soon as some batches are in
+        let killed_midway = loop {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            if run.try_wait().unwrap().is_some() {
+                break false;
+            }
+            if count(&app, "SELECT COUNT(*) AS n FROM accounts") > 1 {
+                run.kill().unwrap();
+                break true;
+            }
+        };
+        run.wait().unwrap();
+        let partial = count(&app, "SELECT COUNT(*) AS n FROM accounts") - 1;
+        eprintln!("killed midway: {killed_midway}, {partial} accounts were in");
+        if killed_midway && partial < i64::from(ACCOUNTS) {
+            assert_eq!(partial % 100, 0, "whole batches only: {partial}");
+        }
+        import(&app, &source, &[]);
+        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM accounts"), i64::from(ACCOUNTS) + 1);
+        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM tenant_members"), i64::from(ACCOUNTS) + 2);
+        let app = TestApp { base: app.base.clone(), client: awc::Client::default(), db: app.db.clone() };
+        app.tokens("user99@example.com", &dify_password(99)).await;
+    }
 }
