@@ -26,6 +26,7 @@ mod outage;
 mod repairs;
 mod revocation;
 mod seed;
+mod service;
 mod setup;
 mod smtp;
 mod wire_shapes;

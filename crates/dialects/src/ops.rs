@@ -1,13 +1,31 @@
-//! Operational endpoints: liveness and readiness.
+//! Operational endpoints: what this server is (`/`), liveness and readiness.
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use crate::AppState;
 
-/// Registers `/healthz` and `/readyz`.
+/// Registers `/`, `/healthz` and `/readyz`.
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz)).route("/readyz", web::get().to(readyz));
+    cfg.route("/", web::get().to(index))
+        .route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz));
+}
+
+/// What answers here: the service, its version, where each dialect and the health endpoints are.
+async fn index() -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "service": "accountd",
+        "version": env!("CARGO_PKG_VERSION"),
+        "dialects": {
+            "console": "/console/api",
+            "openapi-v1": "/openapi/v1/accounts/",
+            "account-modify": "/api/v1/account/",
+            "iam": "/iam/idp/v1/users",
+        },
+        "health": {"liveness": "/healthz", "readiness": "/readyz"},
+        "metrics": "/metrics (with METRICS_TOKEN as a bearer token, when it is set)",
+    }))
 }
 
 /// The process answers.
