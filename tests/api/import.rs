@@ -123,6 +123,9 @@ http_test! {
         source.add_accounts(1, ACCOUNTS / 2);
         source.conn().batch_execute(
             "INSERT INTO accounts (name, email, status) VALUES ('Broken', 'not-an-email', 'active'); \
+             INSERT INTO accounts (id, name, email, status) VALUES \
+                 ('ffffffff-ffff-4fff-bfff-fffffffffffe', 'Twin', 'twin@example.com', 'active'), \
+                 ('ffffffff-ffff-4fff-bfff-ffffffffffff', 'Twin', 'TWIN@example.com', 'active'); \
              INSERT INTO accounts (name, email, status, password, password_salt) VALUES ('New', 'fresh@example.com', 'uninitialized', NULL, NULL);"
         ).unwrap();
         source.conn().batch_execute(
@@ -143,13 +146,16 @@ http_test! {
 
         // a first run imports half the accounts; the source grows; the next run completes it
         let first = import(&app, &source, &["--batch", "700"]);
-        assert!(first.contains(&format!("accounts: read {}, written {}, skipped 1", ACCOUNTS / 2 + 2, ACCOUNTS / 2 + 1)), "{first}");
+        assert!(first.contains(&format!("accounts: read {}, written {}, skipped 2", ACCOUNTS / 2 + 4, ACCOUNTS / 2 + 2)), "{first}");
         assert!(first.contains("not-an-email"), "{first}");
+        // two source accounts with one address (in other letter case), in one batch: the first is imported
+        assert!(first.contains("skipped ffffffff-ffff-4fff-bfff-ffffffffffff: another account of the source has this email"), "{first}");
+        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM accounts WHERE email_key = 'twin@example.com'"), 1);
         assert!(first.contains("invitation_codes: found in the source, not imported"), "{first}");
         source.add_accounts(ACCOUNTS / 2 + 1, ACCOUNTS);
         let second = import(&app, &source, &[]);
         let app = TestApp { base: app.base.clone(), client: awc::Client::default(), db: app.db.clone() };
-        assert!(second.contains(&format!("accounts: read {}, written {}, skipped 1", ACCOUNTS + 2, ACCOUNTS + 1)), "{second}");
+        assert!(second.contains(&format!("accounts: read {}, written {}, skipped 2", ACCOUNTS + 4, ACCOUNTS + 2)), "{second}");
         // twenty workspaces, and the group's own one, which the source never created
         assert!(second.contains("tenants (workspaces): read 20, written 21, skipped 0"), "{second}");
         assert!(second.contains(&format!("tenant_account_joins (memberships): read {ACCOUNTS}, written {ACCOUNTS}, skipped 0")), "{second}");
@@ -158,7 +164,7 @@ http_test! {
         assert!(second.contains("enterprise_groups (groups): read 1, written 1, skipped 0"), "{second}");
         assert!(second.contains("enterprise_group_tenant_joins (workspaces of groups): read 2, written 2, skipped 0"), "{second}");
         assert!(second.contains("enterprise_group_account_joins (group members): read 3, written 3, skipped 0"), "{second}");
-        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM accounts"), i64::from(ACCOUNTS) + 2);
+        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM accounts"), i64::from(ACCOUNTS) + 3);
         // the admin's two, and the three group members in the group's own workspace
         assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM tenant_members"), i64::from(ACCOUNTS) + 5);
 
@@ -191,7 +197,7 @@ http_test! {
         import(&app, &source, &[]);
         // (the client's kept-alive connection may have been closed by the server while the import ran)
         let app = TestApp { base: app.base.clone(), client: awc::Client::default(), db: app.db.clone() };
-        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM accounts"), i64::from(ACCOUNTS) + 2);
+        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM accounts"), i64::from(ACCOUNTS) + 3);
         assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM account_identities"), 1);
         assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM accounts WHERE password_hash LIKE 'pbkdf2_sha256%'"), left);
         app.tokens("user7@example.com", &dify_password(7)).await;

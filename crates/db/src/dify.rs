@@ -470,10 +470,14 @@ fn import_accounts(
                 }
                 query.load::<Holder>(conn)?.into_iter().map(|h| (h.key, h.id)).collect()
             };
-            let mut fresh = Vec::new();
+            // Dify does not constrain emails in its schema: of two source accounts with one address in a batch,
+            // the first is imported (one in an earlier batch is found among the holders above)
+            let (mut fresh, mut claimed) = (Vec::new(), HashSet::new());
             for row in &rows {
                 if holders.get(&row.email_key).is_some_and(|holder| *holder != row.id) {
                     taken.push((row.id.clone(), "email belongs to another accountd account".to_owned()));
+                } else if !claimed.insert(row.email_key.as_str()) {
+                    taken.push((row.id.clone(), "another account of the source has this email".to_owned()));
                 } else {
                     fresh.push(row);
                 }
