@@ -9,7 +9,7 @@ run *ARGS:
     cargo run --bin accountd -- serve {{ARGS}}
 
 # The whole test suite: dependency guard, unit, contract (SQLite + Postgres) and HTTP tests.
-test: guard smtp-sink oidc-provider
+test: guard smtp-sink oidc-provider browser
     if cargo nextest --version >/dev/null 2>&1; then \
         cargo test --workspace --doc --quiet; \
         cargo nextest run --workspace --no-fail-fast; \
@@ -35,6 +35,10 @@ smtp-sink:
 oidc-provider:
     [ -d tests/oidc-provider/node_modules/oidc-provider ] || npm ci --prefix tests/oidc-provider --no-audit --no-fund --silent
 
+# The reference page test (/docs) drives Debian's headless Chromium: install it when missing.
+browser:
+    command -v "${CHROMIUM:-chromium}" >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
 # Benchmarks against local Postgres (BENCH_ACCOUNTS=10000 for a quick run); appends to docs/BENCHMARKS.md.
 bench:
     bash bench/run.sh
@@ -44,6 +48,14 @@ bench:
 chaos *ARGS: smtp-sink
     cargo build --quiet --bin accountd
     python3 chaos/run.py {{ARGS}}
+
+# schemathesis against every dialect's OpenAPI document on SQLite and Postgres, with real authentication
+# (fuzz/hooks.py signs account-modify and iam requests): 0 server errors and 0 answers outside the documents.
+# FUZZ_EXAMPLES (25) sets the examples per operation; reports go to target/fuzz/.
+fuzz:
+    python3 -c 'import schemathesis' 2>/dev/null || python3 -m pip install --quiet schemathesis
+    cargo build --quiet --bin accountd
+    python3 fuzz/run.py
 
 # Install the `accountd` binary into cargo's bin directory (~/.cargo/bin), so that the docs' `accountd …` commands work.
 install:

@@ -4,6 +4,7 @@
 mod access_keys;
 mod account_modify;
 mod accounts;
+mod apidoc;
 mod audit;
 mod auth;
 mod cli;

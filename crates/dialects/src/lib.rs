@@ -10,6 +10,7 @@
 //! carries the request id of [`common::request_id`].
 
 pub mod account_modify;
+pub mod apidoc;
 pub mod common;
 pub mod console;
 pub mod iam;
@@ -99,11 +100,12 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
         cfg.app_data(state)
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .configure(ops::config)
-            .service(web::scope("/console/api").configure(console::config))
+            .configure(apidoc::config)
+            .service(web::scope(console::BASE).configure(console::register_routes))
             .service(
-                web::scope("/openapi/v1/accounts")
+                web::scope(openapi::BASE)
                     .app_data(web::PayloadConfig::new(MAX_BATCH_BODY_BYTES))
-                    .configure(openapi::config)
+                    .configure(openapi::register_routes)
                     .default_service(web::to(openapi::unknown_route)),
             )
             .service(web::scope("/openapi/v1").default_service(web::to(openapi::unknown_route)))

@@ -23,6 +23,10 @@ async fn index() -> HttpResponse {
             "account-modify": "/api/v1/account/",
             "iam": "/iam/idp/v1/users",
         },
+        "docs": {
+            "reference": crate::apidoc::REFERENCE_PAGE,
+            "openapi": crate::apidoc::DOCUMENTS.iter().map(|d| (d.slug.to_owned(), json!(d.url))).collect::<serde_json::Map<_, _>>(),
+        },
         "health": {"liveness": "/healthz", "readiness": "/readyz"},
         "metrics": "/metrics (with METRICS_TOKEN as a bearer token, when it is set)",
     }))

@@ -8,15 +8,31 @@ use domain::values::{
     parse_country_code, parse_external_id, parse_language, parse_phone, parse_session_secs, parse_username,
     DisplayName, EmailAddress, Password, IDLE_TIMEOUT_SECS, MAX_LIFETIME_SECS,
 };
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::SignedCall;
-use super::envelope::{field_name, success, ModifyError};
+use super::envelope::{field_name, success, ErrorEnvelope, ModifyError, PageInfo, SuccessEnvelope};
 use crate::common::query::QueryParams;
+use crate::common::routes::routes;
 use crate::console::dto::double_option;
 use crate::AppState;
+
+routes! {
+    post "/add" => add,
+    get "/get" => get,
+    get "/list" => list,
+    post "/delete" => delete,
+    post "/set-disable" => set_disable,
+    post "/{account_uuid}/modify" => modify,
+}
+
+/// The operations of this module, for the API document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(add, get, list, delete, set_disable, modify))]
+pub(crate) struct ApiPaths;
 
 /// `acnt_<32 hex>`.
 pub fn render_id(id: Uuid) -> String {
@@ -41,74 +57,166 @@ fn effective_secs(own: Option<i64>, default: time::Duration, range: &std::ops::R
     own.unwrap_or_else(|| default.whole_seconds().clamp(*range.start(), *range.end()))
 }
 
+/// An account as the dialect shows it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Account)]
+struct AccountObject {
+    /// `acnt_<32 hex>`.
+    uuid: String,
+    /// The login name.
+    username: String,
+    /// The display name.
+    name: String,
+    /// `""` when none.
+    email: String,
+    /// The phone number without country code; `""` when none.
+    mobile: String,
+    /// `""` when none.
+    country_code: String,
+    /// The id in the external directory; `""` when none.
+    exter_id: String,
+    /// `local`, `unknown`, `oidc` or `ldap`.
+    source: &'static str,
+    /// The client's own metadata, set at creation.
+    #[schema(value_type = Object)]
+    extend: Map<String, Value>,
+    /// The identity provider's attributes.
+    #[schema(value_type = Object)]
+    attributes: Map<String, Value>,
+    /// The application's attributes.
+    #[schema(value_type = Object)]
+    custom_attributes: Map<String, Value>,
+    /// `zh` or `en`.
+    language: &'static str,
+    /// IANA timezone.
+    timezone: String,
+    /// 1 disabled, 0 not.
+    status: i32,
+    /// Banned or closed.
+    is_disable: bool,
+    /// 1 once the account has signed in, else 0.
+    is_used: i32,
+    /// Multi-factor authentication required.
+    #[serde(rename = "enableMFA")]
+    enable_mfa: bool,
+    /// Idle timeout of a console session, in seconds.
+    token_hold_time: i64,
+    /// Absolute lifetime of a console session, in seconds.
+    token_max_valid_duration: i64,
+    /// Unix seconds.
+    create_at: i64,
+    /// Unix seconds.
+    update_at: i64,
+    /// Unix seconds; -1 for live accounts.
+    delete_at: i64,
+}
+
 /// The account object.
-fn account_object(state: &AppState, a: &Account) -> Value {
+fn account_object(state: &AppState, a: &Account) -> AccountObject {
     let settings = state.use_cases.settings();
     let disabled = matches!(a.status, AccountStatus::Banned | AccountStatus::Closed);
-    json!({
-        "uuid": render_id(a.id),
-        "username": a.username.clone().unwrap_or_default(),
-        "name": a.name,
-        "email": a.email.clone().unwrap_or_default(),
-        "mobile": a.phone.clone().unwrap_or_default(),
-        "countryCode": a.country_code.clone().unwrap_or_default(),
-        "exterId": a.external_id.clone().unwrap_or_default(),
-        "source": a.source.as_str(),
-        "extend": a.metadata,
-        "attributes": a.attributes,
-        "customAttributes": a.custom_attributes,
-        "language": if a.interface_language.starts_with("zh") { "zh" } else { "en" },
-        "timezone": a.timezone,
-        "status": i32::from(disabled),
-        "isDisable": disabled,
-        "isUsed": i32::from(a.last_login_at.is_some()),
-        "enableMFA": a.mfa_enabled,
-        "tokenHoldTime": effective_secs(a.session_policy.idle_timeout_secs, settings.refresh_token_ttl, &IDLE_TIMEOUT_SECS),
-        "tokenMaxValidDuration": effective_secs(
+    AccountObject {
+        uuid: render_id(a.id),
+        username: a.username.clone().unwrap_or_default(),
+        name: a.name.clone(),
+        email: a.email.clone().unwrap_or_default(),
+        mobile: a.phone.clone().unwrap_or_default(),
+        country_code: a.country_code.clone().unwrap_or_default(),
+        exter_id: a.external_id.clone().unwrap_or_default(),
+        source: a.source.as_str(),
+        extend: a.metadata.clone(),
+        attributes: a.attributes.clone(),
+        custom_attributes: a.custom_attributes.clone(),
+        language: if a.interface_language.starts_with("zh") { "zh" } else { "en" },
+        timezone: a.timezone.clone(),
+        status: i32::from(disabled),
+        is_disable: disabled,
+        is_used: i32::from(a.last_login_at.is_some()),
+        enable_mfa: a.mfa_enabled,
+        token_hold_time: effective_secs(
+            a.session_policy.idle_timeout_secs,
+            settings.refresh_token_ttl,
+            &IDLE_TIMEOUT_SECS,
+        ),
+        token_max_valid_duration: effective_secs(
             a.session_policy.max_lifetime_secs,
             settings.session_max_lifetime,
             &MAX_LIFETIME_SECS,
         ),
-        "createAt": a.created_at.unix_timestamp(),
-        "updateAt": a.updated_at.unix_timestamp(),
-        "deleteAt": a.deleted_at.map_or(-1, time::OffsetDateTime::unix_timestamp),
-    })
+        create_at: a.created_at.unix_timestamp(),
+        update_at: a.updated_at.unix_timestamp(),
+        delete_at: a.deleted_at.map_or(-1, time::OffsetDateTime::unix_timestamp),
+    }
 }
 
 /// The fields of `add` and `modify`. `None` is absent, `Some(None)` an explicit `null`.
-#[derive(Deserialize, Default)]
+///
+/// `add` requires `username`, `name`, `email` and `password`; `modify` changes the fields given and refuses
+/// `exterId`, `extend`, `language` and `isDisable`. No field may be `null`.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct AccountInput {
+    /// The login name (required by `add`).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     username: Option<Option<String>>,
+    /// Required by `add`, where it may be `""` only with an `exterId` (no password sign-in).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     password: Option<Option<String>>,
+    /// The display name (required by `add`).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     name: Option<Option<String>>,
+    /// Required by `add`; `""` clears it.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     email: Option<Option<String>>,
+    /// The phone number without country code; `""` clears it.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     mobile: Option<Option<String>>,
+    /// 1 to 4 digits, optionally after `+`; `""` clears it.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     country_code: Option<Option<String>>,
+    /// `local`, `unknown`, `oidc` or `ldap`; `""` clears it.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     source: Option<Option<String>>,
+    /// Idle timeout of a console session, in seconds: 1800 to 604800.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
     token_hold_time: Option<Option<i64>>,
+    /// Absolute lifetime of a console session, in seconds: 60 to 2592000.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
     token_max_valid_duration: Option<Option<i64>>,
+    /// The identity provider's attributes (replaced whole).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Object>)]
     attributes: Option<Option<Map<String, Value>>>,
+    /// The application's attributes (replaced whole).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Object>)]
     custom_attributes: Option<Option<Map<String, Value>>>,
     // `add` only
+    /// The id in the external directory (`add` only).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     exter_id: Option<Option<String>>,
+    /// The client's own metadata (`add` only).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Object>)]
     extend: Option<Option<Map<String, Value>>>,
+    /// `zh` or `en` (`add` only).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     language: Option<Option<String>>,
+    /// Create the account disabled (`add` only).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<bool>)]
     is_disable: Option<Option<bool>>,
 }
 
@@ -200,6 +308,26 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ModifyEr
 }
 
 /// `POST add`: creates an account → `content` = the account.
+#[utoipa::path(
+    post,
+    path = "/api/v1/account/add",
+    tag = "accounts",
+    request_body(content = AccountInput, description = "`username`, `name`, `email` and `password` are required."),
+    responses(
+        (status = 200, description = "The account, created.", body = SuccessEnvelope<AccountObject>),
+        (status = 400, description = "`ft.ParamError`: the body or a field is invalid (named in `message`).",
+            body = ErrorEnvelope),
+        (status = 401, description = "A signing header is missing or malformed, the timestamp is stale, the nonce \
+            was used, or the signature or access key is refused.", body = ErrorEnvelope),
+        (status = 403, description = "`ft.PermissionDenied`: the key's account may not create accounts.",
+            body = ErrorEnvelope),
+        (status = 409, description = "`ft.AccountConflict`: the login name, email, phone or exterId is already in \
+            use.", body = ErrorEnvelope),
+        (status = 413, description = "`ft.BodyTooLarge`: the body is larger than 64 KiB.", body = ErrorEnvelope),
+        (status = 503, description = "The database is unavailable.", body = ErrorEnvelope),
+    ),
+    security(("df_signature" = []))
+)]
 pub(super) async fn add(state: web::Data<AppState>, call: SignedCall) -> Result<HttpResponse, ModifyError> {
     let mut input: AccountInput = parse_body(&call.body)?;
     required("username", input.username.clone())?;
@@ -251,6 +379,30 @@ pub(super) async fn add(state: web::Data<AppState>, call: SignedCall) -> Result<
 }
 
 /// `POST {account_uuid}/modify`: changes the given fields → `content` = the account.
+#[utoipa::path(
+    post,
+    path = "/api/v1/account/{account_uuid}/modify",
+    tag = "accounts",
+    params(("account_uuid" = String, Path, description = "The account's id: `acnt_<32 hex>` or a dashed UUID.")),
+    request_body(content = AccountInput, description = "The fields to change; `exterId`, `extend`, `language` and \
+        `isDisable` are refused."),
+    responses(
+        (status = 200, description = "The account, changed.", body = SuccessEnvelope<AccountObject>),
+        (status = 400, description = "`ft.ParamError`: the body or a field is invalid (named in `message`).",
+            body = ErrorEnvelope),
+        (status = 401, description = "A signing header is missing or malformed, the timestamp is stale, the nonce \
+            was used, or the signature or access key is refused.", body = ErrorEnvelope),
+        (status = 403, description = "`ft.PermissionDenied`: the key's account may not make this change.",
+            body = ErrorEnvelope),
+        (status = 404, description = "`ft.AccountNotFound`: no such account (or not an account id).",
+            body = ErrorEnvelope),
+        (status = 409, description = "`ft.AccountConflict`: the login name, email or phone is already in use, or \
+            the account kept changing underneath.", body = ErrorEnvelope),
+        (status = 413, description = "`ft.BodyTooLarge`: the body is larger than 64 KiB.", body = ErrorEnvelope),
+        (status = 503, description = "The database is unavailable.", body = ErrorEnvelope),
+    ),
+    security(("df_signature" = []))
+)]
 pub(super) async fn modify(
     state: web::Data<AppState>,
     call: SignedCall,
@@ -291,6 +443,28 @@ pub(super) async fn modify(
 }
 
 /// `GET get?accountUUID=|exterId=` → `content` = the account; 404 when none matches.
+#[utoipa::path(
+    get,
+    path = "/api/v1/account/get",
+    tag = "accounts",
+    params(
+        ("accountUUID" = Option<String>, Query, description = "The account's id: `acnt_<32 hex>` or a dashed \
+            UUID. Takes precedence over `exterId`."),
+        ("exterId" = Option<String>, Query, description = "The account's id in the external directory."),
+    ),
+    responses(
+        (status = 200, description = "The account.", body = SuccessEnvelope<AccountObject>),
+        (status = 400, description = "`ft.ParamError`: neither `accountUUID` nor `exterId` is given.",
+            body = ErrorEnvelope),
+        (status = 401, description = "A signing header is missing or malformed, the timestamp is stale, the nonce \
+            was used, or the signature or access key is refused.", body = ErrorEnvelope),
+        (status = 403, description = "`ft.PermissionDenied`: the key's account may not read accounts.",
+            body = ErrorEnvelope),
+        (status = 404, description = "`ft.AccountNotFound`: no account matches.", body = ErrorEnvelope),
+        (status = 503, description = "The database is unavailable.", body = ErrorEnvelope),
+    ),
+    security(("df_signature" = []))
+)]
 pub(super) async fn get(
     state: web::Data<AppState>,
     call: SignedCall,
@@ -316,7 +490,38 @@ pub(super) async fn get(
 const MAX_PAGE_SIZE: i64 = 100;
 const DEFAULT_PAGE_SIZE: i64 = 10;
 
+/// `{"data": [account, …]}`: the `content` of `list`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = AccountList)]
+struct AccountPage {
+    data: Vec<AccountObject>,
+}
+
 /// `GET list?search=&pageIndex=&pageSize=` → `content.data` and `pageInfo`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/account/list",
+    tag = "accounts",
+    params(
+        ("search" = Option<String>, Query, description = "A substring of the login name, name, description, phone \
+            or email (case-insensitive)."),
+        ("pageIndex" = Option<i64>, Query, minimum = 1, maximum = 2147483647, description = "The page, from 1; 1 \
+            when absent."),
+        ("pageSize" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Accounts per page; 10 when \
+            absent."),
+    ),
+    responses(
+        (status = 200, description = "A page of accounts, with `pageInfo`.", body = SuccessEnvelope<AccountPage>),
+        (status = 400, description = "`ft.ParamError`: `search`, `pageIndex` or `pageSize` is invalid.",
+            body = ErrorEnvelope),
+        (status = 401, description = "A signing header is missing or malformed, the timestamp is stale, the nonce \
+            was used, or the signature or access key is refused.", body = ErrorEnvelope),
+        (status = 403, description = "`ft.PermissionDenied`: the key's account may not read the whole directory.",
+            body = ErrorEnvelope),
+        (status = 503, description = "The database is unavailable.", body = ErrorEnvelope),
+    ),
+    security(("df_signature" = []))
+)]
 pub(super) async fn list(
     state: web::Data<AppState>,
     call: SignedCall,
@@ -330,16 +535,20 @@ pub(super) async fn list(
         .use_cases
         .search_accounts(&call.account, term.as_deref(), (page_index - 1) * page_size, page_size, true)
         .await?;
-    let data: Vec<Value> = accounts.iter().map(|a| account_object(&state, a)).collect();
-    let page_info = json!({"count": data.len(), "pageIndex": page_index, "pageSize": page_size, "totalCount": total.unwrap_or_default()});
-    Ok(success(&call.request_id, json!({"data": data}), Some(page_info)))
+    let data: Vec<AccountObject> = accounts.iter().map(|a| account_object(&state, a)).collect();
+    let page_info = PageInfo { count: data.len(), page_index, page_size, total_count: total.unwrap_or_default() };
+    Ok(success(&call.request_id, AccountPage { data }, Some(page_info)))
 }
 
-#[derive(Deserialize)]
+/// The body of `delete` and `set-disable`.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AccountIds)]
 struct IdsInput {
+    /// 1 to 1000 account ids, `acnt_<32 hex>` or dashed UUIDs.
     #[serde(rename = "accountUUIDs")]
     account_uuids: Vec<String>,
+    /// `set-disable` only, and required there: disable (true) or re-activate (false).
     is_disable: Option<bool>,
 }
 
@@ -363,15 +572,63 @@ fn parse_ids(raw: &[String]) -> Result<Vec<Uuid>, ModifyError> {
 }
 
 /// `POST delete {"accountUUIDs": […]}`: soft-deletes all or none → `content: true`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/account/delete",
+    tag = "accounts",
+    request_body = IdsInput,
+    responses(
+        (status = 200, description = "Deleted; `content` is true.", body = SuccessEnvelope<bool>),
+        (status = 400, description = "`ft.ParamError`: the body is invalid, an id is malformed, or there are no or \
+            more than 1000 ids.", body = ErrorEnvelope),
+        (status = 401, description = "A signing header is missing or malformed, the timestamp is stale, the nonce \
+            was used, or the signature or access key is refused.", body = ErrorEnvelope),
+        (status = 403, description = "`ft.PermissionDenied`: the key's account may not delete one of the accounts.",
+            body = ErrorEnvelope),
+        (status = 404, description = "`ft.AccountNotFound`: some accounts do not exist (`Unknown accounts: …`); \
+            nothing is deleted.", body = ErrorEnvelope),
+        (status = 409, description = "`ft.AccountOwnsWorkspace`: an account is the only owner of a workspace.",
+            body = ErrorEnvelope),
+        (status = 413, description = "`ft.BodyTooLarge`: the body is larger than 64 KiB.", body = ErrorEnvelope),
+        (status = 503, description = "The database is unavailable.", body = ErrorEnvelope),
+    ),
+    security(("df_signature" = []))
+)]
 pub(super) async fn delete(state: web::Data<AppState>, call: SignedCall) -> Result<HttpResponse, ModifyError> {
     let input: IdsInput = parse_body(&call.body)?;
     let ids = parse_ids(&input.account_uuids)?;
     state.use_cases.delete_accounts(call.actor(), ids).await?;
-    Ok(success(&call.request_id, json!(true), None))
+    Ok(success(&call.request_id, true, None))
 }
 
-/// `POST set-disable {"accountUUIDs": […], "isDisable": bool}`: bans or re-activates all or none →
-/// `content: {}`.
+/// `{}`: the `content` of `set-disable`.
+#[derive(Serialize, ToSchema)]
+struct EmptyObject {}
+
+/// `POST set-disable {"accountUUIDs": […], "isDisable": bool}`: bans or re-activates all or none.
+///
+/// `content` is `{}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/account/set-disable",
+    tag = "accounts",
+    request_body = IdsInput,
+    responses(
+        (status = 200, description = "Done; `content` is `{}`.", body = SuccessEnvelope<EmptyObject>),
+        (status = 400, description = "`ft.ParamError`: the body is invalid, `isDisable` is missing, an id is \
+            malformed, or there are no or more than 1000 ids.", body = ErrorEnvelope),
+        (status = 401, description = "A signing header is missing or malformed, the timestamp is stale, the nonce \
+            was used, or the signature or access key is refused.", body = ErrorEnvelope),
+        (status = 403, description = "`ft.PermissionDenied`: the key's account may not change one of the accounts' \
+            status.", body = ErrorEnvelope),
+        (status = 404, description = "`ft.AccountNotFound`: an account does not exist.", body = ErrorEnvelope),
+        (status = 409, description = "`ft.AccountConflict`: the accounts kept changing underneath.",
+            body = ErrorEnvelope),
+        (status = 413, description = "`ft.BodyTooLarge`: the body is larger than 64 KiB.", body = ErrorEnvelope),
+        (status = 503, description = "The database is unavailable.", body = ErrorEnvelope),
+    ),
+    security(("df_signature" = []))
+)]
 pub(super) async fn set_disable(state: web::Data<AppState>, call: SignedCall) -> Result<HttpResponse, ModifyError> {
     let input: IdsInput = parse_body(&call.body)?;
     let disable = input.is_disable.ok_or_else(|| ModifyError::param("isDisable", "is required."))?;
@@ -380,5 +637,5 @@ pub(super) async fn set_disable(state: web::Data<AppState>, call: SignedCall) ->
     let items =
         ids.into_iter().map(|id| (id, AccountPatch { status: Some(status), ..AccountPatch::default() })).collect();
     state.use_cases.update_accounts(call.actor(), items).await?;
-    Ok(success(&call.request_id, json!({}), None))
+    Ok(success(&call.request_id, EmptyObject {}, None))
 }

@@ -4,21 +4,60 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use domain::{DomainError, KeyRefusal};
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::common::console_flow_errors;
 use crate::common::json::{BodyError, ReadError};
 use crate::common::request_id::TracedError;
 
 /// A successful answer: `content`, and `pageInfo` for lists.
-pub fn success(trace_id: &str, content: Value, page_info: Option<Value>) -> HttpResponse {
-    let mut body = json!({
-        "code": 200, "content": content, "errorCode": "", "message": "", "success": true, "traceId": trace_id,
-    });
-    if let Some(page_info) = page_info {
-        body["pageInfo"] = page_info;
-    }
-    HttpResponse::Ok().json(body)
+pub fn success<T: Serialize>(trace_id: &str, content: T, page_info: Option<PageInfo>) -> HttpResponse {
+    HttpResponse::Ok().json(SuccessEnvelope {
+        code: 200,
+        content,
+        error_code: "",
+        message: "",
+        success: true,
+        trace_id,
+        page_info,
+    })
+}
+
+/// `{code: 200, content, errorCode: "", message: "", success: true, traceId, pageInfo?}`: the account-modify
+/// success answer.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SuccessEnvelope<'a, T> {
+    /// Always 200.
+    pub code: u16,
+    /// The answer.
+    pub content: T,
+    /// Always `""`.
+    pub error_code: &'static str,
+    /// Always `""`.
+    pub message: &'static str,
+    /// Always true.
+    pub success: bool,
+    /// The request id (also in `X-Request-Id`).
+    pub trace_id: &'a str,
+    /// The page, in lists only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_info: Option<PageInfo>,
+}
+
+/// The `pageInfo` of a list.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PageInfo {
+    /// Items on this page.
+    pub count: usize,
+    /// The page, from 1.
+    pub page_index: i64,
+    /// Items per page asked for.
+    pub page_size: i64,
+    /// Items across pages.
+    pub total_count: i64,
 }
 
 /// An account-modify error answer; the trace id is added by [`crate::common::request_id::trace_errors`].
@@ -56,11 +95,34 @@ impl ModifyError {
     }
 
     fn render(&self, trace_id: &str) -> HttpResponse {
-        HttpResponse::build(self.status).json(json!({
-            "code": self.status.as_u16(), "content": null, "errorCode": self.code, "message": self.message,
-            "success": false, "traceId": trace_id,
-        }))
+        HttpResponse::build(self.status).json(ErrorEnvelope {
+            code: self.status.as_u16(),
+            content: None,
+            error_code: self.code,
+            message: &self.message,
+            success: false,
+            trace_id,
+        })
     }
+}
+
+/// `{code, content: null, errorCode, message, success: false, traceId}`: the account-modify error answer.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorEnvelope<'a> {
+    /// The HTTP status again.
+    pub code: u16,
+    /// Always null in an error.
+    #[schema(value_type = Option<Object>)]
+    pub content: Option<()>,
+    /// `ft.ParamError`, `ft.MissingAuthHeaderInfo`, `ft.AccountNotFound`, … (docs/API.md).
+    pub error_code: &'a str,
+    /// What went wrong, naming the field.
+    pub message: &'a str,
+    /// Always false in an error.
+    pub success: bool,
+    /// The request id (also in `X-Request-Id`).
+    pub trace_id: &'a str,
 }
 
 impl std::fmt::Display for ModifyError {

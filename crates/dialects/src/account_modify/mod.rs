@@ -13,20 +13,21 @@ use actix_web::middleware::from_fn;
 use actix_web::web;
 
 use crate::common::request_id::trace_errors;
+use crate::common::routes::dialect_modules;
+
+/// Where the dialect is mounted.
+pub const BASE: &str = "/api/v1/account";
+
+dialect_modules!(base = BASE; accounts);
 
 pub use envelope::ModifyError;
 
 /// Registers the dialect's scope, `/api/v1/account`.
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("/api/v1/account")
+        web::scope(BASE)
             .wrap(from_fn(trace_errors::<ModifyError>))
-            .route("/add", web::post().to(accounts::add))
-            .route("/get", web::get().to(accounts::get))
-            .route("/list", web::get().to(accounts::list))
-            .route("/delete", web::post().to(accounts::delete))
-            .route("/set-disable", web::post().to(accounts::set_disable))
-            .route("/{account_uuid}/modify", web::post().to(accounts::modify))
+            .configure(register_routes)
             .default_service(web::to(envelope::unknown_route)),
     );
 }

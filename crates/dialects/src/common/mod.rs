@@ -1,12 +1,13 @@
 //! What every dialect shares, written once: JSON bodies parsed with the path of the offending field
 //! ([`json`]) and read within a deadline ([`connection`]), query parameters ([`query`]), the caller of the machine dialects authenticated by an access key
-//! ([`caller`]) and request ids ([`request_id`]). A dialect renders their failures in its own envelope.
+//! ([`caller`]), request ids ([`request_id`]) and the route declarations ([`routes`]). A dialect renders their failures in its own envelope.
 
 pub mod caller;
 pub mod connection;
 pub mod json;
 pub mod query;
 pub mod request_id;
+pub mod routes;
 
 /// The domain errors of the console's own flows (setup, sign-in, registration, invitations, mail codes), as one
 /// pattern. The machine dialects never call those use cases; their error tables list these with this pattern,

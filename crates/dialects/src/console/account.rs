@@ -9,33 +9,112 @@ use domain::values::{
     AVATAR_MAX_CHARS, GENDER_MAX_CHARS, WECHAT_MAX_CHARS,
 };
 use domain::DomainError;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 
-use super::dto::{double_option, Paginated, Render};
-use super::error::ConsoleError;
+use super::auth::CodeMessage;
+use super::dto::{double_option, AccountEx, AccountFields, AccountWithExtension, Paginated, Render};
+use super::error::{BadRequestBody, ConsoleError, ErrorBody};
 use super::extract::{one_of, Authenticated, ConsoleJson, ConsoleQuery, QueryParams};
 use crate::common::request_id::RequestId;
+use crate::common::routes::routes;
 use crate::AppState;
 
+routes! {
+    get "/account/profile" => profile,
+    post "/account/register" => register,
+    get "/account-ex/profile" => profile_ex,
+    get "/account-ex/list" => list,
+    get "/account-ex/email" => by_email,
+    get "/account-ex/id" => by_id,
+    put "/account-ex/id" => update,
+    put "/account-ex/role" => set_role,
+}
+
+/// The operations of this module, for the API document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(profile, register, profile_ex, list, by_email, by_id, update, set_role))]
+pub(crate) struct ApiPaths;
+
+/// `{}`: no account, or none the caller may see.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NoAccount {}
+
+/// The account found by `GET /account-ex/email` or `GET /account-ex/id`, or `{}`.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[schema(as = AccountLookup)]
+enum Lookup {
+    /// The account with its extension.
+    Found(Box<AccountWithExtension>),
+    /// `{}`: unknown, or not visible to the caller.
+    Unknown(NoAccount),
+}
+
 /// `GET /account/profile`: the caller's `account_fields`.
+#[utoipa::path(
+    get,
+    path = "/console/api/account/profile",
+    tag = "accounts",
+    responses(
+        (status = 200, description = "The caller.", body = AccountFields),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+    ),
+    security(("console_session" = []))
+)]
 pub(super) async fn profile(state: web::Data<AppState>, Authenticated(me): Authenticated) -> HttpResponse {
     HttpResponse::Ok().json(Render::new(&state).fields(&me))
 }
 
 /// `GET /account-ex/profile`: the caller with status, account role and extension.
+#[utoipa::path(
+    get,
+    path = "/console/api/account-ex/profile",
+    tag = "accounts",
+    responses(
+        (status = 200, description = "The caller (without `group_role`).", body = AccountEx),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+    ),
+    security(("console_session" = []))
+)]
 pub(super) async fn profile_ex(state: web::Data<AppState>, Authenticated(me): Authenticated) -> HttpResponse {
     HttpResponse::Ok().json(Render::new(&state).ex(&me, None))
 }
 
-#[derive(Deserialize)]
+/// `POST /account/register` body.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = RegisterAccount)]
 pub(super) struct RegisterBody {
     email: String,
     name: String,
+    /// A new password (the password rules apply).
     password: String,
 }
 
 /// `POST /account/register`: an admin creates an account (joining the admin's current group).
+#[utoipa::path(
+    post,
+    path = "/console/api/account/register",
+    tag = "accounts",
+    request_body = RegisterBody,
+    responses(
+        (status = 200, description = "The new account.", body = AccountFields),
+        (
+            status = 400,
+            description = "A field is invalid (`invalid_param`, with `params`), or the email is taken \
+                (`user_register_failed`, without `status`).",
+            body = CodeMessage
+        ),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 403, description = "Only platform admins and group managers create accounts.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+    ),
+    security(("console_session" = []))
+)]
 pub(super) async fn register(
     state: web::Data<AppState>,
     Authenticated(me): Authenticated,
@@ -63,6 +142,24 @@ pub(super) async fn register(
 }
 
 /// `GET /account-ex/list?page&limit`: members of the caller's current group with their group roles.
+#[utoipa::path(
+    get,
+    path = "/console/api/account-ex/list",
+    tag = "accounts",
+    params(
+        ("page" = Option<u32>, Query, description = "Page number, 1–99999 (default 1)."),
+        ("limit" = Option<u32>, Query, description = "Page size, 1–100 (default 20)."),
+    ),
+    responses(
+        (status = 200, description = "A page of members, with `group_role`.", body = Paginated<AccountEx>),
+        (status = 400, description = "A parameter is out of range.", body = BadRequestBody),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 403, description = "Only the group's managers and platform readers list it.", body = ErrorBody),
+        (status = 404, description = "The caller's current workspace is in no group.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+    ),
+    security(("console_session" = []))
+)]
 pub(super) async fn list(
     state: web::Data<AppState>,
     Authenticated(me): Authenticated,
@@ -75,6 +172,19 @@ pub(super) async fn list(
 }
 
 /// `GET /account-ex/email?email=`: the account, or `{}` when unknown or not visible to the caller.
+#[utoipa::path(
+    get,
+    path = "/console/api/account-ex/email",
+    tag = "accounts",
+    params(("email" = String, Query, description = "The address.")),
+    responses(
+        (status = 200, description = "The account, or `{}`.", body = Lookup),
+        (status = 400, description = "`email` is missing or invalid.", body = BadRequestBody),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+    ),
+    security(("console_session" = []))
+)]
 pub(super) async fn by_email(
     state: web::Data<AppState>,
     Authenticated(me): Authenticated,
@@ -84,12 +194,25 @@ pub(super) async fn by_email(
     let email = EmailAddress::parse("email", query.required("email")?)?;
     let found = state.use_cases.find_account_by_email(&me, &email).await?;
     Ok(match found {
-        Some(a) => HttpResponse::Ok().json(Render::new(&state).with_extension(&a)),
-        None => HttpResponse::Ok().json(json!({})),
+        Some(a) => HttpResponse::Ok().json(Lookup::Found(Box::new(Render::new(&state).with_extension(&a)))),
+        None => HttpResponse::Ok().json(Lookup::Unknown(NoAccount {})),
     })
 }
 
 /// `GET /account-ex/id?id=`: the account, or `{}` when unknown or not visible to the caller.
+#[utoipa::path(
+    get,
+    path = "/console/api/account-ex/id",
+    tag = "accounts",
+    params(("id" = uuid::Uuid, Query, description = "The account's id.")),
+    responses(
+        (status = 200, description = "The account, or `{}`.", body = Lookup),
+        (status = 400, description = "`id` is missing or not a UUID.", body = BadRequestBody),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+    ),
+    security(("console_session" = []))
+)]
 pub(super) async fn by_id(
     state: web::Data<AppState>,
     Authenticated(me): Authenticated,
@@ -98,27 +221,39 @@ pub(super) async fn by_id(
     let id = QueryParams::of(&req).required_uuid("id")?;
     let request_id = RequestId::of(&req);
     Ok(match state.use_cases.get_account(Actor::session(&me, &request_id), id).await {
-        Ok(a) => HttpResponse::Ok().json(Render::new(&state).with_extension(&a)),
-        Err(DomainError::NotFound { .. }) => HttpResponse::Ok().json(json!({})),
+        Ok(a) => HttpResponse::Ok().json(Lookup::Found(Box::new(Render::new(&state).with_extension(&a)))),
+        Err(DomainError::NotFound { .. }) => HttpResponse::Ok().json(Lookup::Unknown(NoAccount {})),
         Err(other) => return Err(other.into()),
     })
 }
 
-#[derive(Deserialize)]
+/// `PUT /account-ex/id` body: absent fields are left alone; `null` or empty text clears a nullable one.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = UpdateAccountEx)]
 pub(super) struct UpdateBody {
     name: Option<String>,
+    /// A file id or an `http(s)` URL.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     avatar: Option<Option<String>>,
+    /// `active`, `pending`, `banned` or `closed`.
     status: Option<String>,
+    /// 3 to 20 digits, optionally after a `+`.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     mobile: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     wechat: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     address: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     gender: Option<Option<String>>,
+    /// The platform role: `system_admin`, `auditor` or `normal`.
     role_type: Option<String>,
+    /// The role in the caller's current group: `admin` or `normal`.
     group_role: Option<String>,
     /// A second factor is mandatory (`mfa_state`).
     mfa_required: Option<bool>,
@@ -134,6 +269,27 @@ const GROUP_ROLES: &[GroupRole] = &[GroupRole::Admin, GroupRole::Normal];
 
 /// `PUT /account-ex/id?id=`: changes profile, status, roles, whether a second factor is mandatory (the caller
 /// when `id` is absent).
+#[utoipa::path(
+    put,
+    path = "/console/api/account-ex/id",
+    tag = "accounts",
+    params(("id" = Option<uuid::Uuid>, Query, description = "The account's id; the caller when absent.")),
+    request_body = UpdateBody,
+    responses(
+        (status = 200, description = "The account with its extension.", body = AccountWithExtension),
+        (status = 400, description = "The body is not JSON, or a field or `id` is invalid.", body = BadRequestBody),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 403, description = "The caller may not make this change.", body = ErrorBody),
+        (
+            status = 404,
+            description = "No such account (or hidden from the caller), or no current group for `group_role`.",
+            body = ErrorBody
+        ),
+        (status = 409, description = "The account was changed at the same time; retry.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+    ),
+    security(("console_session" = []))
+)]
 pub(super) async fn update(
     state: web::Data<AppState>,
     Authenticated(me): Authenticated,
@@ -159,12 +315,33 @@ pub(super) async fn update(
     Ok(HttpResponse::Ok().json(Render::new(&state).with_extension(&account)))
 }
 
-#[derive(Deserialize)]
+/// `PUT /account-ex/role` body.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = SetPlatformRole)]
 pub(super) struct RoleBody {
+    /// `system_admin`, `auditor` or `normal`.
+    #[schema(example = "auditor")]
     role_type: String,
 }
 
 /// `PUT /account-ex/role?id=`: sets the platform role; answers the account with `account_role`.
+#[utoipa::path(
+    put,
+    path = "/console/api/account-ex/role",
+    tag = "accounts",
+    params(("id" = Option<uuid::Uuid>, Query, description = "The account's id; the caller when absent.")),
+    request_body = RoleBody,
+    responses(
+        (status = 200, description = "The account (without `group_role`).", body = AccountEx),
+        (status = 400, description = "The body is not JSON, or a field or `id` is invalid.", body = BadRequestBody),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 403, description = "The caller may not assign this role to this account.", body = ErrorBody),
+        (status = 404, description = "No such account (or hidden from the caller).", body = ErrorBody),
+        (status = 409, description = "The account was changed at the same time; retry.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+    ),
+    security(("console_session" = []))
+)]
 pub(super) async fn set_role(
     state: web::Data<AppState>,
     Authenticated(me): Authenticated,

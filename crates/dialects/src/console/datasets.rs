@@ -7,59 +7,84 @@ use domain::values::search_term;
 use domain::DomainError;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::dto::{double_option, Paginated};
-use super::error::ConsoleError;
+use super::error::{BadRequestBody, ConsoleError, ErrorBody};
 use super::extract::{one_of, path_id, value_id, Authenticated, ConsoleJson, ConsoleQuery, QueryParams};
+use crate::common::routes::routes;
 use crate::AppState;
 
-/// Registers the routes (under `/console/api`).
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/datasets", web::post().to(create))
-        .route("/datasets", web::get().to(list))
-        .route("/datasets/{id}", web::get().to(get))
-        .route("/datasets/{id}", web::patch().to(update))
-        .route("/datasets/{id}", web::delete().to(delete))
-        .route("/enterprise-groups/{group_id}/datasets", web::get().to(group_datasets));
+routes! {
+    post "/datasets" => create,
+    get "/datasets" => list,
+    get "/datasets/{id}" => get,
+    patch "/datasets/{id}" => update,
+    delete "/datasets/{id}" => delete,
+    get "/enterprise-groups/{group_id}/datasets" => group_datasets,
 }
 
+/// The operations of this module, for the API document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create, list, get, update, delete, group_datasets))]
+pub(crate) struct ApiPaths;
+
 /// `{name}` objects of the zgi-next listing.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = DatasetNameOnly)]
 pub struct NameOnly {
     name: String,
 }
 
 /// Dify's `dataset_detail_fields` with zgi-next's additions.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct DatasetDetail {
     id: String,
     name: String,
     description: Option<String>,
     provider: String,
+    /// `only_me`, `all_team_members`, `partial_members` or `all_group`.
     permission: &'static str,
     data_source_type: Option<String>,
+    /// `high_quality`, `economy` or `null`.
     indexing_technique: Option<String>,
+    /// Always 0.
     app_count: i64,
+    /// Always 0.
     document_count: i64,
+    /// Always 0.
     word_count: i64,
+    /// The creator's account id.
     created_by: String,
+    /// Unix seconds.
     created_at: i64,
+    /// The last editor's account id.
     updated_by: Option<String>,
+    /// Unix seconds.
     updated_at: i64,
     embedding_model: String,
     embedding_model_provider: String,
+    /// Always `null`.
     embedding_available: Option<bool>,
+    /// The stored retrieval settings, or Dify's defaults (`semantic_search`, `top_k` 2, …).
     retrieval_model_dict: Value,
+    /// Always empty.
     tags: Vec<Value>,
     doc_form: Option<String>,
+    /// Always the four `external_knowledge_*` keys with `null` values.
+    #[schema(value_type = Object)]
     external_knowledge_info: Value,
+    /// Always `{top_k: 2, score_threshold: 0.0, score_threshold_enabled: false}`.
+    #[schema(value_type = Object)]
     external_retrieval_model: Value,
     icon: Option<String>,
     icon_background: Option<String>,
+    /// Always `null`.
     owner: Option<String>,
     /// Listings only (`null` when the creator is gone).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<NameOnly>)]
     owner_account: Option<Option<NameOnly>>,
     /// Listings only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -140,25 +165,38 @@ fn detail(d: &Dataset, extras: Extras) -> DatasetDetail {
 }
 
 /// A partial member as a plain id or as Dify's `{"user_id": …}` object.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(untagged)]
+#[schema(as = DatasetPartialMember)]
 pub(super) enum PartialMember {
+    /// An account id.
     Id(String),
+    /// `{"user_id": account id}`.
     Object { user_id: String },
 }
 
-#[derive(Deserialize)]
+/// `POST /datasets` and `PATCH /datasets/{id}` body: absent fields are left alone, `null` clears.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = DatasetFields)]
 pub(super) struct DatasetBody {
+    /// Required on creation.
     name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     description: Option<Option<String>>,
+    /// `only_me`, `all_team_members`, `partial_members` or `all_group`.
     permission: Option<String>,
+    /// Members of the workspace who may see the dataset with `partial_members`.
     partial_member_list: Option<Vec<PartialMember>>,
+    /// `high_quality` or `economy`.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     indexing_technique: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     icon: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     icon_background: Option<Option<String>>,
 }
 
@@ -206,7 +244,22 @@ fn dataset_id(raw: &str) -> Result<Uuid, ConsoleError> {
     Uuid::parse_str(raw).map_err(|_| dataset_error(DomainError::NotFound { entity: "dataset" }))
 }
 
-/// `POST /datasets`: `201` with the dataset.
+/// `POST /datasets`: creates a dataset in the current workspace; `201` with the dataset.
+#[utoipa::path(
+    post,
+    path = "/console/api/datasets",
+    tag = "datasets",
+    request_body = DatasetBody,
+    responses(
+        (status = 201, description = "The dataset.", body = DatasetDetail),
+        (status = 400, description = "A field is invalid.", body = BadRequestBody),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 403, description = "The caller may not create datasets in the workspace.", body = ErrorBody),
+        (status = 404, description = "The caller has no normal workspace.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+    ),
+    security(("console_session" = []))
+)]
 pub(super) async fn create(
     state: web::Data<AppState>,
     Authenticated(me): Authenticated,
@@ -217,6 +270,24 @@ pub(super) async fn create(
 }
 
 /// `GET /datasets?page&limit&keyword`: datasets of the current workspace the caller may see.
+#[utoipa::path(
+    get,
+    path = "/console/api/datasets",
+    tag = "datasets",
+    params(
+        ("page" = Option<u32>, Query, minimum = 1, maximum = 99999, description = "Page number (default 1)."),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 20)."),
+        ("keyword" = Option<String>, Query, description = "Only datasets whose name contains it (case-insensitive)."),
+    ),
+    responses(
+        (status = 200, description = "With `owner_account` and `tenant`.", body = Paginated<DatasetDetail>),
+        (status = 400, description = "A parameter is invalid.", body = BadRequestBody),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 404, description = "The caller has no normal workspace.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+    ),
+    security(("console_session" = []))
+)]
 pub(super) async fn list(
     state: web::Data<AppState>,
     Authenticated(me): Authenticated,
@@ -229,7 +300,21 @@ pub(super) async fn list(
     })))
 }
 
-/// `GET /datasets/{id}`.
+/// `GET /datasets/{id}`: a dataset the caller may see.
+#[utoipa::path(
+    get,
+    path = "/console/api/datasets/{id}",
+    tag = "datasets",
+    params(("id" = uuid::Uuid, Path, description = "The dataset's id.")),
+    responses(
+        (status = 200, description = "The dataset.", body = DatasetDetail),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 403, description = "The caller may not see the dataset.", body = ErrorBody),
+        (status = 404, description = "No such dataset in the caller's workspaces.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+    ),
+    security(("console_session" = []))
+)]
 pub(super) async fn get(
     state: web::Data<AppState>,
     Authenticated(me): Authenticated,
@@ -239,7 +324,23 @@ pub(super) async fn get(
     Ok(HttpResponse::Ok().json(detail(&dataset, Extras::Workspace)))
 }
 
-/// `PATCH /datasets/{id}`.
+/// `PATCH /datasets/{id}`: changes a dataset (its creator and the workspace's editing roles).
+#[utoipa::path(
+    patch,
+    path = "/console/api/datasets/{id}",
+    tag = "datasets",
+    params(("id" = uuid::Uuid, Path, description = "The dataset's id.")),
+    request_body = DatasetBody,
+    responses(
+        (status = 200, description = "The dataset.", body = DatasetDetail),
+        (status = 400, description = "A field is invalid.", body = BadRequestBody),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 403, description = "The caller may not see or change the dataset.", body = ErrorBody),
+        (status = 404, description = "No such dataset in the caller's workspaces.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+    ),
+    security(("console_session" = []))
+)]
 pub(super) async fn update(
     state: web::Data<AppState>,
     Authenticated(me): Authenticated,
@@ -251,7 +352,21 @@ pub(super) async fn update(
     Ok(HttpResponse::Ok().json(detail(&dataset, Extras::Workspace)))
 }
 
-/// `DELETE /datasets/{id}`: `204`.
+/// `DELETE /datasets/{id}`: deletes a dataset (its creator and the workspace's editing roles); `204`.
+#[utoipa::path(
+    delete,
+    path = "/console/api/datasets/{id}",
+    tag = "datasets",
+    params(("id" = uuid::Uuid, Path, description = "The dataset's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 403, description = "The caller may not see or change the dataset.", body = ErrorBody),
+        (status = 404, description = "No such dataset in the caller's workspaces.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+    ),
+    security(("console_session" = []))
+)]
 pub(super) async fn delete(
     state: web::Data<AppState>,
     Authenticated(me): Authenticated,
@@ -261,7 +376,31 @@ pub(super) async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `GET /enterprise-groups/{group_id}/datasets?page&limit&search`.
+/// `GET /enterprise-groups/{group_id}/datasets?page&limit&search`: datasets across a group.
+#[utoipa::path(
+    get,
+    path = "/console/api/enterprise-groups/{group_id}/datasets",
+    tag = "datasets",
+    params(
+        ("group_id" = uuid::Uuid, Path, description = "The group's id."),
+        ("page" = Option<u32>, Query, minimum = 1, maximum = 99999, description = "Page number (default 1)."),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 20)."),
+        ("search" = Option<String>, Query, description = "Only datasets whose name contains it (case-insensitive)."),
+    ),
+    responses(
+        (
+            status = 200,
+            description = "All the group's datasets for its super admin, else those the caller may see; with \
+                `owner_account` and `tenant`, without `partial_member_list`.",
+            body = Paginated<DatasetDetail>
+        ),
+        (status = 400, description = "A parameter is invalid.", body = BadRequestBody),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 404, description = "No such group, or not visible to the caller.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+    ),
+    security(("console_session" = []))
+)]
 pub(super) async fn group_datasets(
     state: web::Data<AppState>,
     Authenticated(me): Authenticated,

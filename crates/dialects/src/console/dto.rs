@@ -4,9 +4,10 @@ use domain::model::{Account, GroupRole, Page, SystemRole, WireEnum};
 use domain::ports::FileUrlSigner;
 use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 /// `{"result": "success"}`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Success {
     /// Always `success`.
     pub result: &'static str,
@@ -16,7 +17,7 @@ pub struct Success {
 pub const SUCCESS: Success = Success { result: "success" };
 
 /// `{"result": "success", "data": …}`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct SuccessWith<T: Serialize> {
     /// Always `success`.
     pub result: &'static str,
@@ -32,7 +33,7 @@ impl<T: Serialize> SuccessWith<T> {
 }
 
 /// Access and refresh token of a login.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Tokens {
     /// JWT.
     pub access_token: String,
@@ -41,7 +42,7 @@ pub struct Tokens {
 }
 
 /// Paginated list envelope.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Paginated<T: Serialize> {
     /// Page number.
     pub page: u32,
@@ -69,7 +70,7 @@ impl<T: Serialize> Paginated<T> {
 }
 
 /// Dify's `account_fields`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct AccountFields {
     pub id: String,
     pub name: String,
@@ -86,13 +87,13 @@ pub struct AccountFields {
 }
 
 /// `account_role` of zgi-next.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct RoleType {
     pub role_type: &'static str,
 }
 
 /// `extension` of zgi-next.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ExtensionFields {
     pub mobile: Option<String>,
     pub wechat: Option<String>,
@@ -101,7 +102,7 @@ pub struct ExtensionFields {
 }
 
 /// Account fields plus `extension` (`account-ex/email`, `account-ex/id`).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct AccountWithExtension {
     #[serde(flatten)]
     pub base: AccountFields,
@@ -109,7 +110,7 @@ pub struct AccountWithExtension {
 }
 
 /// Account fields plus `status`, optional `group_role`, `account_role` and `extension`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct AccountEx {
     #[serde(flatten)]
     pub base: AccountFields,

@@ -5,7 +5,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use domain::DomainError;
+use serde::Serialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 /// An error answered by a console endpoint.
 #[derive(Debug)]
@@ -77,6 +79,38 @@ impl std::fmt::Display for ConsoleError {
     }
 }
 
+/// `{code, message, status}`: the console's error body.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody<'a> {
+    /// Machine code (`not_found`, `unauthorized`, `forbidden`, `conflict`, …; the catalogue is in docs/API.md).
+    pub code: &'a str,
+    /// Human text.
+    pub message: &'a str,
+    /// The HTTP status again.
+    pub status: u16,
+}
+
+/// `{code: "invalid_param", message, params}`: a validation failure (400) naming the field in `params`.
+#[derive(Serialize, ToSchema)]
+pub struct ParamErrorBody<'a> {
+    /// Always `invalid_param`.
+    pub code: &'a str,
+    /// What is wrong.
+    pub message: &'a str,
+    /// The offending field.
+    pub params: &'a str,
+}
+
+/// A 400 answer: a field refused (`invalid_param`, naming it) or a body that is not JSON (`bad_request`).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum BadRequestBody<'a> {
+    /// A field refused.
+    Param(ParamErrorBody<'a>),
+    /// The body is not JSON, or another request-level refusal.
+    Standard(ErrorBody<'a>),
+}
+
 impl ResponseError for ConsoleError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -86,14 +120,15 @@ impl ResponseError for ConsoleError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let body = match self {
+        match self {
             Self::Standard { status, code, message } => {
-                json!({"code": code, "message": message, "status": status.as_u16()})
+                HttpResponse::build(*status).json(ErrorBody { code, message, status: status.as_u16() })
             }
-            Self::Param { field, message } => json!({"code": "invalid_param", "message": message, "params": field}),
-            Self::Body { body, .. } => body.clone(),
-        };
-        HttpResponse::build(self.status_code()).json(body)
+            Self::Param { field, message } => {
+                HttpResponse::BadRequest().json(ParamErrorBody { code: "invalid_param", message, params: field })
+            }
+            Self::Body { status, body } => HttpResponse::build(*status).json(body),
+        }
     }
 }
 

@@ -14,11 +14,12 @@ use domain::usecases::{SocialCallback, SocialLanding};
 use domain::values::percent_encode;
 use domain::{DomainError, SignInRefusal};
 use serde::Serialize;
-use serde_json::json;
+use utoipa::ToSchema;
 
-use super::dto::SUCCESS;
-use super::error::ConsoleError;
+use super::dto::{Success, SUCCESS};
+use super::error::{BadRequestBody, ConsoleError, ErrorBody};
 use super::extract::{best_language, client_ip, Authenticated, QueryParams};
+use crate::common::routes::routes;
 use crate::AppState;
 
 /// The cookie that binds a sign-in attempt to the browser that started it.
@@ -27,13 +28,17 @@ const ATTEMPT_COOKIE: &str = "accountd_sign_in";
 /// Where the cookie is sent: the callback only.
 const ATTEMPT_COOKIE_PATH: &str = "/console/api/oauth/authorize";
 
-/// Registers the routes.
-pub(super) fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/oauth/login/{provider}", web::get().to(login))
-        .route("/oauth/authorize/{provider}", web::get().to(authorize))
-        .route("/account/integrates", web::get().to(integrates))
-        .route("/account/integrates/{provider}", web::delete().to(unlink));
+routes! {
+    get "/oauth/login/{provider}" => login,
+    get "/oauth/authorize/{provider}" => authorize,
+    get "/account/integrates" => integrates,
+    delete "/account/integrates/{provider}" => unlink,
 }
+
+/// The operations of this module, for the API document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(login, authorize, integrates, unlink))]
+pub(crate) struct ApiPaths;
 
 fn attempt_cookie(state: &AppState, value: String, max_age_secs: i64) -> Cookie<'static> {
     Cookie::build(ATTEMPT_COOKIE, value)
@@ -70,7 +75,36 @@ fn failure_message(error: DomainError) -> String {
     }
 }
 
+/// `{"error": "Invalid provider"}`: Dify's answer for a provider that is not configured.
+#[derive(Serialize, ToSchema)]
+struct InvalidProvider {
+    /// Always `Invalid provider`.
+    error: &'static str,
+}
+
 /// `GET /oauth/login/{provider}?invite_token=`: `302` to the provider, with the attempt's cookie.
+#[utoipa::path(
+    get,
+    path = "/console/api/oauth/login/{provider}",
+    tag = "sign-in through providers",
+    params(
+        ("provider" = String, Path, description = "A configured provider: `github`, `google` or an OpenID Connect \
+            provider's name."),
+        ("invite_token" = Option<String>, Query, description = "An invitation to accept with this sign-in."),
+    ),
+    responses(
+        (
+            status = 302,
+            description = "To the provider, with the `accountd_sign_in` cookie of the attempt; on any other failure \
+                to the console's sign-in page with a `message`.",
+            headers(
+                ("Location" = String, description = "The provider's authorization URL, or the sign-in page."),
+                ("Set-Cookie" = String, description = "The attempt's cookie (with the redirect to the provider)."),
+            )
+        ),
+        (status = 400, description = "The provider is not configured.", body = InvalidProvider),
+    )
+)]
 pub(super) async fn login(
     state: web::Data<AppState>,
     provider: web::Path<String>,
@@ -89,6 +123,29 @@ pub(super) async fn login(
 
 /// `GET /oauth/authorize/{provider}?code&state`: `302` to `CONSOLE_WEB_URL?access_token&refresh_token`, to the
 /// invitation page, or to the sign-in page with a message. The attempt's cookie is cleared in every case.
+#[utoipa::path(
+    get,
+    path = "/console/api/oauth/authorize/{provider}",
+    tag = "sign-in through providers",
+    params(
+        ("provider" = String, Path, description = "The provider that redirected here."),
+        ("code" = Option<String>, Query, description = "The provider's authorization code."),
+        ("state" = Option<String>, Query, description = "The state of the attempt, as sent to the provider."),
+    ),
+    responses(
+        (
+            status = 302,
+            description = "To the console with `access_token` and `refresh_token`; to the invitation page; to the \
+                sign-in page with `code=mfa_required` or `code=mfa_enrollment_required` and an `mfa_token`; or to \
+                the sign-in page with a `message` when the sign-in failed.",
+            headers(
+                ("Location" = String, description = "Where the browser goes on (below `CONSOLE_WEB_URL`)."),
+                ("Set-Cookie" = String, description = "Clears the attempt's cookie."),
+            )
+        ),
+        (status = 400, description = "The provider is not configured.", body = InvalidProvider),
+    )
+)]
 pub(super) async fn authorize(
     state: web::Data<AppState>,
     provider: web::Path<String>,
@@ -127,7 +184,7 @@ pub(super) async fn authorize(
             percent_encode(&token)
         )),
         Err(DomainError::SignInRefused(SignInRefusal::UnknownProvider)) => {
-            return Ok(HttpResponse::BadRequest().cookie(spent).json(json!({"error": "Invalid provider"})));
+            return Ok(HttpResponse::BadRequest().cookie(spent).json(InvalidProvider { error: "Invalid provider" }));
         }
         Err(other) => to_sign_in_page(&state, &failure_message(other)),
     };
@@ -135,16 +192,39 @@ pub(super) async fn authorize(
 }
 
 /// One provider in `GET /account/integrates`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = LinkedProvider)]
 struct Integrate {
+    /// The provider's name.
     provider: String,
+    /// Unix seconds: when the link was made; `null` when unbound.
     created_at: Option<i64>,
+    /// The caller is linked to an identity at the provider.
     is_bound: bool,
+    /// When unbound: the URL that starts a sign-in (and so a link) through the provider.
     link: Option<String>,
+}
+
+/// `{"data": [provider, …]}`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = LinkedProviders)]
+struct IntegrateList {
+    data: Vec<Integrate>,
 }
 
 /// `GET /account/integrates`: `{"data": [{provider, created_at, is_bound, link}]}`, one entry per configured
 /// provider (with the link that starts a sign-in when unbound) and per linked one no longer configured.
+#[utoipa::path(
+    get,
+    path = "/console/api/account/integrates",
+    tag = "sign-in through providers",
+    responses(
+        (status = 200, description = "The configured and the linked providers.", body = IntegrateList),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+    ),
+    security(("console_session" = []))
+)]
 pub(super) async fn integrates(
     state: web::Data<AppState>,
     Authenticated(me): Authenticated,
@@ -172,10 +252,28 @@ pub(super) async fn integrates(
         })
         .collect();
     data.extend(linked.iter().filter(|l| !configured.contains(&l.provider)).map(bound));
-    Ok(HttpResponse::Ok().json(json!({ "data": data })))
+    Ok(HttpResponse::Ok().json(IntegrateList { data }))
 }
 
 /// `DELETE /account/integrates/{provider}`: removes the caller's link (`{"result": "success"}`).
+#[utoipa::path(
+    delete,
+    path = "/console/api/account/integrates/{provider}",
+    tag = "sign-in through providers",
+    params(("provider" = String, Path, description = "The provider's name.")),
+    responses(
+        (status = 200, description = "The link is removed.", body = Success),
+        (
+            status = 400,
+            description = "The link is the account's only way to sign in (`params`: `provider`).",
+            body = BadRequestBody
+        ),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 404, description = "The caller has no link to this provider.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+    ),
+    security(("console_session" = []))
+)]
 pub(super) async fn unlink(
     state: web::Data<AppState>,
     provider: web::Path<String>,

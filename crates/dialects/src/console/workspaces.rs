@@ -7,35 +7,48 @@ use domain::model::{WireEnum, Workspace, WorkspaceMembership, WorkspaceRole};
 use domain::DomainError;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::dto::{Render, SUCCESS};
-use super::error::ConsoleError;
+use super::dto::{Render, Success, SUCCESS};
+use super::error::{BadRequestBody, ConsoleError, ErrorBody};
 use super::extract::{Authenticated, ConsoleJson};
+use crate::common::routes::routes;
 use crate::AppState;
 
-/// Registers the routes (under `/console/api`).
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/workspaces", web::get().to(list))
-        .route("/workspaces/switch", web::post().to(switch))
-        .route("/workspaces/current", web::get().to(current))
-        .route("/workspaces/current", web::post().to(current))
-        .route("/workspaces/current/members", web::get().to(members))
-        .route("/workspaces/current/members/{member_id}/update-role", web::put().to(update_role))
-        .route("/workspaces/current/members/{member_id}", web::delete().to(remove));
+routes! {
+    get "/workspaces" => list,
+    post "/workspaces/switch" => switch,
+    get "/workspaces/current" => current,
+    post "/workspaces/current" => current,
+    get "/workspaces/current/members" => members,
+    put "/workspaces/current/members/{member_id}/update-role" => update_role,
+    delete "/workspaces/current/members/{member_id}" => remove,
 }
 
+/// The operations of this module, for the API document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, switch, current, members, update_role, remove))]
+pub(crate) struct ApiPaths;
+
 /// Dify's `tenant_info`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct TenantInfo {
     id: String,
     name: String,
     plan: String,
+    /// `normal` or `archive`.
     status: &'static str,
+    /// Unix seconds.
     created_at: i64,
+    /// The caller's role: `owner`, `admin`, `editor`, `normal` or `dataset_operator`.
     role: &'static str,
+    /// Always `null`.
     in_trial: Option<bool>,
+    /// Always `null`.
     trial_end_reason: Option<String>,
+    /// Always `{}`.
+    #[schema(value_type = Object)]
     custom_config: serde_json::Value,
 }
 
@@ -53,28 +66,94 @@ fn tenant_info(t: &Workspace, m: &WorkspaceMembership) -> TenantInfo {
     }
 }
 
-/// `GET /workspaces`: `{"workspaces": [{id, name, plan, status, created_at, current}]}`.
+/// One of the caller's workspaces.
+#[derive(Serialize, ToSchema)]
+struct WorkspaceItem {
+    id: Uuid,
+    name: String,
+    plan: String,
+    /// `normal` or `archive`.
+    status: &'static str,
+    /// Unix seconds.
+    created_at: i64,
+    /// The caller's current workspace.
+    current: bool,
+}
+
+/// `{"workspaces": [workspace, …]}`.
+#[derive(Serialize, ToSchema)]
+struct WorkspaceList {
+    workspaces: Vec<WorkspaceItem>,
+}
+
+/// `GET /workspaces`: the caller's workspaces.
+#[utoipa::path(
+    get,
+    path = "/console/api/workspaces",
+    tag = "workspaces",
+    responses(
+        (status = 200, description = "The caller's normal workspaces, oldest first.", body = WorkspaceList),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+    ),
+    security(("console_session" = []))
+)]
 pub(super) async fn list(
     state: web::Data<AppState>,
     Authenticated(me): Authenticated,
 ) -> Result<HttpResponse, ConsoleError> {
     let workspaces = state.use_cases.list_workspaces(&me).await?;
-    let items: Vec<_> = workspaces
+    let items = workspaces
         .iter()
-        .map(|(t, m)| {
-            json!({"id": t.id, "name": t.name, "plan": t.plan, "status": t.status.as_str(),
-                   "created_at": t.created_at.unix_timestamp(), "current": m.current})
+        .map(|(t, m)| WorkspaceItem {
+            id: t.id,
+            name: t.name.clone(),
+            plan: t.plan.clone(),
+            status: t.status.as_str(),
+            created_at: t.created_at.unix_timestamp(),
+            current: m.current,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({"workspaces": items})))
+    Ok(HttpResponse::Ok().json(WorkspaceList { workspaces: items }))
 }
 
-#[derive(Deserialize)]
+/// `POST /workspaces/switch` body.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = SwitchWorkspace)]
 pub(super) struct SwitchBody {
+    /// The workspace's id.
     tenant_id: String,
 }
 
-/// `POST /workspaces/switch {tenant_id}`: `{"result":"success","new_tenant": tenant_info}`.
+/// `{"result": "success", "new_tenant": tenant_info}`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = SwitchedWorkspace)]
+struct Switched {
+    /// Always `success`.
+    result: &'static str,
+    /// The new current workspace.
+    new_tenant: TenantInfo,
+}
+
+/// `POST /workspaces/switch {tenant_id}`: makes a workspace the caller's current one.
+#[utoipa::path(
+    post,
+    path = "/console/api/workspaces/switch",
+    tag = "workspaces",
+    request_body = SwitchBody,
+    responses(
+        (status = 200, description = "Switched.", body = Switched),
+        (status = 400, description = "`tenant_id` is missing.", body = BadRequestBody),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (
+            status = 403,
+            description = "`account_not_link_tenant`: not an id of a normal workspace the caller is a member of.",
+            body = ErrorBody
+        ),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+    ),
+    security(("console_session" = []))
+)]
 pub(super) async fn switch(
     state: web::Data<AppState>,
     Authenticated(me): Authenticated,
@@ -87,10 +166,22 @@ pub(super) async fn switch(
         DomainError::NotFound { .. } => not_linked(),
         other => other.into(),
     })?;
-    Ok(HttpResponse::Ok().json(json!({"result": "success", "new_tenant": tenant_info(&tenant, &membership)})))
+    Ok(HttpResponse::Ok().json(Switched { result: "success", new_tenant: tenant_info(&tenant, &membership) }))
 }
 
 /// `GET`/`POST /workspaces/current`: the current workspace's `tenant_info`.
+#[utoipa::path(
+    method(get, post),
+    path = "/console/api/workspaces/current",
+    tag = "workspaces",
+    responses(
+        (status = 200, description = "The caller's current workspace.", body = TenantInfo),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 404, description = "The caller has no normal workspace.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+    ),
+    security(("console_session" = []))
+)]
 pub(super) async fn current(
     state: web::Data<AppState>,
     Authenticated(me): Authenticated,
@@ -99,30 +190,90 @@ pub(super) async fn current(
     Ok(HttpResponse::Ok().json(tenant_info(&tenant, &membership)))
 }
 
-/// `GET /workspaces/current/members`: `{"result":"success","accounts":[…]}`.
+/// A member of the current workspace.
+#[derive(Serialize, ToSchema)]
+#[schema(as = WorkspaceMember)]
+struct Member {
+    id: String,
+    name: String,
+    avatar: Option<String>,
+    avatar_url: Option<String>,
+    email: String,
+    /// Unix seconds.
+    last_login_at: Option<i64>,
+    /// Unix seconds.
+    last_active_at: Option<i64>,
+    /// Unix seconds.
+    created_at: i64,
+    /// `owner`, `admin`, `editor`, `normal` or `dataset_operator`.
+    role: &'static str,
+    /// The account's status.
+    status: &'static str,
+}
+
+/// `{"result": "success", "accounts": [member, …]}`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = WorkspaceMembers)]
+struct Members {
+    /// Always `success`.
+    result: &'static str,
+    accounts: Vec<Member>,
+}
+
+/// `GET /workspaces/current/members`: the members of the current workspace.
+#[utoipa::path(
+    get,
+    path = "/console/api/workspaces/current/members",
+    tag = "workspaces",
+    responses(
+        (status = 200, description = "The members.", body = Members),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 404, description = "The caller has no normal workspace.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+    ),
+    security(("console_session" = []))
+)]
 pub(super) async fn members(
     state: web::Data<AppState>,
     Authenticated(me): Authenticated,
 ) -> Result<HttpResponse, ConsoleError> {
     let members = state.use_cases.workspace_members(&me).await?;
     let render = Render::new(&state);
-    let accounts: Vec<_> = members
+    let accounts = members
         .iter()
         .map(|(a, m)| {
             let f = render.fields(a);
-            json!({"id": f.id, "name": f.name, "avatar": f.avatar, "avatar_url": f.avatar_url, "email": f.email,
-                   "last_login_at": f.last_login_at, "last_active_at": a.last_active_at.map(|t| t.unix_timestamp()),
-                   "created_at": f.created_at, "role": m.role.as_str(), "status": a.status.as_str()})
+            Member {
+                id: f.id,
+                name: f.name,
+                avatar: f.avatar,
+                avatar_url: f.avatar_url,
+                email: f.email,
+                last_login_at: f.last_login_at,
+                last_active_at: a.last_active_at.map(|t| t.unix_timestamp()),
+                created_at: f.created_at,
+                role: m.role.as_str(),
+                status: a.status.as_str(),
+            }
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({"result": "success", "accounts": accounts})))
+    Ok(HttpResponse::Ok().json(Members { result: "success", accounts }))
+}
+
+/// `{code, message}`: Dify's member-management error body (no `status`; hyphenated codes such as
+/// `member-not-found`, `invalid-role`, `cannot-operate-self`). Validation failures of the body also have these
+/// two fields.
+#[derive(Serialize, ToSchema)]
+struct MemberErrorBody<'a> {
+    code: &'a str,
+    message: &'a str,
 }
 
 /// Member-management errors as Dify answers them: plain `{code, message}` with hyphenated codes.
 fn member_error(e: DomainError) -> ConsoleError {
     let body = |status: StatusCode, code: &str, message: &str| ConsoleError::Body {
         status,
-        body: json!({"code": code, "message": message}),
+        body: json!(MemberErrorBody { code, message }),
     };
     match e {
         DomainError::Forbidden(why) => body(StatusCode::FORBIDDEN, "forbidden", why),
@@ -135,12 +286,41 @@ fn member_id(raw: &str) -> Result<Uuid, ConsoleError> {
     Uuid::parse_str(raw).map_err(|_| member_error(DomainError::NotFound { entity: "workspace member" }))
 }
 
-#[derive(Deserialize)]
+/// `PUT /workspaces/current/members/{member_id}/update-role` body.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = UpdateMemberRole)]
 pub(super) struct RoleBody {
+    /// `owner` (transfers ownership: the caller becomes `admin`), `admin`, `editor`, `normal` or
+    /// `dataset_operator`.
+    #[schema(example = "editor")]
     role: String,
 }
 
 /// `PUT /workspaces/current/members/{member_id}/update-role {role}`: owner only.
+#[utoipa::path(
+    put,
+    path = "/console/api/workspaces/current/members/{member_id}/update-role",
+    tag = "workspaces",
+    params(("member_id" = uuid::Uuid, Path, description = "The member's account id.")),
+    request_body = RoleBody,
+    responses(
+        (status = 200, description = "Changed (or already so).", body = Success),
+        (
+            status = 400,
+            description = "`invalid-role`, `cannot-operate-self`, or `invalid_param` for a missing `role`.",
+            body = MemberErrorBody
+        ),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 403, description = "Only the workspace owner manages members.", body = MemberErrorBody),
+        (
+            status = 404,
+            description = "`member-not-found`: not a member (or the caller has no workspace).",
+            body = MemberErrorBody
+        ),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+    ),
+    security(("console_session" = []))
+)]
 pub(super) async fn update_role(
     state: web::Data<AppState>,
     Authenticated(me): Authenticated,
@@ -149,13 +329,36 @@ pub(super) async fn update_role(
 ) -> Result<HttpResponse, ConsoleError> {
     let role = WorkspaceRole::parse(&body.role).ok_or_else(|| ConsoleError::Body {
         status: StatusCode::BAD_REQUEST,
-        body: json!({"code": "invalid-role", "message": "Invalid role"}),
+        body: json!(MemberErrorBody { code: "invalid-role", message: "Invalid role" }),
     })?;
     state.use_cases.update_member_role(&me, member_id(&path)?, role).await.map_err(member_error)?;
     Ok(HttpResponse::Ok().json(SUCCESS))
 }
 
 /// `DELETE /workspaces/current/members/{member_id}`: owner only; `204`.
+#[utoipa::path(
+    delete,
+    path = "/console/api/workspaces/current/members/{member_id}",
+    tag = "workspaces",
+    params(("member_id" = uuid::Uuid, Path, description = "The member's account id.")),
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 400, description = "`cannot-operate-self`.", body = MemberErrorBody),
+        (status = 401, description = "No valid session.", body = ErrorBody),
+        (
+            status = 403,
+            description = "Only the workspace owner, and not from a group's own workspace.",
+            body = MemberErrorBody
+        ),
+        (
+            status = 404,
+            description = "`member-not-found`: not a member (or the caller has no workspace).",
+            body = MemberErrorBody
+        ),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+    ),
+    security(("console_session" = []))
+)]
 pub(super) async fn remove(
     state: web::Data<AppState>,
     Authenticated(me): Authenticated,

@@ -13,21 +13,19 @@ use actix_web::web;
 pub use status::IamError;
 
 use crate::common::request_id::trace_errors;
+use crate::common::routes::dialect_modules;
+
+/// Where the dialect is mounted.
+pub const BASE: &str = "/iam/idp/v1";
+
+dialect_modules!(base = BASE; users);
 
 /// Registers the dialect's scope, `/iam/idp/v1`.
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("/iam/idp/v1")
+        web::scope(BASE)
             .wrap(from_fn(trace_errors::<IamError>))
-            .route("/users", web::post().to(users::create))
-            .route("/users", web::get().to(users::list))
-            .route("/users/{id}", web::get().to(users::get))
-            .route("/users/{id}", web::patch().to(users::update))
-            .route("/users/{id}", web::put().to(users::update))
-            .route("/users/{id}", web::delete().to(users::delete))
-            .route("/users/{id}/accessKeys", web::post().to(users::create_key))
-            .route("/users/{id}/accessKeys", web::get().to(users::list_keys))
-            .route("/users/{id}/accessKeys/{ak_id}", web::delete().to(users::delete_key))
+            .configure(register_routes)
             .default_service(web::to(status::unknown_route)),
     );
 }

@@ -127,8 +127,24 @@ impl IamError {
                 self.violations.iter().map(|(f, d)| json!({"field": f, "description": d})).collect();
             details.push(json!({"@type": "type.googleapis.com/google.rpc.BadRequest", "field_violations": violations}));
         }
-        json!({"code": self.code.number(), "message": self.message, "details": details, "request_id": request_id})
+        serde_json::to_value(Status { code: self.code.number(), message: &self.message, details, request_id })
+            .unwrap_or(Value::Null)
     }
+}
+
+/// `google.rpc.Status` with the request id: the iam error answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Status<'a> {
+    /// The gRPC code (3 invalid argument, 5 not found, 6 already exists, 7 permission denied, 16 unauthenticated, …).
+    pub code: u16,
+    /// What went wrong, naming the field.
+    pub message: &'a str,
+    /// A `google.rpc.ErrorInfo` (`reason`, `domain: "iam"`), then a `google.rpc.BadRequest` with
+    /// `field_violations` for invalid fields.
+    #[schema(value_type = Vec<Object>)]
+    pub details: Vec<Value>,
+    /// The request id (also in `X-Request-Id`).
+    pub request_id: &'a str,
 }
 
 impl std::fmt::Display for IamError {

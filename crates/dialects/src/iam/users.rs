@@ -7,24 +7,44 @@ use domain::usecases::{AccessKeyView, AccountPatch, NewAccount, WorkspaceRef};
 use domain::values::{
     parse_country_code, parse_description, parse_phone, parse_username, DisplayName, EmailAddress, Password,
 };
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::HmacCall;
 use super::filter;
-use super::status::{Code, IamError};
+use super::status::{Code, IamError, Status};
 use crate::common::query::QueryParams;
+use crate::common::routes::routes;
 use crate::console::dto::double_option;
 use crate::AppState;
+
+routes! {
+    post "/users" => create,
+    get "/users" => list,
+    get "/users/{id}" => get,
+    patch "/users/{id}" => update,
+    put "/users/{id}" => update,
+    delete "/users/{id}" => delete,
+    post "/users/{id}/accessKeys" => create_key,
+    get "/users/{id}/accessKeys" => list_keys,
+    delete "/users/{id}/accessKeys/{ak_id}" => delete_key,
+}
+
+/// The operations of this module, for the API document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create, list, get, update, delete, create_key, list_keys, delete_key))]
+pub(crate) struct ApiPaths;
 
 /// Most users in one create request.
 const MAX_CREATE: usize = 100;
 
-fn time_or_null(t: Option<OffsetDateTime>) -> Value {
-    t.and_then(|t| t.format(&Rfc3339).ok()).map_or(Value::Null, Value::String)
+/// RFC 3339, `null` when there is no time.
+fn time_or_null(t: Option<OffsetDateTime>) -> Option<String> {
+    t.and_then(|t| t.format(&Rfc3339).ok())
 }
 
 fn state(on: bool) -> &'static str {
@@ -46,89 +66,213 @@ fn status_name(status: AccountStatus) -> &'static str {
     }
 }
 
+/// An access key (the `ak` object).
+#[derive(Serialize, ToSchema)]
+#[schema(as = AccessKey)]
+struct AkMessage {
+    id: Uuid,
+    user_id: Uuid,
+    access_key: String,
+    /// The secret: in the answer of `POST /users/{id}/accessKeys` only, empty everywhere else.
+    secret_key: String,
+    /// `enable` or `disable`.
+    status: &'static str,
+    /// The key is old enough that a new one should replace it.
+    advice_renew: bool,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
+    create_time: Option<String>,
+    /// The last use (the creation when never used), RFC 3339.
+    #[schema(format = DateTime)]
+    update_time: Option<String>,
+}
+
 /// An access key as the `ak` object; the secret only when just issued.
-fn ak_object(view: &AccessKeyView, secret: Option<&str>) -> Value {
+fn ak_object(view: &AccessKeyView, secret: Option<&str>) -> AkMessage {
     let key = &view.key;
-    json!({
-        "id": key.id,
-        "user_id": key.account_id,
-        "access_key": key.access_key,
-        "secret_key": secret.unwrap_or_default(),
-        "status": match key.status { AccessKeyStatus::Active => "enable", AccessKeyStatus::Disabled => "disable" },
-        "advice_renew": view.advice_renew,
-        "create_time": time_or_null(Some(key.created_at)),
-        "update_time": time_or_null(Some(key.last_used_at.unwrap_or(key.created_at))),
-    })
+    AkMessage {
+        id: key.id,
+        user_id: key.account_id,
+        access_key: key.access_key.clone(),
+        secret_key: secret.unwrap_or_default().to_owned(),
+        status: match key.status {
+            AccessKeyStatus::Active => "enable",
+            AccessKeyStatus::Disabled => "disable",
+        },
+        advice_renew: view.advice_renew,
+        create_time: time_or_null(Some(key.created_at)),
+        update_time: time_or_null(Some(key.last_used_at.unwrap_or(key.created_at))),
+    }
+}
+
+/// The User message. Text fields are empty, never `null`, when unset.
+#[derive(Serialize, ToSchema)]
+#[schema(as = User)]
+struct UserMessage {
+    id: Uuid,
+    /// The display name.
+    name: String,
+    /// The login name.
+    username: String,
+    phone: String,
+    email: String,
+    /// The home workspace's id.
+    tenant_id: String,
+    /// The home workspace's code.
+    tenant_code: String,
+    /// The phone's country calling code, digits only.
+    region_code: String,
+    /// `valid`, `invalid` (pending, uninitialized, dormant or closed) or `forbidden` (banned).
+    status: &'static str,
+    /// `build_in`, or `ad` for accounts from the LDAP directory.
+    source: &'static str,
+    /// A description.
+    remark: String,
+    /// `enable` or `disable`: may sign in to the console.
+    console_state: &'static str,
+    /// `enable` or `disable`: its access keys work.
+    open_api_state: &'static str,
+    /// `enable` or `disable`: sign-in asks for a second factor.
+    mfa_state: &'static str,
+    /// `enable` or `disable`: a new password is demanded at the first sign-in.
+    set_password_first_login: &'static str,
+    /// `enable` or `disable`: a new password is demanded at the next sign-in.
+    set_password_next_login: &'static str,
+    /// The same as `set_password_first_login`.
+    set_password_at_login: &'static str,
+    /// The newest active access key, without its secret; `null` when none is active.
+    ak: Option<AkMessage>,
+    /// When the password was last set, RFC 3339.
+    #[schema(format = DateTime)]
+    set_password_time: Option<String>,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
+    last_login_time: Option<String>,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
+    create_time: Option<String>,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
+    update_time: Option<String>,
+    /// Who last set the password (a user id).
+    password_updator_id: String,
+    /// When the account expires, RFC 3339; `null` when it does not.
+    #[schema(format = DateTime)]
+    invalid_time: Option<String>,
 }
 
 /// The User message, with the account's home workspace and newest active key.
-async fn user_object(state_: &AppState, caller: &Account, a: &Account) -> Result<Value, IamError> {
+async fn user_object(state_: &AppState, caller: &Account, a: &Account) -> Result<UserMessage, IamError> {
     let use_cases = &state_.use_cases;
     let home = use_cases.home_workspace(caller, a.id).await?;
     let keys = use_cases.account_access_keys(caller, a.id).await?;
     let ak = keys.iter().rev().find(|k| k.key.status == AccessKeyStatus::Active).map(|k| ak_object(k, None));
-    Ok(json!({
-        "id": a.id,
-        "name": a.name,
-        "username": a.username.clone().unwrap_or_default(),
-        "phone": a.phone.clone().unwrap_or_default(),
-        "email": a.email.clone().unwrap_or_default(),
-        "tenant_id": home.as_ref().map(|t| t.id.to_string()).unwrap_or_default(),
-        "tenant_code": home.as_ref().and_then(|t| t.code.clone()).unwrap_or_default(),
-        "region_code": a.country_code.clone().unwrap_or_default(),
-        "status": status_name(a.status),
-        "source": if a.source == AccountSource::Ldap { "ad" } else { "build_in" },
-        "remark": a.description.clone().unwrap_or_default(),
-        "console_state": state(a.console_access),
-        "open_api_state": state(a.open_api_access),
-        "mfa_state": state(a.mfa_enabled),
-        "set_password_first_login": state(a.password_change_on_first_login),
-        "set_password_next_login": state(a.password_change_on_next_login),
-        "set_password_at_login": state(a.password_change_on_first_login),
-        "ak": ak,
-        "set_password_time": time_or_null(a.password_changed_at),
-        "last_login_time": time_or_null(a.last_login_at),
-        "create_time": time_or_null(Some(a.created_at)),
-        "update_time": time_or_null(Some(a.updated_at)),
-        "password_updator_id": a.password_changed_by.map(|id| id.to_string()).unwrap_or_default(),
-        "invalid_time": time_or_null(a.expires_at),
-    }))
+    Ok(UserMessage {
+        id: a.id,
+        name: a.name.clone(),
+        username: a.username.clone().unwrap_or_default(),
+        phone: a.phone.clone().unwrap_or_default(),
+        email: a.email.clone().unwrap_or_default(),
+        tenant_id: home.as_ref().map(|t| t.id.to_string()).unwrap_or_default(),
+        tenant_code: home.as_ref().and_then(|t| t.code.clone()).unwrap_or_default(),
+        region_code: a.country_code.clone().unwrap_or_default(),
+        status: status_name(a.status),
+        source: if a.source == AccountSource::Ldap { "ad" } else { "build_in" },
+        remark: a.description.clone().unwrap_or_default(),
+        console_state: state(a.console_access),
+        open_api_state: state(a.open_api_access),
+        mfa_state: state(a.mfa_enabled),
+        set_password_first_login: state(a.password_change_on_first_login),
+        set_password_next_login: state(a.password_change_on_next_login),
+        set_password_at_login: state(a.password_change_on_first_login),
+        ak,
+        set_password_time: time_or_null(a.password_changed_at),
+        last_login_time: time_or_null(a.last_login_at),
+        create_time: time_or_null(Some(a.created_at)),
+        update_time: time_or_null(Some(a.updated_at)),
+        password_updator_id: a.password_changed_by.map(|id| id.to_string()).unwrap_or_default(),
+        invalid_time: time_or_null(a.expires_at),
+    })
 }
 
-/// A User as sent; `None` is absent, `Some(None)` an explicit `null`. Output-only fields are ignored.
-#[derive(Deserialize, Default)]
+/// The schema of a state switch as sent.
+fn switch_schema() -> utoipa::openapi::schema::OneOfBuilder {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["enable", "disable", "enabled", "disabled", "true", "false", "on", "off"])),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::Boolean))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some(
+            "A switch: `enable`/`disable`, `enabled`/`disabled`, `true`/`false` or `on`/`off` (any case), or a JSON \
+             boolean. On create, absent or `null` means enable for `console_state` and `open_api_state`, disable for \
+             the others.",
+        ))
+}
+
+/// A User as sent (create, update); `None` is absent, `Some(None)` an explicit `null`. Output-only fields are
+/// ignored.
+#[derive(Deserialize, Default, ToSchema)]
 struct UserInput {
+    /// The display name; required on create.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     name: Option<Option<String>>,
+    /// The login name: 1 to 64 letters, digits or `. _ + -`, not only digits; required on create.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     username: Option<Option<String>>,
+    /// 3 to 20 digits, optionally after a `+`.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     email: Option<Option<String>>,
+    /// The home workspace's id (create only; preferred to `tenant_code`).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     tenant_id: Option<Option<String>>,
+    /// The home workspace's code (create only).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     tenant_code: Option<Option<String>>,
+    /// The phone's country calling code: 1 to 4 digits, optionally after a `+`.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     region_code: Option<Option<String>>,
+    /// The new password; required on create, with `confirm_password`.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     password: Option<Option<String>>,
+    /// Must equal `password`.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     confirm_password: Option<Option<String>>,
+    /// A description; blank clears it.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     remark: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = switch_schema)]
     console_state: Option<Option<Value>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = switch_schema)]
     open_api_state: Option<Option<Value>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = switch_schema)]
     mfa_state: Option<Option<Value>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = switch_schema)]
     set_password_first_login: Option<Option<Value>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = switch_schema)]
     set_password_next_login: Option<Option<Value>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = switch_schema)]
     set_password_at_login: Option<Option<Value>>,
 }
 
@@ -216,12 +360,42 @@ fn user_input(map: serde_json::Map<String, Value>, at: &str) -> Result<UserInput
     crate::common::json::parse::<UserInput>(&bytes).map_err(|e| IamError::from(e).prefixed(at))
 }
 
-#[derive(Deserialize)]
+/// `POST /users` body.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = CreateUsers)]
 struct CreateInput {
+    /// The users to create, all or nothing.
+    #[schema(value_type = Vec<UserInput>, min_items = 1, max_items = 100)]
     user: Vec<serde_json::Map<String, Value>>,
 }
 
+/// `{"user": [User…]}`: the users created.
+#[derive(Serialize, ToSchema)]
+#[schema(as = CreatedUsers)]
+struct CreatedUsers {
+    user: Vec<UserMessage>,
+}
+
 /// `POST /users {"user": [User…]}` (1–100, all or nothing) → `{"user": [User…]}`.
+#[utoipa::path(
+    post,
+    path = "/iam/idp/v1/users",
+    tag = "users",
+    request_body = CreateInput,
+    responses(
+        (status = 200, description = "The users, created.", body = CreatedUsers),
+        (status = 400, description = "The body or a field is invalid (named `user[i].field`), or a workspace is \
+            unknown; nothing is written.", body = Status),
+        (status = 401, description = "The signature, `X-Date`, `Digest` or access key is missing or refused.",
+            body = Status),
+        (status = 403, description = "The key's account may not create users.", body = Status),
+        (status = 409, description = "A login name, email or phone is already in use, or twice in the batch.",
+            body = Status),
+        (status = 413, description = "The body is larger than 64 KiB.", body = Status),
+        (status = 503, description = "The database is unavailable.", body = Status),
+    ),
+    security(("hmac_signature" = []))
+)]
 pub(super) async fn create(state_: web::Data<AppState>, call: HmacCall) -> Result<HttpResponse, IamError> {
     let body = &call.body;
     parse_body(body)?;
@@ -240,7 +414,7 @@ pub(super) async fn create(state_: web::Data<AppState>, call: HmacCall) -> Resul
     for account in &created {
         users.push(user_object(&state_, &call.account, account).await?);
     }
-    Ok(HttpResponse::Ok().json(json!({"user": users})))
+    Ok(HttpResponse::Ok().json(CreatedUsers { user: users }))
 }
 
 fn user_id(raw: &str) -> Result<Uuid, IamError> {
@@ -248,6 +422,20 @@ fn user_id(raw: &str) -> Result<Uuid, IamError> {
 }
 
 /// `GET /users/{id}` → the User.
+#[utoipa::path(
+    get,
+    path = "/iam/idp/v1/users/{id}",
+    tag = "users",
+    params(("id" = uuid::Uuid, Path, description = "The user's id.")),
+    responses(
+        (status = 200, description = "The user.", body = UserMessage),
+        (status = 401, description = "The signature, `X-Date` or access key is missing or refused.", body = Status),
+        (status = 403, description = "The key's account may not read users.", body = Status),
+        (status = 404, description = "No such user (or not visible to the key's account).", body = Status),
+        (status = 503, description = "The database is unavailable.", body = Status),
+    ),
+    security(("hmac_signature" = []))
+)]
 pub(super) async fn get(
     state_: web::Data<AppState>,
     call: HmacCall,
@@ -287,7 +475,47 @@ fn order(raw: &str) -> Result<AccountOrder, IamError> {
     Ok(AccountOrder(keys))
 }
 
+/// A page of users.
+#[derive(Serialize, ToSchema)]
+#[schema(as = UserPage)]
+struct UserPage {
+    users: Vec<UserMessage>,
+    /// The `page_token` of the next page; empty on the last page.
+    next_page_token: String,
+    /// How many users match the filter, on all pages.
+    total_size: i64,
+}
+
 /// `GET /users?filter=&order_by=&page_size=&page_token=` → `{users, next_page_token, total_size}`.
+#[utoipa::path(
+    get,
+    path = "/iam/idp/v1/users",
+    tag = "users",
+    params(
+        ("filter" = Option<String>, Query, description = "An AIP-160 subset: comparisons `field = value` and \
+            `field != value` on `id`, `username`, `name`, `email`, `phone`, `status` (`valid`, `invalid` or \
+            `forbidden`) and `tenant_code`, joined by `AND` and `OR` (`OR` binds tighter than `AND`), with `NOT` \
+            and parentheses (at most 16 deep); values are double-quoted strings (`\\\"` and `\\\\` escapes) or bare \
+            words; at most 2000 characters. Example: `status = valid AND (name = \"Ann\" OR username != ann)`. \
+            Blank or absent: every user."),
+        ("order_by" = Option<String>, Query, description = "Comma-separated fields among `create_time`, \
+            `update_time`, `name` and `username`, each optionally followed by `asc` (the default) or `desc`, e.g. \
+            `create_time desc,name`."),
+        ("page_size" = Option<i64>, Query, description = "Users per page: 1 to 100 (more is taken as 100); 0 or \
+            absent means 20."),
+        ("page_token" = Option<String>, Query, description = "The `next_page_token` of the previous page; absent \
+            for the first page."),
+    ),
+    responses(
+        (status = 200, description = "A page of users.", body = UserPage),
+        (status = 400, description = "`filter`, `order_by`, `page_size` or `page_token` is invalid (named in the \
+            field violation).", body = Status),
+        (status = 401, description = "The signature, `X-Date` or access key is missing or refused.", body = Status),
+        (status = 403, description = "The key's account may not read every user.", body = Status),
+        (status = 503, description = "The database is unavailable.", body = Status),
+    ),
+    security(("hmac_signature" = []))
+)]
 pub(super) async fn list(
     state_: web::Data<AppState>,
     call: HmacCall,
@@ -319,7 +547,7 @@ pub(super) async fn list(
         users.push(user_object(&state_, &call.account, account).await?);
     }
     let next = if page * page_size < total { (page + 1).to_string() } else { String::new() };
-    Ok(HttpResponse::Ok().json(json!({"users": users, "next_page_token": next, "total_size": total})))
+    Ok(HttpResponse::Ok().json(UserPage { users, next_page_token: next, total_size: total }))
 }
 
 /// Paths of `update_mask` that change something.
@@ -446,6 +674,37 @@ fn parse_update(paths: &[String], input: &UserInput) -> Result<AccountPatch, Iam
 }
 
 /// `PATCH` or `PUT /users/{id}?update_mask=a,b` with a User body → the User.
+#[utoipa::path(
+    method(patch, put),
+    path = "/iam/idp/v1/users/{id}",
+    tag = "users",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The user's id."),
+        ("update_mask" = Option<String>, Query, description = "Comma-separated fields of the body to change, \
+            among `name`, `username`, `phone`, `email`, `region_code`, `password` (with `confirm_password`), \
+            `confirm_password`, `remark`, `console_state`, `open_api_state`, `mfa_state`, \
+            `set_password_first_login`, `set_password_next_login` and `set_password_at_login`; only they are read \
+            and checked, and a masked text field that is empty or `null` is cleared (`name` and `username` cannot \
+            be). Output-only fields and `tenant_id`/`tenant_code` are refused. Blank or absent: every one of \
+            those fields present in the body."),
+        ("updateMask" = Option<String>, Query, description = "The same as `update_mask`, read when that is \
+            absent."),
+    ),
+    request_body(content = UserInput, description = "A User (a JSON object); output-only fields are ignored."),
+    responses(
+        (status = 200, description = "The user, changed.", body = UserMessage),
+        (status = 400, description = "The body, `update_mask` or a masked field is invalid.", body = Status),
+        (status = 401, description = "The signature, `X-Date`, `Digest` or access key is missing or refused.",
+            body = Status),
+        (status = 403, description = "The key's account may not make this change.", body = Status),
+        (status = 404, description = "No such user (or not visible to the key's account).", body = Status),
+        (status = 409, description = "A login name, email or phone is already in use, or the user kept changing \
+            underneath.", body = Status),
+        (status = 413, description = "The body is larger than 64 KiB.", body = Status),
+        (status = 503, description = "The database is unavailable.", body = Status),
+    ),
+    security(("hmac_signature" = []))
+)]
 pub(super) async fn update(
     state_: web::Data<AppState>,
     call: HmacCall,
@@ -464,7 +723,28 @@ pub(super) async fn update(
     Ok(HttpResponse::Ok().json(user_object(&state_, &call.account, &account).await?))
 }
 
+/// `{}` (`google.protobuf.Empty`).
+#[derive(Serialize, ToSchema)]
+struct Empty {}
+
 /// `DELETE /users/{id}` → `{}` (soft delete, as the other machine dialects).
+#[utoipa::path(
+    delete,
+    path = "/iam/idp/v1/users/{id}",
+    tag = "users",
+    params(("id" = uuid::Uuid, Path, description = "The user's id.")),
+    responses(
+        (status = 200, description = "Deleted: its login name, email and phone are free again, its sessions and \
+            keys stop.", body = Empty),
+        (status = 400, description = "The user is the only owner of a workspace.", body = Status),
+        (status = 401, description = "The signature, `X-Date`, `Digest` or access key is missing or refused.",
+            body = Status),
+        (status = 403, description = "The key's account may not delete this user.", body = Status),
+        (status = 404, description = "No such user (or not visible to the key's account).", body = Status),
+        (status = 503, description = "The database is unavailable.", body = Status),
+    ),
+    security(("hmac_signature" = []))
+)]
 pub(super) async fn delete(
     state_: web::Data<AppState>,
     call: HmacCall,
@@ -472,15 +752,37 @@ pub(super) async fn delete(
 ) -> Result<HttpResponse, IamError> {
     let id = user_id(&path)?;
     state_.use_cases.delete_accounts(call.actor(), vec![id]).await?;
-    Ok(HttpResponse::Ok().json(json!({})))
+    Ok(HttpResponse::Ok().json(Empty {}))
 }
 
-#[derive(Deserialize, Default)]
+/// `POST /users/{id}/accessKeys` body.
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = CreateAccessKey)]
 struct KeyInput {
+    /// A label, at most 64 characters.
     name: Option<String>,
 }
 
 /// `POST /users/{id}/accessKeys` (optional `{"name"}`) → the `ak` object with its secret, shown this once.
+#[utoipa::path(
+    post,
+    path = "/iam/idp/v1/users/{id}/accessKeys",
+    tag = "access keys",
+    params(("id" = uuid::Uuid, Path, description = "The user's id.")),
+    request_body(content = Option<KeyInput>, description = "Optional: an empty body issues an unnamed key."),
+    responses(
+        (status = 200, description = "The key and its secret, shown this once.", body = AkMessage),
+        (status = 400, description = "The body or `name` is invalid, or the user already has two active keys.",
+            body = Status),
+        (status = 401, description = "The signature, `X-Date`, `Digest` or access key is missing or refused.",
+            body = Status),
+        (status = 403, description = "The key's account may not manage this user's keys.", body = Status),
+        (status = 404, description = "No such user (or not visible to the key's account).", body = Status),
+        (status = 413, description = "The body is larger than 64 KiB.", body = Status),
+        (status = 503, description = "The database is unavailable.", body = Status),
+    ),
+    security(("hmac_signature" = []))
+)]
 pub(super) async fn create_key(
     state_: web::Data<AppState>,
     call: HmacCall,
@@ -494,7 +796,28 @@ pub(super) async fn create_key(
     Ok(HttpResponse::Ok().json(ak_object(&view, Some(&secret))))
 }
 
+/// `{"access_keys": [ak…]}`, oldest first, without secrets.
+#[derive(Serialize, ToSchema)]
+#[schema(as = AccessKeyList)]
+struct KeyList {
+    access_keys: Vec<AkMessage>,
+}
+
 /// `GET /users/{id}/accessKeys` → `{"access_keys": [ak…]}` without secrets.
+#[utoipa::path(
+    get,
+    path = "/iam/idp/v1/users/{id}/accessKeys",
+    tag = "access keys",
+    params(("id" = uuid::Uuid, Path, description = "The user's id.")),
+    responses(
+        (status = 200, description = "The user's keys, oldest first; `secret_key` is empty.", body = KeyList),
+        (status = 401, description = "The signature, `X-Date` or access key is missing or refused.", body = Status),
+        (status = 403, description = "The key's account may not manage this user's keys.", body = Status),
+        (status = 404, description = "No such user (or not visible to the key's account).", body = Status),
+        (status = 503, description = "The database is unavailable.", body = Status),
+    ),
+    security(("hmac_signature" = []))
+)]
 pub(super) async fn list_keys(
     state_: web::Data<AppState>,
     call: HmacCall,
@@ -502,10 +825,28 @@ pub(super) async fn list_keys(
 ) -> Result<HttpResponse, IamError> {
     let id = user_id(&path)?;
     let keys = state_.use_cases.list_access_keys(&call.account, Some(id)).await?;
-    Ok(HttpResponse::Ok().json(json!({"access_keys": keys.iter().map(|k| ak_object(k, None)).collect::<Vec<_>>()})))
+    Ok(HttpResponse::Ok().json(KeyList { access_keys: keys.iter().map(|k| ak_object(k, None)).collect() }))
 }
 
 /// `DELETE /users/{id}/accessKeys/{ak_id}` → `{}`; the key stops working at once.
+#[utoipa::path(
+    delete,
+    path = "/iam/idp/v1/users/{id}/accessKeys/{ak_id}",
+    tag = "access keys",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The user's id."),
+        ("ak_id" = uuid::Uuid, Path, description = "The key's id (the `id` of the `ak` object)."),
+    ),
+    responses(
+        (status = 200, description = "Deleted.", body = Empty),
+        (status = 401, description = "The signature, `X-Date`, `Digest` or access key is missing or refused.",
+            body = Status),
+        (status = 403, description = "The key's account may not manage this user's keys.", body = Status),
+        (status = 404, description = "No such user, or no such key of this user.", body = Status),
+        (status = 503, description = "The database is unavailable.", body = Status),
+    ),
+    security(("hmac_signature" = []))
+)]
 pub(super) async fn delete_key(
     state_: web::Data<AppState>,
     call: HmacCall,
@@ -520,5 +861,5 @@ pub(super) async fn delete_key(
         return Err(not_found());
     }
     state_.use_cases.delete_access_key(call.actor(), key).await?;
-    Ok(HttpResponse::Ok().json(json!({})))
+    Ok(HttpResponse::Ok().json(Empty {}))
 }

@@ -4,7 +4,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use domain::DomainError;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::common::console_flow_errors;
 use crate::common::json::{BodyError, ReadError};
@@ -34,14 +35,29 @@ impl std::fmt::Display for OpenApiError {
     }
 }
 
+/// `{errcode, errmsg, data: null}`: the openapi/v1 error answer.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorEnvelope<'a> {
+    /// The HTTP status again.
+    pub errcode: u16,
+    /// What went wrong, naming the field.
+    pub errmsg: &'a str,
+    /// Always null in an error.
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<()>,
+}
+
 impl ResponseError for OpenApiError {
     fn status_code(&self) -> StatusCode {
         self.status
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status)
-            .json(json!({"errcode": self.status.as_u16(), "errmsg": self.message, "data": null}))
+        HttpResponse::build(self.status).json(ErrorEnvelope {
+            errcode: self.status.as_u16(),
+            errmsg: &self.message,
+            data: None,
+        })
     }
 }
 

@@ -9,33 +9,11 @@ mod accounts;
 mod auth;
 mod error;
 
-use actix_web::web;
+use crate::common::routes::dialect_modules;
 
 pub use error::{unknown_route, OpenApiError};
 
-/// Registers the routes (mounted under `/openapi/v1/accounts`).
-pub fn config(cfg: &mut web::ServiceConfig) {
-    for root in ["", "/"] {
-        cfg.route(root, web::get().to(accounts::list)).route(root, web::post().to(accounts::create));
-    }
-    for batch in ["/create-accounts", "/create-accounts/"] {
-        cfg.route(batch, web::post().to(accounts::create_batch));
-    }
-    for fetch in ["/fetch", "/fetch/"] {
-        cfg.route(fetch, web::post().to(accounts::fetch));
-    }
-    for batch in ["/update-accounts", "/update-accounts/"] {
-        cfg.route(batch, web::put().to(accounts::update_batch));
-    }
-    for batch in ["/delete-accounts", "/delete-accounts/"] {
-        cfg.route(batch, web::delete().to(accounts::delete_batch));
-    }
-    for projects in ["/{uid}/projects", "/{uid}/projects/"] {
-        cfg.route(projects, web::get().to(accounts::projects));
-    }
-    for one in ["/{uid}", "/{uid}/"] {
-        cfg.route(one, web::get().to(accounts::get))
-            .route(one, web::put().to(accounts::update))
-            .route(one, web::delete().to(accounts::delete));
-    }
-}
+/// Where the dialect is mounted.
+pub const BASE: &str = "/openapi/v1/accounts";
+
+dialect_modules!(base = BASE; accounts);
