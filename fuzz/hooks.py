@@ -16,8 +16,9 @@ from urllib.parse import urlsplit
 import requests
 import schemathesis
 
-ACCESS_KEY = os.environ.get("ACCOUNTD_AK", "")
-SECRET_KEY = os.environ.get("ACCOUNTD_SK", "")
+
+def _key():
+    return os.environ.get("ACCOUNTD_AK", ""), os.environ.get("ACCOUNTD_SK", "").encode()
 
 
 def _path_with_query(url):
@@ -34,16 +35,17 @@ class DfSignature(requests.auth.AuthBase):
     """account-modify: X-Df-* headers and a hex HMAC of method, nonce, path, timestamp and body."""
 
     def __call__(self, request):
+        access_key, secret = _key()
         nonce = uuid.uuid4().hex
         timestamp = str(int(time.time()))
         message = f"{request.method} {nonce} {_path_with_query(request.url)} {timestamp} ".encode() + _body(request)
         request.headers.update(
             {
-                "X-Df-Access-Key": ACCESS_KEY,
+                "X-Df-Access-Key": access_key,
                 "X-Df-Timestamp": timestamp,
                 "X-Df-Nonce": nonce,
                 "X-Df-SVersion": "v20240417",
-                "X-Df-Signature": hmac.new(SECRET_KEY.encode(), message, hashlib.sha256).hexdigest(),
+                "X-Df-Signature": hmac.new(secret, message, hashlib.sha256).hexdigest(),
             }
         )
         return request
@@ -53,14 +55,15 @@ class DateSignature(requests.auth.AuthBase):
     """iam: X-Date, Digest and `Authorization: hmac …` over the date, the request line and the digest."""
 
     def __call__(self, request):
+        access_key, secret = _key()
         date = email.utils.formatdate(usegmt=True)
         digest = "SHA-256=" + base64.b64encode(hashlib.sha256(_body(request)).digest()).decode()
         message = f"x-date: {date}\n{request.method} {_path_with_query(request.url)} HTTP/1.1\ndigest: {digest}"
-        signature = base64.b64encode(hmac.new(SECRET_KEY.encode(), message.encode(), hashlib.sha256).digest()).decode()
+        signature = base64.b64encode(hmac.new(secret, message.encode(), hashlib.sha256).digest()).decode()
         request.headers["X-Date"] = date
         request.headers["Digest"] = digest
         request.headers["Authorization"] = (
-            f'hmac accesskey="{ACCESS_KEY}", algorithm="hmac-sha256", '
+            f'hmac accesskey="{access_key}", algorithm="hmac-sha256", '
             f'headers="x-date request-line digest", signature="{signature}"'
         )
         return request

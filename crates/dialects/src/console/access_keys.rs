@@ -126,6 +126,7 @@ async fn create(
         (status = 400, description = "`account_id` is not a UUID.", body = BadRequestBody),
         (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Another account's keys need a platform admin.", body = ErrorBody),
+        (status = 404, description = "The account does not exist.", body = ErrorBody),
         (status = 503, description = "The database is unavailable.", body = ErrorBody),
     ),
     security(("console_session" = []))
