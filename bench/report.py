@@ -1,14 +1,22 @@
 #!/usr/bin/env python3
-"""Turns the raw results of bench/run.sh into the table it prints and appends to docs/BENCHMARKS.md."""
+"""Turns the raw results of bench/run.sh into the table it prints and appends to docs/BENCHMARKS.md.
+
+Every scenario gets a ratio to its bound (the prepared indexed read for reads, bcrypt for logins, a member page's
+own statements for member pages), so runs on a noisy host compare better than raw rates. The ratios of each run
+are kept in target/bench/ratios-<accounts>.json; a ratio more than 10 % below the previous run's of the same size
+is called out under the table.
+"""
 import datetime
+import json
 import os
 import platform
 import sys
 
 (results, pgbench_tps, bcrypt_rate, batch_secs, batch_code, idle_rss, peak_rss,
- accounts, conns, secs, cores, record, members_tps, members_latency) = sys.argv[1:15]
+ accounts, conns, secs, cores, record, members_tps, members_latency, pgbench_simple_tps) = sys.argv[1:16]
 pgbench_tps, bcrypt_rate, batch_secs = float(pgbench_tps), float(bcrypt_rate), float(batch_secs)
 members_tps, members_latency = float(members_tps), float(members_latency)
+pgbench_simple_tps = float(pgbench_simple_tps or 0)
 
 rows = {}
 for line in open(results):
@@ -18,18 +26,20 @@ for line in open(results):
     rows[name] = dict(conns=int(c), **{k: float(v) for k, v in fields.items()})
 
 # scenario -> (bound name, bound value or None, ratio target or None, p99 target ms)
+READ = "pgbench -S -M prepared"
 targets = {
-    "profile": ("pgbench -S", pgbench_tps, 0.5, 25),
+    "profile": (READ, pgbench_tps, 0.5, 10),
     "login": ("bcrypt verify", bcrypt_rate, 0.9, None),
-    "profile-under-logins": (None, None, None, 50),
-    "account-ex-list-pages": (None, None, None, 25),
-    "openapi-q-3chars": (None, None, None, 50),
-    "openapi-q-short": (None, None, None, None),
+    "profile-under-logins": (READ, pgbench_tps, None, 50),
+    "account-ex-list-pages": (READ, pgbench_tps, None, 25),
+    "openapi-q-3chars": (READ, pgbench_tps, None, 50),
+    "openapi-q-short": (READ, pgbench_tps, None, None),
     "group-members": ("its statements alone", members_tps, None, 25),
-    "managed-tenants": (None, None, None, 25),
-    "joined-tenants": (None, None, None, 25),
-    "group-datasets": (None, None, None, 25),
+    "managed-tenants": (READ, pgbench_tps, None, 25),
+    "joined-tenants": (READ, pgbench_tps, None, 25),
+    "group-datasets": (READ, pgbench_tps, None, 25),
 }
+ratios = {}
 
 
 def verdict(ok):
@@ -47,6 +57,7 @@ for name, (bound_name, bound, ratio_target, p99_target) in targets.items():
     checks, target_text, ratio_text, bound_text = [], [], "", ""
     if bound:
         ratio = r["rps"] / bound
+        ratios[name] = ratio
         ratio_text = f"{ratio:.2f}"
         bound_text = f"{bound_name} {bound:.0f}/s"
         if ratio_target:
@@ -63,6 +74,8 @@ for name, (bound_name, bound, ratio_target, p99_target) in targets.items():
     )
 
 batch_bound = 1000 / bcrypt_rate
+if batch_code == "200":
+    ratios["openapi batch create"] = batch_bound / batch_secs
 lines.append(
     f"| openapi batch create, 1000 accounts with passwords | 1 | | | | {0 if batch_code == '200' else 1} | | "
     f"1000 hashes on {cores} cores {batch_bound:.2f} s | {batch_secs / batch_bound:.2f} | ≤ 1.2 × bound "
@@ -81,11 +94,34 @@ header = (
     f"### {when}: {int(accounts):,} accounts\n\n"
     f"Machine: {cores} cores ({cpu}), {mem_gib:.0f} GiB, Postgres on loopback. Command: "
     f"`BENCH_ACCOUNTS={accounts} BENCH_CONNECTIONS={conns} BENCH_SECONDS={secs} just bench`. Bounds measured in the "
-    f"same run: `pgbench -S -c {conns}` {pgbench_tps:.0f} TPS; bcrypt verify {bcrypt_rate:.1f}/s on all cores; "
+    f"same run: `pgbench -S -M prepared -c {conns}` {pgbench_tps:.0f} TPS (simple protocol "
+    f"{pgbench_simple_tps:.0f}); bcrypt verify {bcrypt_rate:.1f}/s on all cores; "
     f"a member page's statements alone (`bench/pgbench/group-members.sql`, prepared, {conns} clients) "
     + (f"{members_tps:.0f} TPS at {members_latency:.1f} ms average latency.\n" if members_tps else "failed.\n")
 )
-report = header + "\n" + "\n".join(lines) + "\n"
+# Against the previous run of the same size on this checkout's build directory: ratios more than 10 % lower.
+previous_path = os.path.join("target", "bench", f"ratios-{accounts}.json")
+callouts = []
+try:
+    with open(previous_path) as f:
+        previous = json.load(f)
+    for name, ratio in ratios.items():
+        before = previous.get("ratios", {}).get(name)
+        if before and ratio < 0.9 * before:
+            callouts.append(
+                f"- **regression**: {name} {ratio:.2f} × its bound, {100 * (1 - ratio / before):.0f} % below the "
+                f"previous run ({before:.2f}, {previous.get('when', '?')})"
+            )
+    comparison = (
+        "\n".join(callouts) if callouts else f"No ratio more than 10 % below the previous run ({previous.get('when', '?')})."
+    )
+except (OSError, ValueError):
+    comparison = "No previous run of this size to compare with."
+os.makedirs(os.path.dirname(previous_path), exist_ok=True)
+with open(previous_path, "w") as f:
+    json.dump({"when": when, "ratios": ratios}, f, indent=1)
+
+report = header + "\n" + "\n".join(lines) + "\n\n" + comparison + "\n"
 print()
 print(report)
 if record == "1":
