@@ -10,11 +10,10 @@ use domain::values::{
 };
 use domain::DomainError;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
-use super::auth::CodeMessage;
 use super::dto::{double_option, AccountEx, AccountFields, AccountWithExtension, Paginated, Render};
+use super::error::CodeMessage;
 use super::error::{BadRequestBody, ConsoleError, ErrorBody};
 use super::extract::{one_of, Authenticated, ConsoleJson, ConsoleQuery, QueryParams};
 use crate::common::request_id::RequestId;
@@ -132,10 +131,7 @@ pub(super) async fn register(
         Ok(account) => Ok(HttpResponse::Ok().json(Render::new(&state).fields(&account))),
         // zgi-next answers this one without a `status` key.
         Err(DomainError::Conflict { field: "email" } | DomainError::ConflictAt { field: "email", .. }) => {
-            Err(ConsoleError::Body {
-                status: StatusCode::BAD_REQUEST,
-                body: json!({"code": "user_register_failed", "message": "Email already exists."}),
-            })
+            Err(ConsoleError::code_message(StatusCode::BAD_REQUEST, "user_register_failed", "Email already exists."))
         }
         Err(e) => Err(e.into()),
     }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dto::{Success, SuccessWith, Tokens, SUCCESS};
-use super::error::{BadRequestBody, ConsoleError, ErrorBody};
+use super::error::{BadRequestBody, ConsoleError, ErrorBody, SignInForbidden, StepRequired};
 use super::extract::{body_error, client_ip, parse_json, Authenticated, ConsoleJson};
 use crate::common::routes::routes;
 use crate::AppState;
@@ -35,55 +35,6 @@ struct Fail {
     result: &'static str,
     /// Why.
     data: &'static str,
-}
-
-/// `{"mfa_token": …}`: the token of the second sign-in step.
-#[derive(Serialize, ToSchema)]
-#[schema(as = SignInStepToken)]
-#[allow(dead_code, reason = "describes a body console/error.rs builds, for the API document")]
-struct StepToken {
-    /// For `POST /console/api/login/mfa` (`mfa_required`) or `POST /console/api/login/mfa/enrollment`
-    /// (`mfa_enrollment_required`).
-    mfa_token: String,
-}
-
-/// `{"result": "fail", "code": "mfa_required" | "mfa_enrollment_required", "data": {"mfa_token"}}`, status 200:
-/// the password was right and a second step must follow.
-#[derive(Serialize, ToSchema)]
-#[schema(as = SignInStepRequired)]
-#[allow(dead_code, reason = "describes a body console/error.rs builds, for the API document")]
-struct StepRequired {
-    /// Always `fail`.
-    result: &'static str,
-    /// `mfa_required` (enter the second factor) or `mfa_enrollment_required` (enrol one first).
-    code: &'static str,
-    data: StepToken,
-}
-
-/// A refused sign-in (403): `{code, message, status}`, with `change_token` when `code` is
-/// `password_change_required`.
-#[derive(Serialize, ToSchema)]
-#[schema(as = SignInForbidden)]
-#[allow(dead_code, reason = "describes bodies console/error.rs builds, for the API document")]
-pub(super) struct SignInForbidden {
-    /// `console_login_disabled` or `password_change_required`.
-    code: &'static str,
-    message: &'static str,
-    /// Always 403.
-    status: u16,
-    /// With `password_change_required`: the token for `POST /console/api/login/password-change`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    change_token: Option<String>,
-}
-
-/// `{code, message}`: a refusal some endpoints answer without `status` (a validation failure adds `params`,
-/// a malformed body `status`).
-#[derive(Serialize, ToSchema)]
-#[schema(as = CodeMessageError)]
-#[allow(dead_code, reason = "describes bodies built with json!, for the API document")]
-pub(super) struct CodeMessage {
-    code: &'static str,
-    message: &'static str,
 }
 
 /// What `POST /login` answers with status 200.

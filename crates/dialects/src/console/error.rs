@@ -59,6 +59,21 @@ impl ConsoleError {
         }
     }
 
+    /// `{code, message}` without `status`, as some zgi-next endpoints answer.
+    pub fn code_message(status: StatusCode, code: &str, message: &str) -> Self {
+        Self::body(status, CodeMessage { code, message })
+    }
+
+    /// An endpoint-specific body.
+    fn body(status: StatusCode, body: impl Serialize) -> Self {
+        Self::Body { status, body: serde_json::to_value(body).unwrap_or(Value::Null) }
+    }
+
+    /// `200 {"result": "fail", "code", "data": {"mfa_token"}}`: a further sign-in step is due.
+    fn next_step(code: &'static str, token: String) -> Self {
+        Self::body(StatusCode::OK, StepRequired { result: "fail", code, data: StepToken { mfa_token: token } })
+    }
+
     /// `400 bad_request` for bodies that are not JSON.
     pub fn bad_json() -> Self {
         Self::standard(
@@ -109,6 +124,55 @@ pub enum BadRequestBody<'a> {
     Param(ParamErrorBody<'a>),
     /// The body is not JSON, or another request-level refusal.
     Standard(ErrorBody<'a>),
+}
+
+/// `{"mfa_token": …}`: the token of the second sign-in step.
+#[derive(Serialize, ToSchema)]
+#[schema(as = SignInStepToken)]
+pub struct StepToken {
+    /// For `POST /console/api/login/mfa` (`mfa_required`) or `POST /console/api/login/mfa/enrollment`
+    /// (`mfa_enrollment_required`).
+    pub mfa_token: String,
+}
+
+/// `{"result": "fail", "code": "mfa_required" | "mfa_enrollment_required", "data": {"mfa_token"}}`, status 200:
+/// the password was right and a second step must follow.
+#[derive(Serialize, ToSchema)]
+#[schema(as = SignInStepRequired)]
+pub struct StepRequired {
+    /// Always `fail`.
+    pub result: &'static str,
+    /// `mfa_required` (enter the second factor) or `mfa_enrollment_required` (enrol one first).
+    pub code: &'static str,
+    /// The step's token.
+    pub data: StepToken,
+}
+
+/// A refused sign-in (403): `{code, message, status}`, with `change_token` when `code` is
+/// `password_change_required`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = SignInForbidden)]
+pub struct SignInForbidden {
+    /// `console_login_disabled` or `password_change_required`.
+    pub code: &'static str,
+    /// Human text.
+    pub message: &'static str,
+    /// Always 403.
+    pub status: u16,
+    /// With `password_change_required`: the token for `POST /console/api/login/password-change`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_token: Option<String>,
+}
+
+/// `{code, message}`: a refusal some endpoints answer without `status` (a validation failure adds `params`,
+/// a malformed body `status`).
+#[derive(Serialize, ToSchema)]
+#[schema(as = CodeMessageError)]
+pub struct CodeMessage<'a> {
+    /// Machine code.
+    pub code: &'a str,
+    /// Human text.
+    pub message: &'a str,
 }
 
 impl ResponseError for ConsoleError {
@@ -165,7 +229,7 @@ impl From<DomainError> for ConsoleError {
                 "The account was changed by someone else at the same time. Please try again.",
             ),
             DomainError::CannotOperateSelf => {
-                Self::Body { status: S::BAD_REQUEST, body: json!({"code": "cannot-operate-self", "message": "Cannot operate self."}) }
+                Self::code_message(S::BAD_REQUEST, "cannot-operate-self", "Cannot operate self.")
             }
             DomainError::InvalidInvitation => Self::standard(
                 S::FORBIDDEN,
@@ -198,23 +262,17 @@ impl From<DomainError> for ConsoleError {
                 "email_code_login_limit",
                 "Too many incorrect password attempts. Please try again later.",
             ),
-            DomainError::PasswordChangeRequired { token } => Self::Body {
-                status: S::FORBIDDEN,
-                body: json!({
-                    "code": "password_change_required",
-                    "message": "A new password must be set before signing in.",
-                    "status": 403,
-                    "change_token": token,
-                }),
-            },
-            DomainError::SecondFactorRequired { token } => Self::Body {
-                status: S::OK,
-                body: json!({"result": "fail", "code": "mfa_required", "data": {"mfa_token": token}}),
-            },
-            DomainError::EnrollmentRequired { token } => Self::Body {
-                status: S::OK,
-                body: json!({"result": "fail", "code": "mfa_enrollment_required", "data": {"mfa_token": token}}),
-            },
+            DomainError::PasswordChangeRequired { token } => Self::body(
+                S::FORBIDDEN,
+                SignInForbidden {
+                    code: "password_change_required",
+                    message: "A new password must be set before signing in.",
+                    status: 403,
+                    change_token: Some(token),
+                },
+            ),
+            DomainError::SecondFactorRequired { token } => Self::next_step("mfa_required", token),
+            DomainError::EnrollmentRequired { token } => Self::next_step("mfa_enrollment_required", token),
             DomainError::WrongSecondFactor => Self::standard(
                 S::BAD_REQUEST,
                 "invalid_mfa_code",

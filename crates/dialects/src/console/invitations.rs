@@ -7,12 +7,11 @@ use domain::usecases::{Activation, InviteOutcome};
 use domain::values::{parse_language, parse_timezone, DisplayName, EmailAddress};
 use domain::DomainError;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::auth::CodeMessage;
 use super::dto::{SuccessWith, Tokens};
+use super::error::CodeMessage;
 use super::error::{BadRequestBody, ConsoleError, ErrorBody};
 use super::extract::{client_ip, language_or_default, Authenticated, ConsoleJson, ConsoleQuery, QueryParams};
 use crate::common::routes::routes;
@@ -98,17 +97,13 @@ pub(super) async fn invite(
     Authenticated(me): Authenticated,
     ConsoleJson(body): ConsoleJson<InviteBody>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let role =
-        WorkspaceRole::parse(&body.role).filter(|r| *r != WorkspaceRole::Owner).ok_or_else(|| ConsoleError::Body {
-            status: StatusCode::BAD_REQUEST,
-            body: json!({"code": "invalid-role", "message": "Invalid role"}),
-        })?;
+    let role = WorkspaceRole::parse(&body.role)
+        .filter(|r| *r != WorkspaceRole::Owner)
+        .ok_or_else(|| ConsoleError::code_message(StatusCode::BAD_REQUEST, "invalid-role", "Invalid role"))?;
     let language = language_or_default(body.language.as_deref())?;
     let emails = body.emails.iter().map(|e| EmailAddress::parse("emails", e)).collect::<Result<Vec<_>, _>>()?;
     let outcomes = state.use_cases.invite_members(&me, &emails, role, language).await.map_err(|e| match e {
-        DomainError::Forbidden(why) => {
-            ConsoleError::Body { status: StatusCode::FORBIDDEN, body: json!({"code": "forbidden", "message": why}) }
-        }
+        DomainError::Forbidden(why) => ConsoleError::code_message(StatusCode::FORBIDDEN, "forbidden", why),
         other => other.into(),
     })?;
     let results: Vec<_> = outcomes

@@ -11,8 +11,8 @@ use domain::DomainError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::SignInForbidden;
 use super::dto::{Success, SuccessWith, SUCCESS};
+use super::error::SignInForbidden;
 use super::error::{BadRequestBody, ConsoleError, ErrorBody};
 use super::extract::{client_ip, Authenticated, ConsoleJson, ConsoleQuery, QueryParams};
 use crate::common::request_id::RequestId;
