@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dto::{Success, SUCCESS};
-use super::error::{BadRequestBody, ConsoleError, ErrorBody};
+use super::error::{BadRequestBody, ConsoleError, ErrorBody, SessionFailures};
 use super::extract::{one_of, path_id, value_id, Authenticated, ConsoleJson, ConsoleQuery, QueryParams};
 use crate::common::request_id::RequestId;
 use crate::common::routes::routes;
@@ -95,10 +95,9 @@ pub(super) struct CreateBody {
     responses(
         (status = 201, description = "The key and its secret, shown this once.", body = CreatedKey),
         (status = 400, description = "A field is invalid.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Keys for another account need a platform admin.", body = ErrorBody),
         (status = 404, description = "The account does not exist.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -124,10 +123,9 @@ async fn create(
     responses(
         (status = 200, description = "The keys.", body = KeyList),
         (status = 400, description = "`account_id` is not a UUID.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Another account's keys need a platform admin.", body = ErrorBody),
         (status = 404, description = "The account does not exist.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -160,10 +158,9 @@ pub(super) struct UpdateBody {
     responses(
         (status = 200, description = "The key.", body = KeyItem),
         (status = 400, description = "A field is invalid.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Not the caller's key, and the caller is no platform admin.", body = ErrorBody),
         (status = 404, description = "No such key.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -189,10 +186,9 @@ async fn update(
     params(("id" = uuid::Uuid, Path, description = "The key's id.")),
     responses(
         (status = 200, description = "Deleted.", body = Success),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Not the caller's key, and the caller is no platform admin.", body = ErrorBody),
         (status = 404, description = "No such key.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]

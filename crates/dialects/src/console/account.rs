@@ -13,8 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dto::{double_option, AccountEx, AccountFields, AccountWithExtension, Paginated, Render};
-use super::error::CodeMessage;
-use super::error::{BadRequestBody, ConsoleError, ErrorBody};
+use super::error::{BadRequestBody, CodeMessage, ConsoleError, ErrorBody, SessionFailures};
 use super::extract::{one_of, Authenticated, ConsoleJson, ConsoleQuery, QueryParams};
 use crate::common::request_id::RequestId;
 use crate::common::routes::routes;
@@ -59,8 +58,7 @@ enum Lookup {
     tag = "accounts",
     responses(
         (status = 200, description = "The caller.", body = AccountFields),
-        (status = 401, description = "No valid session.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -75,8 +73,7 @@ pub(super) async fn profile(state: web::Data<AppState>, Authenticated(me): Authe
     tag = "accounts",
     responses(
         (status = 200, description = "The caller (without `group_role`).", body = AccountEx),
-        (status = 401, description = "No valid session.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -108,9 +105,8 @@ pub(super) struct RegisterBody {
                 (`user_register_failed`, without `status`).",
             body = CodeMessage
         ),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Only platform admins and group managers create accounts.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -149,10 +145,9 @@ pub(super) async fn register(
     responses(
         (status = 200, description = "A page of members, with `group_role`.", body = Paginated<AccountEx>),
         (status = 400, description = "A parameter is out of range.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Only the group's managers and platform readers list it.", body = ErrorBody),
         (status = 404, description = "The caller's current workspace is in no group.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -176,8 +171,7 @@ pub(super) async fn list(
     responses(
         (status = 200, description = "The account, or `{}`.", body = Lookup),
         (status = 400, description = "`email` is missing or invalid.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -204,8 +198,7 @@ pub(super) async fn by_email(
     responses(
         (status = 200, description = "The account, or `{}`.", body = Lookup),
         (status = 400, description = "`id` is missing or not a UUID.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -274,7 +267,6 @@ const GROUP_ROLES: &[GroupRole] = &[GroupRole::Admin, GroupRole::Normal];
     responses(
         (status = 200, description = "The account with its extension.", body = AccountWithExtension),
         (status = 400, description = "The body is not JSON, or a field or `id` is invalid.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "The caller may not make this change.", body = ErrorBody),
         (
             status = 404,
@@ -282,7 +274,7 @@ const GROUP_ROLES: &[GroupRole] = &[GroupRole::Admin, GroupRole::Normal];
             body = ErrorBody
         ),
         (status = 409, description = "The account was changed at the same time; retry.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -330,11 +322,10 @@ pub(super) struct RoleBody {
     responses(
         (status = 200, description = "The account (without `group_role`).", body = AccountEx),
         (status = 400, description = "The body is not JSON, or a field or `id` is invalid.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "The caller may not assign this role to this account.", body = ErrorBody),
         (status = 404, description = "No such account (or hidden from the caller).", body = ErrorBody),
         (status = 409, description = "The account was changed at the same time; retry.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]

@@ -9,7 +9,7 @@ use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::error::{BadRequestBody, ConsoleError, ErrorBody};
+use super::error::{BadRequestBody, ConsoleError, ErrorBody, SessionFailures};
 use super::extract::{Authenticated, QueryParams};
 use crate::common::routes::routes;
 use crate::AppState;
@@ -98,9 +98,8 @@ struct EventPage {
     responses(
         (status = 200, description = "A page of events.", body = EventPage),
         (status = 400, description = "A parameter is invalid.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Only platform administrators and auditors.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dto::{Success, SuccessWith, Tokens, SUCCESS};
-use super::error::{BadRequestBody, ConsoleError, ErrorBody, SignInForbidden, StepRequired};
+use super::error::{BadRequestBody, ConsoleError, ErrorBody, SessionFailures, SignInForbidden, StepRequired};
 use super::extract::{body_error, client_ip, parse_json, Authenticated, ConsoleJson};
 use crate::common::routes::routes;
 use crate::AppState;
@@ -242,8 +242,7 @@ pub(super) struct LogoutBody {
     responses(
         (status = 200, description = "The session has ended.", body = Success),
         (status = 400, description = "The body is not valid JSON or a field is invalid.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]

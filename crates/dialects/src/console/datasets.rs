@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::dto::{double_option, Paginated};
-use super::error::{BadRequestBody, ConsoleError, ErrorBody};
+use super::error::{BadRequestBody, ConsoleError, ErrorBody, SessionFailures};
 use super::extract::{one_of, path_id, value_id, Authenticated, ConsoleJson, ConsoleQuery, QueryParams};
 use crate::common::routes::routes;
 use crate::AppState;
@@ -253,10 +253,9 @@ fn dataset_id(raw: &str) -> Result<Uuid, ConsoleError> {
     responses(
         (status = 201, description = "The dataset.", body = DatasetDetail),
         (status = 400, description = "A field is invalid.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "The caller may not create datasets in the workspace.", body = ErrorBody),
         (status = 404, description = "The caller has no normal workspace.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -282,9 +281,8 @@ pub(super) async fn create(
     responses(
         (status = 200, description = "With `owner_account` and `tenant`.", body = Paginated<DatasetDetail>),
         (status = 400, description = "A parameter is invalid.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 404, description = "The caller has no normal workspace.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -308,10 +306,9 @@ pub(super) async fn list(
     params(("id" = uuid::Uuid, Path, description = "The dataset's id.")),
     responses(
         (status = 200, description = "The dataset.", body = DatasetDetail),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "The caller may not see the dataset.", body = ErrorBody),
         (status = 404, description = "No such dataset in the caller's workspaces.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -334,10 +331,9 @@ pub(super) async fn get(
     responses(
         (status = 200, description = "The dataset.", body = DatasetDetail),
         (status = 400, description = "A field is invalid.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "The caller may not see or change the dataset.", body = ErrorBody),
         (status = 404, description = "No such dataset in the caller's workspaces.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -360,10 +356,9 @@ pub(super) async fn update(
     params(("id" = uuid::Uuid, Path, description = "The dataset's id.")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "The caller may not see or change the dataset.", body = ErrorBody),
         (status = 404, description = "No such dataset in the caller's workspaces.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -395,9 +390,8 @@ pub(super) async fn delete(
             body = Paginated<DatasetDetail>
         ),
         (status = 400, description = "A parameter is invalid.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 404, description = "No such group, or not visible to the caller.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]

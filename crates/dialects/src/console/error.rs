@@ -175,6 +175,20 @@ pub struct CodeMessage<'a> {
     pub message: &'a str,
 }
 
+/// The answers every console route with a session may give besides its own, for the API document: 401
+/// (`unauthorized`: no, a malformed, expired or revoked token, or a banned account) and 503 (the database is
+/// unavailable).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code, reason = "describes answers the error table builds, for the API document")]
+pub enum SessionFailures {
+    /// No valid session.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody<'static>),
+    /// The database is unavailable.
+    #[response(status = 503)]
+    Unavailable(ErrorBody<'static>),
+}
+
 impl ResponseError for ConsoleError {
     fn status_code(&self) -> StatusCode {
         match self {

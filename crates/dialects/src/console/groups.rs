@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::dto::{AccountEx, Paginated, Render};
-use super::error::{BadRequestBody, ConsoleError, ErrorBody};
+use super::error::{BadRequestBody, ConsoleError, ErrorBody, SessionFailures};
 use super::extract::{one_of, path_id, value_id, Authenticated, ConsoleJson, ConsoleQuery, QueryParams};
 use crate::common::routes::routes;
 use crate::AppState;
@@ -181,9 +181,8 @@ pub(super) struct CreateBody {
     responses(
         (status = 201, description = "Created: `{\"message\": \"success\"}`.", body = Message),
         (status = 400, description = "A field is invalid, or the name is taken.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Only platform admins create groups.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -221,8 +220,7 @@ fn name_conflict(message: &'static str) -> impl Fn(DomainError) -> ConsoleError 
     responses(
         (status = 200, description = "A page of the caller's groups.", body = Paginated<ListItem>),
         (status = 400, description = "A parameter is invalid.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -263,10 +261,9 @@ async fn my_groups_page(state: &AppState, me: &domain::model::Account) -> Result
     responses(
         (status = 200, description = "Renamed; the first page of the caller's groups.", body = Paginated<ListItem>),
         (status = 400, description = "A field is invalid, or the name is taken.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Only the group's super admin or a platform admin renames it.", body = ErrorBody),
         (status = 404, description = "No such group, or not visible to the caller.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -301,10 +298,9 @@ pub(super) struct DeleteBody {
     responses(
         (status = 200, description = "Archived; the first page of the caller's groups.", body = Paginated<ListItem>),
         (status = 400, description = "`id` is missing or not a UUID.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Only the group's super admin or a platform admin archives it.", body = ErrorBody),
         (status = 404, description = "No such group, or not visible to the caller.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -326,9 +322,8 @@ pub(super) async fn delete(
     params(("group_id" = uuid::Uuid, Path, description = "The group's id.")),
     responses(
         (status = 200, description = "The group (without `group_role`).", body = GroupInfo),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 404, description = "No such group, or not visible to the caller.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -353,8 +348,7 @@ pub(super) async fn info(
     responses(
         (status = 200, description = "A page of the caller's groups.", body = Paginated<ListItem>),
         (status = 400, description = "A parameter is out of range.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -380,10 +374,9 @@ pub(super) async fn joined_groups(
     responses(
         (status = 200, description = "A page of the account's groups.", body = Paginated<ListItem>),
         (status = 400, description = "A parameter is out of range.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Another account's groups need a platform reader.", body = ErrorBody),
         (status = 404, description = "`account_id` is not a UUID.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -405,9 +398,8 @@ pub(super) async fn joined_groups_of(
     tag = "enterprise groups",
     responses(
         (status = 200, description = "The group, with the caller's `group_role`.", body = GroupInfo),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 404, description = "The current workspace belongs to no active group.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -436,9 +428,8 @@ struct CurrentDetail {
     tag = "enterprise groups",
     responses(
         (status = 200, description = "The group and its shadow workspace.", body = CurrentDetail),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 404, description = "The current workspace belongs to no active group.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -470,9 +461,8 @@ pub(super) async fn current_detail(
             body = Paginated<ListItem>
         ),
         (status = 400, description = "A parameter is invalid.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 404, description = "No such group, or not visible to the caller.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -505,10 +495,9 @@ pub(super) struct TenantBody {
     responses(
         (status = 201, description = "Created: `{\"message\": \"workspace created.\"}`.", body = Message),
         (status = 400, description = "A field is invalid, or the name is taken in the group.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Only the group's managers create workspaces.", body = ErrorBody),
         (status = 404, description = "No such group, or not visible to the caller.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -545,10 +534,9 @@ fn group_and_account(path: &(String, String)) -> Result<(Uuid, Uuid), ConsoleErr
     responses(
         (status = 200, description = "Normal workspaces the account has not joined.", body = Paginated<ListItem>),
         (status = 400, description = "A parameter is out of range.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Only the account itself, group managers and platform readers.", body = ErrorBody),
         (status = 404, description = "No such group, or not visible to the caller.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -577,10 +565,9 @@ pub(super) async fn unjoined_tenants(
     responses(
         (status = 200, description = "A page of normal workspaces the account has joined.", body = Paginated<ListItem>),
         (status = 400, description = "A parameter is out of range.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Only the account itself, group managers and platform readers.", body = ErrorBody),
         (status = 404, description = "No such group, or not visible to the caller.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -630,10 +617,9 @@ fn tenant_role((tenant, m): (Workspace, WorkspaceMembership)) -> TenantRole {
     ),
     responses(
         (status = 200, description = "A plain array of the account's memberships.", body = Vec<TenantRole>),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Only the account itself, group managers and platform readers.", body = ErrorBody),
         (status = 404, description = "No such group, or not visible to the caller.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -675,8 +661,7 @@ fn has_permission(value: bool) -> HttpResponse {
     ),
     responses(
         (status = 200, description = "Whether the caller manages the group (else `false`).", body = HasPermission),
-        (status = 401, description = "No valid session.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -725,9 +710,8 @@ async fn managed(
             body = Paginated<ListItem>
         ),
         (status = 400, description = "A parameter is out of range.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 404, description = "No such group, or not visible to the caller.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -758,9 +742,8 @@ async fn managed_tenants(
             body = Paginated<ListItem>
         ),
         (status = 400, description = "A parameter is out of range.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 404, description = "No such group, or not visible to the caller.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -792,9 +775,8 @@ async fn managed_app_tenants(
             body = Paginated<ListItem>
         ),
         (status = 400, description = "A parameter is out of range.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 404, description = "No such group, or not visible to the caller.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -820,10 +802,9 @@ async fn managed_dataset_tenants(
     responses(
         (status = 200, description = "A page of members, newest first.", body = Paginated<AccountEx>),
         (status = 400, description = "A parameter is out of range.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Only the group's managers and platform readers list members.", body = ErrorBody),
         (status = 404, description = "No such group, or not visible to the caller.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -863,8 +844,7 @@ async fn check(
                 (`false` for unknown groups).",
             body = HasPermission
         ),
-        (status = 401, description = "No valid session.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -889,8 +869,7 @@ async fn check_app_permission(
                 (`false` for unknown groups).",
             body = HasPermission
         ),
-        (status = 401, description = "No valid session.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -915,10 +894,9 @@ async fn check_dataset_permission(
                 `{provider, …}` objects) and `system_default_models` (an object).",
             body = Object
         ),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Only the group's managers and platform readers.", body = ErrorBody),
         (status = 404, description = "No such group, or not visible to the caller.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -944,10 +922,9 @@ pub(super) async fn workspace_defaults(
     responses(
         (status = 200, description = "The stored workspace defaults.", body = Object),
         (status = 400, description = "The document is not as described.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Only the group's super admin or a platform admin.", body = ErrorBody),
         (status = 404, description = "No such group, or not visible to the caller.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -1006,9 +983,8 @@ impl From<RepairReport> for RepairReportBody {
     tag = "enterprise groups",
     responses(
         (status = 200, description = "What the repair did.", body = RepairReportBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Only platform admins.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -1027,9 +1003,8 @@ pub(super) async fn repair_model_providers(
     tag = "enterprise groups",
     responses(
         (status = 200, description = "What the repair did.", body = RepairReportBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Only platform admins.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]

@@ -11,8 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::dto::{SuccessWith, Tokens};
-use super::error::CodeMessage;
-use super::error::{BadRequestBody, ConsoleError, ErrorBody};
+use super::error::{BadRequestBody, CodeMessage, ConsoleError, ErrorBody, SessionFailures};
 use super::extract::{client_ip, language_or_default, Authenticated, ConsoleJson, ConsoleQuery, QueryParams};
 use crate::common::routes::routes;
 use crate::AppState;
@@ -80,7 +79,6 @@ struct InvitationResults {
             description = "A field is invalid (`invalid_param`, with `params`), or the role is (`invalid-role`).",
             body = CodeMessage
         ),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (
             status = 403,
             description = "Only the workspace's owner or admins invite, and not into an archived group \
@@ -88,7 +86,7 @@ struct InvitationResults {
             body = CodeMessage
         ),
         (status = 404, description = "The caller has no current workspace.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]

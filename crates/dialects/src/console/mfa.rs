@@ -12,8 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dto::{Success, SuccessWith, SUCCESS};
-use super::error::SignInForbidden;
-use super::error::{BadRequestBody, ConsoleError, ErrorBody};
+use super::error::{BadRequestBody, ConsoleError, ErrorBody, SessionFailures, SignInForbidden};
 use super::extract::{client_ip, Authenticated, ConsoleJson, ConsoleQuery, QueryParams};
 use crate::common::request_id::RequestId;
 use crate::common::routes::routes;
@@ -93,8 +92,7 @@ struct MfaStatusBody {
     tag = "second factors",
     responses(
         (status = 200, description = "The caller's second factor.", body = MfaStatusBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -116,9 +114,8 @@ async fn status(state: web::Data<AppState>, Authenticated(me): Authenticated) ->
     tag = "second factors",
     responses(
         (status = 200, description = "The new factor (it replaces an unconfirmed one).", body = Enrollment),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 409, description = "A factor is already confirmed (`mfa_already_enabled`).", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -151,10 +148,9 @@ struct RecoveryCodes {
     responses(
         (status = 200, description = "The factor is confirmed; its recovery codes.", body = RecoveryCodes),
         (status = 400, description = "The code is malformed, or wrong (`invalid_mfa_code`).", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 404, description = "No factor is being enrolled.", body = ErrorBody),
         (status = 409, description = "A factor is already confirmed (`mfa_already_enabled`).", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -196,14 +192,13 @@ pub(super) struct RemoveBody {
                 (`email_or_password_mismatch`), or the code (`invalid_mfa_code`).",
             body = BadRequestBody
         ),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (
             status = 403,
             description = "A second factor is mandatory for the account; an administrator can reset it.",
             body = ErrorBody
         ),
         (status = 404, description = "The account has no factor.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -349,10 +344,9 @@ async fn confirm_at_sign_in(
     responses(
         (status = 200, description = "The factor and its recovery codes are removed.", body = Success),
         (status = 400, description = "`id` is missing or not a UUID.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Only platform admins reset second factors.", body = ErrorBody),
         (status = 404, description = "No such account, or it has no factor.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]

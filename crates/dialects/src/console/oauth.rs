@@ -17,7 +17,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::dto::{Success, SUCCESS};
-use super::error::{BadRequestBody, ConsoleError, ErrorBody};
+use super::error::{BadRequestBody, ConsoleError, ErrorBody, SessionFailures};
 use super::extract::{best_language, client_ip, Authenticated, QueryParams};
 use crate::common::routes::routes;
 use crate::AppState;
@@ -220,8 +220,7 @@ struct IntegrateList {
     tag = "sign-in through providers",
     responses(
         (status = 200, description = "The configured and the linked providers.", body = IntegrateList),
-        (status = 401, description = "No valid session.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -268,9 +267,8 @@ pub(super) async fn integrates(
             description = "The link is the account's only way to sign in (`params`: `provider`).",
             body = BadRequestBody
         ),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 404, description = "The caller has no link to this provider.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]

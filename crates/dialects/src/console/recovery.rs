@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dto::{Paginated, Success, SuccessWith, Tokens, SUCCESS};
-use super::error::{BadRequestBody, ConsoleError, ErrorBody};
+use super::error::{BadRequestBody, ConsoleError, ErrorBody, SessionFailures};
 use super::extract::{client_ip, language_or_default, one_of, Authenticated, ConsoleJson, ConsoleQuery, QueryParams};
 use crate::common::request_id::RequestId;
 use crate::common::routes::routes;
@@ -386,11 +386,10 @@ pub(super) struct AdminPasswordBody {
             description = "A field or `id` is invalid, or the passwords differ (`repeat_password_not_match`).",
             body = BadRequestBody
         ),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "The caller may not reset this account's password.", body = ErrorBody),
         (status = 404, description = "No such account (or hidden from the caller).", body = ErrorBody),
         (status = 409, description = "The account was changed at the same time; retry.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -423,10 +422,9 @@ async fn admin_reset_password(
     responses(
         (status = 200, description = "The lockout is cleared.", body = Success),
         (status = 400, description = "`id` is missing or not a UUID.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "The caller may not unlock this account.", body = ErrorBody),
         (status = 404, description = "No such account (or hidden from the caller).", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -497,9 +495,8 @@ fn outbox_item(mail: OutboxMail) -> OutboxItem {
     responses(
         (status = 200, description = "A page of mails, newest first.", body = Paginated<OutboxItem>),
         (status = 400, description = "A parameter is invalid.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Only platform admins see the outbox.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]

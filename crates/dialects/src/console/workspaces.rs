@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::dto::{Render, Success, SUCCESS};
-use super::error::{BadRequestBody, ConsoleError, ErrorBody};
+use super::error::{BadRequestBody, ConsoleError, ErrorBody, SessionFailures};
 use super::extract::{Authenticated, ConsoleJson};
 use crate::common::routes::routes;
 use crate::AppState;
@@ -93,8 +93,7 @@ struct WorkspaceList {
     tag = "workspaces",
     responses(
         (status = 200, description = "The caller's normal workspaces, oldest first.", body = WorkspaceList),
-        (status = 401, description = "No valid session.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -144,13 +143,12 @@ struct Switched {
     responses(
         (status = 200, description = "Switched.", body = Switched),
         (status = 400, description = "`tenant_id` is missing.", body = BadRequestBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (
             status = 403,
             description = "`account_not_link_tenant`: not an id of a normal workspace the caller is a member of.",
             body = ErrorBody
         ),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -176,9 +174,8 @@ pub(super) async fn switch(
     tag = "workspaces",
     responses(
         (status = 200, description = "The caller's current workspace.", body = TenantInfo),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 404, description = "The caller has no normal workspace.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -227,9 +224,8 @@ struct Members {
     tag = "workspaces",
     responses(
         (status = 200, description = "The members.", body = Members),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 404, description = "The caller has no normal workspace.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -310,14 +306,13 @@ pub(super) struct RoleBody {
             description = "`invalid-role`, `cannot-operate-self`, or `invalid_param` for a missing `role`.",
             body = MemberErrorBody
         ),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (status = 403, description = "Only the workspace owner manages members.", body = MemberErrorBody),
         (
             status = 404,
             description = "`member-not-found`: not a member (or the caller has no workspace).",
             body = MemberErrorBody
         ),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
@@ -344,7 +339,6 @@ pub(super) async fn update_role(
     responses(
         (status = 204, description = "Removed."),
         (status = 400, description = "`cannot-operate-self`.", body = MemberErrorBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
         (
             status = 403,
             description = "Only the workspace owner, and not from a group's own workspace.",
@@ -355,7 +349,7 @@ pub(super) async fn update_role(
             description = "`member-not-found`: not a member (or the caller has no workspace).",
             body = MemberErrorBody
         ),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody),
+        SessionFailures,
     ),
     security(("console_session" = []))
 )]
