@@ -96,6 +96,8 @@ http_test! {
         for d in &DOCUMENTS {
             assert!(text.contains(d.url), "{} missing from the page's configuration", d.url);
         }
+        // no third-party origin: the online validator is off
+        assert!(text.contains(r#""validatorUrl": "none""#) || text.contains(r#""validatorUrl":"none""#), "{text}");
         assert_eq!(app.get("/docs/swagger-ui-bundle.js", None).await.status, StatusCode::OK);
     }
 }

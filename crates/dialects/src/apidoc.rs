@@ -5,7 +5,7 @@
 use actix_web::web;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{InfoBuilder, OpenApi, Server};
-use utoipa_swagger_ui::{SwaggerUi, Url};
+use utoipa_swagger_ui::{Config, SwaggerUi, Url};
 
 use crate::common::routes::ServedRoute;
 
@@ -156,5 +156,7 @@ pub const REFERENCE_PAGE: &str = "/docs/";
 /// Registers `/docs/` (the reference page, `/docs` redirecting there) and every `/docs/{dialect}/openapi.json`.
 pub fn config(cfg: &mut actix_web::web::ServiceConfig) {
     let urls = DOCUMENTS.iter().map(|d| (Url::new(d.slug, d.url), d.openapi())).collect::<Vec<_>>();
-    cfg.service(web::redirect("/docs", REFERENCE_PAGE)).service(SwaggerUi::new("/docs/{_:.*}").urls(urls));
+    // `validator_url: none`: the page never sends the document's address to swagger.io's online validator.
+    let page = SwaggerUi::new("/docs/{_:.*}").urls(urls).config(Config::default().validator_url("none"));
+    cfg.service(web::redirect("/docs", REFERENCE_PAGE)).service(page);
 }
