@@ -150,7 +150,8 @@ def fuzz(base, backend, report_dir):
         for path in EXCLUDED_PATHS:
             command += ["--exclude-path", path]
         print(f"\n=== {backend}: {slug} ===", flush=True)
-        if subprocess.run(command, env=env, cwd=ROOT).returncode != 0:
+        # run from the report directory: schemathesis keeps its cache (.schemathesis/) in the working directory
+        if subprocess.run(command, env=env, cwd=report_dir).returncode != 0:
             failed.append(f"{backend}/{slug}")
     return failed
 

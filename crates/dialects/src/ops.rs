@@ -14,18 +14,20 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 
 /// What answers here: the service, its version, where each dialect and the health endpoints are.
 async fn index() -> HttpResponse {
+    let documents: serde_json::Map<_, _> =
+        crate::apidoc::DOCUMENTS.iter().map(|d| (d.slug.to_owned(), json!(d.url))).collect();
     HttpResponse::Ok().json(json!({
         "service": "accountd",
         "version": env!("CARGO_PKG_VERSION"),
         "dialects": {
-            "console": "/console/api",
+            "console": crate::console::BASE,
             "openapi-v1": "/openapi/v1/accounts/",
             "account-modify": "/api/v1/account/",
             "iam": "/iam/idp/v1/users",
         },
         "docs": {
             "reference": crate::apidoc::REFERENCE_PAGE,
-            "openapi": crate::apidoc::DOCUMENTS.iter().map(|d| (d.slug.to_owned(), json!(d.url))).collect::<serde_json::Map<_, _>>(),
+            "openapi": documents,
         },
         "health": {"liveness": "/healthz", "readiness": "/readyz"},
         "metrics": "/metrics (with METRICS_TOKEN as a bearer token, when it is set)",

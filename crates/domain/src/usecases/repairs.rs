@@ -7,7 +7,7 @@
 //! owner, every account with a workspace has a current one — and fills in missing default models. Both are
 //! idempotent, for platform admins only, run one transaction per group, and report what they changed.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult};
@@ -194,7 +194,7 @@ impl UseCases {
     /// # async fn demo(use_cases: &UseCases, bearer: &str) -> domain::DomainResult<()> {
     /// let admin = use_cases.authenticate(bearer).await?;
     /// let report = use_cases.repair_model_providers(&admin).await?;
-    /// println!("{}", report.to_json());
+    /// println!("{} workspaces updated in {} groups", report.workspaces_updated, report.groups);
     /// # Ok(()) }
     /// ```
     pub async fn repair_model_providers(&self, actor: &Account) -> DomainResult<RepairReport> {
@@ -267,24 +267,10 @@ impl UseCases {
     }
 }
 
-impl RepairReport {
-    /// The report as the JSON object the console answers.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "groups": self.groups,
-            "shadow_tenants_created": self.shadow_tenants_created,
-            "members_added": self.members_added,
-            "owners_assigned": self.owners_assigned,
-            "workspaces_without_members": self.workspaces_without_members,
-            "workspaces_updated": self.workspaces_updated,
-            "current_workspaces_set": self.current_workspaces_set,
-            "groups_failed": self.groups_failed,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
     use crate::model::{GroupMembership, GroupRole, GroupStatus};
     use crate::usecases::test_support::NOW;
