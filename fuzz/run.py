@@ -2,8 +2,8 @@
 """`just fuzz`: schemathesis against every dialect's OpenAPI document, on SQLite and on Postgres.
 
 For each backend: a fresh database, `accountd serve` on a free port, the installation set up, a session and an
-access key made; then `schemathesis run` on each of the four documents with real authentication (a bearer session
-for the console, the access key for openapi/v1, and request signing for account-modify and iam, done by
+access key made; then `schemathesis run` on each of the five documents with real authentication (a bearer session
+for the console, the access key for openapi/v1 and SCIM, and request signing for account-modify and iam, done by
 fuzz/hooks.py). The checks: no server error, and every answer's status, content type, headers and body as the
 document says. Exit status 1 when any run reports a failure.
 
@@ -120,6 +120,7 @@ def check_credentials(base, token, access_key, secret):
         ("/openapi/v1/accounts/", {"headers": {"Authorization": f"Bearer {access_key}.{secret}"}}),
         ("/api/v1/account/list", {"auth": hooks.DfSignature()}),
         ("/iam/idp/v1/users", {"auth": hooks.DateSignature()}),
+        ("/scim/v2/Users", {"headers": {"Authorization": f"Bearer {access_key}.{secret}"}}),
     ]
     for path, how in probes:
         answer = requests.get(base + path, timeout=30, **how)
@@ -137,6 +138,7 @@ def fuzz(base, backend, report_dir):
         "openapi-v1": [f"Authorization: Bearer {access_key}.{secret}"],
         "account-modify": [],
         "iam": [],
+        "scim": [f"Authorization: Bearer {access_key}.{secret}"],
         "console": [f"Authorization: Bearer {token}"],
     }
     failed = []

@@ -26,6 +26,7 @@ mod openapi;
 mod outage;
 mod repairs;
 mod revocation;
+mod scim;
 mod seed;
 mod service;
 mod setup;

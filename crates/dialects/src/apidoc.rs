@@ -45,8 +45,8 @@ impl Document {
     }
 }
 
-/// The four dialects' documents.
-pub const DOCUMENTS: [Document; 4] = [
+/// The five dialects' documents.
+pub const DOCUMENTS: [Document; 5] = [
     Document {
         slug: "console",
         url: "/docs/console/openapi.json",
@@ -93,6 +93,18 @@ pub const DOCUMENTS: [Document; 4] = [
         paths: crate::iam::api_paths,
         schemes: iam_schemes,
         served_routes: crate::iam::served_routes,
+    },
+    Document {
+        slug: "scim",
+        url: "/docs/scim/openapi.json",
+        title: "accountd SCIM 2.0 (/scim/v2)",
+        description: "SCIM 2.0 (RFC 7643, RFC 7644) for identity providers that provision users. \
+            `Authorization: Bearer <access_key>.<secret_key>`; bodies are `application/scim+json` (plain JSON \
+            is accepted too). Errors are `urn:ietf:params:scim:api:messages:2.0:Error` with `scimType`. \
+            Discovery (`/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`) needs no credentials.",
+        paths: crate::scim::api_paths,
+        schemes: access_key_schemes,
+        served_routes: crate::scim::served_routes,
     },
 ];
 

@@ -5,7 +5,7 @@
 //! envelope; it holds no business rules. This crate depends on the domain crate only.
 //!
 //! Dialects: [`console`] (`/console/api`), [`openapi`] (`/openapi/v1/accounts`), [`account_modify`]
-//! (`/api/v1/account`), [`iam`] (`/iam/idp/v1`). Operations: [`ops`] (`/healthz`, `/readyz`). What the dialects
+//! (`/api/v1/account`), [`iam`] (`/iam/idp/v1`), [`scim`] (`/scim/v2`). Operations: [`ops`] (`/healthz`, `/readyz`). What the dialects
 //! share (JSON bodies, query parameters, the access-key caller, request ids) is in [`common`]; every response
 //! carries the request id of [`common::request_id`].
 
@@ -16,6 +16,7 @@ pub mod console;
 pub mod iam;
 pub mod openapi;
 pub mod ops;
+pub mod scim;
 
 use std::sync::Arc;
 
@@ -111,6 +112,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             .service(web::scope("/openapi/v1").default_service(web::to(openapi::unknown_route)))
             .configure(account_modify::config)
             .configure(iam::config)
+            .configure(scim::config)
             .default_service(web::to(not_found));
     }
 }

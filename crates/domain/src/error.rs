@@ -88,6 +88,9 @@ pub enum DomainError {
     /// The entity changed between read and write; the caller may retry with fresh data.
     #[error("stale write")]
     Stale,
+    /// The entity changed since the version the caller named (a conditional write).
+    #[error("version mismatch")]
+    VersionMismatch,
     /// The caller tried to change its own membership (role, removal).
     #[error("cannot operate on self")]
     CannotOperateSelf,

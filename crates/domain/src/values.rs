@@ -308,22 +308,43 @@ pub const GENDER_MAX_CHARS: usize = 10;
 /// Longest login name.
 pub const MAX_USERNAME_CHARS: usize = 64;
 
-/// A login name: trimmed, 1 to 64 letters, digits or `. _ + -`, and not only digits. Login names never look
-/// like an email (no `@`) or a phone number, so a lookup by "login name, phone or email" is unambiguous.
+/// A login name: trimmed, 1 to 64 letters, digits or `. _ + -`, and not only digits; or an email address of
+/// at most 64 characters, which must then be the account's own email ([`check_login_name`]). Login names never
+/// look like a phone number nor like another account's email, so a lookup by "login name, phone or email" is
+/// unambiguous.
 ///
 /// # Errors
 /// [`DomainError::Invalid`] naming `field` otherwise.
 pub fn parse_username(field: &'static str, raw: &str) -> DomainResult<String> {
     let name = raw.trim();
     let valid_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c));
+    let email_like = name.contains('@') && EmailAddress::parse(field, name).is_ok();
     let phone_like = name.trim_start_matches('+').bytes().all(|b| b.is_ascii_digit());
-    if name.is_empty() || name.chars().count() > MAX_USERNAME_CHARS || !valid_chars || phone_like {
+    if name.is_empty() || name.chars().count() > MAX_USERNAME_CHARS || !(valid_chars || email_like) || phone_like {
         return Err(DomainError::invalid(
             field,
-            format!("at most {MAX_USERNAME_CHARS} letters, digits or . _ + -, not only digits."),
+            format!(
+                "at most {MAX_USERNAME_CHARS} letters, digits or . _ + -, not only digits, or the account's email \
+                 address."
+            ),
         ));
     }
     Ok(name.to_owned())
+}
+
+/// An account's login name may be an email address only if it is the account's own email (compared as
+/// [`email_key`]), so that no login name can stand for another account's address.
+///
+/// # Errors
+/// [`DomainError::Invalid`] naming `username` otherwise.
+pub fn check_login_name(username: Option<&str>, email: Option<&str>) -> DomainResult<()> {
+    match username {
+        Some(name) if name.contains('@') && email.map(email_key) != Some(email_key(name)) => Err(DomainError::invalid(
+            "username",
+            "A login name that is an email address must be the account's own email; change both together.",
+        )),
+        _ => Ok(()),
+    }
 }
 
 static TIMEZONE_RE: LazyLock<Regex> =
@@ -426,13 +447,21 @@ mod tests {
     }
 
     #[test]
-    fn usernames_never_look_like_a_phone_or_an_email() {
+    fn usernames_never_look_like_a_phone_or_another_accounts_email() {
         assert_eq!(parse_username("username", " zhang.san_1+x-y ").unwrap(), "zhang.san_1+x-y");
-        for bad in ["", "13800138000", "+8613800138000", "a@b.com", "has space", "名字", &"x".repeat(65)] {
+        for bad in ["", "13800138000", "+8613800138000", "a@b@c", "@b.com", "has space", "名字", &"x".repeat(65)] {
             let err = parse_username("username", bad).unwrap_err();
             assert!(matches!(err, DomainError::Invalid { field: "username", .. }), "{bad:?}");
         }
         assert!(parse_username("username", "007bond").is_ok(), "digits with letters are fine");
+        // an email as the login name (what identity providers send as SCIM userName), only the account's own
+        assert_eq!(parse_username("username", "Ann@Example.com").unwrap(), "Ann@Example.com");
+        assert!(check_login_name(Some("Ann@Example.com"), Some("ann@example.COM")).is_ok());
+        assert!(check_login_name(Some("ann"), None).is_ok());
+        for email in [None, Some("bo@example.com")] {
+            let err = check_login_name(Some("ann@example.com"), email).unwrap_err();
+            assert!(matches!(err, DomainError::Invalid { field: "username", .. }), "{email:?}");
+        }
     }
 
     #[test]

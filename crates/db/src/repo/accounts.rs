@@ -2,8 +2,8 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 use domain::model::{
-    Account, AccountFilter, AccountOrder, AccountSortKey, AuditEvent, GroupMembership, GroupRole, Page, PageRequest,
-    WireEnum, WorkspaceMembership,
+    Account, AccountFilter, AccountOrder, AccountSortKey, AuditEvent, Comparison, GroupMembership, GroupRole, Page,
+    PageRequest, TextAttribute, TimeAttribute, WireEnum, WorkspaceMembership,
 };
 use domain::ports::{AccountChange, AccountRepository, NewAccountEntry, PasswordReset, WantedIdentifiers};
 use domain::{DomainError, DomainResult};
@@ -33,6 +33,70 @@ fn text_or_empty(column: &'static str) -> diesel::expression::SqlLiteral<Text> {
         "email_key" => "COALESCE(accounts.email_key, '')",
         _ => "COALESCE(accounts.phone, '')",
     })
+}
+
+/// A text attribute lower-cased, absent values as `''`.
+fn lowered(attribute: TextAttribute) -> diesel::expression::SqlLiteral<Text> {
+    diesel::dsl::sql::<Text>(match attribute {
+        TextAttribute::Id => "LOWER(accounts.id)",
+        TextAttribute::Username => "LOWER(COALESCE(accounts.username, ''))",
+        TextAttribute::Name => "LOWER(accounts.name)",
+        TextAttribute::Email => "COALESCE(accounts.email_key, '')",
+        TextAttribute::Phone => "LOWER(COALESCE(accounts.phone, ''))",
+        TextAttribute::ExternalId => "LOWER(COALESCE(accounts.external_id, ''))",
+    })
+}
+
+/// `value` as a `LIKE` pattern matching itself literally (`%`, `_` and the escape character escaped).
+fn like_literal(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    for c in value.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A text comparison, ignoring case.
+fn compare_text(attribute: TextAttribute, op: Comparison, value: &str) -> Condition {
+    let (column, value) = (lowered(attribute), value.to_lowercase());
+    match op {
+        Comparison::Eq => Box::new(column.eq(value)),
+        Comparison::Ne => Box::new(column.ne(value)),
+        Comparison::Contains => Box::new(column.like(format!("%{}%", like_literal(&value))).escape('\\')),
+        Comparison::StartsWith => Box::new(column.like(format!("{}%", like_literal(&value))).escape('\\')),
+        Comparison::EndsWith => Box::new(column.like(format!("%{}", like_literal(&value))).escape('\\')),
+        Comparison::Gt => Box::new(column.gt(value)),
+        Comparison::Ge => Box::new(column.ge(value)),
+        Comparison::Lt => Box::new(column.lt(value)),
+        Comparison::Le => Box::new(column.le(value)),
+    }
+}
+
+/// A time comparison.
+fn compare_time(attribute: TimeAttribute, op: Comparison, at: OffsetDateTime) -> Condition {
+    macro_rules! on {
+        ($column:expr) => {{
+            let at = to_db(at);
+            match op {
+                Comparison::Eq => Box::new($column.eq(at)),
+                Comparison::Ne => Box::new($column.ne(at)),
+                Comparison::Gt => Box::new($column.gt(at)),
+                Comparison::Ge => Box::new($column.ge(at)),
+                Comparison::Lt => Box::new($column.lt(at)),
+                Comparison::Le => Box::new($column.le(at)),
+                Comparison::Contains | Comparison::StartsWith | Comparison::EndsWith => {
+                    Box::new(diesel::dsl::sql::<Bool>("1 = 0"))
+                }
+            }
+        }};
+    }
+    match attribute {
+        TimeAttribute::CreatedAt => on!(accounts::created_at),
+        TimeAttribute::UpdatedAt => on!(accounts::updated_at),
+    }
 }
 
 /// Compiles a domain filter to SQL.
@@ -67,6 +131,9 @@ fn condition(filter: &AccountFilter) -> Condition {
                     .select(tenant_members::account_id),
             ),
         ),
+        AccountFilter::Text { attribute, op, value } => compare_text(*attribute, *op, value),
+        AccountFilter::Present(attribute) => Box::new(lowered(*attribute).ne("")),
+        AccountFilter::Time { attribute, op, at } => compare_time(*attribute, *op, *at),
     }
 }
 

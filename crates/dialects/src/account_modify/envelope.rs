@@ -209,7 +209,7 @@ impl From<DomainError> for ModifyError {
             DomainError::Conflict { field } | DomainError::ConflictAt { field, .. } => {
                 Self::new(S::CONFLICT, "ft.AccountConflict", format!("{} is already in use.", field_name(field)))
             }
-            DomainError::Stale => Self::new(
+            DomainError::Stale | DomainError::VersionMismatch => Self::new(
                 S::CONFLICT,
                 "ft.AccountConflict",
                 "The account was changed by someone else at the same time. Please try again.",

@@ -31,6 +31,18 @@ pub trait KeyScheme: 'static {
     ) -> impl Future<Output = Result<(Account, AccessKey), Self::Error>> + 'a;
 }
 
+/// `Authorization: Bearer <access_key>.<secret>` as `(access_key, secret)`, for the dialects that take the
+/// key's secret itself as a bearer credential (openapi/v1, SCIM).
+pub fn bearer_key_secret(req: &HttpRequest) -> Option<(&str, &str)> {
+    let header = req.headers().get("Authorization")?.to_str().ok()?;
+    let (scheme, token) = header.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let (key, secret) = token.trim().split_once('.')?;
+    (!key.is_empty() && !secret.is_empty()).then_some((key, secret))
+}
+
 /// An authenticated machine request: the key's account, the key's id, the request id and the body as received.
 pub struct KeyCall<S> {
     /// The key's account: the request acts with its permissions.

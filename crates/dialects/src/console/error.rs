@@ -237,7 +237,7 @@ impl From<DomainError> for ConsoleError {
             DomainError::Conflict { field } | DomainError::ConflictAt { field, .. } => {
                 Self::standard(S::CONFLICT, "conflict", format!("The {field} is already in use."))
             }
-            DomainError::Stale => Self::standard(
+            DomainError::Stale | DomainError::VersionMismatch => Self::standard(
                 S::CONFLICT,
                 "conflict",
                 "The account was changed by someone else at the same time. Please try again.",

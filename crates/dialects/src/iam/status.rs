@@ -216,7 +216,7 @@ impl From<DomainError> for IamError {
             DomainError::ConflictAt { index, field } => {
                 Self::new(Code::AlreadyExists, "alreadyExists", format!("user[{index}].{field} is already in use."))
             }
-            DomainError::Stale => Self::new(
+            DomainError::Stale | DomainError::VersionMismatch => Self::new(
                 Code::Aborted,
                 "concurrentUpdate",
                 "The user was changed by someone else at the same time. Please try again.",

@@ -6,7 +6,7 @@ use domain::model::{AccessKey, Account};
 use domain::usecases::KeyProof;
 
 use super::error::OpenApiError;
-use crate::common::caller::{KeyCall, KeyScheme};
+use crate::common::caller::{bearer_key_secret, KeyCall, KeyScheme};
 use crate::AppState;
 
 /// The dialect's scheme: the secret itself as a bearer credential.
@@ -14,16 +14,6 @@ pub struct BearerSecret;
 
 /// An authenticated openapi/v1 request.
 pub type KeyAccount = KeyCall<BearerSecret>;
-
-fn credentials(req: &HttpRequest) -> Option<(&str, &str)> {
-    let header = req.headers().get("Authorization")?.to_str().ok()?;
-    let (scheme, token) = header.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return None;
-    }
-    let (key, secret) = token.trim().split_once('.')?;
-    (!key.is_empty() && !secret.is_empty()).then_some((key, secret))
-}
 
 impl KeyScheme for BearerSecret {
     type Error = OpenApiError;
@@ -34,7 +24,7 @@ impl KeyScheme for BearerSecret {
         _body: &[u8],
         request_id: &str,
     ) -> Result<(Account, AccessKey), OpenApiError> {
-        let (key, secret) = credentials(req).ok_or_else(|| {
+        let (key, secret) = bearer_key_secret(req).ok_or_else(|| {
             OpenApiError::new(StatusCode::UNAUTHORIZED, "Authorization: Bearer <access_key>.<secret> is required.")
         })?;
         Ok(state.use_cases.authenticate_access_key(key, KeyProof::Secret(secret), Some(request_id)).await?)

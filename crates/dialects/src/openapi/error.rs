@@ -119,7 +119,7 @@ impl From<DomainError> for OpenApiError {
                 Self::new(S::CONFLICT, format!("accounts[{index}].{}: already in use.", field_name(field)))
             }
             DomainError::Forbidden(why) => Self::new(S::FORBIDDEN, why),
-            DomainError::Stale => {
+            DomainError::Stale | DomainError::VersionMismatch => {
                 Self::new(S::CONFLICT, "The account was changed by someone else at the same time. Please try again.")
             }
             DomainError::Unauthenticated(why) => Self::new(S::UNAUTHORIZED, why),

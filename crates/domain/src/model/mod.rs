@@ -25,7 +25,7 @@ pub use identity::{ExternalIdentity, IdentitySignIn, LinkedIdentity};
 pub use mail::{CodePurpose, Mail, MailMessage, OutboxMail, OutboxState, VerificationCode};
 pub use mfa::{MfaStatus, TotpEnrollment, TotpFactor};
 pub use page::{Page, PageRequest};
-pub use query::{AccountFilter, AccountOrder, AccountSortKey};
+pub use query::{AccountFilter, AccountOrder, AccountSortKey, Comparison, TextAttribute, TimeAttribute};
 pub use session::{LoginSession, RefreshOutcome, TokenPair};
 
 /// Parses the wire name of an enumeration, the inverse of its `as_str`.

@@ -1,8 +1,10 @@
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::AccountStatus;
 
-/// A condition on live accounts (the iam dialect's filter, compiled by the store).
+/// A condition on live accounts (the iam and SCIM dialects' filters), compiled by the store to SQL with bound
+/// values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccountFilter {
     /// Every condition holds (true when empty).
@@ -25,6 +27,75 @@ pub enum AccountFilter {
     Status(Vec<AccountStatus>),
     /// The account's current workspace has this code.
     WorkspaceCode(String),
+    /// A text attribute compared with `value`, ignoring case; an absent attribute counts as the empty string.
+    Text {
+        /// The attribute.
+        attribute: TextAttribute,
+        /// How it is compared.
+        op: Comparison,
+        /// The value compared with.
+        value: String,
+    },
+    /// The text attribute has a non-empty value.
+    Present(TextAttribute),
+    /// A time attribute compared with `at` ([`Comparison::Contains`], `StartsWith` and `EndsWith` never match).
+    Time {
+        /// The attribute.
+        attribute: TimeAttribute,
+        /// How it is compared.
+        op: Comparison,
+        /// The time compared with.
+        at: OffsetDateTime,
+    },
+}
+
+/// A text attribute of an account that filters compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextAttribute {
+    /// The id, as text.
+    Id,
+    /// Login name.
+    Username,
+    /// Display name.
+    Name,
+    /// Email.
+    Email,
+    /// Phone number.
+    Phone,
+    /// Id in the external directory.
+    ExternalId,
+}
+
+/// A time attribute of an account that filters compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeAttribute {
+    /// Creation time.
+    CreatedAt,
+    /// Last change.
+    UpdatedAt,
+}
+
+/// How an attribute is compared with a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    /// Equal.
+    Eq,
+    /// Not equal.
+    Ne,
+    /// Contains the value.
+    Contains,
+    /// Starts with the value.
+    StartsWith,
+    /// Ends with the value.
+    EndsWith,
+    /// Greater than (text: lexicographically).
+    Gt,
+    /// Greater than or equal.
+    Ge,
+    /// Less than.
+    Lt,
+    /// Less than or equal.
+    Le,
 }
 
 /// What a list of accounts is sorted by.

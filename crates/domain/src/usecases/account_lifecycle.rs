@@ -13,7 +13,7 @@ use crate::model::{
 };
 use crate::policy::{self, AccountAction, Subject};
 use crate::ports::{NewAccountEntry, WantedIdentifiers};
-use crate::values::{implied_country_code, DisplayName, EmailAddress, Password};
+use crate::values::{check_login_name, implied_country_code, DisplayName, EmailAddress, Password};
 
 use super::access_keys::Actor;
 use super::accounts::{check_key_caller, checked_source, enforce, new_member_joins};
@@ -220,6 +220,13 @@ impl UseCases {
         };
         if let Some((index, field)) = first_taken(self.ports.accounts.taken_identifiers(&wanted).await?) {
             return Err(DomainError::ConflictAt { index, field });
+        }
+        for (index, item) in items.iter().enumerate() {
+            if let Err(DomainError::Invalid { field, message }) =
+                check_login_name(item.username.as_deref(), item.email.as_ref().map(EmailAddress::as_str))
+            {
+                return Err(DomainError::InvalidAt { index, field, message });
+            }
         }
         let sources = items
             .iter()

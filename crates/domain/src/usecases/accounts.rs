@@ -14,7 +14,7 @@ use crate::model::{
 };
 use crate::policy::{self, AccountAction, Decision, Subject};
 use crate::ports::AccountChange;
-use crate::values::{email_key, implied_country_code, DisplayName, EmailAddress, Password};
+use crate::values::{check_login_name, email_key, implied_country_code, DisplayName, EmailAddress, Password};
 
 use super::access_keys::Actor;
 use super::auth::lockout_key;
@@ -78,9 +78,18 @@ pub struct AccountPatch {
     pub password_change_on_first_login: Option<bool>,
     /// A new password must be set at the next login.
     pub password_change_on_next_login: Option<bool>,
+    /// Id in the external directory (unique among live accounts); the source follows it unless also given.
+    pub external_id: Option<Option<String>>,
+    /// Apply the patch only if the account's last change (`updated_at`) is this one, else `VersionMismatch`.
+    pub if_updated_at: Option<time::OffsetDateTime>,
 }
 
 impl AccountPatch {
+    /// Whether the patch changes nothing.
+    pub fn changes_nothing(&self) -> bool {
+        self.actions().is_empty() && self.group_role.is_none()
+    }
+
     /// The actions of the permission matrix this patch needs, each decided by [`policy::decide`].
     fn actions(&self) -> Vec<AccountAction> {
         let profile = self.name.is_some()
@@ -95,6 +104,7 @@ impl AccountPatch {
             || self.description.is_some()
             || self.country_code.is_some();
         let settings = self.tier.is_some()
+            || self.external_id.is_some()
             || self.kind.is_some()
             || self.source.is_some()
             || self.attributes.is_some()
@@ -124,6 +134,7 @@ impl AccountPatch {
         out.extend(self.username.clone().map(|u| ("username", u)));
         out.extend(self.phone.clone().flatten().map(|p| ("phone", p)));
         out.extend(self.email.clone().flatten().map(|e| ("email", e.key())));
+        out.extend(self.external_id.clone().flatten().map(|x| ("external_id", x)));
         out
     }
 }
@@ -463,6 +474,9 @@ fn plan_change(
     now: time::OffsetDateTime,
 ) -> DomainResult<AccountChange> {
     let expected_updated_at = target.updated_at;
+    if patch.if_updated_at.is_some_and(|version| version != expected_updated_at) {
+        return Err(DomainError::VersionMismatch);
+    }
     let mut revoke_sessions_at = None;
     if let Some(name) = &patch.name {
         target.name = name.as_str().to_owned();
@@ -491,8 +505,16 @@ fn plan_change(
     if let (Some(Some(phone)), None, None) = (&patch.phone, &patch.country_code, &target.country_code) {
         target.country_code = implied_country_code(phone).map(str::to_owned);
     }
+    if let Some(external_id) = &patch.external_id {
+        target.external_id.clone_from(external_id);
+    }
     if let Some(source) = patch.source {
         target.source = checked_source(source, target.external_id.is_some())?;
+    } else if patch.external_id.is_some() {
+        // a new external id keeps a source that still fits it, else takes the default
+        let kept = (target.source != AccountSource::Local).then_some(target.source);
+        target.source = checked_source(kept, target.external_id.is_some())
+            .or_else(|_| checked_source(None, target.external_id.is_some()))?;
     }
     if let Some(attributes) = &patch.attributes {
         target.attributes.clone_from(attributes);
@@ -543,6 +565,7 @@ fn plan_change(
         }
     }
     let group_role = patch.group_role.zip(group_id).map(|(role, group)| (group, role));
+    check_login_name(target.username.as_deref(), target.email.as_deref())?;
     target.updated_at = now.max(expected_updated_at + time::Duration::microseconds(1));
     Ok(AccountChange { account: target, expected_updated_at, group_role, revoke_sessions_at })
 }
@@ -636,6 +659,39 @@ mod tests {
         let out = m.build().update_account(actor, tid, update).await.unwrap();
         assert_eq!(out.status, AccountStatus::Banned);
         assert_eq!(out.status_changed_by, Some(admin.id));
+    }
+
+    #[tokio::test]
+    async fn a_conditional_patch_writes_only_at_the_version_it_names() {
+        let mut m = Mocks::new();
+        let mut admin = Account::new(Uuid::new_v4(), "root".into(), None, NOW);
+        admin.system_role = Some(SystemRole::SuperAdmin);
+        let mut target = Account::new(Uuid::new_v4(), "t".into(), None, NOW);
+        target.source = AccountSource::Local;
+        let tid = target.id;
+        m.groups.expect_group_memberships().returning(|_| Ok(vec![]));
+        m.accounts.expect_get().returning(move |_| Ok(Some(target.clone())));
+        m.hasher.expect_hash_all().returning(|p| Ok(vec![None; p.len()]));
+        m.accounts
+            .expect_update_batch()
+            .withf(|changes, _| {
+                changes[0].account.external_id.as_deref() == Some("ext-1")
+                    && changes[0].account.source == AccountSource::Unknown
+            })
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let uc = m.build();
+        let actor = || Actor { account: &admin, access_key_id: None, request_id: None };
+        let patch = |at| AccountPatch {
+            external_id: Some(Some("ext-1".into())),
+            if_updated_at: Some(at),
+            ..Default::default()
+        };
+        let refused = uc.update_account(actor(), tid, patch(NOW - time::Duration::seconds(1))).await;
+        assert!(matches!(refused, Err(DomainError::VersionMismatch)), "{refused:?}");
+        // a new external id takes the source that fits it
+        let out = uc.update_account(actor(), tid, patch(NOW)).await.unwrap();
+        assert_eq!((out.external_id.as_deref(), out.source), (Some("ext-1"), AccountSource::Unknown));
     }
 
     #[tokio::test]
