@@ -9,7 +9,7 @@ run *ARGS:
     cargo run --bin accountd -- serve {{ARGS}}
 
 # The whole test suite: dependency guard, unit, contract (SQLite + Postgres) and HTTP tests.
-test: guard smtp-sink oidc-provider browser
+test: guard smtp-sink oidc-provider browser scim-client
     if cargo nextest --version >/dev/null 2>&1; then \
         cargo test --workspace --doc --quiet; \
         cargo nextest run --workspace --no-fail-fast; \
@@ -34,6 +34,11 @@ smtp-sink:
 # The sign-in tests run the npm package oidc-provider on loopback: install it (from the lock file) when missing.
 oidc-provider:
     [ -d tests/oidc-provider/node_modules/oidc-provider ] || npm ci --prefix tests/oidc-provider --no-audit --no-fund --silent
+
+# The SCIM tests drive the Python package scim2-client (a standard SCIM client written by others): install it when
+# missing.
+scim-client:
+    python3 -c 'import scim2_client.engines.httpx2' 2>/dev/null || python3 -m pip install --quiet 'scim2-client[httpx2]==0.13.2' 'scim2-models==0.12.3'
 
 # The reference page test (/docs) drives Debian's headless Chromium: install it when missing.
 browser:

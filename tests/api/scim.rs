@@ -337,6 +337,27 @@ http_test! {
     }
 }
 
+http_test! {
+    async fn a_standard_scim_client_drives_the_dialect(kind) {
+        // scim2-client (Python, `just scim-client` installs it) validates every answer against the RFC models
+        let app = spawn_app(kind).await;
+        let (_, bearer) = admin_bearer(&app).await;
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scim/standard_client.py");
+        let base = app.base.clone();
+        let out = actix_web::rt::task::spawn_blocking(move || {
+            std::process::Command::new("python3")
+                .args(["-W", "error::DeprecationWarning", script, &base, &bearer])
+                .output()
+                .expect("python3 runs")
+        })
+        .await
+        .expect("client thread");
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "{stdout}\n{stderr}\n(install the client with `just scim-client`)");
+        assert!(stdout.contains("delete: ok"), "{stdout}");
+    }
+}
+
 /// Percent-encodes a query value.
 fn urlencoding(raw: &str) -> String {
     raw.bytes()
