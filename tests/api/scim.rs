@@ -77,7 +77,8 @@ http_test! {
         assert_eq!((r.body["patch"]["supported"].clone(), r.body["bulk"]["supported"].clone()), (json!(true), json!(false)));
         assert_eq!((r.body["filter"]["maxResults"].clone(), r.body["etag"]["supported"].clone()), (json!(1000), json!(true)));
         let types = app.get("/scim/v2/ResourceTypes", None).await;
-        assert_eq!(types.body["totalResults"], 1, "{}", types.body);
+        assert_eq!(types.body["totalResults"], 2, "{}", types.body);
+        assert_eq!(types.body["Resources"][1]["endpoint"], "/Groups");
         assert_eq!(types.body["Resources"][0]["endpoint"], "/Users");
         assert_eq!(app.get("/scim/v2/ResourceTypes/User", None).await.body["schema"], USER);
         let schemas = app.get("/scim/v2/Schemas", None).await;
@@ -337,6 +338,80 @@ http_test! {
     }
 }
 
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+http_test! {
+    async fn groups_are_workspaces_of_the_keys_group_with_members(kind) {
+        let app = spawn_app(kind).await;
+        let (admin, bearer) = admin_bearer(&app).await;
+        let ann = create(&app, &bearer, "ann", "ann@example.com").await["id"].as_str().unwrap().to_owned();
+        let bo = create(&app, &bearer, "bo", "bo@example.com").await["id"].as_str().unwrap().to_owned();
+        // the workspaces setup made are groups too
+        let before = scim(&app, Method::GET, "/Groups", &bearer, None, &[]).await.body["totalResults"].as_i64().unwrap();
+
+        let r = scim(&app, Method::POST, "/Groups", &bearer, Some(json!({"schemas": [GROUP], "displayName": "Lab", "members": [{"value": ann}]})), &[]).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let id = r.body["id"].as_str().unwrap().to_owned();
+        assert_eq!(r.headers.get("location").unwrap().to_str().unwrap(), format!("{}/scim/v2/Groups/{id}", app.base));
+        assert_eq!(r.body["displayName"], "Lab");
+        assert_eq!(r.body["members"], json!([{"value": ann, "display": "Ann Example", "type": "User", "$ref": format!("{}/scim/v2/Users/{ann}", app.base)}]));
+        // the workspace is there for the console too, in the admin's group, with its owner and member
+        let group_id = app.get("/console/api/enterprise-groups/current", Some(&admin)).await.body["id"].as_str().map(str::to_owned);
+        if let Some(group_id) = group_id {
+            let tenants = app.get(&format!("/console/api/enterprise-groups/{group_id}/tenants"), Some(&admin)).await;
+            assert!(tenants.body.to_string().contains(&id), "{}", tenants.body);
+        }
+        let v1 = tag(&r);
+
+        // Entra: add by value list, remove by filter, capitalised
+        let r = scim(&app, Method::PATCH, &format!("/Groups/{id}"), &bearer, Some(json!({"schemas": [PATCH], "Operations": [
+            {"op": "Add", "path": "members", "value": [{"value": bo}]},
+            {"op": "Remove", "path": format!("members[value eq \"{ann}\"]")},
+        ]})), &[]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let members: Vec<&str> = r.body["members"].as_array().unwrap().iter().map(|m| m["value"].as_str().unwrap()).collect();
+        assert_eq!(members, [bo.as_str()]);
+        // Okta: a pathless replace carrying the group's own id renames it
+        let r = scim(&app, Method::PATCH, &format!("/Groups/{id}"), &bearer, Some(json!({"schemas": [PATCH], "Operations": [
+            {"op": "replace", "value": {"id": id, "displayName": "Lab 2"}},
+        ]})), &[]).await;
+        assert_eq!((r.status, r.body["displayName"].clone()), (StatusCode::OK, json!("Lab 2")), "{}", r.body);
+        // PUT: the complete member list
+        let r = scim(&app, Method::PUT, &format!("/Groups/{id}"), &bearer, Some(json!({"schemas": [GROUP], "displayName": "Lab 2", "members": [{"value": ann}, {"value": bo}]})), &[]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["members"].as_array().unwrap().len(), 2);
+        // the old version no longer matches
+        assert_scim_error(&scim(&app, Method::PATCH, &format!("/Groups/{id}"), &bearer, Some(json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "displayName", "value": "X"}]})), &[("If-Match", &v1)]).await, 412, None);
+
+        // list, filter, members left out on request
+        scim(&app, Method::POST, "/Groups", &bearer, Some(json!({"schemas": [GROUP], "displayName": "Other"})), &[]).await;
+        let r = scim(&app, Method::GET, &format!("/Groups?filter={}&excludedAttributes=members", urlencoding("displayName eq \"lab 2\"")), &bearer, None, &[]).await;
+        assert_eq!(r.body["totalResults"], 1, "{}", r.body);
+        assert!(r.body["Resources"][0].get("members").is_none(), "{}", r.body);
+        let r = scim(&app, Method::GET, &format!("/Groups?filter={}", urlencoding(&format!("members[value eq \"{bo}\"]"))), &bearer, None, &[]).await;
+        assert_eq!(r.body["Resources"][0]["id"], id.as_str(), "{}", r.body);
+        let r = scim(&app, Method::GET, "/Groups?count=1&startIndex=2", &bearer, None, &[]).await;
+        assert_eq!((r.body["totalResults"].clone(), r.body["itemsPerPage"].clone()), (json!(before + 2), json!(1)), "{}", r.body);
+
+        // refusals
+        let unknown = uuid::Uuid::new_v4();
+        let r = scim(&app, Method::POST, "/Groups", &bearer, Some(json!({"schemas": [GROUP], "displayName": "Bad", "members": [{"value": unknown}]})), &[]).await;
+        assert_scim_error(&r, 400, Some("invalidValue"));
+        assert!(r.body["detail"].as_str().unwrap().contains(&unknown.to_string()), "{}", r.body);
+        assert_scim_error(&scim(&app, Method::POST, "/Groups", &bearer, Some(json!({"schemas": [GROUP], "displayName": "Other"})), &[]).await, 409, Some("uniqueness"));
+        assert_scim_error(&scim(&app, Method::POST, "/Groups", &bearer, Some(json!({"schemas": [GROUP]})), &[]).await, 400, Some("invalidValue"));
+        assert_scim_error(&scim(&app, Method::POST, "/Groups", &bearer, Some(json!({"schemas": [GROUP], "displayName": "M", "members": [{"value": "nope"}]})), &[]).await, 400, Some("invalidValue"));
+        let normal = app.tokens("ann@example.com", "Scim-pass-1234").await.0;
+        let key = issue_key(&app, &normal).await;
+        assert_scim_error(&scim(&app, Method::GET, "/Groups", &format!("{}.{}", key.access_key, key.secret), None, &[]).await, 403, None);
+
+        // delete archives: gone from SCIM
+        assert_eq!(scim(&app, Method::DELETE, &format!("/Groups/{id}"), &bearer, None, &[]).await.status, StatusCode::NO_CONTENT);
+        assert_scim_error(&scim(&app, Method::GET, &format!("/Groups/{id}"), &bearer, None, &[]).await, 404, None);
+        assert_eq!(scim(&app, Method::GET, "/Groups", &bearer, None, &[]).await.body["totalResults"], before + 1);
+    }
+}
+
 http_test! {
     async fn a_standard_scim_client_drives_the_dialect(kind) {
         // scim2-client (Python, `just scim-client` installs it) validates every answer against the RFC models
@@ -354,7 +429,7 @@ http_test! {
         .expect("client thread");
         let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         assert!(out.status.success(), "{stdout}\n{stderr}\n(install the client with `just scim-client`)");
-        assert!(stdout.contains("delete: ok"), "{stdout}");
+        assert!(stdout.contains("groups and members: ok"), "{stdout}");
     }
 }
 

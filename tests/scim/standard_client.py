@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A standard SCIM client against accountd: the `scim2-client` package (with `scim2-models`), written by others,
-discovers the server, then creates, reads, filters, pages, patches, replaces, deactivates and deletes users,
-validating every answer against the RFC models. Run by the HTTP test
+discovers the server, then creates, reads, filters, pages, patches, replaces, deactivates and deletes users, and
+manages a group's members, validating every answer against the RFC models. Run by the HTTP test
 `scim::a_standard_scim_client_drives_the_dialect` on both backends:
 
     python3 tests/scim/standard_client.py <base URL> <access key>.<secret>
@@ -91,7 +91,29 @@ def main():
     gone = scim.query(User, created.id, raise_scim_errors=False)
     check(isinstance(gone, Error) and gone.status == 404, "read after delete", gone)
 
-    print("standard client: discover, create, uniqueness, get, filter, page, sort, patch, deactivate, replace, delete: ok")
+    # groups: a workspace with members, found by name, members removed and added by PATCH, deleted
+    Group = scim.get_resource_model("Group")
+    member = scim.create(User(user_name="std.member", emails=[User.Emails(value="std.member@example.com")]))
+    team = scim.create(Group(display_name="Std Team", members=[Group.Members(value=member.id)]))
+    check(not isinstance(team, Error) and [m.value for m in team.members] == [member.id], "group create", team)
+    found = scim.query(Group, query_parameters=SearchRequest(filter='displayName eq "Std Team"'))
+    check(found.total_results == 1 and found.resources[0].id == team.id, "group filter", found)
+    remove = PatchOp[Group](
+        operations=[PatchOperation(op=PatchOperation.Op.remove, path=f'members[value eq "{member.id}"]')]
+    )
+    scim.modify(Group, team.id, remove)
+    check(not scim.query(Group, team.id).members, "group member removed")
+    add = PatchOp[Group](
+        operations=[PatchOperation(op=PatchOperation.Op.add, path="members", value=[{"value": member.id}])]
+    )
+    scim.modify(Group, team.id, add)
+    check([m.value for m in scim.query(Group, team.id).members] == [member.id], "group member added")
+    check(scim.delete(Group, team.id) is None, "group delete")
+
+    print(
+        "standard client: discover, create, uniqueness, get, filter, page, sort, patch, deactivate, replace, delete, "
+        "groups and members: ok"
+    )
 
 
 if __name__ == "__main__":

@@ -403,6 +403,28 @@ pub trait WorkspaceRepository: Send + Sync {
     /// # Errors
     /// [`DomainError::NotFound`] when the account is not a member of it.
     async fn switch_workspace_of(&self, account_id: Uuid, tenant_id: Uuid) -> DomainResult<()>;
+
+    /// Writes a workspace and changes to its members in one transaction ([`WorkspaceWrite`]).
+    ///
+    /// # Errors
+    /// [`DomainError::Conflict`] naming `name` when the group has another workspace of this name;
+    /// [`DomainError::Stale`] when the workspace changed since `expected_updated_at` (or is gone).
+    async fn save_workspace(&self, write: &WorkspaceWrite) -> DomainResult<()>;
+}
+
+/// A workspace written with changes to its members, in one transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkspaceWrite {
+    /// The workspace as it should be stored.
+    pub workspace: Workspace,
+    /// `None` for a new workspace (inserted); else its `updated_at` as read (the optimistic check).
+    pub expected_updated_at: Option<OffsetDateTime>,
+    /// Group memberships of accounts joining the workspace's group; one the account gained meanwhile is kept.
+    pub join_group: Vec<GroupMembership>,
+    /// Workspace memberships added; one that exists meanwhile is kept as it is.
+    pub add: Vec<WorkspaceMembership>,
+    /// Accounts whose membership of the workspace ends (never its owner).
+    pub remove: Vec<Uuid>,
 }
 
 /// Workspace invitations.

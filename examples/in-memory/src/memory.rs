@@ -10,7 +10,7 @@ use domain::model::{
     Account, Dataset, DatasetPermission, DatasetView, Page, PageRequest, Workspace, WorkspaceMembership, WorkspaceRole,
     WorkspaceStatus,
 };
-use domain::ports::{DatasetRepository, DatasetViewer, WorkspaceRepository, WorkspaceScope};
+use domain::ports::{DatasetRepository, DatasetViewer, WorkspaceRepository, WorkspaceScope, WorkspaceWrite};
 use domain::{DomainError, DomainResult};
 use uuid::Uuid;
 
@@ -246,6 +246,36 @@ impl WorkspaceRepository for Directory {
         for m in data.memberships.iter_mut().filter(|m| m.account_id == account_id) {
             m.current = m.tenant_id == tenant_id;
         }
+        Ok(())
+    }
+
+    async fn save_workspace(&self, write: &WorkspaceWrite) -> DomainResult<()> {
+        if !write.join_group.is_empty() {
+            return Err(DomainError::internal_msg("this directory keeps no groups"));
+        }
+        let mut data = self.data();
+        let workspace = &write.workspace;
+        let stored = data.workspaces.get(&workspace.id).map(|w| w.updated_at);
+        if stored != write.expected_updated_at {
+            return Err(DomainError::Stale);
+        }
+        let taken = workspace.group_id.is_some()
+            && data
+                .workspaces
+                .values()
+                .any(|w| w.id != workspace.id && w.group_id == workspace.group_id && w.name == workspace.name);
+        if taken {
+            return Err(DomainError::Conflict { field: "name" });
+        }
+        data.workspaces.insert(workspace.id, workspace.clone());
+        for m in &write.add {
+            if data.membership_mut(m.tenant_id, m.account_id).is_none() {
+                data.memberships.push(m.clone());
+            }
+        }
+        data.memberships.retain(|m| {
+            m.tenant_id != workspace.id || m.role == WorkspaceRole::Owner || !write.remove.contains(&m.account_id)
+        });
         Ok(())
     }
 }

@@ -358,23 +358,48 @@ pub fn get_ci<'a>(object: &'a serde_json::Map<String, Value>, name: &str) -> Opt
     object.get(name).or_else(|| object.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
 }
 
-/// Whether `element` (one value of a multi-valued attribute, such as `{"type": "work", "value": "…"}`) meets
-/// `filter`. Strings compare without regard to case, as the core schema's `caseExact: false` says.
+/// Whether `element` (a resource, or one value of a multi-valued attribute such as `{"type": "work", "value":
+/// "…"}`) meets `filter`. Strings compare without regard to case, as the core schema's `caseExact: false` says;
+/// a comparison on a multi-valued attribute holds when it holds for one of its values.
 pub fn matches(filter: &Filter, element: &Value) -> bool {
     match filter {
         Filter::And(parts) => parts.iter().all(|f| matches(f, element)),
         Filter::Or(parts) => parts.iter().any(|f| matches(f, element)),
         Filter::Not(inner) => !matches(inner, element),
-        Filter::Elements { .. } => false,
+        Filter::Elements { path, filter } => match attribute_of(element, path) {
+            Value::Array(items) => items.iter().any(|item| matches(filter, item)),
+            Value::Null => false,
+            single => matches(filter, &single),
+        },
         Filter::Attr { path, op, value } => {
-            let found = match element {
-                Value::Object(object) => get_ci(object, &path.name).cloned().unwrap_or(Value::Null),
-                // a multi-valued attribute of plain values: `value` is the element itself
-                plain if path.name.eq_ignore_ascii_case("value") => plain.clone(),
-                _ => Value::Null,
+            let found = attribute_of(element, path);
+            let sub = |v: &Value| match (&path.sub, v) {
+                (Some(sub), Value::Object(o)) => get_ci(o, sub).cloned().unwrap_or(Value::Null),
+                (Some(_), _) => Value::Null,
+                (None, v) => v.clone(),
             };
-            compare_json(&found, *op, value)
+            match found {
+                Value::Array(items) if !items.is_empty() => {
+                    items.iter().any(|item| compare_json(&sub(item), *op, value))
+                }
+                Value::Array(_) => compare_json(&Value::Null, *op, value),
+                single => compare_json(&sub(&single), *op, value),
+            }
         }
+    }
+}
+
+/// The attribute a path names in `element` (its schema URN naming an extension object when it is one).
+fn attribute_of(element: &Value, path: &AttrPath) -> Value {
+    match element {
+        Value::Object(object) => {
+            let container =
+                path.schema.as_deref().and_then(|urn| get_ci(object, urn)).and_then(Value::as_object).unwrap_or(object);
+            get_ci(container, &path.name).cloned().unwrap_or(Value::Null)
+        }
+        // a multi-valued attribute of plain values: `value` is the element itself
+        plain if path.name.eq_ignore_ascii_case("value") => plain.clone(),
+        _ => Value::Null,
     }
 }
 

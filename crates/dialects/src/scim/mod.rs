@@ -1,13 +1,14 @@
 //! The SCIM 2.0 dialect (`/scim/v2`, RFC 7643 and RFC 7644), for identity providers that provision users:
 //! `Authorization: Bearer <access_key>.<secret>` ([`auth`]), `application/scim+json` bodies, errors as
 //! `urn:ietf:params:scim:api:messages:2.0:Error` ([`error`]), the filter and PATCH-path grammar ([`filter`]),
-//! PATCH operations ([`patch`]), discovery ([`discovery`]) and `Users` ([`users`]). A translator over the shared
+//! PATCH operations ([`patch`]), discovery ([`discovery`]), `Users` ([`users`]) and `Groups` ([`groups`]). A translator over the shared
 //! account use cases, as the other dialects are.
 
 mod auth;
 mod discovery;
 mod error;
 mod filter;
+mod groups;
 mod patch;
 mod resource;
 mod schema;
@@ -26,7 +27,7 @@ pub const BASE: &str = "/scim/v2";
 /// The media type of SCIM bodies.
 pub const CONTENT_TYPE: &str = "application/scim+json";
 
-dialect_modules!(base = BASE; discovery, users);
+dialect_modules!(base = BASE; discovery, users, groups);
 
 /// Registers the dialect's scope, `/scim/v2`.
 pub fn config(cfg: &mut web::ServiceConfig) {

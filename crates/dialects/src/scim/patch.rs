@@ -100,7 +100,9 @@ pub fn apply(resource: &mut Map<String, Value>, ops: &[Operation], extensions: &
                     return Err(ScimError::bad(ScimType::InvalidValue, "An operation without a path takes an object."));
                 };
                 for (key, value) in values {
-                    if key.eq_ignore_ascii_case("schemas") || key.eq_ignore_ascii_case("meta") {
+                    // Okta sends the resource's own id along with the values it replaces
+                    let own_id = key.eq_ignore_ascii_case("id") && get_ci(resource, "id") == Some(value);
+                    if key.eq_ignore_ascii_case("schemas") || key.eq_ignore_ascii_case("meta") || own_id {
                         continue;
                     }
                     if let (Some(urn), Value::Object(inner)) =

@@ -159,6 +159,13 @@ impl Projection {
         Ok(Self { only: paths("attributes")?, without: paths("excludedAttributes")? })
     }
 
+    /// Whether answers return the core attribute `name` (in whole or in part).
+    pub fn returns(&self, name: &str) -> bool {
+        let names = |p: &AttrPath| in_container(p, None) && p.name.eq_ignore_ascii_case(name);
+        (self.only.is_empty() || self.only.iter().any(names))
+            && !self.without.iter().any(|p| names(p) && p.sub.is_none())
+    }
+
     /// The resource with only the attributes asked for.
     pub fn apply(&self, resource: Value) -> Value {
         let Value::Object(mut object) = resource else { return resource };

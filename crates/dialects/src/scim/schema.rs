@@ -4,6 +4,8 @@ use serde_json::{json, Value};
 
 /// The core User schema.
 pub const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+/// The core Group schema.
+pub const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 /// The enterprise User extension.
 pub const ENTERPRISE_URN: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 /// A list answer.
@@ -115,21 +117,67 @@ pub fn definitions(base: &str) -> Vec<Value> {
         "attributes": ENTERPRISE_PARTS.iter().map(|(name, _)| attribute(name, "string", name)).collect::<Vec<_>>(),
         "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{ENTERPRISE_URN}")},
     });
-    vec![user, enterprise]
+    let group = json!({
+        "schemas": [SCHEMA_URN],
+        "id": GROUP_URN,
+        "name": "Group",
+        "description": "A workspace of the enterprise group of the access key's account.",
+        "attributes": [
+            with(
+                attribute("displayName", "string", "The workspace's name, unique in the enterprise group."),
+                json!({"required": true, "uniqueness": "server"}),
+            ),
+            with(
+                attribute("members", "complex", "The workspace's members other than its owner."),
+                json!({
+                    "multiValued": true,
+                    "subAttributes": [
+                        with(attribute("value", "string", "The member's id."), json!({"mutability": "immutable"})),
+                        with(
+                            attribute("display", "string", "The member's display name."),
+                            json!({"mutability": "readOnly"}),
+                        ),
+                        with(
+                            attribute("type", "string", "Always User."),
+                            json!({"mutability": "readOnly", "canonicalValues": ["User"]}),
+                        ),
+                        with(
+                            attribute("$ref", "reference", "The member's URL."),
+                            json!({"mutability": "readOnly", "referenceTypes": ["User"]}),
+                        ),
+                    ],
+                }),
+            ),
+        ],
+        "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{GROUP_URN}")},
+    });
+    vec![user, enterprise, group]
 }
 
 /// The resource types served by `/ResourceTypes`.
 pub fn resource_types(base: &str) -> Vec<Value> {
-    vec![json!({
-        "schemas": [RESOURCE_TYPE_URN],
-        "id": "User",
-        "name": "User",
-        "endpoint": "/Users",
-        "description": "Accounts.",
-        "schema": USER_URN,
-        "schemaExtensions": [{"schema": ENTERPRISE_URN, "required": false}],
-        "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/User")},
-    })]
+    vec![
+        json!({
+            "schemas": [RESOURCE_TYPE_URN],
+            "id": "User",
+            "name": "User",
+            "endpoint": "/Users",
+            "description": "Accounts.",
+            "schema": USER_URN,
+            "schemaExtensions": [{"schema": ENTERPRISE_URN, "required": false}],
+            "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/User")},
+        }),
+        json!({
+            "schemas": [RESOURCE_TYPE_URN],
+            "id": "Group",
+            "name": "Group",
+            "endpoint": "/Groups",
+            "description": "Workspaces of the enterprise group of the access key's account.",
+            "schema": GROUP_URN,
+            "schemaExtensions": [],
+            "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/Group")},
+        }),
+    ]
 }
 
 /// The document served by `/ServiceProviderConfig`.

@@ -102,6 +102,7 @@ refuse_all! {
         fn remove_workspace_member(Uuid, Uuid, Uuid) -> DomainResult<()>;
         fn accounts_without_current_workspace(i64) -> DomainResult<Vec<Uuid>>;
         fn switch_workspace_of(Uuid, Uuid) -> DomainResult<()>;
+        fn save_workspace(&WorkspaceWrite) -> DomainResult<()>;
     }
     InvitationRepository {
         fn save_invitations(&InvitationBatch) -> DomainResult<()>;

@@ -16,7 +16,7 @@ use domain::model::{
 };
 use domain::ports::{
     GroupCreation, GroupRepair, GroupRepository, GroupSnapshot, InstallationRepository, InvitationRepository,
-    WorkspaceRepository, WorkspaceScope,
+    WorkspaceRepository, WorkspaceScope, WorkspaceWrite,
 };
 use domain::{DomainError, DomainResult};
 use time::OffsetDateTime;

@@ -276,4 +276,62 @@ impl WorkspaceRepository for DieselDirectory {
             })
             .await
     }
+
+    async fn save_workspace(&self, write: &WorkspaceWrite) -> DomainResult<()> {
+        let write = write.clone();
+        self.db
+            .write(move |conn| {
+                let tenant = NewTenantRow::from(&write.workspace);
+                match write.expected_updated_at {
+                    None => {
+                        diesel::insert_into(tenants::table).values(&tenant).execute(conn)?;
+                    }
+                    Some(expected) => {
+                        let changed = diesel::update(
+                            tenants::table.find(&tenant.id).filter(tenants::updated_at.eq(to_db(expected))),
+                        )
+                        .set((
+                            tenants::name.eq(&tenant.name),
+                            tenants::status.eq(&tenant.status),
+                            tenants::updated_at.eq(tenant.updated_at),
+                        ))
+                        .execute(conn)?;
+                        if changed == 0 {
+                            return Err(DomainError::Stale.into());
+                        }
+                    }
+                }
+                // memberships gained meanwhile are kept as they are
+                let joins: Vec<GroupMembership> = write
+                    .join_group
+                    .iter()
+                    .filter(|m| {
+                        let key = (id_to_db(m.group_id), id_to_db(m.account_id));
+                        !group_members::table.find(key).count().get_result::<i64>(conn).is_ok_and(|n| n > 0)
+                    })
+                    .cloned()
+                    .collect();
+                let adds: Vec<WorkspaceMembership> = write
+                    .add
+                    .iter()
+                    .filter(|m| {
+                        let key = (id_to_db(m.tenant_id), id_to_db(m.account_id));
+                        !tenant_members::table.find(key).count().get_result::<i64>(conn).is_ok_and(|n| n > 0)
+                    })
+                    .cloned()
+                    .collect();
+                insert_memberships(conn, &joins, &adds)?;
+                if !write.remove.is_empty() {
+                    diesel::delete(
+                        tenant_members::table
+                            .filter(tenant_members::tenant_id.eq(&tenant.id))
+                            .filter(tenant_members::account_id.eq_any(write.remove.iter().map(|a| id_to_db(*a))))
+                            .filter(tenant_members::role.ne(WorkspaceRole::Owner.as_str())),
+                    )
+                    .execute(conn)?;
+                }
+                Ok(())
+            })
+            .await
+    }
 }
