@@ -217,6 +217,8 @@ http_test! {
         };
         let by = |filter: &str| list(format!("filter={}&sortBy=userName", urlencoding(filter)));
         assert_eq!(names(&by("userName eq \"CAROL\"").await), ["carol"]);
+        // an account without a login name goes by its email, in answers and filters alike
+        assert_eq!(names(&by(&format!("userName eq \"{}\"", ADMIN_EMAIL.to_uppercase())).await), [ADMIN_EMAIL]);
         assert_eq!(names(&by("emails co \"@corp.\"").await), ["carol", "dave", "pct"]);
         assert_eq!(names(&by("emails[type eq \"work\" and value ew \"home.example\"]").await), ["erin"]);
         assert_eq!(names(&by("userName sw \"d\" or userName sw \"e\"").await), ["dave", "erin"]);

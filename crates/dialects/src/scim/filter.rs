@@ -513,7 +513,7 @@ fn attribute_filter(path: &AttrPath, key: &str, op: Op, value: &Value) -> Result
             }
             TextAttribute::Id
         }
-        "username" => TextAttribute::Username,
+        "username" => TextAttribute::UserName,
         "displayname" | "name.formatted" => TextAttribute::Name,
         "externalid" => TextAttribute::ExternalId,
         "emails" | "emails.value" => TextAttribute::Email,
@@ -591,7 +591,7 @@ mod tests {
         assert_eq!(path.schema.as_deref(), Some(USER_URN));
         assert_eq!(
             users_filter(&parsed).unwrap(),
-            AccountFilter::Text { attribute: TextAttribute::Username, op: Comparison::Eq, value: "Ann".into() }
+            AccountFilter::Text { attribute: TextAttribute::UserName, op: Comparison::Eq, value: "Ann".into() }
         );
     }
 

@@ -144,7 +144,7 @@ pub fn user_resource(account: &Account, base: &str) -> UserResource {
         schemas: if has_enterprise { vec![USER_URN, ENTERPRISE_URN] } else { vec![USER_URN] },
         id: account.id,
         external_id: account.external_id.clone(),
-        user_name: account.username.clone().or_else(|| account.email.clone()).unwrap_or_else(|| account.id.to_string()),
+        user_name: account.user_name(),
         name: Name {
             formatted: account.name.clone(),
             given_name: attribute_text(account, NAME_PARTS[0].1),

@@ -243,6 +243,12 @@ impl Account {
         }
     }
 
+    /// The name the account goes by for provisioning clients (SCIM `userName`): its login name, else its email,
+    /// else its id. Filters compare the same ([`super::TextAttribute::UserName`]).
+    pub fn user_name(&self) -> String {
+        self.username.clone().or_else(|| self.email.clone()).unwrap_or_else(|| self.id.to_string())
+    }
+
     /// Not soft-deleted.
     pub fn is_live(&self) -> bool {
         self.deleted_at.is_none()

@@ -56,6 +56,8 @@ pub enum TextAttribute {
     Id,
     /// Login name.
     Username,
+    /// The name the account goes by ([`super::Account::user_name`]): its login name, else its email, else its id.
+    UserName,
     /// Display name.
     Name,
     /// Email.
