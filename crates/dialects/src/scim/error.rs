@@ -79,6 +79,19 @@ pub struct ErrorBody {
     pub detail: String,
 }
 
+/// The answers every authenticated SCIM operation may give besides its own: 401 (no usable access key) and 503
+/// (the database is unavailable; nothing was written).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code, reason = "describes answers the error table builds, for the API document")]
+pub enum KeyFailures {
+    /// The access key is missing or refused.
+    #[response(status = 401, content_type = "application/scim+json")]
+    Unauthorized(ErrorBody),
+    /// The database is unavailable.
+    #[response(status = 503, content_type = "application/scim+json")]
+    Unavailable(ErrorBody),
+}
+
 impl ScimError {
     /// An error with this status and no `scimType`.
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {

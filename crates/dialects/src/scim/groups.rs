@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::ScimCall;
-use super::error::{ErrorBody, ScimError, ScimType};
+use super::error::{ErrorBody, KeyFailures, ScimError, ScimType};
 use super::filter::{self, get_ci};
 use super::resource::{self, ListResponse, Meta, Projection};
 use super::schema::{GROUP_URN, MAX_RESULTS};
@@ -166,12 +166,7 @@ fn answer(
     created: bool,
 ) -> HttpResponse {
     let group = group_resource(workspace, members, &public_base(state, req));
-    let location = created.then(|| group.meta.location.clone());
-    let body = match Projection::of(&QueryParams::of(req)) {
-        Ok(projection) => projection.apply(as_json(&group)),
-        Err(_) => as_json(&group),
-    };
-    resource::resource_response(status, &body, &group.meta.version, location.as_deref())
+    resource::answer(req, status, as_json(&group), &group.meta, created)
 }
 
 /// Lists groups.
@@ -193,14 +188,11 @@ fn answer(
             content_type = "application/scim+json"),
         (status = 400, description = "`invalidFilter` or `invalidValue`.", body = ErrorBody,
             content_type = "application/scim+json"),
-        (status = 401, description = "The access key is missing or refused.", body = ErrorBody,
-            content_type = "application/scim+json"),
         (status = 403, description = "The key's account does not manage its enterprise group.", body = ErrorBody,
             content_type = "application/scim+json"),
         (status = 404, description = "The key's account has no enterprise group.", body = ErrorBody,
             content_type = "application/scim+json"),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody,
-            content_type = "application/scim+json"),
+        KeyFailures,
     ),
     security(("access_key" = []))
 )]
@@ -253,16 +245,13 @@ pub(super) async fn list(
             content_type = "application/scim+json"),
         (status = 400, description = "`invalidSyntax` or `invalidValue` (also for unknown members).",
             body = ErrorBody, content_type = "application/scim+json"),
-        (status = 401, description = "The access key is missing or refused.", body = ErrorBody,
-            content_type = "application/scim+json"),
         (status = 403, description = "The key's account may not manage its enterprise group.", body = ErrorBody,
             content_type = "application/scim+json"),
         (status = 404, description = "The key's account has no enterprise group.", body = ErrorBody,
             content_type = "application/scim+json"),
         (status = 409, description = "`uniqueness`: the group has a workspace of this name.", body = ErrorBody,
             content_type = "application/scim+json"),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody,
-            content_type = "application/scim+json"),
+        KeyFailures,
     ),
     security(("access_key" = []))
 )]
@@ -292,13 +281,10 @@ pub(super) async fn create(
         (status = 200, description = "The group, with its version as `ETag`.", body = GroupResource,
             content_type = "application/scim+json"),
         (status = 304, description = "`If-None-Match` names the current version."),
-        (status = 401, description = "The access key is missing or refused.", body = ErrorBody,
-            content_type = "application/scim+json"),
         (status = 403, description = "The key's account does not manage its enterprise group.", body = ErrorBody,
             content_type = "application/scim+json"),
         (status = 404, description = "No such group.", body = ErrorBody, content_type = "application/scim+json"),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody,
-            content_type = "application/scim+json"),
+        KeyFailures,
     ),
     security(("access_key" = []))
 )]
@@ -310,10 +296,7 @@ pub(super) async fn get(
 ) -> Result<HttpResponse, ScimError> {
     let found = state.use_cases.current_group_workspace(call.actor(), group_id(&path)?).await.map_err(refused)?;
     let version = resource::version_of(found.0.updated_at);
-    if resource::not_modified(&req, &version) {
-        return Ok(HttpResponse::NotModified().insert_header((actix_web::http::header::ETAG, version)).finish());
-    }
-    Ok(answer(&state, &req, StatusCode::OK, &found, false))
+    Ok(resource::unchanged(&req, &version).unwrap_or_else(|| answer(&state, &req, StatusCode::OK, &found, false)))
 }
 
 /// The change that makes the group what `input` says, from `members` as they are.
@@ -365,8 +348,6 @@ async fn write(
             content_type = "application/scim+json"),
         (status = 400, description = "`invalidSyntax` or `invalidValue`.", body = ErrorBody,
             content_type = "application/scim+json"),
-        (status = 401, description = "The access key is missing or refused.", body = ErrorBody,
-            content_type = "application/scim+json"),
         (status = 403, description = "The key's account may not manage its enterprise group.", body = ErrorBody,
             content_type = "application/scim+json"),
         (status = 404, description = "No such group.", body = ErrorBody, content_type = "application/scim+json"),
@@ -374,8 +355,7 @@ async fn write(
             content_type = "application/scim+json"),
         (status = 412, description = "`If-Match` names another version.", body = ErrorBody,
             content_type = "application/scim+json"),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody,
-            content_type = "application/scim+json"),
+        KeyFailures,
     ),
     security(("access_key" = []))
 )]
@@ -407,8 +387,6 @@ pub(super) async fn replace(
             content_type = "application/scim+json"),
         (status = 400, description = "`invalidSyntax`, `invalidPath`, `noTarget`, `mutability` or `invalidValue`.",
             body = ErrorBody, content_type = "application/scim+json"),
-        (status = 401, description = "The access key is missing or refused.", body = ErrorBody,
-            content_type = "application/scim+json"),
         (status = 403, description = "The key's account may not manage its enterprise group.", body = ErrorBody,
             content_type = "application/scim+json"),
         (status = 404, description = "No such group.", body = ErrorBody, content_type = "application/scim+json"),
@@ -416,8 +394,7 @@ pub(super) async fn replace(
             content_type = "application/scim+json"),
         (status = 412, description = "`If-Match` names another version.", body = ErrorBody,
             content_type = "application/scim+json"),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody,
-            content_type = "application/scim+json"),
+        KeyFailures,
     ),
     security(("access_key" = []))
 )]
@@ -447,16 +424,13 @@ pub(super) async fn update(
     params(("id" = String, Path, description = "The group's id.")),
     responses(
         (status = 204, description = "Deleted (the workspace is archived)."),
-        (status = 401, description = "The access key is missing or refused.", body = ErrorBody,
-            content_type = "application/scim+json"),
         (status = 403, description = "The key's account may not manage its enterprise group.", body = ErrorBody,
             content_type = "application/scim+json"),
         (status = 404, description = "No such group.", body = ErrorBody, content_type = "application/scim+json"),
         (status = 409, description = "A concurrent change.", body = ErrorBody, content_type = "application/scim+json"),
         (status = 412, description = "`If-Match` names another version.", body = ErrorBody,
             content_type = "application/scim+json"),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody,
-            content_type = "application/scim+json"),
+        KeyFailures,
     ),
     security(("access_key" = []))
 )]

@@ -67,21 +67,28 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<OffsetDateTime>, ScimError> 
     })
 }
 
-/// Whether `If-None-Match` names `version` (the client's copy is current).
-pub fn not_modified(req: &HttpRequest, version: &str) -> bool {
-    let Some(raw) = req.headers().get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()) else { return false };
+/// `304 Not Modified` with the `ETag` when `If-None-Match` names `version` (the client's copy is current).
+pub fn unchanged(req: &HttpRequest, version: &str) -> Option<HttpResponse> {
+    let raw = req.headers().get(IF_NONE_MATCH).and_then(|v| v.to_str().ok())?;
     let strip = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
-    raw.split(',').any(|tag| tag.trim() == "*" || strip(tag) == strip(version))
+    raw.split(',')
+        .any(|tag| tag.trim() == "*" || strip(tag) == strip(version))
+        .then(|| HttpResponse::NotModified().insert_header((ETAG, version.to_owned())).finish())
 }
 
-/// A resource answer with its `ETag` (and `Location` when created).
-pub fn resource_response(status: StatusCode, body: &Value, version: &str, location: Option<&str>) -> HttpResponse {
+/// A resource answer: the resource with only the attributes the query asks for (`attributes`,
+/// `excludedAttributes`; a malformed list answers it whole), its `ETag`, and `Location` when it was created.
+pub fn answer(req: &HttpRequest, status: StatusCode, resource: Value, meta: &Meta, created: bool) -> HttpResponse {
+    let body = match Projection::of(&QueryParams::of(req)) {
+        Ok(projection) => projection.apply(resource),
+        Err(_) => resource,
+    };
     let mut response = HttpResponse::build(status);
     response.content_type(CONTENT_TYPE);
-    if let Ok(tag) = HeaderValue::from_str(version) {
+    if let Ok(tag) = HeaderValue::from_str(&meta.version) {
         response.insert_header((ETAG, tag));
     }
-    if let Some(location) = location.and_then(|l| HeaderValue::from_str(l).ok()) {
+    if let Some(location) = created.then(|| HeaderValue::from_str(&meta.location).ok()).flatten() {
         response.insert_header((LOCATION, location));
     }
     response.json(body)

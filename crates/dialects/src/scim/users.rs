@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::ScimCall;
-use super::error::{ErrorBody, ScimError, ScimType};
+use super::error::{ErrorBody, KeyFailures, ScimError, ScimType};
 use super::filter::{self, get_ci};
 use super::resource::{self, ListResponse, Meta, Projection};
 use super::schema::{bool_text, ENTERPRISE_PARTS, ENTERPRISE_URN, NAME_PARTS, USER_URN, WORK};
@@ -354,15 +354,8 @@ fn user_id(raw: &str) -> Result<Uuid, ScimError> {
 }
 
 fn answer(state: &AppState, req: &HttpRequest, status: StatusCode, account: &Account, created: bool) -> HttpResponse {
-    let base = public_base(state, req);
-    let user = user_resource(account, &base);
-    let location = created.then(|| user.meta.location.clone());
-    let version = user.meta.version.clone();
-    let body = match Projection::of(&QueryParams::of(req)) {
-        Ok(projection) => projection.apply(as_json(&user)),
-        Err(_) => as_json(&user),
-    };
-    resource::resource_response(status, &body, &version, location.as_deref())
+    let user = user_resource(account, &public_base(state, req));
+    resource::answer(req, status, as_json(&user), &user.meta, created)
 }
 
 /// Lists users.
@@ -388,12 +381,9 @@ fn answer(state: &AppState, req: &HttpRequest, status: StatusCode, account: &Acc
             content_type = "application/scim+json"),
         (status = 400, description = "`invalidFilter` or `invalidValue`.", body = ErrorBody,
             content_type = "application/scim+json"),
-        (status = 401, description = "The access key is missing or refused.", body = ErrorBody,
-            content_type = "application/scim+json"),
         (status = 403, description = "The key's account may not read the directory.", body = ErrorBody,
             content_type = "application/scim+json"),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody,
-            content_type = "application/scim+json"),
+        KeyFailures,
     ),
     security(("access_key" = []))
 )]
@@ -454,14 +444,11 @@ fn sort_order(by: Option<&str>, order: Option<&str>) -> Result<AccountOrder, Sci
             content_type = "application/scim+json"),
         (status = 400, description = "`invalidSyntax` or `invalidValue`, naming the attribute.", body = ErrorBody,
             content_type = "application/scim+json"),
-        (status = 401, description = "The access key is missing or refused.", body = ErrorBody,
-            content_type = "application/scim+json"),
         (status = 403, description = "The key's account may not create accounts.", body = ErrorBody,
             content_type = "application/scim+json"),
         (status = 409, description = "`uniqueness`: the userName, email, phone number or externalId is taken.",
             body = ErrorBody, content_type = "application/scim+json"),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody,
-            content_type = "application/scim+json"),
+        KeyFailures,
     ),
     security(("access_key" = []))
 )]
@@ -490,13 +477,10 @@ pub(super) async fn create(
         (status = 200, description = "The user, with its version as `ETag`.", body = UserResource,
             content_type = "application/scim+json"),
         (status = 304, description = "`If-None-Match` names the current version."),
-        (status = 401, description = "The access key is missing or refused.", body = ErrorBody,
-            content_type = "application/scim+json"),
         (status = 403, description = "The key's account may not read accounts.", body = ErrorBody,
             content_type = "application/scim+json"),
         (status = 404, description = "No such user.", body = ErrorBody, content_type = "application/scim+json"),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody,
-            content_type = "application/scim+json"),
+        KeyFailures,
     ),
     security(("access_key" = []))
 )]
@@ -508,10 +492,7 @@ pub(super) async fn get(
 ) -> Result<HttpResponse, ScimError> {
     let account = state.use_cases.get_account(call.actor(), user_id(&path)?).await?;
     let version = resource::version_of(account.updated_at);
-    if resource::not_modified(&req, &version) {
-        return Ok(HttpResponse::NotModified().insert_header((actix_web::http::header::ETAG, version)).finish());
-    }
-    Ok(answer(&state, &req, StatusCode::OK, &account, false))
+    Ok(resource::unchanged(&req, &version).unwrap_or_else(|| answer(&state, &req, StatusCode::OK, &account, false)))
 }
 
 /// Most reads and writes of one PUT or PATCH that keeps losing races to other writers.
@@ -558,8 +539,6 @@ async fn write(
         (status = 200, description = "The user, replaced.", body = UserResource, content_type = "application/scim+json"),
         (status = 400, description = "`invalidSyntax` or `invalidValue`.", body = ErrorBody,
             content_type = "application/scim+json"),
-        (status = 401, description = "The access key is missing or refused.", body = ErrorBody,
-            content_type = "application/scim+json"),
         (status = 403, description = "The key's account may not make this change.", body = ErrorBody,
             content_type = "application/scim+json"),
         (status = 404, description = "No such user.", body = ErrorBody, content_type = "application/scim+json"),
@@ -567,8 +546,7 @@ async fn write(
             content_type = "application/scim+json"),
         (status = 412, description = "`If-Match` names another version.", body = ErrorBody,
             content_type = "application/scim+json"),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody,
-            content_type = "application/scim+json"),
+        KeyFailures,
     ),
     security(("access_key" = []))
 )]
@@ -597,8 +575,6 @@ pub(super) async fn replace(
         (status = 200, description = "The user, changed.", body = UserResource, content_type = "application/scim+json"),
         (status = 400, description = "`invalidSyntax`, `invalidPath`, `noTarget`, `mutability` or `invalidValue`.",
             body = ErrorBody, content_type = "application/scim+json"),
-        (status = 401, description = "The access key is missing or refused.", body = ErrorBody,
-            content_type = "application/scim+json"),
         (status = 403, description = "The key's account may not make this change.", body = ErrorBody,
             content_type = "application/scim+json"),
         (status = 404, description = "No such user.", body = ErrorBody, content_type = "application/scim+json"),
@@ -606,8 +582,7 @@ pub(super) async fn replace(
             content_type = "application/scim+json"),
         (status = 412, description = "`If-Match` names another version.", body = ErrorBody,
             content_type = "application/scim+json"),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody,
-            content_type = "application/scim+json"),
+        KeyFailures,
     ),
     security(("access_key" = []))
 )]
@@ -637,8 +612,6 @@ pub(super) async fn update(
     params(("id" = String, Path, description = "The user's id.")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, description = "The access key is missing or refused.", body = ErrorBody,
-            content_type = "application/scim+json"),
         (status = 403, description = "The key's account may not delete accounts.", body = ErrorBody,
             content_type = "application/scim+json"),
         (status = 404, description = "No such user.", body = ErrorBody, content_type = "application/scim+json"),
@@ -646,8 +619,7 @@ pub(super) async fn update(
             content_type = "application/scim+json"),
         (status = 412, description = "`If-Match` names another version.", body = ErrorBody,
             content_type = "application/scim+json"),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody,
-            content_type = "application/scim+json"),
+        KeyFailures,
     ),
     security(("access_key" = []))
 )]
