@@ -37,6 +37,7 @@ pub fn open_database(settings: &Settings, used_by: PoolUse, migrate: bool) -> Re
     let options = DbOptions {
         pool_size: settings.database_pool_size,
         outage_grace: std::time::Duration::from_secs(settings.database_outage_grace_secs),
+        authentication_cache: std::time::Duration::from_millis(settings.auth_cache_millis),
         open_all: used_by == PoolUse::Server,
         ..Default::default()
     };

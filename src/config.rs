@@ -37,6 +37,9 @@ pub struct Settings {
     /// `DATABASE_OUTAGE_GRACE_SECONDS`: how long after the database was found unreachable requests still wait
     /// for it; after that they are answered 503 at once until it answers again.
     pub database_outage_grace_secs: u64,
+    /// `AUTH_CACHE_MILLISECONDS`: how long an account read to authenticate a console request may answer later
+    /// ones from memory; writes through this instance drop it at once, writes by others take effect within it.
+    pub auth_cache_millis: u64,
     /// `BIND_ADDR`.
     pub bind_addr: String,
     /// `WORKERS`: actix worker threads (default: cores).
@@ -240,6 +243,8 @@ impl Settings {
             database_pool_size: get("DATABASE_POOL_SIZE").map_or(Ok(10), |v| parse_num("DATABASE_POOL_SIZE", &v))?,
             database_outage_grace_secs: get("DATABASE_OUTAGE_GRACE_SECONDS")
                 .map_or(Ok(3), |v| parse_num("DATABASE_OUTAGE_GRACE_SECONDS", &v))?,
+            auth_cache_millis: get("AUTH_CACHE_MILLISECONDS")
+                .map_or(Ok(1000), |v| parse_num("AUTH_CACHE_MILLISECONDS", &v))?,
             bind_addr: text("BIND_ADDR", "127.0.0.1:5001"),
             workers: get("WORKERS").map(|v| parse_num("WORKERS", &v)).transpose()?,
             listen_backlog: get("LISTEN_BACKLOG").map_or(Ok(2048), |v| parse_num("LISTEN_BACKLOG", &v))?,
@@ -324,7 +329,8 @@ impl Settings {
         if !(4..=31).contains(&self.bcrypt_cost) {
             bail!("BCRYPT_COST must be between 4 and 31");
         }
-        let ranges: [(&str, i64, i64, i64); 22] = [
+        let ranges: [(&str, i64, i64, i64); 23] = [
+            ("AUTH_CACHE_MILLISECONDS", i64::try_from(self.auth_cache_millis).unwrap_or(i64::MAX), 0, 60_000),
             (
                 "HOUSEKEEPING_INTERVAL_SECONDS",
                 i64::try_from(self.housekeeping_interval_secs).unwrap_or(i64::MAX),

@@ -57,3 +57,60 @@ http_test! {
         }
     }
 }
+
+http_test! {
+    async fn a_ban_written_by_another_instance_takes_effect_within_the_authentication_cache_bound(kind) {
+        // two instances on one database, each keeping authenticated accounts for at most one second
+        let bound = std::time::Duration::from_millis(1000);
+        let cache = [("AUTH_CACHE_MILLISECONDS", "1000")];
+        let one = spawn_app_with(kind, &cache).await;
+        let two = spawn_on(one.db.clone(), &cache).await;
+        let admin = one.admin().await;
+        let uid = one.create_user(&admin, USER).await;
+        let key = issue_key(&one, &admin).await;
+        let bearer = format!("Bearer {}.{}", key.access_key, key.secret);
+        let (token, _) = one.tokens(USER, "user1234").await;
+        // both instances have read the account for this token, and keep it
+        for app in [&one, &two] {
+            assert_eq!(app.get("/console/api/account/profile", Some(&token)).await.status, StatusCode::OK);
+        }
+        // the ban is written through instance one: it refuses the token at once
+        let ban = json!({"status": 4}).to_string();
+        let r = one.request(Method::PUT, &format!("/openapi/v1/accounts/{uid}/"), None, Some(ban.as_bytes()), &[("Authorization", &bearer)]).await;
+        assert_eq!(r.body["data"]["status"], 4, "{}", r.body);
+        let banned_at = std::time::Instant::now();
+        assert_eq!(one.get("/console/api/account/profile", Some(&token)).await.status, StatusCode::UNAUTHORIZED);
+        // instance two refuses it within the bound (it may accept it until then, never after)
+        loop {
+            let status = two.get("/console/api/account/profile", Some(&token)).await.status;
+            let waited = banned_at.elapsed();
+            if status == StatusCode::UNAUTHORIZED {
+                assert!(waited <= bound + std::time::Duration::from_millis(100), "refused after {waited:?}");
+                break;
+            }
+            assert_eq!(status, StatusCode::OK);
+            assert!(waited < bound, "still accepted {waited:?} after the ban");
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        // a password change through instance two is at once refused there, and on instance one within the bound
+        let r = one.request(Method::PUT, &format!("/openapi/v1/accounts/{uid}/"), None, Some(json!({"status": 1}).to_string().as_bytes()), &[("Authorization", &bearer)]).await;
+        assert_eq!(r.body["data"]["status"], 1, "{}", r.body);
+        let (fresh, _) = two.tokens(USER, "user1234").await;
+        assert_eq!(one.get("/console/api/account/profile", Some(&fresh)).await.status, StatusCode::OK);
+        let key_two = issue_key(&two, &admin).await;
+        let body = json!({"password": "changed1234"}).to_string();
+        let auth_two = format!("Bearer {}.{}", key_two.access_key, key_two.secret);
+        let r = two.request(Method::PUT, &format!("/openapi/v1/accounts/{uid}/"), None, Some(body.as_bytes()), &[("Authorization", &auth_two)]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let changed_at = std::time::Instant::now();
+        assert_eq!(two.get("/console/api/account/profile", Some(&fresh)).await.status, StatusCode::UNAUTHORIZED);
+        loop {
+            let status = one.get("/console/api/account/profile", Some(&fresh)).await.status;
+            if status == StatusCode::UNAUTHORIZED {
+                break;
+            }
+            assert!(changed_at.elapsed() < bound, "still accepted {:?} after the password change", changed_at.elapsed());
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}

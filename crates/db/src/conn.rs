@@ -151,6 +151,9 @@ pub struct DbOptions {
     /// How long after the database was found unreachable requests still wait for it (a restart takes about a
     /// second); after that they fail at once, until it answers again.
     pub outage_grace: Duration,
+    /// How long the account repository may answer an authentication from an account it read before
+    /// ([`crate::DieselAccounts`]); zero reads every time.
+    pub authentication_cache: Duration,
 }
 
 impl Default for DbOptions {
@@ -160,6 +163,7 @@ impl Default for DbOptions {
             acquire_timeout: Duration::from_secs(5),
             open_all: false,
             outage_grace: Duration::from_secs(3),
+            authentication_cache: Duration::ZERO,
         }
     }
 }
@@ -310,6 +314,7 @@ pub struct Database {
     acquire_timeout: Duration,
     reachability: Arc<Reachability>,
     counters: Arc<PoolCounters>,
+    authentication_cache: Duration,
 }
 
 /// What the pool counts as it goes.
@@ -344,6 +349,11 @@ impl std::fmt::Debug for Database {
 }
 
 impl Database {
+    /// How long authentications may be answered from accounts read before ([`DbOptions::authentication_cache`]).
+    pub fn authentication_cache(&self) -> Duration {
+        self.authentication_cache
+    }
+
     /// Opens a pool for `url` (`postgres://…` or `sqlite://path`). For SQLite the parent directory is
     /// created and the file switched to WAL once. Blocking: call before the server starts, or from
     /// `spawn_blocking`.
@@ -379,7 +389,15 @@ impl Database {
         }
         let hops = Arc::new(Semaphore::new(options.pool_size as usize));
         let counters = Arc::default();
-        Ok(Self { pool, backend, hops, acquire_timeout: options.acquire_timeout, reachability, counters })
+        Ok(Self {
+            pool,
+            backend,
+            hops,
+            acquire_timeout: options.acquire_timeout,
+            reachability,
+            counters,
+            authentication_cache: options.authentication_cache,
+        })
     }
 
     /// The state of the connection pool.

@@ -66,6 +66,14 @@ pub trait AccountRepository: Send + Sync {
     /// The account with this id, soft-deleted ones included; `None` when there is none.
     async fn get(&self, id: Uuid) -> DomainResult<Option<Account>>;
 
+    /// The account `id` for authenticating a request. An adapter may answer from accounts it read before, if its
+    /// own writes of an account drop what it kept at once and nothing kept is older than a bound it documents
+    /// (so a ban, a revocation or a password change written by another instance takes effect within it). By
+    /// default, [`AccountRepository::get`].
+    async fn get_for_authentication(&self, id: Uuid) -> DomainResult<Option<Account>> {
+        self.get(id).await
+    }
+
     /// The live (not soft-deleted) account whose lower-cased email is `email_key`.
     async fn find_live_by_email(&self, email_key: &str) -> DomainResult<Option<Account>>;
 

@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
@@ -12,6 +14,7 @@ use uuid::Uuid;
 
 use crate::error::RepoError;
 use crate::repo::access_keys::insert_audit;
+use crate::repo::auth_cache::AuthCache;
 use crate::repo::codes::redeem_code;
 use crate::rows::{id_to_db, to_db, AccountRow, GroupMemberRow, TenantMemberRow};
 use crate::schema::{
@@ -338,12 +341,22 @@ fn walk_for_page(
 #[derive(Debug, Clone)]
 pub struct DieselAccounts {
     db: Database,
+    /// Accounts read for authentication, when `db` allows keeping them ([`Database::authentication_cache`]).
+    authenticated: Option<Arc<AuthCache>>,
 }
 
 impl DieselAccounts {
     /// Repository over `db`.
     pub fn new(db: Database) -> Self {
-        Self { db }
+        let ttl = db.authentication_cache();
+        Self { db, authenticated: (!ttl.is_zero()).then(|| Arc::new(AuthCache::new(ttl))) }
+    }
+
+    /// Drops what the authentication cache keeps of these accounts: they were just written.
+    fn forget(&self, ids: impl IntoIterator<Item = Uuid>) {
+        if let Some(cache) = &self.authenticated {
+            cache.forget(ids);
+        }
     }
 }
 
@@ -380,6 +393,19 @@ impl AccountRepository for DieselAccounts {
         row.map(AccountRow::into_domain).transpose()
     }
 
+    async fn get_for_authentication(&self, id: Uuid) -> DomainResult<Option<Account>> {
+        let Some(cache) = &self.authenticated else { return self.get(id).await };
+        if let Some(account) = cache.get(id) {
+            return Ok(Some(account));
+        }
+        let epoch = cache.epoch();
+        let found = self.get(id).await?;
+        if let Some(account) = &found {
+            cache.keep(account, epoch);
+        }
+        Ok(found)
+    }
+
     async fn find_live_by_email(&self, email_key: &str) -> DomainResult<Option<Account>> {
         let key = email_key.to_owned();
         let row = self
@@ -413,8 +439,10 @@ impl AccountRepository for DieselAccounts {
     }
 
     async fn soft_delete(&self, ids: &[Uuid], at: OffsetDateTime, audits: &[AuditEvent]) -> DomainResult<()> {
+        let ids_of_delete = ids.to_vec();
         let (ids, audits) = (ids.iter().map(|id| id_to_db(*id)).collect::<Vec<_>>(), audits.to_vec());
-        self.db
+        let result = self
+            .db
             .write(move |conn| {
                 let at = to_db(at);
                 for chunk in ids.chunks(500) {
@@ -479,7 +507,9 @@ impl AccountRepository for DieselAccounts {
                 }
                 Ok(())
             })
-            .await
+            .await;
+        self.forget(ids_of_delete);
+        result
     }
 
     async fn taken_identifiers(&self, wanted: &WantedIdentifiers) -> DomainResult<Vec<(&'static str, String)>> {
@@ -629,11 +659,13 @@ impl AccountRepository for DieselAccounts {
     }
 
     async fn update_batch(&self, changes: &[AccountChange], audits: &[AuditEvent]) -> DomainResult<()> {
+        let changed_ids: Vec<Uuid> = changes.iter().map(|c| c.account.id).collect();
         let (mut changes, audits) = (changes.to_vec(), audits.to_vec());
         // Rows are locked in one canonical order (by id) whatever the request's order, so two batches over the
         // same accounts queue instead of deadlocking.
         changes.sort_by_key(|c| c.account.id);
-        self.db
+        let result = self
+            .db
             .write(move |conn| {
                 for change in &changes {
                     apply_change(conn, change)?;
@@ -643,12 +675,16 @@ impl AccountRepository for DieselAccounts {
                 }
                 Ok(())
             })
-            .await
+            .await;
+        self.forget(changed_ids);
+        result
     }
 
     async fn reset_password(&self, reset: &PasswordReset) -> DomainResult<bool> {
+        let account_id = reset.account_id;
         let reset = reset.clone();
-        self.db
+        let result = self
+            .db
             .write(move |conn| {
                 let id = id_to_db(reset.account_id);
                 let at = to_db(reset.at);
@@ -696,15 +732,20 @@ impl AccountRepository for DieselAccounts {
                 diesel::delete(throttles::table.find(&reset.lockout_key)).execute(conn)?;
                 Ok(true)
             })
-            .await
+            .await;
+        self.forget([account_id]);
+        result
     }
 
     async fn record_login(&self, id: Uuid, at: OffsetDateTime, ip: Option<String>) -> DomainResult<()> {
-        self.db.write(move |conn| mark_login(conn, &id_to_db(id), at, ip.clone())).await
+        let result = self.db.write(move |conn| mark_login(conn, &id_to_db(id), at, ip.clone())).await;
+        self.forget([id]);
+        result
     }
 
     async fn touch_active(&self, id: Uuid, at: OffsetDateTime, since: OffsetDateTime) -> DomainResult<()> {
-        self.db
+        let result = self
+            .db
             .run(move |conn| {
                 // Concurrent touches of one account: the first writes; the others wait for its commit at most,
                 // then find the row fresh and write nothing.
@@ -714,18 +755,23 @@ impl AccountRepository for DieselAccounts {
                     .execute(conn)?;
                 Ok(())
             })
-            .await
+            .await;
+        self.forget([id]);
+        result
     }
 
     async fn replace_password_hash(&self, id: Uuid, old: String, new: String) -> DomainResult<()> {
-        self.db
+        let result = self
+            .db
             .run(move |conn| {
                 diesel::update(accounts::table.find(id_to_db(id)).filter(accounts::password_hash.eq(&old)))
                     .set(accounts::password_hash.eq(Some(&new)))
                     .execute(conn)?;
                 Ok(())
             })
-            .await
+            .await;
+        self.forget([id]);
+        result
     }
 
     async fn list_group_members(&self, group_id: Uuid, page: PageRequest) -> DomainResult<Page<(Account, GroupRole)>> {

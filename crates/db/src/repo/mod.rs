@@ -3,6 +3,7 @@
 mod access_keys;
 mod accounts;
 mod audit;
+mod auth_cache;
 mod codes;
 mod datasets;
 mod directory;

@@ -314,7 +314,7 @@ impl UseCases {
         let account = self
             .ports
             .accounts
-            .get(claims.account_id)
+            .get_for_authentication(claims.account_id)
             .await?
             .filter(Account::is_live)
             .ok_or(DomainError::Unauthenticated("Unauthorized."))?;
@@ -594,7 +594,7 @@ mod tests {
                 generation: None,
             })
         });
-        m.accounts.expect_get().returning(move |_| Ok(Some(a.clone())));
+        m.accounts.expect_get_for_authentication().returning(move |_| Ok(Some(a.clone())));
         assert!(matches!(m.build().authenticate("t").await, Err(DomainError::Unauthenticated(_))));
     }
 
