@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use domain::model::Account;
 use uuid::Uuid;
 
-/// Most accounts kept; past it the cache starts over (a burst of distinct accounts costs reads, never memory).
-const MAX_ENTRIES: usize = 50_000;
+/// Most accounts kept (about 2 KiB each); when it is reached the aged-out entries go, and if the rest is still
+/// that many the cache starts over (a burst of distinct accounts costs reads, never memory).
+const MAX_ENTRIES: usize = 10_000;
 
 /// The cache.
 #[derive(Debug)]
@@ -51,7 +52,10 @@ impl AuthCache {
             return;
         }
         if entries.len() >= MAX_ENTRIES {
-            entries.clear();
+            entries.retain(|_, (_, at)| at.elapsed() < self.ttl);
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
         }
         entries.insert(account.id, (account.clone(), Instant::now()));
     }
@@ -87,6 +91,15 @@ mod tests {
         assert!(cache.get(b.id).is_some());
         std::thread::sleep(Duration::from_millis(60));
         assert!(cache.get(b.id).is_none(), "an entry older than the bound is not used");
+    }
+
+    #[test]
+    fn the_cache_never_holds_more_than_its_bound() {
+        let cache = AuthCache::new(Duration::from_secs(3600));
+        for _ in 0..=MAX_ENTRIES {
+            cache.keep(&account(), cache.epoch());
+        }
+        assert!(cache.entries().len() <= MAX_ENTRIES);
     }
 
     #[test]
