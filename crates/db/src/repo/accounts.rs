@@ -42,7 +42,6 @@ fn text_or_empty(column: &'static str) -> diesel::expression::SqlLiteral<Text> {
 fn lowered(attribute: TextAttribute) -> diesel::expression::SqlLiteral<Text> {
     diesel::dsl::sql::<Text>(match attribute {
         TextAttribute::Id => "LOWER(accounts.id)",
-        TextAttribute::Username => "LOWER(COALESCE(accounts.username, ''))",
         TextAttribute::UserName => "LOWER(COALESCE(accounts.username, accounts.email, accounts.id))",
         TextAttribute::Name => "LOWER(accounts.name)",
         TextAttribute::Email => "COALESCE(accounts.email_key, '')",

@@ -206,17 +206,13 @@ pub(super) async fn list(
     let (start_index, count) = resource::page(&query)?;
     let projection = Projection::of(&query)?;
     let all = PageRequest { page: 1, limit: u32::try_from(MAX_RESULTS).unwrap_or(u32::MAX) };
-    let workspaces = state.use_cases.current_group_workspaces(call.actor(), all).await.map_err(refused)?;
-    let base = public_base(&state, &req);
-    let mut matching = Vec::new();
     // members are read only when answers or the filter need them (identity providers exclude them)
     let with_members = projection.returns("members") || query.get("filter").is_some_and(|f| f.contains("members"));
-    for workspace in workspaces.items {
-        let members = if with_members {
-            state.use_cases.current_group_workspace(call.actor(), workspace.id).await.map_err(refused)?.1
-        } else {
-            Vec::new()
-        };
+    let workspaces =
+        state.use_cases.current_group_workspaces(call.actor(), all, with_members).await.map_err(refused)?;
+    let base = public_base(&state, &req);
+    let mut matching = Vec::new();
+    for (workspace, members) in workspaces.items {
         let group = as_json(&group_resource(&workspace, &members, &base));
         if filter.as_ref().is_none_or(|f| filter::matches(f, &group)) {
             matching.push(group);

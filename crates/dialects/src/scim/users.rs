@@ -170,7 +170,7 @@ fn as_json(user: &UserResource) -> Value {
 }
 
 /// What a User body says, each value as sent (parsed by the domain's rules when turned into a command).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct UserInput {
     user_name: Option<String>,
     external_id: Option<String>,
@@ -263,10 +263,6 @@ fn user_input(object: &Map<String, Value>) -> Result<UserInput, ScimError> {
     })
 }
 
-fn checked<T>(result: domain::DomainResult<T>) -> Result<T, ScimError> {
-    result.map_err(ScimError::from)
-}
-
 impl UserInput {
     /// The display name: `displayName`, else `name.formatted`, else the given and family names, else the login
     /// name.
@@ -282,7 +278,7 @@ impl UserInput {
     fn user_name(&self) -> Result<String, ScimError> {
         let raw =
             self.user_name.as_deref().ok_or_else(|| ScimError::bad(ScimType::InvalidValue, "userName is required."))?;
-        checked(parse_username("userName", raw))
+        Ok(parse_username("userName", raw)?)
     }
 
     /// The account's IdP-owned attributes with the name parts and enterprise attributes of this body.
@@ -301,7 +297,7 @@ impl UserInput {
     fn new_account(&self) -> Result<NewAccount, ScimError> {
         let user_name = self.user_name()?;
         Ok(NewAccount {
-            name: Some(checked(DisplayName::parse("displayName", &self.display(&user_name)))?),
+            name: Some(DisplayName::parse("displayName", &self.display(&user_name))?),
             email: self.email.as_deref().map(|e| EmailAddress::parse("emails", e)).transpose()?,
             phone: self.phone.as_deref().map(|p| parse_phone("phoneNumbers", p)).transpose()?,
             external_id: self.external_id.as_deref().map(|x| parse_external_id("externalId", x)).transpose()?,
@@ -323,7 +319,7 @@ impl UserInput {
             patch.username = Some(user_name);
         }
         if display != current.name {
-            patch.name = Some(checked(DisplayName::parse("displayName", &display))?);
+            patch.name = Some(DisplayName::parse("displayName", &display)?);
         }
         if self.email.as_deref() != current.email.as_deref() {
             patch.email = Some(self.email.as_deref().map(|e| EmailAddress::parse("emails", e)).transpose()?);
@@ -558,8 +554,8 @@ pub(super) async fn replace(
 ) -> Result<HttpResponse, ScimError> {
     let id = user_id(&path)?;
     let body = resource::body_object(&call.body)?;
-    user_input(&body)?;
-    write(&state, &req, &call, id, |_| user_input(&body)).await
+    let input = user_input(&body)?;
+    write(&state, &req, &call, id, |_| Ok(input.clone())).await
 }
 
 /// Changes a user by PATCH operations.

@@ -54,8 +54,6 @@ pub enum AccountFilter {
 pub enum TextAttribute {
     /// The id, as text.
     Id,
-    /// Login name.
-    Username,
     /// The name the account goes by ([`super::Account::user_name`]): its login name, else its email, else its id.
     UserName,
     /// Display name.

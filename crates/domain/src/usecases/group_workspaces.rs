@@ -70,14 +70,31 @@ impl UseCases {
             .ok_or(DomainError::NotFound { entity: WORKSPACE })
     }
 
-    /// The normal workspaces of the caller's current group, newest first.
+    /// The normal workspaces of the caller's current group, newest first, each with its live members when
+    /// `with_members` (else with none).
     ///
     /// # Errors
     /// `NotFound` without a current group; `Forbidden` unless the caller manages it (and, for an access key,
     /// reads the directory).
-    pub async fn current_group_workspaces(&self, actor: Actor<'_>, page: PageRequest) -> DomainResult<Page<Workspace>> {
+    pub async fn current_group_workspaces(
+        &self,
+        actor: Actor<'_>,
+        page: PageRequest,
+        with_members: bool,
+    ) -> DomainResult<Page<(Workspace, Vec<(Account, WorkspaceMembership)>)>> {
         let group_id = self.managed_current_group(&actor, false).await?;
-        self.ports.workspaces.group_workspaces(group_id, WorkspaceScope::All, Some(WorkspaceStatus::Normal), page).await
+        let found = self
+            .ports
+            .workspaces
+            .group_workspaces(group_id, WorkspaceScope::All, Some(WorkspaceStatus::Normal), page)
+            .await?;
+        let mut items = Vec::with_capacity(found.items.len());
+        for workspace in found.items {
+            let members =
+                if with_members { self.ports.workspaces.workspace_members_of(workspace.id).await? } else { Vec::new() };
+            items.push((workspace, members));
+        }
+        Ok(Page { items, total: found.total, request: found.request })
     }
 
     /// A workspace of the caller's current group with its live members.
