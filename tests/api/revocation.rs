@@ -82,14 +82,15 @@ http_test! {
         assert_eq!(one.get("/console/api/account/profile", Some(&token)).await.status, StatusCode::UNAUTHORIZED);
         // instance two refuses it within the bound (it may accept it until then, never after)
         loop {
+            // a request sent within the bound may still be accepted
+            let sent = banned_at.elapsed();
             let status = two.get("/console/api/account/profile", Some(&token)).await.status;
-            let waited = banned_at.elapsed();
             if status == StatusCode::UNAUTHORIZED {
-                assert!(waited <= bound + std::time::Duration::from_millis(100), "refused after {waited:?}");
+                assert!(sent <= bound + std::time::Duration::from_millis(100), "refused after {sent:?}");
                 break;
             }
             assert_eq!(status, StatusCode::OK);
-            assert!(waited < bound, "still accepted {waited:?} after the ban");
+            assert!(sent < bound, "still accepted {sent:?} after the ban");
             actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         // a password change through instance two is at once refused there, and on instance one within the bound
@@ -105,12 +106,58 @@ http_test! {
         let changed_at = std::time::Instant::now();
         assert_eq!(two.get("/console/api/account/profile", Some(&fresh)).await.status, StatusCode::UNAUTHORIZED);
         loop {
+            let sent = changed_at.elapsed();
             let status = one.get("/console/api/account/profile", Some(&fresh)).await.status;
             if status == StatusCode::UNAUTHORIZED {
                 break;
             }
-            assert!(changed_at.elapsed() < bound, "still accepted {:?} after the password change", changed_at.elapsed());
+            assert!(sent < bound, "still accepted {sent:?} after the password change");
             actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
         }
+    }
+}
+
+http_test! {
+    async fn a_demotion_written_by_another_instance_takes_effect_within_the_cache_bound(kind) {
+        // two instances on one database, each keeping group memberships for at most one second
+        let bound = std::time::Duration::from_millis(1000);
+        let cache = [("AUTH_CACHE_MILLISECONDS", "1000")];
+        let one = spawn_app_with(kind, &cache).await;
+        let two = spawn_on(one.db.clone(), &cache).await;
+        let admin = one.admin().await;
+        let current = one.get("/console/api/enterprise-groups/current", Some(&admin)).await;
+        let gid = current.body["id"].as_str().expect("the admin's current group").to_owned();
+        let uid = one.create_user(&admin, USER).await;
+        let role = |role: &str| json!({"group_role": role});
+        let r = one.put(&format!("/console/api/account-ex/id?id={uid}"), Some(&admin), role("admin")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let (token, _) = one.tokens(USER, "user1234").await;
+        let members = format!("/console/api/enterprise-groups/{gid}/members");
+        // both instances have read the group admin's memberships for its permission check, and keep them
+        for app in [&one, &two] {
+            assert_eq!(app.get(&members, Some(&token)).await.status, StatusCode::OK);
+        }
+        // the demotion is written through instance one: it refuses the page at once
+        let r = one.put(&format!("/console/api/account-ex/id?id={uid}"), Some(&admin), role("normal")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let demoted_at = std::time::Instant::now();
+        assert_error(&one.get(&members, Some(&token)).await, 403, "forbidden");
+        // instance two refuses it within the bound (it may allow it until then, never after)
+        loop {
+            // a request sent within the bound may still be allowed
+            let sent = demoted_at.elapsed();
+            let status = two.get(&members, Some(&token)).await.status;
+            if status == StatusCode::FORBIDDEN {
+                assert!(sent <= bound + std::time::Duration::from_millis(100), "refused after {sent:?}");
+                break;
+            }
+            assert_eq!(status, StatusCode::OK);
+            assert!(sent < bound, "still allowed {sent:?} after the demotion");
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        // and a promotion through instance two is at once in force there
+        let r = two.put(&format!("/console/api/account-ex/id?id={uid}"), Some(&admin), role("admin")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(two.get(&members, Some(&token)).await.status, StatusCode::OK);
     }
 }

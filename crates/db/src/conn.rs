@@ -315,6 +315,8 @@ pub struct Database {
     reachability: Arc<Reachability>,
     counters: Arc<PoolCounters>,
     authentication_cache: Duration,
+    /// Moves each time a write transaction ends, committed or not ([`Database::write_generation`]).
+    writes: Arc<AtomicU64>,
 }
 
 /// What the pool counts as it goes.
@@ -352,6 +354,13 @@ impl Database {
     /// How long authentications may be answered from accounts read before ([`DbOptions::authentication_cache`]).
     pub fn authentication_cache(&self) -> Duration {
         self.authentication_cache
+    }
+
+    /// How many write transactions of this process have ended. A cache that keeps what it read next to the
+    /// generation taken before the read may use it only while the generation has not moved: any write through
+    /// [`Database::write`] makes everything read before it stale at once.
+    pub fn write_generation(&self) -> u64 {
+        self.writes.load(Ordering::Acquire)
     }
 
     /// Opens a pool for `url` (`postgres://…` or `sqlite://path`). For SQLite the parent directory is
@@ -397,6 +406,7 @@ impl Database {
             reachability,
             counters,
             authentication_cache: options.authentication_cache,
+            writes: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -537,7 +547,14 @@ impl Database {
         T: Send + 'static,
         F: FnMut(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
     {
-        self.run(move |conn| write_transaction(conn, &mut work)).await
+        let writes = Arc::clone(&self.writes);
+        self.run(move |conn| {
+            let result = write_transaction(conn, &mut work);
+            // on the blocking thread, so that it moves even when the caller stopped waiting
+            writes.fetch_add(1, Ordering::AcqRel);
+            result
+        })
+        .await
     }
 }
 

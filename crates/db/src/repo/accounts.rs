@@ -783,12 +783,17 @@ impl AccountRepository for DieselAccounts {
                 // entries, not table rows), then read the page's accounts by key.
                 let members = group_members::table.filter(group_members::group_id.eq(&gid));
                 let total: i64 = members.count().get_result(conn)?;
-                let page_members: Vec<(String, String)> = members
-                    .order((group_members::created_at.desc(), group_members::account_id.asc()))
-                    .limit(i64::from(page.limit))
-                    .offset(page.offset())
-                    .select((group_members::account_id, group_members::role))
-                    .load(conn)?;
+                let page_members = crate::repo::rows_of_page(total, page, || {
+                    Ok(members
+                        .order((group_members::created_at.desc(), group_members::account_id.asc()))
+                        .limit(i64::from(page.limit))
+                        .offset(page.offset())
+                        .select((group_members::account_id, group_members::role))
+                        .load::<(String, String)>(conn)?)
+                })?;
+                if page_members.is_empty() {
+                    return Ok((Vec::new(), total));
+                }
                 let ids: Vec<&String> = page_members.iter().map(|(id, _)| id).collect();
                 let mut accounts: std::collections::HashMap<String, AccountRow> = accounts::table
                     .filter(accounts::id.eq_any(&ids))

@@ -58,6 +58,9 @@ fn write_members(conn: &mut DbConnection, dataset: &Dataset) -> Result<(), RepoE
 
 /// Partial-member lists of the given datasets.
 fn members_of(conn: &mut DbConnection, ids: Vec<String>) -> Result<HashMap<String, Vec<Uuid>>, RepoError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
     let rows: Vec<(String, String)> = dataset_members::table
         .filter(dataset_members::dataset_id.eq_any(ids))
         .order((dataset_members::dataset_id, dataset_members::created_at, dataset_members::account_id))
@@ -134,13 +137,18 @@ impl DieselDatasets {
                     q
                 };
                 let total: i64 = query().count().get_result(conn)?;
-                let rows: Vec<(DatasetRow, String, Option<String>)> = query()
-                    .order((datasets::created_at.desc(), datasets::id.asc()))
-                    .limit(i64::from(page.limit))
-                    .offset(page.offset())
-                    .select((DatasetRow::as_select(), tenants::name, accounts::name.nullable()))
-                    .load(conn)?;
-                let members = members_of(conn, rows.iter().map(|(r, _, _)| r.id.clone()).collect())?;
+                let rows = crate::repo::rows_of_page(total, page, || {
+                    Ok(query()
+                        .order((datasets::created_at.desc(), datasets::id.asc()))
+                        .limit(i64::from(page.limit))
+                        .offset(page.offset())
+                        .select((DatasetRow::as_select(), tenants::name, accounts::name.nullable()))
+                        .load::<(DatasetRow, String, Option<String>)>(conn)?)
+                })?;
+                // only datasets shared with some members have a member list
+                let partial =
+                    rows.iter().filter(|(r, _, _)| r.permission == "partial_members").map(|(r, _, _)| r.id.clone());
+                let members = members_of(conn, partial.collect())?;
                 Ok((rows, total, members))
             })
             .await?;

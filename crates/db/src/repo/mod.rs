@@ -42,6 +42,20 @@ pub(crate) fn for_backend(conn: &DbConnection, sql: &str) -> String {
     }
 }
 
+/// The rows of `page` of a listing of `total` rows: `load` runs only when the page holds any (a page past the
+/// end, and every page of an empty listing, costs the count alone).
+pub(crate) fn rows_of_page<T>(
+    total: i64,
+    page: domain::model::PageRequest,
+    load: impl FnOnce() -> Result<Vec<T>, crate::error::RepoError>,
+) -> Result<Vec<T>, crate::error::RepoError> {
+    if total > page.offset() {
+        load()
+    } else {
+        Ok(Vec::new())
+    }
+}
+
 /// How long a readiness check may take.
 const READY_WITHIN: std::time::Duration = std::time::Duration::from_millis(90);
 

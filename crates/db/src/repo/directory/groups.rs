@@ -5,6 +5,10 @@ use super::*;
 #[async_trait]
 impl GroupRepository for DieselDirectory {
     async fn group_memberships(&self, account_id: Uuid) -> DomainResult<Vec<GroupMembership>> {
+        let generation = self.db.write_generation();
+        if let Some(kept) = self.memberships.as_ref().and_then(|c| c.get(account_id, generation)) {
+            return Ok(kept);
+        }
         let rows = self
             .db
             .run(move |conn| {
@@ -16,7 +20,11 @@ impl GroupRepository for DieselDirectory {
                     .load(conn)?)
             })
             .await?;
-        rows.into_iter().map(GroupMemberRow::into_domain).collect()
+        let memberships = rows.into_iter().map(GroupMemberRow::into_domain).collect::<DomainResult<Vec<_>>>()?;
+        if let Some(cache) = &self.memberships {
+            cache.keep(account_id, &memberships, generation);
+        }
+        Ok(memberships)
     }
 
     async fn create_group(&self, creation: &GroupCreation) -> DomainResult<()> {
@@ -60,12 +68,14 @@ impl GroupRepository for DieselDirectory {
                     q
                 };
                 let total: i64 = query().count().get_result(conn)?;
-                let rows: Vec<(GroupRow, String)> = query()
-                    .order((group_members::created_at.desc(), group_members::group_id.asc()))
-                    .limit(i64::from(page.limit))
-                    .offset(page.offset())
-                    .select((GroupRow::as_select(), group_members::role))
-                    .load(conn)?;
+                let rows = crate::repo::rows_of_page(total, page, || {
+                    Ok(query()
+                        .order((group_members::created_at.desc(), group_members::group_id.asc()))
+                        .limit(i64::from(page.limit))
+                        .offset(page.offset())
+                        .select((GroupRow::as_select(), group_members::role))
+                        .load::<(GroupRow, String)>(conn)?)
+                })?;
                 Ok((rows, total))
             })
             .await?;

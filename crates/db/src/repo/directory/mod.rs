@@ -4,6 +4,7 @@
 mod groups;
 mod installation;
 mod invitations;
+mod membership_cache;
 mod workspaces;
 
 use async_trait::async_trait;
@@ -57,12 +58,17 @@ const INVITE: &str = "invite";
 #[derive(Debug, Clone)]
 pub struct DieselDirectory {
     db: Database,
+    /// Group memberships read for permission checks, kept as long as `db` keeps authenticated accounts
+    /// ([`Database::authentication_cache`]).
+    memberships: Option<std::sync::Arc<membership_cache::MembershipCache>>,
 }
 
 impl DieselDirectory {
     /// Repository over `db`.
     pub fn new(db: Database) -> Self {
-        Self { db }
+        let ttl = db.authentication_cache();
+        let memberships = (!ttl.is_zero()).then(|| std::sync::Arc::new(membership_cache::MembershipCache::new(ttl)));
+        Self { db, memberships }
     }
 }
 

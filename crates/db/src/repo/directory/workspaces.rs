@@ -121,12 +121,14 @@ impl WorkspaceRepository for DieselDirectory {
                     }
                 };
                 let total: i64 = query().count().get_result(conn)?;
-                let rows: Vec<TenantRow> = query()
-                    .order((tenants::created_at.desc(), tenants::id.asc()))
-                    .limit(i64::from(page.limit))
-                    .offset(page.offset())
-                    .select(TenantRow::as_select())
-                    .load(conn)?;
+                let rows = crate::repo::rows_of_page(total, page, || {
+                    Ok(query()
+                        .order((tenants::created_at.desc(), tenants::id.asc()))
+                        .limit(i64::from(page.limit))
+                        .offset(page.offset())
+                        .select(TenantRow::as_select())
+                        .load::<TenantRow>(conn)?)
+                })?;
                 Ok((rows, total))
             })
             .await?;
