@@ -1,0 +1,2 @@
+DROP INDEX datasets_tenant_scope;
+DROP INDEX tenants_group_ids;
