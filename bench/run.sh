@@ -7,6 +7,8 @@
 #   BENCH_SECONDS    seconds per scenario (default 15)
 #   BENCH_PG         Postgres server URL without a database (default postgres://postgres@127.0.0.1:5432)
 #   BENCH_RECORD     append the run to docs/BENCHMARKS.md (default 1)
+#   BENCH_PERF       a scenario's name: record where the CPU goes during it (`perf record -a -g`, Debian's
+#                    linux-perf) into target/bench/perf-<name>.data and print the shares by process and object
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +30,10 @@ if ! need wrk; then
   echo "installing wrk (Debian package)"; apt-get update -qq && apt-get install -y -qq wrk >/dev/null
 fi
 need pgbench || { echo "pgbench is needed (it ships with Postgres)"; exit 1; }
+PERF_SCENARIO=${BENCH_PERF:-}
+if [ -n "$PERF_SCENARIO" ] && ! need perf; then
+  echo "installing perf (Debian package linux-perf)"; apt-get update -qq && apt-get install -y -qq linux-perf >/dev/null
+fi
 need psql || { echo "psql is needed"; exit 1; }
 
 echo "building the release binary"
@@ -98,10 +104,20 @@ statements() {
 }
 # scenario NAME CONNECTIONS [env assignments…]: runs wrk and records "name rps p50 p99 errors rss".
 scenario() {
-  local name=$1 conns=$2; shift 2
+  local name=$1 conns=$2 perf=""; shift 2
   local line
+  if [ "$name" = "$PERF_SCENARIO" ]; then
+    mkdir -p target/bench
+    perf record -F 499 -a -g -o "target/bench/perf-$name.data" -- sleep "$SECS" >/dev/null 2>&1 &
+    perf=$!
+  fi
   line=$(env "$@" wrk -t "$CORES" -c "$conns" -d "${SECS}s" --timeout 10s -s bench/wrk/report.lua "$BASE" | grep '^RESULT')
   echo "$name $conns $line rss_mb=$(rss)" | tee -a "$RESULTS"
+  if [ -n "$perf" ]; then
+    wait "$perf" || true
+    echo "where the CPU went during $name (perf report -i target/bench/perf-$name.data for more):"
+    perf report -i "target/bench/perf-$name.data" --no-children --sort comm,dso -g none 2>/dev/null | grep -v '^#' | grep . | head -15
+  fi
 }
 
 bearer="Bearer $TOKEN"
