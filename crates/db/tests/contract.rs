@@ -540,6 +540,14 @@ both_backends! {
         assert_eq!(dir.group_workspaces(gid, WorkspaceScope::JoinedBy(outsider.id), None, page).await.unwrap().total, 0);
         let second = dir.group_workspaces(gid, WorkspaceScope::All, Some(WorkspaceStatus::Normal), PageRequest { page: 2, limit: 2 }).await.unwrap();
         assert_eq!((second.total, second.items.len()), (3, 1));
+        // the members of several workspaces at once are those of each, in each one's order (owner first)
+        let who = |members: &[(Account, WorkspaceMembership)]| members.iter().map(|(a, m)| (a.id, m.role)).collect::<Vec<_>>();
+        let together = dir.members_of_workspaces(&[ids[2], ids[0], ids[1]]).await.unwrap();
+        assert_eq!(together.len(), 3);
+        for (id, members) in [ids[2], ids[0], ids[1]].into_iter().zip(&together) {
+            assert_eq!(who(members), who(&dir.workspace_members_of(id).await.unwrap()));
+        }
+        assert_eq!(who(&together[1]), [(owner.id, WorkspaceRole::Owner), (member.id, WorkspaceRole::Admin)]);
         let roles = dir.memberships_in_group(gid, member.id).await.unwrap();
         assert_eq!(roles.iter().map(|(t, m)| (t.name.as_str(), m.role)).collect::<Vec<_>>(), [("w2", WorkspaceRole::Normal), ("w1", WorkspaceRole::Admin)]);
         // only the owner manages members, inside the transaction; the owner itself is never removed

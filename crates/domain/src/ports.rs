@@ -383,6 +383,19 @@ pub trait WorkspaceRepository: Send + Sync {
     /// Live members of a workspace with their memberships, owner first, then by join time.
     async fn workspace_members_of(&self, tenant_id: Uuid) -> DomainResult<Vec<(Account, WorkspaceMembership)>>;
 
+    /// [`WorkspaceRepository::workspace_members_of`] for each of these workspaces, in their order. By default one
+    /// call per workspace; a store should read them together.
+    async fn members_of_workspaces(
+        &self,
+        tenant_ids: &[Uuid],
+    ) -> DomainResult<Vec<Vec<(Account, WorkspaceMembership)>>> {
+        let mut all = Vec::with_capacity(tenant_ids.len());
+        for id in tenant_ids {
+            all.push(self.workspace_members_of(*id).await?);
+        }
+        Ok(all)
+    }
+
     /// As the workspace's owner `owner_id`, gives another member a new role; making it owner turns `owner_id`
     /// into an admin. Checked and written in one transaction, so a workspace always has exactly one owner.
     ///

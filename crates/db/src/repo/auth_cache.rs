@@ -11,9 +11,7 @@ use std::time::{Duration, Instant};
 use domain::model::Account;
 use uuid::Uuid;
 
-/// Most accounts kept (about 2 KiB each); when it is reached the aged-out entries go, and if the rest is still
-/// that many the cache starts over (a burst of distinct accounts costs reads, never memory).
-const MAX_ENTRIES: usize = 10_000;
+use crate::repo::bounded::{insert_bounded, lock};
 
 /// The cache.
 #[derive(Debug)]
@@ -30,13 +28,9 @@ impl AuthCache {
         Self { ttl, entries: Mutex::new(HashMap::new()), epoch: AtomicU64::new(0) }
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, (Account, Instant)>> {
-        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
     /// The account read within the bound, if any.
     pub(crate) fn get(&self, id: Uuid) -> Option<Account> {
-        let entries = self.entries();
+        let entries = lock(&self.entries);
         entries.get(&id).filter(|(_, at)| at.elapsed() < self.ttl).map(|(account, _)| account.clone())
     }
 
@@ -47,22 +41,16 @@ impl AuthCache {
 
     /// Keeps `account`, read after `epoch` was taken, unless a write happened since.
     pub(crate) fn keep(&self, account: &Account, epoch: u64) {
-        let mut entries = self.entries();
+        let mut entries = lock(&self.entries);
         if self.epoch.load(Ordering::Acquire) != epoch {
             return;
         }
-        if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, (_, at)| at.elapsed() < self.ttl);
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-        }
-        entries.insert(account.id, (account.clone(), Instant::now()));
+        insert_bounded(&mut entries, account.id, (account.clone(), Instant::now()), |(_, at)| at.elapsed() < self.ttl);
     }
 
     /// Drops these accounts (a write changed them).
     pub(crate) fn forget(&self, ids: impl IntoIterator<Item = Uuid>) {
-        let mut entries = self.entries();
+        let mut entries = lock(&self.entries);
         self.epoch.fetch_add(1, Ordering::AcqRel);
         for id in ids {
             entries.remove(&id);
@@ -73,6 +61,7 @@ impl AuthCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::repo::bounded::MAX_ENTRIES;
     use time::OffsetDateTime;
 
     fn account() -> Account {
@@ -99,7 +88,7 @@ mod tests {
         for _ in 0..=MAX_ENTRIES {
             cache.keep(&account(), cache.epoch());
         }
-        assert!(cache.entries().len() <= MAX_ENTRIES);
+        assert!(lock(&cache.entries).len() <= MAX_ENTRIES);
     }
 
     #[test]

@@ -4,6 +4,7 @@ mod access_keys;
 mod accounts;
 mod audit;
 mod auth_cache;
+mod bounded;
 mod codes;
 mod datasets;
 mod directory;

@@ -88,12 +88,13 @@ impl UseCases {
             .workspaces
             .group_workspaces(group_id, WorkspaceScope::All, Some(WorkspaceStatus::Normal), page)
             .await?;
-        let mut items = Vec::with_capacity(found.items.len());
-        for workspace in found.items {
-            let members =
-                if with_members { self.ports.workspaces.workspace_members_of(workspace.id).await? } else { Vec::new() };
-            items.push((workspace, members));
-        }
+        let members = if with_members {
+            let ids: Vec<Uuid> = found.items.iter().map(|w| w.id).collect();
+            self.ports.workspaces.members_of_workspaces(&ids).await?
+        } else {
+            vec![Vec::new(); found.items.len()]
+        };
+        let items = found.items.into_iter().zip(members).collect();
         Ok(Page { items, total: found.total, request: found.request })
     }
 

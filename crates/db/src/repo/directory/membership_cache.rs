@@ -11,9 +11,7 @@ use std::time::{Duration, Instant};
 use domain::model::GroupMembership;
 use uuid::Uuid;
 
-/// Most accounts kept (a few hundred bytes each); when it is reached the entries that can no longer be used
-/// go, and if the rest is still that many the cache starts over.
-const MAX_ENTRIES: usize = 10_000;
+use crate::repo::bounded::{insert_bounded, lock};
 
 /// What is kept of one account: its memberships, when they were read, and the write generation before the read.
 type Entry = (Vec<GroupMembership>, Instant, u64);
@@ -31,36 +29,29 @@ impl MembershipCache {
         Self { ttl, entries: Mutex::new(HashMap::new()) }
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Entry>> {
-        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
     fn usable(&self, (_, at, read_in): &Entry, generation: u64) -> bool {
         *read_in == generation && at.elapsed() < self.ttl
     }
 
     /// The account's memberships, if they were read within the bound and no write has ended since.
     pub(crate) fn get(&self, account: Uuid, generation: u64) -> Option<Vec<GroupMembership>> {
-        let entries = self.entries();
+        let entries = lock(&self.entries);
         entries.get(&account).filter(|e| self.usable(e, generation)).map(|(m, _, _)| m.clone())
     }
 
     /// Keeps `memberships`, read after `generation` was taken.
     pub(crate) fn keep(&self, account: Uuid, memberships: &[GroupMembership], generation: u64) {
-        let mut entries = self.entries();
-        if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, e| self.usable(e, generation));
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-        }
-        entries.insert(account, (memberships.to_vec(), Instant::now(), generation));
+        let mut entries = lock(&self.entries);
+        insert_bounded(&mut entries, account, (memberships.to_vec(), Instant::now(), generation), |e| {
+            self.usable(e, generation)
+        });
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::repo::bounded::MAX_ENTRIES;
     use domain::model::GroupRole;
     use time::OffsetDateTime;
 
@@ -92,6 +83,6 @@ mod tests {
         for _ in 0..=MAX_ENTRIES {
             cache.keep(Uuid::new_v4(), &[], 1);
         }
-        assert!(cache.entries().len() <= MAX_ENTRIES);
+        assert!(lock(&cache.entries).len() <= MAX_ENTRIES);
     }
 }

@@ -190,6 +190,43 @@ impl WorkspaceRepository for DieselDirectory {
         rows.into_iter().map(|(a, m)| Ok((a.into_domain()?, m.into_domain()?))).collect()
     }
 
+    async fn members_of_workspaces(
+        &self,
+        tenant_ids: &[Uuid],
+    ) -> DomainResult<Vec<Vec<(Account, WorkspaceMembership)>>> {
+        let ids: Vec<String> = tenant_ids.iter().map(|id| id_to_db(*id)).collect();
+        let rows = self
+            .db
+            .run(move |conn| {
+                let mut rows = Vec::new();
+                for chunk in ids.chunks(500) {
+                    rows.extend(
+                        tenant_members::table
+                            .inner_join(accounts::table)
+                            .filter(tenant_members::tenant_id.eq_any(chunk))
+                            .filter(accounts::deleted_at.is_null())
+                            .order((
+                                tenant_members::tenant_id.asc(),
+                                tenant_members::role.eq("owner").desc(),
+                                tenant_members::created_at.asc(),
+                                tenant_members::account_id.asc(),
+                            ))
+                            .select((AccountRow::as_select(), TenantMemberRow::as_select()))
+                            .load::<(AccountRow, TenantMemberRow)>(conn)?,
+                    );
+                }
+                Ok(rows)
+            })
+            .await?;
+        let mut by_workspace: std::collections::HashMap<Uuid, Vec<(Account, WorkspaceMembership)>> =
+            std::collections::HashMap::new();
+        for (account, member) in rows {
+            let member = member.into_domain()?;
+            by_workspace.entry(member.tenant_id).or_default().push((account.into_domain()?, member));
+        }
+        Ok(tenant_ids.iter().map(|id| by_workspace.remove(id).unwrap_or_default()).collect())
+    }
+
     async fn set_workspace_role(
         &self,
         tenant_id: Uuid,
