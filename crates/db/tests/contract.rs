@@ -742,6 +742,77 @@ fn reset_code(token_digest: &str, email: &str, at: OffsetDateTime) -> Verificati
 }
 
 both_backends! {
+    async fn a_search_page_is_the_same_whichever_index_finds_it(tdb) {
+        use diesel::prelude::*;
+        // one connection, so that the index statistics read below are this test's own scans (Postgres)
+        let options = db::DbOptions { pool_size: 1, ..Default::default() };
+        let db = db::Database::connect(tdb.url(), &options).unwrap();
+        let accounts = DieselAccounts::new(db.clone());
+        let postgres = tdb.url().starts_with("postgres");
+        if postgres {
+            // on a table this small Postgres would rather scan it than use an index: this test is about the indexes
+            sql_exec(&db, "SET enable_seqscan = off");
+        }
+        // 60 accounts created eight at a time (same microsecond: their ids order them), every other one matching:
+        // four matches at each time; the pages below end inside such a group and between two groups
+        let at = now();
+        let mut matching = Vec::new();
+        for i in 0..60_i64 {
+            let mut a = account(&format!("user{i}@search.test"));
+            a.created_at = at + Duration::seconds(i / 8);
+            a.updated_at = a.created_at;
+            a.name = if i % 2 == 0 { format!("Tiebreak {i}") } else { format!("Other {i}") };
+            if i % 2 == 0 {
+                matching.push((a.created_at, a.id.to_string()));
+            }
+            accounts.insert(&a, &[], &[]).await.unwrap();
+        }
+        matching.sort();
+        let ids = |found: Vec<Account>| found.into_iter().map(|a| a.id.to_string()).collect::<Vec<_>>();
+        let ordered_scans = || -> i64 {
+            let mut conn = db.get().unwrap();
+            // flushes this connection's pending statistics when the statement ends, before the next one reads them
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>("pg_stat_force_next_flush() IS NULL"))
+                .get_result::<bool>(&mut conn)
+                .unwrap();
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "(SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 'accounts_search_ordered')",
+            ))
+            .get_result::<i64>(&mut conn)
+            .unwrap()
+        };
+        let pages = [(0, 5), (2, 5), (4, 4), (3, 6), (11, 10), (25, 2), (25, 5), (28, 10), (30, 5)];
+        // before any statistics every page comes from all the matches; after ANALYZE (Postgres) the sample sends
+        // this term, which half the accounts match, to the ordered index
+        for analysed in [false, true] {
+            if analysed && postgres {
+                sql_exec(&db, "ANALYZE accounts");
+            }
+            // a new repository: a repository reads the statistics once a minute
+            let accounts = DieselAccounts::new(db.clone());
+            let scans_before = if postgres { ordered_scans() } else { 0 };
+            for (offset, limit) in pages {
+                let expected: Vec<String> =
+                    matching.iter().skip(offset).take(limit).map(|(_, id)| id.clone()).collect();
+                let (page, total) = accounts.search(Some("TIEBREAK".into()), offset as i64, limit as i64, false).await.unwrap();
+                assert_eq!(ids(page), expected, "page {offset}+{limit}, analysed: {analysed}");
+                assert_eq!(total, None);
+                let (page, total) = accounts.search(Some("tiebreak".into()), offset as i64, limit as i64, true).await.unwrap();
+                assert_eq!(ids(page), expected, "counted page {offset}+{limit}");
+                assert_eq!(total, Some(30));
+            }
+            if postgres {
+                let scans = ordered_scans() - scans_before;
+                if analysed {
+                    // the seven pages that end within the 30 expected matches
+                    assert!(scans >= 7, "the ordered index answered {scans} pages");
+                } else {
+                    assert_eq!(scans, 0, "without statistics no page uses the ordered index");
+                }
+            }
+        }
+    }
+
     async fn outbox_claims_are_exclusive_and_delivery_drops_the_content(tdb) {
         let db = tdb.connect();
         let outbox = DieselOutbox::new(db.clone());

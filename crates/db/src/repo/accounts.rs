@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{Bool, Text};
 use domain::model::{
     Account, AccountFilter, AccountOrder, AccountSortKey, AuditEvent, Comparison, GroupMembership, GroupRole, Page,
     PageRequest, TextAttribute, TimeAttribute, WireEnum, WorkspaceMembership,
@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::error::RepoError;
 use crate::repo::access_keys::insert_audit;
+use crate::repo::account_search::{self, SearchSample};
 use crate::repo::auth_cache::AuthCache;
 use crate::repo::codes::redeem_code;
 use crate::rows::{id_to_db, to_db, AccountRow, GroupMemberRow, TenantMemberRow};
@@ -23,11 +24,22 @@ use crate::schema::{
 };
 use crate::Database;
 
+/// The accounts with these ids, in this order.
+fn rows_in_order(conn: &mut crate::DbConnection, ids: &[String]) -> Result<Vec<AccountRow>, RepoError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows: Vec<AccountRow> =
+        accounts::table.filter(accounts::id.eq_any(ids)).select(AccountRow::as_select()).load(conn)?;
+    rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+    Ok(rows)
+}
+
 /// The backend of [`crate::DbConnection`].
 type Backend = <crate::DbConnection as diesel::Connection>::Backend;
 
 /// A condition on the `accounts` table.
-type Condition = Box<dyn BoxableExpression<accounts::table, Backend, SqlType = Bool>>;
+pub(super) type Condition = Box<dyn BoxableExpression<accounts::table, Backend, SqlType = Bool>>;
 
 /// A nullable text column as text, absent values as `''` (so that a negated comparison includes them).
 fn text_or_empty(column: &'static str) -> diesel::expression::SqlLiteral<Text> {
@@ -143,23 +155,6 @@ fn condition(filter: &AccountFilter) -> Condition {
 impl DieselAccounts {
     /// Live accounts meeting `condition` (built anew for the count and the page) in `order`, with the total when
     /// `count`.
-    /// The accounts with these ids, in this order.
-    async fn load_in_order(&self, ids: Vec<String>) -> DomainResult<Vec<Account>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = self
-            .db
-            .run(move |conn| {
-                let mut rows: Vec<AccountRow> =
-                    accounts::table.filter(accounts::id.eq_any(&ids)).select(AccountRow::as_select()).load(conn)?;
-                rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
-                Ok(rows)
-            })
-            .await?;
-        rows.into_iter().map(AccountRow::into_domain).collect()
-    }
-
     async fn list_where(
         &self,
         order: AccountOrder,
@@ -254,86 +249,9 @@ fn apply_change(conn: &mut crate::DbConnection, change: &AccountChange) -> Resul
     Ok(())
 }
 
-/// A search term of three characters or more matches anywhere in this text: the expression of the trigram index
-/// of migration `2026-11-24-000003_account_search`. `{p}` stands for the pattern.
-const SUBSTRING_CONDITION: &str = "lower(coalesce(username, '') || ' ' || name || ' ' || coalesce(description, '') \
-     || ' ' || coalesce(phone, '') || ' ' || coalesce(email, '')) LIKE {p} ESCAPE '\\'";
-
-/// A shorter term matches the beginning of the login name, name, email or phone: the expressions of the prefix
-/// indexes of migration `2026-11-26-000006_account_prefix_search`.
-const PREFIX_CONDITION: &str = "(lower(username) LIKE {p} ESCAPE '\\' OR lower(name) LIKE {p} ESCAPE '\\' \
-     OR email_key LIKE {p} ESCAPE '\\' OR phone LIKE {p} ESCAPE '\\')";
-
-/// Live accounts, oldest first, that a search reads in order before it asks an index: a term that matches
-/// often fills its page within them (an index would hand over every match to be sorted), a rare one does not
-/// and is looked up in the index, which then holds few matches. (Reading one costs about 3 µs on Postgres.)
-const SEARCH_WALK_ROWS: i64 = 5_000;
-
-/// A search term as a condition template and its `LIKE` pattern (lower-cased, with `\`, `%` and `_` escaped).
-fn search_condition(term: &str) -> (&'static str, String) {
-    let term = term.to_lowercase();
-    let escaped = term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    if term.chars().count() < 3 {
-        (PREFIX_CONDITION, format!("{escaped}%"))
-    } else {
-        (SUBSTRING_CONDITION, format!("%{escaped}%"))
-    }
-}
-
-/// The condition as a Diesel expression, the pattern bound at each `{p}` (the templates above have one or four).
-fn bound_condition(template: &'static str, pattern: &str) -> Condition {
-    use diesel::dsl::sql;
-    let p = || pattern.to_owned();
-    match template.split("{p}").collect::<Vec<_>>()[..] {
-        [a, b, c, d, e] => Box::new(
-            sql::<Bool>(a)
-                .bind::<Text, _>(p())
-                .sql(b)
-                .bind::<Text, _>(p())
-                .sql(c)
-                .bind::<Text, _>(p())
-                .sql(d)
-                .bind::<Text, _>(p())
-                .sql(e),
-        ),
-        [a, b] => Box::new(sql::<Bool>(a).bind::<Text, _>(p()).sql(b)),
-        _ => unreachable!("search condition templates hold one or four patterns"),
-    }
-}
-
 /// No condition.
 fn all_accounts() -> Condition {
     Box::new(diesel::dsl::sql::<Bool>("1 = 1"))
-}
-
-#[derive(QueryableByName)]
-struct FoundId {
-    #[diesel(sql_type = Text)]
-    id: String,
-}
-
-/// The ids of page `offset, limit` among the matches in the first [`SEARCH_WALK_ROWS`] live accounts, oldest
-/// first (complete only when it holds `limit` ids: the window held all the matches before them).
-fn walk_for_page(
-    conn: &mut crate::DbConnection,
-    template: &str,
-    pattern: &str,
-    offset: i64,
-    limit: i64,
-) -> Result<Vec<String>, RepoError> {
-    let statement = format!(
-        "SELECT id FROM (SELECT id, created_at, username, name, description, phone, email, email_key \
-         FROM accounts WHERE deleted_at IS NULL ORDER BY created_at, id LIMIT $1) AS walked \
-         WHERE {} ORDER BY created_at, id LIMIT $3 OFFSET $4",
-        template.replace("{p}", "$2")
-    );
-    let found: Vec<FoundId> = diesel::sql_query(crate::repo::for_backend(conn, &statement))
-        .bind::<BigInt, _>(SEARCH_WALK_ROWS)
-        .bind::<Text, _>(pattern)
-        .bind::<BigInt, _>(limit)
-        .bind::<BigInt, _>(offset)
-        .load(conn)?;
-    Ok(found.into_iter().map(|f| f.id).collect())
 }
 
 /// Accounts in the database.
@@ -342,13 +260,19 @@ pub struct DieselAccounts {
     db: Database,
     /// Accounts read for authentication, when `db` allows keeping them ([`Database::authentication_cache`]).
     authenticated: Option<Arc<AuthCache>>,
+    /// What a search's term is checked against to choose how its page is found.
+    search_sample: Arc<SearchSample>,
 }
 
 impl DieselAccounts {
     /// Repository over `db`.
     pub fn new(db: Database) -> Self {
         let ttl = db.authentication_cache();
-        Self { db, authenticated: (!ttl.is_zero()).then(|| Arc::new(AuthCache::new(ttl))) }
+        Self {
+            db,
+            authenticated: (!ttl.is_zero()).then(|| Arc::new(AuthCache::new(ttl))),
+            search_sample: Arc::default(),
+        }
     }
 
     /// Drops what the authentication cache keeps of these accounts: they were just written.
@@ -567,33 +491,18 @@ impl AccountRepository for DieselAccounts {
         limit: i64,
         count: bool,
     ) -> DomainResult<(Vec<Account>, Option<i64>)> {
-        let Some((template, pattern)) = query.as_deref().filter(|q| !q.is_empty()).map(search_condition) else {
+        let Some(term) = query.filter(|q| !q.is_empty()) else {
             return self.list_where(AccountOrder::default(), offset, limit, count, all_accounts).await;
         };
-        if !count && limit > 0 {
-            let pattern = pattern.clone();
-            let walked = self.db.run(move |conn| walk_for_page(conn, template, &pattern, offset, limit)).await?;
-            if i64::try_from(walked.len()).is_ok_and(|n| n == limit) {
-                return Ok((self.load_in_order(walked).await?, None));
-            }
-        }
-        // a rare term (or a total asked for): every match from the index, ordered here
-        let (total, page) = self
+        let sample = Arc::clone(&self.search_sample);
+        let (rows, total) = self
             .db
             .run(move |conn| {
-                let mut found: Vec<(time::PrimitiveDateTime, String)> = accounts::table
-                    .filter(accounts::deleted_at.is_null())
-                    .filter(bound_condition(template, &pattern))
-                    .select((accounts::created_at, accounts::id))
-                    .load(conn)?;
-                found.sort_unstable();
-                let total = i64::try_from(found.len()).unwrap_or(i64::MAX);
-                let skip = usize::try_from(offset).unwrap_or(usize::MAX);
-                let take = usize::try_from(limit).unwrap_or(0);
-                Ok((total, found.into_iter().skip(skip).take(take).map(|(_, id)| id).collect::<Vec<_>>()))
+                let (ids, total) = account_search::page_of_matches(conn, &sample, &term, offset, limit, count)?;
+                Ok((rows_in_order(conn, &ids)?, total))
             })
             .await?;
-        Ok((self.load_in_order(page).await?, count.then_some(total)))
+        Ok((rows.into_iter().map(AccountRow::into_domain).collect::<DomainResult<_>>()?, total))
     }
 
     async fn filter(

@@ -1,6 +1,7 @@
 //! Diesel implementations of the domain's storage ports.
 
 mod access_keys;
+mod account_search;
 mod accounts;
 mod audit;
 mod auth_cache;

@@ -250,10 +250,12 @@ impl UseCases {
         if key.status != AccessKeyStatus::Active {
             return Err(DomainError::KeyRefused(KeyDisabled));
         }
+        // the account as authentication reads it: from memory within AUTH_CACHE_MILLISECONDS (every write through
+        // this instance drops it at once); the key itself is read every time, so a revoked key is refused at once
         let account = self
             .ports
             .accounts
-            .get(key.account_id)
+            .get_for_authentication(key.account_id)
             .await?
             .filter(|a| a.is_live() && a.is_usable_at(now) && a.status == crate::model::AccountStatus::Active)
             .ok_or(DomainError::KeyRefused(AccountUnusable))?;
@@ -436,7 +438,7 @@ mod tests {
             m.access_keys.expect_find_by_access_key().returning(move |_| Ok(Some(key.clone())));
             m.cipher.expect_open().returning(|_, _| Ok("right".into()));
             m.verifier.expect_secrets_equal().returning(|a, b| a == b);
-            m.accounts.expect_get().returning(move |_| Ok(Some(owner.clone())));
+            m.accounts.expect_get_for_authentication().returning(move |_| Ok(Some(owner.clone())));
             m.access_keys.expect_record_use().never();
             let err = m.build().authenticate_access_key("AK1", KeyProof::Secret("right"), None).await.unwrap_err();
             assert!(matches!(err, DomainError::KeyRefused(_)), "{err:?}");
@@ -452,7 +454,7 @@ mod tests {
         m.access_keys.expect_find_by_access_key().returning(move |_| Ok(Some(key.clone())));
         m.cipher.expect_open().returning(|_, _| Ok("right".into()));
         m.verifier.expect_secrets_equal().returning(|a, b| a == b);
-        m.accounts.expect_get().returning(move |_| Ok(Some(owner2.clone())));
+        m.accounts.expect_get_for_authentication().returning(move |_| Ok(Some(owner2.clone())));
         m.access_keys
             .expect_record_use()
             .withf(|_, at, audit| *at == NOW && audit.action == "access_key.use" && audit.actor_access_key_id.is_some())
@@ -492,7 +494,7 @@ mod tests {
         m.cipher.expect_open().returning(|_, _| Ok("right".into()));
         m.verifier.expect_signature_matches().returning(|_, _, _| true);
         m.secrets.expect_digest().returning(|v| format!("d({v})"));
-        m.accounts.expect_get().returning(move |_| Ok(Some(owner.clone())));
+        m.accounts.expect_get_for_authentication().returning(move |_| Ok(Some(owner.clone())));
         m.access_keys.expect_record_use().returning(|_, _, _| Ok(()));
         // signed 200 s ahead of the server (within iam's five minutes): kept until then plus the window
         m.throttles

@@ -1,0 +1,334 @@
+//! The account search (openapi/v1 `q`): which live accounts a term matches, and how one page of them, oldest
+//! first, is found without reading every match.
+//!
+//! - **Postgres, three characters or more.** A sample of the searchable text estimates how many accounts match.
+//!   A term the sample finds often is read from `accounts_search_ordered`, a GiST index of creation time and
+//!   trigrams, oldest match first, stopping after the page; a rare one from the trigram GIN index, every match,
+//!   ordered here (they are few).
+//! - **Otherwise** (SQLite, or a term of one or two characters): a walk over the oldest live accounts fills the
+//!   page of a common term; a rare one has every match read (by the prefix indexes on Postgres) and ordered here.
+//!
+//! The answer is the same whichever way is taken; only its cost differs.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use diesel::backend::Backend;
+use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, Bool, Double, HasSqlType, Text, Timestamp, Untyped};
+
+use crate::error::RepoError;
+use crate::repo::accounts::Condition;
+use crate::repo::bounded::lock;
+use crate::schema::accounts;
+use crate::DbConnection;
+
+/// A search term of three characters or more matches anywhere in this text: the expression of the trigram indexes
+/// of migrations `2026-11-24-000003_account_search` and `2026-12-04-000014_ordered_account_search`. `{p}` stands
+/// for the pattern.
+const SUBSTRING_CONDITION: &str = "lower(coalesce(username, '') || ' ' || name || ' ' || coalesce(description, '') \
+     || ' ' || coalesce(phone, '') || ' ' || coalesce(email, '')) LIKE {p} ESCAPE '\\'";
+
+/// A shorter term matches the beginning of the login name, name, email or phone: the expressions of the prefix
+/// indexes of migration `2026-11-26-000006_account_prefix_search`.
+const PREFIX_CONDITION: &str = "(lower(username) LIKE {p} ESCAPE '\\' OR lower(name) LIKE {p} ESCAPE '\\' \
+     OR email_key LIKE {p} ESCAPE '\\' OR phone LIKE {p} ESCAPE '\\')";
+
+/// Live accounts, oldest first, that a search reads in order before it asks an index (where no ordered index
+/// serves the term): a term that matches often fills its page within them, a rare one does not and is looked up in
+/// the index, which then holds few matches. (Reading one costs about 3 µs on Postgres.)
+const SEARCH_WALK_ROWS: i64 = 5_000;
+
+/// How long a sample of the searchable text is used before it is read again.
+const SAMPLE_TTL: Duration = Duration::from_secs(60);
+
+/// A search term as a condition template and its `LIKE` pattern (lower-cased, with `\`, `%` and `_` escaped).
+fn search_condition(term: &str) -> (&'static str, String) {
+    let term = term.to_lowercase();
+    let escaped = term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    if term.chars().count() < 3 {
+        (PREFIX_CONDITION, format!("{escaped}%"))
+    } else {
+        (SUBSTRING_CONDITION, format!("%{escaped}%"))
+    }
+}
+
+/// The condition as a Diesel expression, the pattern bound at each `{p}` (the templates above have one or four).
+fn bound_condition(template: &'static str, pattern: &str) -> Condition {
+    use diesel::dsl::sql;
+    let p = || pattern.to_owned();
+    match template.split("{p}").collect::<Vec<_>>()[..] {
+        [a, b, c, d, e] => Box::new(
+            sql::<Bool>(a)
+                .bind::<Text, _>(p())
+                .sql(b)
+                .bind::<Text, _>(p())
+                .sql(c)
+                .bind::<Text, _>(p())
+                .sql(d)
+                .bind::<Text, _>(p())
+                .sql(e),
+        ),
+        [a, b] => Box::new(sql::<Bool>(a).bind::<Text, _>(p()).sql(b)),
+        _ => unreachable!("search condition templates hold one or four patterns"),
+    }
+}
+
+/// One page of the live accounts matching `term` (not empty), oldest first, as ids; with the number of all
+/// matches when `count`.
+pub(super) fn page_of_matches(
+    conn: &mut DbConnection,
+    sample: &SearchSample,
+    term: &str,
+    offset: i64,
+    limit: i64,
+    count: bool,
+) -> Result<(Vec<String>, Option<i64>), RepoError> {
+    let (template, pattern) = search_condition(term);
+    if !count && limit > 0 {
+        let wanted = offset.saturating_add(limit);
+        if matches!(conn, DbConnection::Postgres(_)) && template == SUBSTRING_CONDITION {
+            if sample.current(conn)?.expects_many(term, wanted) {
+                return Ok((ordered_page(conn, &pattern, offset, limit)?, None));
+            }
+        } else {
+            let walked = walk_for_page(conn, template, &pattern, offset, limit)?;
+            if i64::try_from(walked.len()).is_ok_and(|n| n == limit) {
+                return Ok((walked, None));
+            }
+        }
+    }
+    // a rare term (or a total asked for): every match from the index, ordered here
+    let mut found: Vec<(time::PrimitiveDateTime, String)> = accounts::table
+        .filter(accounts::deleted_at.is_null())
+        .filter(bound_condition(template, &pattern))
+        .select((accounts::created_at, accounts::id))
+        .load(conn)?;
+    found.sort_unstable();
+    let total = i64::try_from(found.len()).unwrap_or(i64::MAX);
+    let skip = usize::try_from(offset).unwrap_or(usize::MAX);
+    let take = usize::try_from(limit).unwrap_or(0);
+    Ok((found.into_iter().skip(skip).take(take).map(|(_, id)| id).collect(), count.then_some(total)))
+}
+
+#[derive(QueryableByName)]
+struct FoundId {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+/// The ids of page `offset, limit` among the matches in the first [`SEARCH_WALK_ROWS`] live accounts, oldest
+/// first (complete only when it holds `limit` ids: the window held all the matches before them).
+fn walk_for_page(
+    conn: &mut DbConnection,
+    template: &str,
+    pattern: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<String>, RepoError> {
+    let statement = format!(
+        "SELECT id FROM (SELECT id, created_at, username, name, description, phone, email, email_key \
+         FROM accounts WHERE deleted_at IS NULL ORDER BY created_at, id LIMIT $1) AS walked \
+         WHERE {} ORDER BY created_at, id LIMIT $3 OFFSET $4",
+        template.replace("{p}", "$2")
+    );
+    let found: Vec<FoundId> = diesel::sql_query(crate::repo::for_backend(conn, &statement))
+        .bind::<BigInt, _>(SEARCH_WALK_ROWS)
+        .bind::<Text, _>(pattern)
+        .bind::<BigInt, _>(limit)
+        .bind::<BigInt, _>(offset)
+        .load(conn)?;
+    Ok(found.into_iter().map(|f| f.id).collect())
+}
+
+/// The ids of page `offset, limit` among the substring matches of `pattern`, from the ordered index (Postgres).
+///
+/// The index hands over matches by creation time, not by id: one match more than the page needs shows whether
+/// others were created at the same time as the page's last one. Only then are all matches of that time read (by
+/// `accounts_created`), so that ties are ordered by id as everywhere else.
+fn ordered_page(conn: &mut DbConnection, pattern: &str, offset: i64, limit: i64) -> Result<Vec<String>, RepoError> {
+    let wanted = offset.saturating_add(limit);
+    let statement = OrderedMatches { pattern: pattern.to_owned(), first: wanted.saturating_add(1) };
+    let mut found: Vec<(time::PrimitiveDateTime, String)> =
+        statement.load::<FoundMatch>(conn)?.into_iter().map(|m| (m.created_at, m.id)).collect();
+    let end = usize::try_from(wanted).unwrap_or(usize::MAX);
+    if found.len() > end {
+        let last = found[end - 1].0;
+        if found[end].0 == last {
+            found.retain(|(at, _)| *at < last);
+            let tied: Vec<(time::PrimitiveDateTime, String)> = accounts::table
+                .filter(accounts::deleted_at.is_null())
+                .filter(accounts::created_at.eq(last))
+                .filter(bound_condition(SUBSTRING_CONDITION, pattern))
+                .select((accounts::created_at, accounts::id))
+                .load(conn)?;
+            found.extend(tied);
+        }
+    }
+    found.sort_unstable();
+    let skip = usize::try_from(offset).unwrap_or(usize::MAX);
+    let take = usize::try_from(limit).unwrap_or(0);
+    Ok(found.into_iter().skip(skip).take(take).map(|(_, id)| id).collect())
+}
+
+#[derive(QueryableByName)]
+struct FoundMatch {
+    #[diesel(sql_type = Timestamp)]
+    created_at: time::PrimitiveDateTime,
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+/// The first `first` live accounts matching `pattern`, by creation time, from `accounts_search_ordered` (Postgres):
+/// a scan ordered by distance from the oldest creation time, which stops after them. It is the only statement
+/// stating the index's condition `created_at > '-infinity'`. Its text never changes, so each connection prepares
+/// it once.
+#[derive(Debug, QueryId)]
+struct OrderedMatches {
+    pattern: String,
+    first: i64,
+}
+
+impl<DB> QueryFragment<DB> for OrderedMatches
+where
+    DB: Backend + HasSqlType<Text> + HasSqlType<BigInt>,
+    String: ToSql<Text, DB>,
+    i64: ToSql<BigInt, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        let [before, after] = SUBSTRING_CONDITION.split("{p}").collect::<Vec<_>>()[..] else {
+            unreachable!("the substring condition holds one pattern")
+        };
+        out.push_sql("SELECT created_at, id FROM accounts WHERE deleted_at IS NULL AND created_at > '-infinity' AND ");
+        out.push_sql(before);
+        out.push_bind_param::<Text, _>(&self.pattern)?;
+        out.push_sql(after);
+        out.push_sql(" ORDER BY created_at <-> (SELECT min(created_at) FROM accounts) LIMIT ");
+        out.push_bind_param::<BigInt, _>(&self.first)?;
+        Ok(())
+    }
+}
+
+impl Query for OrderedMatches {
+    type SqlType = Untyped;
+}
+
+impl<C> RunQueryDsl<C> for OrderedMatches {}
+
+/// A sample of the searchable text of live accounts, read from the statistics Postgres keeps of the trigram GIN
+/// index's expression (1000 values spread over its order, refreshed by `ANALYZE`), and kept for [`SAMPLE_TTL`].
+/// Empty on SQLite, before the first `ANALYZE`, and where the statistics are not visible to this role: every
+/// search then reads all its matches, as it did before the ordered index.
+#[derive(Debug, Default)]
+pub(crate) struct SearchSample {
+    kept: Mutex<Option<(Instant, Arc<Sample>)>>,
+}
+
+/// What one reading of the statistics gave.
+#[derive(Debug, Default, PartialEq)]
+struct Sample {
+    /// Searchable texts, lower-cased.
+    texts: Vec<String>,
+    /// The live accounts the index held when it was last analysed.
+    live: f64,
+}
+
+#[derive(QueryableByName)]
+struct SampledText {
+    #[diesel(sql_type = Text)]
+    text: String,
+    #[diesel(sql_type = Double)]
+    live: f64,
+}
+
+impl SearchSample {
+    /// The sample, read again when it is older than [`SAMPLE_TTL`] (by one caller; the others keep using the old
+    /// one meanwhile).
+    fn current(&self, conn: &mut DbConnection) -> Result<Arc<Sample>, RepoError> {
+        let now = Instant::now();
+        {
+            let mut kept = lock(&self.kept);
+            match kept.as_mut() {
+                Some((read_at, sample)) if now.duration_since(*read_at) < SAMPLE_TTL => return Ok(Arc::clone(sample)),
+                Some((read_at, _)) => *read_at = now,
+                None => {}
+            }
+        }
+        let rows: Vec<SampledText> = diesel::sql_query(
+            "SELECT s.text, c.reltuples::float8 AS live FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             CROSS JOIN LATERAL (SELECT unnest(histogram_bounds::text::text[]) AS text FROM pg_stats \
+               WHERE schemaname = n.nspname AND tablename = c.relname) AS s \
+             WHERE c.oid = to_regclass('accounts_search_trgm')",
+        )
+        .load(conn)?;
+        let live = rows.first().map_or(0.0, |r| r.live);
+        let sample = Arc::new(Sample { texts: rows.into_iter().map(|r| r.text).collect(), live });
+        *lock(&self.kept) = Some((now, Arc::clone(&sample)));
+        Ok(sample)
+    }
+}
+
+impl Sample {
+    /// Whether `term` matches so many accounts that walking the ordered index finds the first `wanted` matches
+    /// sooner than reading every match: the sample must find it at least twice, and the matches it expects must
+    /// number at least `wanted` and the square root of the live accounts (where the two ways cost about the same:
+    /// reading every match grows with their number, walking to the page with its inverse).
+    fn expects_many(&self, term: &str, wanted: i64) -> bool {
+        if self.texts.is_empty() || self.live < 1.0 {
+            return false;
+        }
+        #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+        let (sampled, wanted) = (self.texts.len() as f64, wanted as f64);
+        // the hits that make the expected matches (hits / sampled × live) reach both bounds
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // positive, at most `sampled` + 1
+        let needed = (sampled * self.live.sqrt().max(wanted) / self.live).ceil().min(sampled + 1.0) as usize;
+        let needed = needed.max(2);
+        let term = term.to_lowercase();
+        // stops at the hits needed: a common term decides within its first few texts
+        self.texts.iter().filter(|text| text.contains(&term)).take(needed).count() == needed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(texts: &[&str], live: f64) -> Sample {
+        Sample { texts: texts.iter().map(|t| (*t).to_owned()).collect(), live }
+    }
+
+    #[test]
+    fn a_term_the_sample_finds_often_walks_the_ordered_index() {
+        let texts: Vec<String> = (0..1000).map(|i| format!("user{i} wang wei")).collect();
+        let s = Sample { texts, live: 1_000_000.0 };
+        assert!(s.expects_many("WANG", 20), "every sampled text matches");
+        assert!(s.expects_many("user77", 20), "user77 and user770..=user779: 11 of 1000, about 11 000 accounts");
+        assert!(!s.expects_many("user777", 20), "one sampled text: too few to trust");
+        assert!(!s.expects_many("nobody", 20));
+        assert!(!s.expects_many("user77", 20_000), "a page past the expected matches reads them all");
+    }
+
+    #[test]
+    fn a_term_expected_fewer_than_the_square_root_of_the_accounts_reads_every_match() {
+        let s = sample(&["ab", "ab", "cd", "cd", "cd", "cd", "cd", "cd", "cd", "cd"], 400.0);
+        // 2 of 10 sampled: 80 expected, more than √400 = 20
+        assert!(s.expects_many("ab", 20));
+        let s = sample(&["ab", "ab", "cd", "cd", "cd", "cd", "cd", "cd", "cd", "cd"], 4_000_000.0);
+        assert!(s.expects_many("ab", 20), "800 000 expected, more than 2 000");
+        let mut texts = vec!["ab"; 2];
+        texts.extend(vec!["cd"; 998]);
+        let s = sample(&texts, 1_000_000.0);
+        assert!(s.expects_many("ab", 20), "2 000 expected, at least 1 000");
+        let s = sample(&texts, 10_000.0);
+        assert!(!s.expects_many("ab", 20), "20 expected, fewer than √10 000 = 100");
+    }
+
+    #[test]
+    fn without_statistics_every_search_reads_all_its_matches() {
+        assert!(!Sample::default().expects_many("wang", 20));
+        assert!(!sample(&["wang", "wang"], 0.0).expects_many("wang", 20));
+    }
+}
