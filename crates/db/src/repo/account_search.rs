@@ -13,15 +13,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use diesel::backend::Backend;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, Bool, Double, HasSqlType, Text, Timestamp, Untyped};
+use diesel::sql_types::{BigInt, Bool, Double, Text};
 
 use crate::error::RepoError;
 use crate::repo::accounts::Condition;
 use crate::repo::bounded::lock;
+use crate::rows::AccountRow;
 use crate::schema::accounts;
 use crate::DbConnection;
 
@@ -76,8 +74,8 @@ fn bound_condition(template: &'static str, pattern: &str) -> Condition {
     }
 }
 
-/// One page of the live accounts matching `term` (not empty), oldest first, as ids; with the number of all
-/// matches when `count`.
+/// One page of the live accounts matching `term` (not empty), oldest first; with the number of all matches when
+/// `count`.
 pub(super) fn page_of_matches(
     conn: &mut DbConnection,
     sample: &SearchSample,
@@ -85,7 +83,7 @@ pub(super) fn page_of_matches(
     offset: i64,
     limit: i64,
     count: bool,
-) -> Result<(Vec<String>, Option<i64>), RepoError> {
+) -> Result<(Vec<AccountRow>, Option<i64>), RepoError> {
     let (template, pattern) = search_condition(term);
     if !count && limit > 0 {
         let wanted = offset.saturating_add(limit);
@@ -96,7 +94,7 @@ pub(super) fn page_of_matches(
         } else {
             let walked = walk_for_page(conn, template, &pattern, offset, limit)?;
             if i64::try_from(walked.len()).is_ok_and(|n| n == limit) {
-                return Ok((walked, None));
+                return Ok((rows_in_order(conn, &walked)?, None));
             }
         }
     }
@@ -108,9 +106,24 @@ pub(super) fn page_of_matches(
         .load(conn)?;
     found.sort_unstable();
     let total = i64::try_from(found.len()).unwrap_or(i64::MAX);
-    let skip = usize::try_from(offset).unwrap_or(usize::MAX);
-    let take = usize::try_from(limit).unwrap_or(0);
-    Ok((found.into_iter().skip(skip).take(take).map(|(_, id)| id).collect(), count.then_some(total)))
+    let page: Vec<String> = found.into_iter().skip(to_usize(offset)).take(to_usize(limit)).map(|(_, id)| id).collect();
+    Ok((rows_in_order(conn, &page)?, count.then_some(total)))
+}
+
+/// A count or position as an index (negative ones as 0).
+fn to_usize(n: i64) -> usize {
+    usize::try_from(n).unwrap_or(0)
+}
+
+/// The accounts with these ids, in this order.
+fn rows_in_order(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<AccountRow>, RepoError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows: Vec<AccountRow> =
+        accounts::table.filter(accounts::id.eq_any(ids)).select(AccountRow::as_select()).load(conn)?;
+    rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+    Ok(rows)
 }
 
 #[derive(QueryableByName)]
@@ -143,79 +156,41 @@ fn walk_for_page(
     Ok(found.into_iter().map(|f| f.id).collect())
 }
 
-/// The ids of page `offset, limit` among the substring matches of `pattern`, from the ordered index (Postgres).
+/// Page `offset, limit` among the substring matches of `pattern`, from the ordered index (Postgres): a scan
+/// ordered by distance from the oldest creation time, which stops after the matches the page needs. It is the
+/// only statement stating the index's condition `created_at > '-infinity'`.
 ///
-/// The index hands over matches by creation time, not by id: one match more than the page needs shows whether
-/// others were created at the same time as the page's last one. Only then are all matches of that time read (by
+/// The index orders by creation time, not by id: one match more than the page needs shows whether others were
+/// created at the same time as the page's last one. Only then are all matches of that time read (by
 /// `accounts_created`), so that ties are ordered by id as everywhere else.
-fn ordered_page(conn: &mut DbConnection, pattern: &str, offset: i64, limit: i64) -> Result<Vec<String>, RepoError> {
+fn ordered_page(conn: &mut DbConnection, pattern: &str, offset: i64, limit: i64) -> Result<Vec<AccountRow>, RepoError> {
+    use diesel::dsl::sql;
     let wanted = offset.saturating_add(limit);
-    let statement = OrderedMatches { pattern: pattern.to_owned(), first: wanted.saturating_add(1) };
-    let mut found: Vec<(time::PrimitiveDateTime, String)> =
-        statement.load::<FoundMatch>(conn)?.into_iter().map(|m| (m.created_at, m.id)).collect();
-    let end = usize::try_from(wanted).unwrap_or(usize::MAX);
+    let mut found: Vec<AccountRow> = accounts::table
+        .filter(accounts::deleted_at.is_null())
+        .filter(sql::<Bool>("created_at > '-infinity'"))
+        .filter(bound_condition(SUBSTRING_CONDITION, pattern))
+        .order(sql::<diesel::sql_types::Interval>("created_at <-> (SELECT min(created_at) FROM accounts)"))
+        .limit(wanted.saturating_add(1))
+        .select(AccountRow::as_select())
+        .load(conn)?;
+    let end = to_usize(wanted);
     if found.len() > end {
-        let last = found[end - 1].0;
-        if found[end].0 == last {
-            found.retain(|(at, _)| *at < last);
-            let tied: Vec<(time::PrimitiveDateTime, String)> = accounts::table
+        let last = found[end - 1].created_at;
+        if found[end].created_at == last {
+            found.retain(|row| row.created_at < last);
+            let tied: Vec<AccountRow> = accounts::table
                 .filter(accounts::deleted_at.is_null())
                 .filter(accounts::created_at.eq(last))
                 .filter(bound_condition(SUBSTRING_CONDITION, pattern))
-                .select((accounts::created_at, accounts::id))
+                .select(AccountRow::as_select())
                 .load(conn)?;
             found.extend(tied);
         }
     }
-    found.sort_unstable();
-    let skip = usize::try_from(offset).unwrap_or(usize::MAX);
-    let take = usize::try_from(limit).unwrap_or(0);
-    Ok(found.into_iter().skip(skip).take(take).map(|(_, id)| id).collect())
+    found.sort_unstable_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    Ok(found.into_iter().skip(to_usize(offset)).take(to_usize(limit)).collect())
 }
-
-#[derive(QueryableByName)]
-struct FoundMatch {
-    #[diesel(sql_type = Timestamp)]
-    created_at: time::PrimitiveDateTime,
-    #[diesel(sql_type = Text)]
-    id: String,
-}
-
-/// The first `first` live accounts matching `pattern`, by creation time, from `accounts_search_ordered` (Postgres):
-/// a scan ordered by distance from the oldest creation time, which stops after them. It is the only statement
-/// stating the index's condition `created_at > '-infinity'`. Its text never changes, so each connection prepares
-/// it once.
-#[derive(Debug, QueryId)]
-struct OrderedMatches {
-    pattern: String,
-    first: i64,
-}
-
-impl<DB> QueryFragment<DB> for OrderedMatches
-where
-    DB: Backend + HasSqlType<Text> + HasSqlType<BigInt>,
-    String: ToSql<Text, DB>,
-    i64: ToSql<BigInt, DB>,
-{
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        let [before, after] = SUBSTRING_CONDITION.split("{p}").collect::<Vec<_>>()[..] else {
-            unreachable!("the substring condition holds one pattern")
-        };
-        out.push_sql("SELECT created_at, id FROM accounts WHERE deleted_at IS NULL AND created_at > '-infinity' AND ");
-        out.push_sql(before);
-        out.push_bind_param::<Text, _>(&self.pattern)?;
-        out.push_sql(after);
-        out.push_sql(" ORDER BY created_at <-> (SELECT min(created_at) FROM accounts) LIMIT ");
-        out.push_bind_param::<BigInt, _>(&self.first)?;
-        Ok(())
-    }
-}
-
-impl Query for OrderedMatches {
-    type SqlType = Untyped;
-}
-
-impl<C> RunQueryDsl<C> for OrderedMatches {}
 
 /// A sample of the searchable text of live accounts, read from the statistics Postgres keeps of the trigram GIN
 /// index's expression (1000 values spread over its order, refreshed by `ANALYZE`), and kept for [`SAMPLE_TTL`].

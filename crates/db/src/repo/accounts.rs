@@ -24,17 +24,6 @@ use crate::schema::{
 };
 use crate::Database;
 
-/// The accounts with these ids, in this order.
-fn rows_in_order(conn: &mut crate::DbConnection, ids: &[String]) -> Result<Vec<AccountRow>, RepoError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut rows: Vec<AccountRow> =
-        accounts::table.filter(accounts::id.eq_any(ids)).select(AccountRow::as_select()).load(conn)?;
-    rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
-    Ok(rows)
-}
-
 /// The backend of [`crate::DbConnection`].
 type Backend = <crate::DbConnection as diesel::Connection>::Backend;
 
@@ -497,10 +486,7 @@ impl AccountRepository for DieselAccounts {
         let sample = Arc::clone(&self.search_sample);
         let (rows, total) = self
             .db
-            .run(move |conn| {
-                let (ids, total) = account_search::page_of_matches(conn, &sample, &term, offset, limit, count)?;
-                Ok((rows_in_order(conn, &ids)?, total))
-            })
+            .run(move |conn| account_search::page_of_matches(conn, &sample, &term, offset, limit, count))
             .await?;
         Ok((rows.into_iter().map(AccountRow::into_domain).collect::<DomainResult<_>>()?, total))
     }
