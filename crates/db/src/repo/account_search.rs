@@ -255,10 +255,10 @@ impl Sample {
         if self.texts.is_empty() || self.live < 1.0 {
             return false;
         }
-        #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+        #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
         let (sampled, wanted) = (self.texts.len() as f64, wanted as f64);
         // the hits that make the expected matches (hits / sampled × live) reach both bounds
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // positive, at most `sampled` + 1
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "positive, at most `sampled` + 1")]
         let needed = (sampled * self.live.sqrt().max(wanted) / self.live).ceil().min(sampled + 1.0) as usize;
         let needed = needed.max(2);
         let term = term.to_lowercase();
