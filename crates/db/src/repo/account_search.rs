@@ -175,7 +175,7 @@ fn ordered_page(conn: &mut DbConnection, pattern: &str, offset: i64, limit: i64)
         .select(AccountRow::as_select())
         .load(conn)?;
     let end = to_usize(wanted);
-    if found.len() > end {
+    if end > 0 && found.len() > end {
         let last = found[end - 1].created_at;
         if found[end].created_at == last {
             found.retain(|row| row.created_at < last);
