@@ -202,7 +202,7 @@ pub(crate) struct SearchSample {
 }
 
 /// What one reading of the statistics gave.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, Default)]
 struct Sample {
     /// Searchable texts, lower-cased.
     texts: Vec<String>,
