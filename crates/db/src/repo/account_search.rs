@@ -13,7 +13,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Bool, Double, Text};
 
 use crate::error::RepoError;
@@ -24,8 +26,8 @@ use crate::schema::accounts;
 use crate::DbConnection;
 
 /// A search term of three characters or more matches anywhere in this text: the expression of the trigram indexes
-/// of migrations `2026-11-24-000003_account_search` and `2026-12-04-000014_ordered_account_search`. `{p}` stands
-/// for the pattern.
+/// of migrations `2026-11-24-000003_account_search` and `2026-12-04-000014_ordered_account_search`, and of the
+/// function `account_search_ordered` (`2026-12-05-000016`). `{p}` stands for the pattern.
 const SUBSTRING_CONDITION: &str = "lower(coalesce(username, '') || ' ' || name || ' ' || coalesce(description, '') \
      || ' ' || coalesce(phone, '') || ' ' || coalesce(email, '')) LIKE {p} ESCAPE '\\'";
 
@@ -157,23 +159,21 @@ fn walk_for_page(
 }
 
 /// Page `offset, limit` among the substring matches of `pattern`, from the ordered index (Postgres): a scan
-/// ordered by distance from the oldest creation time, which stops after the matches the page needs. It is the
-/// only statement stating the index's condition `created_at > '-infinity'`.
+/// ordered by distance from the oldest creation time, which stops after the matches the page needs (run by the
+/// function `account_search_ordered`, whose plan Postgres keeps: migration `2026-12-05-000016`). It is the only
+/// statement stating the index's condition `created_at > '-infinity'`.
 ///
 /// The index orders by creation time, not by id: one match more than the page needs shows whether others were
 /// created at the same time as the page's last one. Only then are all matches of that time read (by
 /// `accounts_created`), so that ties are ordered by id as everywhere else.
 fn ordered_page(conn: &mut DbConnection, pattern: &str, offset: i64, limit: i64) -> Result<Vec<AccountRow>, RepoError> {
-    use diesel::dsl::sql;
     let wanted = offset.saturating_add(limit);
-    let mut found: Vec<AccountRow> = accounts::table
-        .filter(accounts::deleted_at.is_null())
-        .filter(sql::<Bool>("created_at > '-infinity'"))
-        .filter(bound_condition(SUBSTRING_CONDITION, pattern))
-        .order(sql::<diesel::sql_types::Interval>("created_at <-> (SELECT min(created_at) FROM accounts)"))
-        .limit(wanted.saturating_add(1))
-        .select(AccountRow::as_select())
-        .load(conn)?;
+    let DbConnection::Postgres(pg) = &mut *conn else {
+        return Err(RepoError::Diesel(diesel::result::Error::QueryBuilderError(
+            "the ordered account search exists on Postgres only".into(),
+        )));
+    };
+    let mut found: Vec<AccountRow> = OrderedMatches::new(pattern, wanted.saturating_add(1)).load(pg)?;
     let end = to_usize(wanted);
     if end > 0 && found.len() > end {
         let last = found[end - 1].created_at;
@@ -191,6 +191,45 @@ fn ordered_page(conn: &mut DbConnection, pattern: &str, offset: i64, limit: i64)
     found.sort_unstable_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
     Ok(found.into_iter().skip(to_usize(offset)).take(to_usize(limit)).collect())
 }
+
+/// `SELECT <the account columns> FROM account_search_ordered($1, $2) AS accounts`: the first `n` matches of
+/// `pattern`, oldest first. Unlike a statement holding SQL text, Diesel keeps this one prepared on each connection
+/// (its text never changes), so Postgres neither parses nor plans it again.
+struct OrderedMatches {
+    columns: diesel::dsl::AsSelect<AccountRow, Pg>,
+    pattern: String,
+    n: i64,
+}
+
+impl OrderedMatches {
+    fn new(pattern: &str, n: i64) -> Self {
+        Self { columns: AccountRow::as_select(), pattern: pattern.to_owned(), n }
+    }
+}
+
+impl QueryId for OrderedMatches {
+    type QueryId = Self;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for OrderedMatches {
+    type SqlType = diesel::dsl::AsSelect<AccountRow, Pg>;
+}
+
+impl QueryFragment<Pg> for OrderedMatches {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("SELECT ");
+        self.columns.walk_ast(out.reborrow())?;
+        out.push_sql(" FROM account_search_ordered(");
+        out.push_bind_param::<Text, _>(&self.pattern)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&self.n)?;
+        out.push_sql(") AS accounts");
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<PgConnection> for OrderedMatches {}
 
 /// A sample of the searchable text of live accounts, read from the statistics Postgres keeps of the trigram GIN
 /// index's expression (1000 values spread over its order, refreshed by `ANALYZE`), and kept for [`SAMPLE_TTL`].
