@@ -164,8 +164,12 @@ scenario openapi-q-short "$CONNS" BENCH_PATH="/openapi/v1/accounts/?q={q}&limit=
 statements group-members -D group="$GROUP1" -D pages=$(( (MEMBERS + 19) / 20 )) -f bench/pgbench/group-members.sql
 scenario group-members "$CONNS" BENCH_PATH="/console/api/enterprise-groups/$GROUP1/members?page={page}&limit=20" \
   BENCH_PAGES=$(( (MEMBERS + 19) / 20 )) BENCH_AUTH="$bearer"
+# Bound: the statements of the managed workspaces' first page alone.
+statements managed-tenants -D group="$GROUP1" -f bench/pgbench/managed-tenants.sql
 scenario managed-tenants "$CONNS" BENCH_PATH="/console/api/enterprise-groups/$GROUP1/managed-tenants" BENCH_AUTH="$bearer"
 scenario joined-tenants "$CONNS" BENCH_PATH="/console/api/enterprise-groups/$GROUP1/joined-tenants/$ACCOUNT7" BENCH_AUTH="$bearer"
+# Bound: the statements of the group's first dataset page alone, as the admin (not the group's super admin) sees it.
+statements group-datasets -D group="$GROUP1" -D account="$ADMIN_ID" -f bench/pgbench/group-datasets.sql
 scenario group-datasets "$CONNS" BENCH_PATH="/console/api/enterprise-groups/$GROUP1/datasets?page=1&limit=20" BENCH_AUTH="$bearer"
 
 # Batch create: 1000 accounts with passwords in one request, against 1000 hashes spread over the cores.
