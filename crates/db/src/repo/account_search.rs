@@ -4,7 +4,8 @@
 //! - **Postgres, three characters or more.** A sample of the searchable text estimates how many accounts match.
 //!   A term the sample finds often is read from `accounts_search_ordered`, a GiST index of creation time and
 //!   trigrams, oldest match first, stopping after the page; a rare one from the trigram GIN index, every match,
-//!   ordered here (they are few).
+//!   ordered and paged by Postgres (they are few). Both run in functions whose plans Postgres keeps. A search
+//!   asking for the total reads every match from the GIN index and orders them here.
 //! - **Otherwise** (SQLite, or a term of one or two characters): a walk over the oldest live accounts fills the
 //!   page of a common term; a rare one has every match read (by the prefix indexes on Postgres) and ordered here.
 //!
@@ -27,7 +28,8 @@ use crate::DbConnection;
 
 /// A search term of three characters or more matches anywhere in this text: the expression of the trigram indexes
 /// of migrations `2026-11-24-000003_account_search` and `2026-12-04-000014_ordered_account_search`, and of the
-/// function `account_search_ordered` (`2026-12-05-000016`). `{p}` stands for the pattern.
+/// functions `account_search_ordered` and `account_search_sorted` (`2026-12-05-000016`, `000017`). `{p}` stands
+/// for the pattern.
 const SUBSTRING_CONDITION: &str = "lower(coalesce(username, '') || ' ' || name || ' ' || coalesce(description, '') \
      || ' ' || coalesce(phone, '') || ' ' || coalesce(email, '')) LIKE {p} ESCAPE '\\'";
 
@@ -93,6 +95,9 @@ pub(super) fn page_of_matches(
             if sample.current(conn)?.expects_many(term, wanted) {
                 return Ok((ordered_page(conn, &pattern, offset, limit)?, None));
             }
+            // a rare term: every match from the trigram GIN index, ordered and paged by Postgres
+            let call = SearchFunctionCall::new("account_search_sorted", &pattern, &[offset, limit]);
+            return Ok((call.load_from(conn)?, None));
         } else {
             let walked = walk_for_page(conn, template, &pattern, offset, limit)?;
             if i64::try_from(walked.len()).is_ok_and(|n| n == limit) {
@@ -100,7 +105,8 @@ pub(super) fn page_of_matches(
             }
         }
     }
-    // a rare term (or a total asked for): every match from the index, ordered here
+    // a total asked for, or a rare term on SQLite or of one or two characters: every match from the index,
+    // ordered here
     let mut found: Vec<(time::PrimitiveDateTime, String)> = accounts::table
         .filter(accounts::deleted_at.is_null())
         .filter(bound_condition(template, &pattern))
@@ -168,12 +174,8 @@ fn walk_for_page(
 /// `accounts_created`), so that ties are ordered by id as everywhere else.
 fn ordered_page(conn: &mut DbConnection, pattern: &str, offset: i64, limit: i64) -> Result<Vec<AccountRow>, RepoError> {
     let wanted = offset.saturating_add(limit);
-    let DbConnection::Postgres(pg) = &mut *conn else {
-        return Err(RepoError::Diesel(diesel::result::Error::QueryBuilderError(
-            "the ordered account search exists on Postgres only".into(),
-        )));
-    };
-    let mut found: Vec<AccountRow> = OrderedMatches::new(pattern, wanted.saturating_add(1)).load(pg)?;
+    let mut found =
+        SearchFunctionCall::new("account_search_ordered", pattern, &[wanted.saturating_add(1)]).load_from(conn)?;
     let end = to_usize(wanted);
     if end > 0 && found.len() > end {
         let last = found[end - 1].created_at;
@@ -192,44 +194,61 @@ fn ordered_page(conn: &mut DbConnection, pattern: &str, offset: i64, limit: i64)
     Ok(found.into_iter().skip(to_usize(offset)).take(to_usize(limit)).collect())
 }
 
-/// `SELECT <the account columns> FROM account_search_ordered($1, $2) AS accounts`: the first `n` matches of
-/// `pattern`, oldest first. Unlike a statement holding SQL text, Diesel keeps this one prepared on each connection
-/// (its text never changes), so Postgres neither parses nor plans it again.
-struct OrderedMatches {
+/// `SELECT <the account columns> FROM <function>($1, $2…) AS accounts`: a call of one of the search functions of
+/// migrations `2026-12-05-000016` and `000017` (Postgres), with the pattern and then its numbers. Unlike a
+/// statement holding SQL text, Diesel keeps this one prepared on each connection (keyed by its text, which only
+/// the function's name varies), so Postgres neither parses nor plans it again; the function keeps the plan of its
+/// own statement.
+struct SearchFunctionCall {
     columns: diesel::dsl::AsSelect<AccountRow, Pg>,
+    function: &'static str,
     pattern: String,
-    n: i64,
+    numbers: Vec<i64>,
 }
 
-impl OrderedMatches {
-    fn new(pattern: &str, n: i64) -> Self {
-        Self { columns: AccountRow::as_select(), pattern: pattern.to_owned(), n }
+impl SearchFunctionCall {
+    fn new(function: &'static str, pattern: &str, numbers: &[i64]) -> Self {
+        Self { columns: AccountRow::as_select(), function, pattern: pattern.to_owned(), numbers: numbers.to_vec() }
+    }
+
+    /// The accounts the function returns, in its order.
+    fn load_from(self, conn: &mut DbConnection) -> Result<Vec<AccountRow>, RepoError> {
+        match conn {
+            DbConnection::Postgres(pg) => Ok(self.load(pg)?),
+            DbConnection::Sqlite(_) => Err(RepoError::Diesel(diesel::result::Error::QueryBuilderError(
+                format!("{} exists on Postgres only", self.function).into(),
+            ))),
+        }
     }
 }
 
-impl QueryId for OrderedMatches {
-    type QueryId = Self;
-    const HAS_STATIC_QUERY_ID: bool = true;
+impl QueryId for SearchFunctionCall {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl Query for OrderedMatches {
+impl Query for SearchFunctionCall {
     type SqlType = diesel::dsl::AsSelect<AccountRow, Pg>;
 }
 
-impl QueryFragment<Pg> for OrderedMatches {
+impl QueryFragment<Pg> for SearchFunctionCall {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("SELECT ");
         self.columns.walk_ast(out.reborrow())?;
-        out.push_sql(" FROM account_search_ordered(");
+        out.push_sql(" FROM ");
+        out.push_sql(self.function);
+        out.push_sql("(");
         out.push_bind_param::<Text, _>(&self.pattern)?;
-        out.push_sql(", ");
-        out.push_bind_param::<BigInt, _>(&self.n)?;
+        for number in &self.numbers {
+            out.push_sql(", ");
+            out.push_bind_param::<BigInt, _>(number)?;
+        }
         out.push_sql(") AS accounts");
         Ok(())
     }
 }
 
-impl RunQueryDsl<PgConnection> for OrderedMatches {}
+impl RunQueryDsl<PgConnection> for SearchFunctionCall {}
 
 /// A sample of the searchable text of live accounts, read from the statistics Postgres keeps of the trigram GIN
 /// index's expression (1000 values spread over its order, refreshed by `ANALYZE`), and kept for [`SAMPLE_TTL`].

@@ -1,0 +1,1 @@
+DROP FUNCTION account_search_sorted(text, bigint, bigint);
