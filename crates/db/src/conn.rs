@@ -1,5 +1,5 @@
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -7,9 +7,9 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, Pool};
 use domain::{DomainError, DomainResult};
-use tokio::sync::Semaphore;
 
 use crate::error::{connection_lost, RepoError};
+use crate::threads::DbThreads;
 
 /// A connection to either backend.
 #[derive(diesel::MultiConnection)]
@@ -308,9 +308,9 @@ fn unreachable() -> DomainError {
 pub struct Database {
     pool: Pool<Manager>,
     backend: Backend,
-    /// One permit per pooled connection: a task waits here, without a thread, until a connection is free, so
-    /// only as many blocking threads run database work as there are connections.
-    hops: Arc<Semaphore>,
+    /// One thread per pooled connection, on which all database work runs; work waits in their queue, without a
+    /// thread of its own, until one is free.
+    threads: Arc<DbThreads>,
     acquire_timeout: Duration,
     reachability: Arc<Reachability>,
     counters: Arc<PoolCounters>,
@@ -322,8 +322,6 @@ pub struct Database {
 /// What the pool counts as it goes.
 #[derive(Debug, Default)]
 struct PoolCounters {
-    /// Work waiting for a connection right now.
-    waiting: AtomicUsize,
     /// Work that gave up waiting for a connection.
     acquire_timeouts: AtomicU64,
 }
@@ -396,12 +394,13 @@ impl Database {
         {
             std::thread::sleep(Duration::from_millis(5));
         }
-        let hops = Arc::new(Semaphore::new(options.pool_size as usize));
+        let threads = DbThreads::start(options.pool_size as usize)
+            .map_err(|e| ConnectError(format!("cannot start the database threads: {e}")))?;
         let counters = Arc::default();
         Ok(Self {
             pool,
             backend,
-            hops,
+            threads: Arc::new(threads),
             acquire_timeout: options.acquire_timeout,
             reachability,
             counters,
@@ -417,7 +416,7 @@ impl Database {
             max_connections: self.pool.max_size(),
             connections: state.connections,
             idle: state.idle_connections,
-            waiting: self.counters.waiting.load(Ordering::Relaxed),
+            waiting: self.threads.queued(),
             acquire_timeouts: self.counters.acquire_timeouts.load(Ordering::Relaxed),
         }
     }
@@ -475,7 +474,7 @@ impl Database {
         }
     }
 
-    /// Runs `work` on the blocking pool with a pooled connection taken there, once one is free. When the
+    /// Runs `work` on a database thread with a pooled connection taken there, once a thread is free. When the
     /// connection turns out to be broken (the database restarted since it was opened) and nothing can have been
     /// committed, `work` runs once more on a connection that answers.
     ///
@@ -492,56 +491,46 @@ impl Database {
         let Admission::Wait { until, .. } = admission else {
             return Err(unreachable());
         };
-        self.counters.waiting.fetch_add(1, Ordering::Relaxed);
-        let permit = tokio::time::timeout(
-            until.saturating_duration_since(Instant::now()),
-            Arc::clone(&self.hops).acquire_owned(),
-        )
-        .await;
-        self.counters.waiting.fetch_sub(1, Ordering::Relaxed);
-        let permit = permit
-            .map_err(|_| {
-                self.counters.acquire_timeouts.fetch_add(1, Ordering::Relaxed);
-                DomainError::unavailable("no database connection: timed out waiting for a free connection")
-            })?
-            .map_err(DomainError::internal)?;
         let (pool, reachability) = (self.pool.clone(), Arc::clone(&self.reachability));
         let (usual, pool_size) = (self.acquire_timeout, self.pool.max_size());
         let span = tracing::Span::current();
-        let joined = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            let _entered = span.enter();
-            let mut conn = pooled_connection(&pool, &reachability, admission)?;
-            reachability.reached();
-            match work(&mut conn) {
-                Err(RepoError::Diesel(e)) if connection_lost(&e) => {
-                    discard_on_return(&mut conn);
-                    drop(conn);
-                    tracing::info!(error = %e, "a pooled connection was broken; running the work again on another");
-                    let admission = reachability.admit(usual);
-                    let mut fresh = answering_connection(&pool, &reachability, admission, pool_size)?;
-                    reachability.reached();
-                    let result = work(&mut fresh);
-                    if let Err(RepoError::Diesel(e)) = &result {
-                        if connection_lost(e) {
-                            discard_on_return(&mut fresh);
+        let done = self
+            .threads
+            .run(tokio::time::Instant::from_std(until), move || {
+                let _entered = span.enter();
+                let mut conn = pooled_connection(&pool, &reachability, admission)?;
+                reachability.reached();
+                match work(&mut conn) {
+                    Err(RepoError::Diesel(e)) if connection_lost(&e) => {
+                        discard_on_return(&mut conn);
+                        drop(conn);
+                        tracing::info!(error = %e, "a pooled connection was broken; running the work again on another");
+                        let admission = reachability.admit(usual);
+                        let mut fresh = answering_connection(&pool, &reachability, admission, pool_size)?;
+                        reachability.reached();
+                        let result = work(&mut fresh);
+                        if let Err(RepoError::Diesel(e)) = &result {
+                            if connection_lost(e) {
+                                discard_on_return(&mut fresh);
+                            }
                         }
+                        result
                     }
-                    result
+                    result => result,
                 }
-                result => result,
-            }
-        })
-        .await;
-        match joined {
+            })
+            .await;
+        match done {
             Ok(result) => result.map_err(RepoError::into_domain),
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(e) => Err(DomainError::internal(e)),
+            Err(_abandoned) => {
+                self.counters.acquire_timeouts.fetch_add(1, Ordering::Relaxed);
+                Err(DomainError::unavailable("no database connection: timed out waiting for a free connection"))
+            }
         }
     }
 
     /// Runs `work` in one write transaction (`BEGIN IMMEDIATE` on SQLite, so concurrent writers queue on the
-    /// busy timeout instead of failing), on the blocking pool.
+    /// busy timeout instead of failing), on a database thread.
     pub async fn write<T, F>(&self, mut work: F) -> DomainResult<T>
     where
         T: Send + 'static,

@@ -2,8 +2,8 @@
 //!
 //! One Diesel code base over two backends: Postgres (production) and embedded SQLite (the zero-setup
 //! default), through `#[derive(MultiConnection)]`. [`Database`] owns an r2d2 pool and runs every query on
-//! tokio's blocking pool with the connection taken inside the closure, so no actix worker ever waits on
-//! the database. The repositories in [`repo`] implement the domain's storage ports; per-backend SQL appears
+//! a database thread of its own (one per pooled connection) with the connection taken inside the closure, so no
+//! actix worker ever waits on the database. The repositories in [`repo`] implement the domain's storage ports; per-backend SQL appears
 //! only inside a `match` on [`DbConnection`] here.
 
 mod conn;
@@ -15,6 +15,7 @@ pub mod repo;
 mod rows;
 pub mod schema;
 pub mod seed;
+mod threads;
 
 pub use conn::{Backend, ConnectError, Database, DbConnection, DbOptions, PoolStats};
 pub use dify::{
