@@ -107,7 +107,7 @@ header = (
     f"Machine: {cores} cores ({cpu}), {mem_gib:.0f} GiB, Postgres on loopback. Command: "
     f"`BENCH_ACCOUNTS={accounts} BENCH_CONNECTIONS={conns} BENCH_SECONDS={secs} just bench`. Bounds measured in the "
     f"same run: `pgbench -S -M prepared -c {conns}` {pgbench_tps:.0f} TPS (simple protocol "
-    f"{pgbench_simple_tps:.0f}); bcrypt verify {bcrypt_rate:.1f}/s on all cores"
+    f"{pgbench_simple_tps:.0f}); bcrypt verify {bcrypt_rate:.1f}/s on all cores (the mean of 5 s just before and just after the login scenario)"
     + "".join(
         f"; {name}'s statements alone (`bench/pgbench/`, prepared, {conns} clients) {b['tps']:.0f} TPS, "
         f"p50 {b['p50_ms']:.1f} ms, p99 {b['p99_ms']:.1f} ms"
