@@ -7,6 +7,8 @@
 #   BENCH_SECONDS    seconds per scenario (default 15)
 #   BENCH_PG         Postgres server URL without a database (default postgres://postgres@127.0.0.1:5432)
 #   BENCH_RECORD     append the run to docs/BENCHMARKS.md (default 1)
+#   BENCH_BIN        a built accountd to measure instead of building the release binary (to measure the binary of
+#                    before a change against the one after it, each on a database seeded afresh)
 #   BENCH_PERF       a scenario's name: record where the CPU goes during it (`perf record -a -g`, Debian's
 #                    linux-perf) into target/bench/perf-<name>.data and print the shares by process and object
 set -euo pipefail
@@ -36,9 +38,13 @@ if [ -n "$PERF_SCENARIO" ] && ! need perf; then
 fi
 need psql || { echo "psql is needed"; exit 1; }
 
-echo "building the release binary"
-cargo build --release --quiet --bin accountd
-BIN=target/release/accountd
+if [ -n "${BENCH_BIN:-}" ]; then
+  BIN=$BENCH_BIN
+else
+  echo "building the release binary"
+  cargo build --release --quiet --bin accountd
+  BIN=target/release/accountd
+fi
 
 # The server as the README recommends for production: one worker per core, four pooled connections per core of
 # the database host (here one host: more connections only add context switches, and the tail with them).

@@ -741,34 +741,32 @@ fn reset_code(token_digest: &str, email: &str, at: OffsetDateTime) -> Verificati
     }
 }
 
-both_backends! {
-    async fn a_sign_in_updates_its_account_where_it_lies(tdb) {
-        use diesel::prelude::*;
-        if !tdb.url().starts_with("postgres") {
-            return; // page layout is a Postgres matter (migration 2026-12-05-000018)
-        }
-        let db = tdb.connect();
-        let accounts = DieselAccounts::new(db.clone());
-        // more accounts than one page holds, so that the first page is as full as the table lets it be
-        let mut first = None;
-        for i in 0..80 {
-            let a = account(&format!("page{i}@example.com"));
-            accounts.insert(&a, &[], &[]).await.unwrap();
-            first.get_or_insert(a.id);
-        }
-        let first = first.unwrap().to_string();
-        let page_of = || -> String {
-            diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(&format!(
-                "(SELECT (ctid::text::point)[0]::text FROM accounts WHERE id = '{first}')"
-            )))
-            .get_result(&mut db.get().unwrap())
-            .unwrap()
-        };
-        let before = page_of();
-        accounts.record_login(first.parse().unwrap(), now(), Some("10.0.0.1".into())).await.unwrap();
-        // on a full page the new version would move to another, and every index of accounts would get an entry
-        assert_eq!(page_of(), before, "the updated row stayed on its page (a heap-only update, no index entries)");
+/// Page layout is a Postgres matter (migration `2026-12-05-000018`): no SQLite variant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_updates_its_account_where_it_lies() {
+    use diesel::prelude::*;
+    let Some(tdb) = testkit::TestDb::postgres() else { return };
+    let db = tdb.connect();
+    let accounts = DieselAccounts::new(db.clone());
+    // more accounts than one page holds, so that the first page is as full as the table lets it be
+    let mut first = None;
+    for i in 0..80 {
+        let a = account(&format!("page{i}@example.com"));
+        accounts.insert(&a, &[], &[]).await.unwrap();
+        first.get_or_insert(a.id);
     }
+    let first = first.unwrap().to_string();
+    let page_of = || -> String {
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(&format!(
+            "(SELECT (ctid::text::point)[0]::text FROM accounts WHERE id = '{first}')"
+        )))
+        .get_result(&mut db.get().unwrap())
+        .unwrap()
+    };
+    let before = page_of();
+    accounts.record_login(first.parse().unwrap(), now(), Some("10.0.0.1".into())).await.unwrap();
+    // on a full page the new version would move to another, and every index of accounts would get an entry
+    assert_eq!(page_of(), before, "the updated row stayed on its page (a heap-only update, no index entries)");
 }
 
 both_backends! {
